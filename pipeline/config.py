@@ -1,0 +1,313 @@
+"""Load and validate an instance's config.yaml into frozen objects.
+
+Every problem stops start-up with a message naming the key (``series › 珠政发 › template``); unknown
+keys are errors, so a typo never silently falls back to a default. Paths in the file are relative to
+the file's own folder, so several instances can live side by side.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "GONGWEN_CONFIG"
+
+# 机关代字: Chinese characters (letters allowed for e.g. "X区府发"); no brackets, digits or spaces.
+AGENCY_CODE_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,12}$")
+
+KINDS = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报",
+         "报告", "请示", "批复", "议案", "函", "纪要")
+RETENTION_CODES = {"Y": "永久", "D30": "30年", "D10": "10年"}
+Format = Literal["文件", "信函", "纪要"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Paths(_Frozen):
+    inbox: Path = Path("inbox")
+    outbox: Path = Path("outbox")
+    rejected: Path = Path("rejected")
+    archive: Path = Path("archive")
+    templates: Path = Path("templates")
+    fonts: Path = Path("fonts")
+    # Where the watcher keeps claimed drafts while it works on them (inside the archive folder by
+    # default so that a claim is a rename on the same filesystem).
+    work: Path = Path("archive/work")
+    log: Path = Path("archive/gongwen.log")
+
+
+class Unit(_Frozen):
+    name: str  # 机构（问题）, e.g. 办公室
+    code: str  # 机构代码, e.g. BGS
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{1,3}", v):
+            raise ValueError("机构代码 must be 1–3 capital letters or digits (DA/T 22), e.g. BGS")
+        return v
+
+
+class Organisation(_Frozen):
+    name: str                     # 立档单位 / 全宗名称, e.g. 珠晖区人民政府办公室
+    fonds_code: str               # 全宗号, e.g. Z109
+    unit: Unit                    # the 机构 used in the classification and the 档号
+    archive_name: str = "档案馆"   # the receiving archive (区档案馆) named in the handover form
+
+    @field_validator("fonds_code")
+    @classmethod
+    def _fonds(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{1,4}", v):
+            raise ValueError("全宗号 must be 1–4 capital letters or digits, e.g. Z109")
+        return v
+
+
+class Series(_Frozen):
+    """One numbering sequence (发文字号 series), keyed by its 机关代字 in ``Config.series``."""
+
+    issuer: str                     # 发文机关署名 (and the seal's owner)
+    header: str                     # 发文机关标志, e.g. 珠晖区人民政府文件
+    format: Format = "文件"
+    kinds: tuple[str, ...]          # 文种 this series issues
+    sealed: bool = True             # 加盖印章 (False: the unsealed layout of GB/T 9704 7.3.5.2)
+    # Printed 发文字号; {code} {year} {seq}. 纪要 series use e.g. "〔{year}〕{seq}号" or "第{seq}期".
+    number: str = "{code}〔{year}〕{seq}号"
+    # The number as the register, file names and search know it; defaults to `number`. For a 纪要
+    # series printed as "第7期" this must carry the code and year to be unique.
+    reference: str | None = None
+    printer: str | None = None      # 印发机关 default
+    description: str = ""
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [k for k in v if k not in KINDS]
+        if bad:
+            raise ValueError(f"unknown 文种 {bad}; allowed: {', '.join(KINDS)}")
+        if not v:
+            raise ValueError("a series needs at least one 文种")
+        return v
+
+    @field_validator("number", "reference")
+    @classmethod
+    def _fmt(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if "{seq}" not in v:
+            raise ValueError("the number format needs {seq}")
+        leftover = re.sub(r"\{(code|year|seq)\}", "", v)
+        if "{" in leftover or "}" in leftover:
+            raise ValueError("only {code}, {year} and {seq} may appear in a number format")
+        return v
+
+    @property
+    def reference_format(self) -> str:
+        return self.reference or self.number
+
+
+class Route(_Frozen):
+    folder: str                     # sub-folder of paths.inbox
+    series: str                     # series key it feeds
+    kind: str | None = None         # default 文种 for drafts dropped here
+    share: bool = False             # a network share: poll instead of inotify
+
+
+class Intake(_Frozen):
+    routes: tuple[Route, ...]
+    poll_interval_s: float = Field(2.0, gt=0)
+    stable_seconds: float = Field(2.0, ge=0)      # unchanged size needed under polling
+    rescan_interval_s: float = Field(300.0, gt=0)
+    invalid_timeout_s: float = Field(600.0, gt=0)  # a file never valid by then goes to rejected/
+
+
+class RetentionRule(_Frozen):
+    series: str | None = None
+    kind: str | None = None
+    period: Literal["Y", "D30", "D10"]
+
+
+class Archive(_Frozen):
+    scheme: tuple[Literal["年度", "保管期限", "机构"], ...] = ("年度", "保管期限", "机构")
+    retention: tuple[RetentionRule, ...] = (RetentionRule(period="D30"),)
+
+    @field_validator("retention")
+    @classmethod
+    def _has_default(cls, v: tuple[RetentionRule, ...]) -> tuple[RetentionRule, ...]:
+        if not v or v[-1].series is not None or v[-1].kind is not None:
+            raise ValueError("the last 保管期限 rule must be a default (period only)")
+        return v
+
+    def retention_for(self, series: str, kind: str) -> str:
+        for rule in self.retention:
+            if (rule.series in (None, series)) and (rule.kind in (None, kind)):
+                return rule.period
+        raise AssertionError("unreachable: validated default rule")
+
+
+class Seal(_Frozen):
+    diameter_mm: float = Field(42.0, gt=20, le=60)
+    # Seal images per issuer name; an issuer without one gets a generated seal.
+    images: dict[str, Path] = {}
+
+
+class Signing(_Frozen):
+    pkcs12: Path = Path("archive/keys/office.p12")
+    # The passphrase comes from this environment variable, or from passphrase_file (a file kept
+    # outside the repository, mode 0600); it is never written in the config.
+    passphrase_env: str = "GONGWEN_P12_PASSPHRASE"
+    passphrase_file: Path | None = Path("archive/keys/office.pass")
+    trust_roots: tuple[Path, ...] = (Path("archive/keys/demo-ca.pem"),)
+
+
+class Converter(_Frozen):
+    timeout_s: float = Field(90.0, gt=0)
+    mode: Literal["unoserver", "soffice"] = "unoserver"
+    port: int = Field(0, ge=0, le=65535)  # 0: choose a free port
+
+
+class Search(_Frozen):
+    engine: Literal["whoosh", "tantivy"] = "whoosh"
+
+
+class Numbering(_Frozen):
+    # The year in the 发文字号: the 成文日期's year (default) or the year the number is taken.
+    year_from: Literal["成文日期", "登记日期"] = "成文日期"
+
+
+class Security(_Frozen):
+    # Only a system approved for classified work (涉密信息系统) may process 秘密/机密/绝密 drafts.
+    classified_approved: bool = False
+
+
+TEMPLATE_NAMES = ("下行文", "上行文", "信函", "纪要")
+
+
+class Config(_Frozen):
+    organisation: Organisation
+    series: dict[str, Series]
+    intake: Intake
+    paths: Paths = Paths()
+    templates: dict[str, str] = {n: f"{n}.docx" for n in TEMPLATE_NAMES}
+    upward_kinds: tuple[str, ...] = ("请示", "报告")  # 上行文: 签发人 required, 上行文 template
+    archive: Archive = Archive()
+    seal: Seal = Seal()
+    signing: Signing = Signing()
+    converter: Converter = Converter()
+    search: Search = Search()
+    numbering: Numbering = Numbering()
+    security: Security = Security()
+    # Filled in by load(): the folder the config file lives in; relative paths resolve against it.
+    base: Path = Path(".")
+
+    @field_validator("series")
+    @classmethod
+    def _series_keys(cls, v: dict[str, Series]) -> dict[str, Series]:
+        for code in v:
+            if not AGENCY_CODE_RE.match(code):
+                raise ValueError(
+                    f"机关代字 {code!r} is malformed: use Chinese characters only (e.g. 珠政发), "
+                    "no digits, brackets or spaces")
+        if not v:
+            raise ValueError("at least one series is needed")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> "Config":
+        for i, route in enumerate(self.intake.routes):
+            if route.series not in self.series:
+                raise ValueError(f"intake.routes[{i}].series: unknown series {route.series!r}")
+            if route.kind and route.kind not in self.series[route.series].kinds:
+                raise ValueError(f"intake.routes[{i}].kind: {route.kind} is not a 文种 of {route.series}")
+        for i, rule in enumerate(self.archive.retention):
+            if rule.series and rule.series not in self.series:
+                raise ValueError(f"archive.retention[{i}].series: unknown series {rule.series!r}")
+        missing = [n for n in TEMPLATE_NAMES if n not in self.templates]
+        if missing:
+            raise ValueError(f"templates: missing entries {missing}")
+        return self
+
+    # --- resolved paths -------------------------------------------------------------------------
+    def path(self, p: Path | str) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else (self.base / p)
+
+    @property
+    def inbox(self) -> Path: return self.path(self.paths.inbox)
+    @property
+    def outbox(self) -> Path: return self.path(self.paths.outbox)
+    @property
+    def rejected(self) -> Path: return self.path(self.paths.rejected)
+    @property
+    def archive_dir(self) -> Path: return self.path(self.paths.archive)
+    @property
+    def templates_dir(self) -> Path: return self.path(self.paths.templates)
+    @property
+    def fonts_dir(self) -> Path: return self.path(self.paths.fonts)
+    @property
+    def work_dir(self) -> Path: return self.path(self.paths.work)
+
+    def template_path(self, name: str) -> Path:
+        return self.templates_dir / self.templates[name]
+
+    def route_for_folder(self, folder: str) -> Route | None:
+        return next((r for r in self.intake.routes if r.folder == folder), None)
+
+    def is_upward(self, kind: str | None) -> bool:
+        return kind in self.upward_kinds
+
+
+def _loc(err: dict) -> str:
+    return " › ".join(str(p) for p in err["loc"]) or "(top level)"
+
+
+def _explain(err: dict) -> str:
+    t = err["type"]
+    if t == "extra_forbidden":
+        return "unknown key (check the spelling; see config.yaml in the README)"
+    if t == "missing":
+        return "required key is missing"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def resolve_path(path: str | os.PathLike | None) -> Path:
+    """The config file to use: an explicit path, else $GONGWEN_CONFIG, else ./config.yaml."""
+    return Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    file = resolve_path(path)
+    if not file.is_file():
+        raise ConfigError(f"找不到配置文件 {file}（用 --config 或环境变量 {CONFIG_ENV} 指定）")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{file}: 不是有效的 YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of keys")
+    raw.pop("base", None)
+    try:
+        cfg = Config.model_validate({**raw, "base": file.resolve().parent})
+    except ValidationError as e:
+        lines = [f"{file}: 配置有误 / invalid config:"]
+        lines += [f"  {_loc(err)}: {_explain(err)}" for err in e.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    problems = []
+    for name, fname in cfg.templates.items():
+        if not cfg.template_path(name).is_file():
+            problems.append(f"  templates › {name}: template file not found: {cfg.template_path(name)}")
+    for issuer, img in cfg.seal.images.items():
+        if not cfg.path(img).is_file():
+            problems.append(f"  seal › images › {issuer}: image not found: {cfg.path(img)}")
+    if problems:
+        raise ConfigError("\n".join([f"{file}: 配置有误 / invalid config:"] + problems))
+    return cfg

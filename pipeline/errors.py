@@ -1,0 +1,41 @@
+"""Domain errors. Only cli.py turns them into messages and exit codes."""
+
+
+class GongwenError(Exception):
+    """Base for every error gongwen reports to a person (message already readable)."""
+
+    exit_code = 1
+
+
+class ConfigError(GongwenError):
+    """config.yaml is missing, malformed or inconsistent."""
+
+    exit_code = 2
+
+
+class DraftError(GongwenError):
+    """A draft cannot be read at all (not a valid file of its type)."""
+
+
+class TemplateError(GongwenError):
+    """A .docx template is broken (bad tag) or rendering left something behind."""
+
+
+class LedgerError(GongwenError):
+    """The register refuses an operation (unknown number, already voided, …)."""
+
+
+class ConversionError(GongwenError):
+    """LibreOffice is missing, hung or crashed; the document can be resumed."""
+
+
+class SigningError(GongwenError):
+    """The certificate is missing, the passphrase wrong, or signing failed."""
+
+
+class ArchiveError(GongwenError):
+    """Filing or reading the archive failed."""
+
+
+class SearchError(GongwenError):
+    """The search index is unusable or a query is malformed."""

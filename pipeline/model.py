@@ -1,0 +1,174 @@
+"""The data that flows between stages: a Draft in, Problems out, a Document through the rest.
+
+Frozen dataclasses; a stage returns a new value (``dataclasses.replace``) instead of mutating.
+Field names are English; each is glossed with the element's Chinese name (GB/T 9704 / 条例 art. 9).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading1", "heading2", "heading3", "heading4", "paragraph", "table"]
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a draft, as a clerk reads it: the element and what to do."""
+
+    element: str                 # the element's Chinese name: 标题, 成文日期, 附件说明 …
+    message: str                 # one Chinese sentence naming the problem and the fix
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "（提示）"
+        return f"【{self.element}】{tag}{self.message}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of the body. Heading levels: 一、 → heading1, （一） → heading2, 1. → heading3,
+    （1） → heading4. ``text`` keeps the heading's own numbering as written ("一、总体要求")."""
+
+    kind: BlockKind
+    text: str = ""
+    rows: tuple[tuple[str, ...], ...] = ()   # for kind == "table"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """附件: ``number`` is 1, 2 … when numbered (附件：1.XXX), None for a single attachment."""
+
+    name: str
+    number: int | None = None
+    blocks: tuple[Block, ...] = ()           # the attachment's own content, when the draft has it
+    file: str | None = None                  # a separate file named by the draft, if any
+
+
+@dataclass(frozen=True)
+class Decision:
+    """议定事项 of a 纪要: the matter and, optionally, the unit responsible (责任单位)."""
+
+    text: str
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The 纪要's meeting: 会议名称, 期号, 时间, 地点, 主持, 出席, 请假, 列席, 记录, 导语, 议定事项."""
+
+    name: str | None = None
+    issue: str | None = None                 # 期号 as written
+    time: str | None = None
+    place: str | None = None
+    chair: str | None = None
+    present: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()             # 请假
+    attending: tuple[str, ...] = ()          # 列席
+    recorder: str | None = None
+    lead: str | None = None                  # 导语, the opening sentence
+    decisions: tuple[Decision, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft as read from any source (.docx, Markdown/text with front matter, YAML).
+
+    Values are kept as written (``date_text``); rules.py judges them and the pipeline uses the
+    parsed forms (``date``). ``origins`` says where each metadata value came from
+    (正文 / 前置元数据 / 文档属性 / 收件夹 / 配置 / 推断) so a note can explain a choice.
+    """
+
+    source: str                              # path of the original file
+    source_format: Literal["docx", "markdown", "yaml"]
+    kind: str | None = None                  # 文种
+    series: str | None = None                # 机关代字 (series key in config)
+    issuer: str | None = None                # 发文机关 as written in the draft, if any
+    title: str | None = None                 # 标题
+    main_to: str | None = None               # 主送机关, without the trailing colon
+    body: tuple[Block, ...] = ()             # 正文
+    attachments: tuple[Attachment, ...] = ()  # 附件说明 entries (with content when present)
+    attachment_note: tuple[str, ...] = ()    # 附件说明 lines exactly as written
+    signature: str | None = None             # 发文机关署名
+    date_text: str | None = None             # 成文日期 as written
+    date: dt.date | None = None              # 成文日期, when it parses in 2015年3月20日 form
+    signers: tuple[str, ...] = ()            # 签发人
+    cc: str | None = None                    # 抄送机关, without label and final 。
+    note: str | None = None                  # 附注, without the brackets
+    secrecy: str | None = None               # 密级 (秘密/机密/绝密) and period as written
+    urgency: str | None = None               # 紧急程度 (特急/加急)
+    publicity: str | None = None             # 公开属性 (主动公开/依申请公开/不予公开)
+    printer: str | None = None               # 印发机关
+    print_date_text: str | None = None       # 印发日期 as written
+    print_date: dt.date | None = None
+    retention: str | None = None             # 保管期限 (Y/D30/D10 or 永久/30年/10年 as written)
+    number_text: str | None = None           # a 发文字号 typed in the draft (e.g. a reserved one)
+    copies: int | None = None                # 份数
+    drafter_unit: str | None = None          # 拟稿部门
+    drafter: str | None = None               # 拟稿人
+    meeting: Meeting | None = None           # for 纪要
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
+    # Problems found while reading (unknown front-matter keys, normalised punctuation …).
+    read_problems: tuple[Problem, ...] = ()
+
+    def content_hash(self) -> str:
+        """Identity of the draft's *content* (not its file name or mtime): the same content dropped
+        again is the same document. SHA-256 over a canonical JSON of every content field."""
+        d = asdict(self)
+        for k in ("source", "source_format", "origins", "read_problems"):
+            d.pop(k, None)
+        canon = json.dumps(d, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A 发文字号 taken from the register."""
+
+    series: str
+    year: int
+    seq: int
+    text: str          # as printed in the document, e.g. 珠政发〔2015〕3号 or 〔2015〕7号
+    reference: str     # as the register/file names/search know it (unique), e.g. 珠政发〔2015〕3号
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one draft; what `gongwen process --json` prints."""
+
+    file: str
+    status: Literal["issued", "rejected", "failed"]
+    number: str | None = None
+    docx: str | None = None
+    pdf: str | None = None
+    problems: tuple[Problem, ...] = ()
+    note: str | None = None          # path of the rejection note, if any
+    seconds: float | None = None
+    title: str | None = None
+    duplicate: bool = False          # the same content was issued before
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "number": self.number,
+            "title": self.title,
+            "docx": self.docx,
+            "pdf": self.pdf,
+            "duplicate": self.duplicate,
+            "note": self.note,
+            "problems": [{"element": p.element, "message": p.message, "severity": p.severity}
+                         for p in self.problems],
+        }
+
+
+def cn_date(d: dt.date) -> str:
+    """成文日期 form (GB/T 9704 7.3.5.4): Arabic digits, full year, no leading zeros."""
+    return f"{d.year}年{d.month}月{d.day}日"

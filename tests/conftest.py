@@ -1,0 +1,60 @@
+"""Shared fixtures: a fresh gongwen instance in a temporary folder, paths to the shared test data."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = (REPO.parent / "shared").resolve()
+SHARED_DATA = SHARED / "data"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data; the test is skipped, with the reason, when it is absent."""
+    p = SHARED_DATA.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared test data not available: {p} (clone ../shared beside the repository)")
+    return p
+
+
+def write_instance(root: Path, **overrides) -> Path:
+    """Write a config.yaml for an instance in ``root`` that uses the repository's templates and
+    fonts; ``overrides`` replace top-level keys. Returns the config path."""
+    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    raw.setdefault("paths", {})
+    raw["paths"]["templates"] = str(REPO / "templates")
+    raw["paths"]["fonts"] = str(REPO / "fonts")
+    for k, v in overrides.items():
+        raw[k] = v
+    root.mkdir(parents=True, exist_ok=True)
+    cfg = root / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def instance_path(tmp_path: Path) -> Path:
+    """Path of a fresh instance's config.yaml in tmp_path."""
+    return write_instance(tmp_path / "instance")
+
+
+@pytest.fixture
+def config(instance_path: Path):
+    from pipeline.config import load
+
+    return load(instance_path)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
+    monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
