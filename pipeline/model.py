@@ -172,3 +172,14 @@ class Outcome:
 def cn_date(d: dt.date) -> str:
     """成文日期 form (GB/T 9704 7.3.5.4): Arabic digits, full year, no leading zeros."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of a health or check report. ``ok`` is None when the item could not be run
+    (never reported as passed)."""
+
+    area: str                # 环境 / 登记簿 / 档案 / 索引 …
+    item: str                # what was checked, in Chinese
+    ok: bool | None
+    detail: str = ""         # what failed, naming the document or file
