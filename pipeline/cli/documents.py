@@ -1,16 +1,102 @@
 """Commands about documents: init, process, run."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
 from . import App, cli, pass_app
+from ..model import Outcome
+
+
+def _outcome_line(o: Outcome, note: Path | None) -> str:
+    secs = f"  {o.seconds:.1f} s" if o.seconds is not None else ""
+    name = Path(o.file).name
+    if o.status == "issued":
+        dup = "（重复提交，沿用原文号）" if o.duplicate else ""
+        return f"{o.number} ← {o.title or name}{dup}{secs}"
+    n = sum(1 for p in o.problems if p.severity == "error")
+    where = f"（见 {note}）" if note else ""
+    if o.status == "rejected":
+        return f"退回 ← {name}：{n} 个问题{where}{secs}"
+    return f"暂未办结 ← {name}：{'；'.join(p.message for p in o.problems if p.severity == 'error')}{secs}"
 
 
 @cli.command("process")
-@click.argument("drafts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="output folder (default: outbox/)")
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per draft")
+@click.argument("drafts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where the finished .docx/.pdf go (default: the instance's outbox/)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object per draft (see README)")
 @pass_app
-def process_cmd(app: App, drafts: tuple[str, ...], out: str | None, as_json: bool) -> None:
-    """Render, number, seal and file each DRAFT — or reject it with a note."""
-    raise click.ClickException("not built yet")
+def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: bool) -> None:
+    """Run the whole pipeline once for each DRAFT: number, render, convert, seal, sign, file, index
+    — or reject it with a note in rejected/. Exit status 1 if any draft was not issued."""
+    from ..process import open_services, process_draft, write_note
+
+    config = app.config
+    bad = 0
+    with open_services(config, app.actor) as svc:
+        for path in drafts:
+            route = config.route_for_folder(path.parent.name)
+            o = process_draft(path, svc, route=route, outbox=out)
+            note = None
+            if o.status == "rejected":
+                note = write_note(o.problems, path.name, config.rejected)
+                o = Outcome(**{**o.__dict__, "note": str(note)})
+            bad += o.status != "issued"
+            if as_json:
+                click.echo(json.dumps(o.to_json(), ensure_ascii=False))
+            else:
+                click.echo(_outcome_line(o, note))
+                for p in o.problems:
+                    click.echo(f"    {p}")
+    if bad:
+        raise SystemExit(1)
+
+
+@cli.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force-keys", is_flag=True, help="replace existing demo keys")
+@pass_app
+def init_cmd(app: App, directory: Path | None, force_keys: bool) -> None:
+    """Create a working instance in DIRECTORY (default: the current config's folder): config.yaml,
+    inbox/outbox/rejected/archive folders, templates, fonts, and a demo seal certificate."""
+    from ..instance import init_instance
+
+    report = init_instance(directory, app.config_path)
+    for line in report:
+        click.echo(line)
+
+
+@cli.command("run")
+@pass_app
+def run_cmd(app: App) -> None:
+    """What `make run` does: make sure the instance is set up, then run the service."""
+    from ..instance import init_instance
+
+    for line in init_instance(None, app.config_path):
+        click.echo(line)
+    try:
+        from . import watch as watch_mod  # the watched-folder service (issue 6)
+    except ImportError:
+        watch_mod = None
+    if watch_mod is not None and hasattr(watch_mod, "run_service"):
+        watch_mod.run_service(app)
+        return
+    _process_examples(app)
+
+
+def _process_examples(app: App) -> None:
+    """Until the watch service exists: process the example drafts in examples/ into outbox/."""
+    from ..process import open_services, process_draft, write_note
+
+    config = app.config
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    files = sorted(p for p in examples.rglob("*") if p.is_file() and not p.name.startswith("."))
+    click.echo(f"处理示例稿件 {len(files)} 份 → {config.outbox}")
+    with open_services(config, app.actor) as svc:
+        for path in files:
+            o = process_draft(path, svc, route=config.route_for_folder(path.parent.name))
+            note = write_note(o.problems, path.name, config.rejected) if o.status == "rejected" else None
+            click.echo(_outcome_line(o, note))

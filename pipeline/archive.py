@@ -1,0 +1,380 @@
+"""The archive store: one self-describing, read-only folder per issued document, with fixity.
+
+Layout (readable without gongwen — a file browser and a text editor are enough)::
+
+    archive/<年度>/<机关代字>/<文号>/
+        正本.pdf        the stamped, signed PDF/A (what was sent)
+        定稿.docx       the final unstamped .docx
+        原稿.<ext>      the draft exactly as the secretary dropped it
+        全文.txt        plain text of the document (title, 主送, body, attachments, 署名, date)
+        metadata.json   DA/T 46 core metadata in Chinese keys, per-file fixity (SM3 + SHA-256,
+                        each value with its algorithm), the handling events
+
+A record is built in a temporary folder inside the archive and renamed into place in one step, then
+made read-only; a crash leaves either no record or a whole one. Only the year-end step changes a
+record again (``update_record``: 档号 and the 归档章), by the same build-and-swap.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__
+from .config import RETENTION_CODES, Config
+from .errors import ArchiveError
+from .fsutil import atomic_copy, atomic_write_text, make_readonly, make_writable
+from .hashing import digest_file, fixity_algorithms
+from .model import Draft, Finding, Number
+
+SCHEMA = "gongwen-record/1"
+METADATA = "metadata.json"
+TEXT = "全文.txt"
+ALGORITHM_NAMES = {"sm3": "SM3", "sha256": "SHA-256"}
+ALGORITHM_KEYS = {v: k for k, v in ALGORITHM_NAMES.items()}
+FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Markdown",
+           ".txt": "纯文本", ".qmd": "Markdown", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to put in a record: where it is now, its role (稿本) and its name in the record."""
+
+    source: Path
+    role: str            # 正本 / 定稿 / 原稿
+    name: str            # file name inside the record folder
+    format: str | None = None      # 格式信息, e.g. "PDF/A-2b"; default from the suffix
+    creator: str | None = None     # 文档创建程序
+
+
+@dataclass(frozen=True)
+class FixityResult:
+    file: str
+    algorithm: str       # SM3 / SHA-256
+    expected: str
+    actual: str | None   # None: the file is missing
+
+    @property
+    def ok(self) -> bool:
+        return self.actual == self.expected
+
+
+@dataclass(frozen=True)
+class Record:
+    """One filed document: its folder and its metadata."""
+
+    path: Path
+    meta: dict
+
+    @property
+    def reference(self) -> str:
+        return self.meta["文件编号"]
+
+    @property
+    def year(self) -> int:
+        return int(self.meta["年度"])
+
+    def file(self, role: str) -> Path | None:
+        for f in self.meta.get("电子文件", []):
+            if f.get("稿本") == role:
+                return self.path / f["计算机文件名"]
+        return None
+
+    def text(self) -> str:
+        p = self.path / TEXT
+        return p.read_text(encoding="utf-8") if p.exists() else ""
+
+    def verify(self) -> list[FixityResult]:
+        """Recompute every file's digests against the stored values, algorithm by algorithm."""
+        out: list[FixityResult] = []
+        for f in self.meta.get("电子文件", []):
+            path = self.path / f["计算机文件名"]
+            stored = {ALGORITHM_KEYS.get(d["算法"], d["算法"].lower()): d["值"] for d in f.get("数字摘要", [])}
+            usable = tuple(a for a in stored if a in ("sm3", "sha256") and a in fixity_algorithms())
+            actual = digest_file(path, usable) if path.is_file() and usable else {}
+            for algo in stored:
+                out.append(FixityResult(file=f["计算机文件名"], algorithm=ALGORITHM_NAMES.get(algo, algo),
+                                        expected=stored[algo], actual=actual.get(algo)))
+        return out
+
+
+def draft_text(draft: Draft) -> str:
+    """The document's plain text for 全文.txt and the search index."""
+    lines: list[str] = []
+    if draft.title:
+        lines.append(draft.title)
+    if draft.main_to:
+        lines.append(f"{draft.main_to}：")
+    if draft.meeting and draft.meeting.lead:
+        lines.append(draft.meeting.lead)
+    for b in draft.body:
+        lines.append(b.text if b.kind != "table" else "\n".join("\t".join(r) for r in b.rows))
+    if draft.meeting:
+        for i, d in enumerate(draft.meeting.decisions, 1):
+            lines.append(f"{i}. {d.text}" + (f"（责任单位：{d.owner}）" if d.owner else ""))
+    for line in draft.attachment_note:
+        lines.append(line)
+    if draft.signature:
+        lines.append(draft.signature)
+    if draft.date_text:
+        lines.append(draft.date_text)
+    for a in draft.attachments:
+        if a.blocks:
+            lines.append(f"附件{a.number or ''} {a.name}")
+            lines += [b.text if b.kind != "table" else "\n".join("\t".join(r) for r in b.rows) for b in a.blocks]
+    return "\n".join(lines) + "\n"
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _retention_code(draft: Draft, config: Config, series: str) -> str:
+    written = (draft.retention or "").strip()
+    if written in RETENTION_CODES:
+        return written
+    for code, label in RETENTION_CODES.items():
+        if written == label:
+            return code
+    return config.archive.retention_for(series, draft.kind or "")
+
+
+def record_metadata(*, number: Number, draft: Draft, config: Config, pages: int | None,
+                    signature: dict | None, events: list[dict]) -> dict:
+    """The DA/T 46 core this document can know, in Chinese keys (README "The archive")."""
+    series = config.series[number.series]
+    retention = _retention_code(draft, config, number.series)
+    return {
+        "格式版本": SCHEMA,
+        "电子文件号": str(uuid.uuid5(uuid.NAMESPACE_URL, f"gongwen:{config.organisation.fonds_code}:{number.reference}")),
+        "聚合层次": "文件",
+        "全宗号": config.organisation.fonds_code,
+        "立档单位名称": config.organisation.name,
+        "文件编号": number.reference,
+        "印制文号": number.text,
+        "机关代字": number.series,
+        "年度": number.year,
+        "顺序号": number.seq,
+        "题名": draft.title,
+        "责任者": series.issuer,
+        "日期": _iso(draft.date),
+        "文种": draft.kind,
+        "密级": draft.secrecy or "",
+        "紧急程度": draft.urgency or "",
+        "公开属性": draft.publicity or "",
+        "主送": draft.main_to or "",
+        "抄送": draft.cc or "",
+        "签发人": list(draft.signers),
+        "附件": [a.name for a in draft.attachments],
+        "附注": draft.note or "",
+        "保管期限": retention,
+        "保管期限名称": RETENTION_CODES[retention],
+        "机构或问题": config.organisation.unit.name,
+        "机构代码": config.organisation.unit.code,
+        "页数": pages,
+        "份数": draft.copies,
+        "印发机关": draft.printer or series.printer or "",
+        "印发日期": _iso(draft.print_date),
+        "拟稿部门": draft.drafter_unit or "",
+        "拟稿人": draft.drafter or "",
+        "原稿文件名": Path(draft.source).name,
+        "内容摘要值": {"算法": "SHA-256", "值": draft.content_hash()},
+        "档号": None,
+        "件号": None,
+        "电子签名": signature,
+        "业务行为": events,
+        "归档时间": None,
+        "登记时间": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "生成程序": f"gongwen {__version__}",
+    }
+
+
+def _file_entry(path: Path, f: StoredFile) -> dict:
+    digests = digest_file(path)
+    return {
+        "稿本": f.role,
+        "计算机文件名": f.name,
+        "计算机文件大小": path.stat().st_size,
+        "格式信息": f.format or FORMATS.get(path.suffix.lower(), path.suffix.lstrip(".").upper()),
+        "文档创建程序": f.creator or "",
+        "数字摘要": [{"算法": ALGORITHM_NAMES[a], "值": v} for a, v in digests.items()],
+    }
+
+
+def _dump(meta: dict) -> str:
+    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+
+
+class ArchiveStore:
+    """Files documents into ``config.archive_dir`` and reads them back."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.root = config.archive_dir
+
+    # --- paths ---------------------------------------------------------------------------------
+    def record_dir(self, number: Number) -> Path:
+        return self.root / str(number.year) / number.series / number.reference
+
+    # --- writing ---------------------------------------------------------------------------------
+    def file(self, *, number: Number, draft: Draft, files: list[StoredFile], metadata: dict,
+             text: str) -> Record:
+        """File one document. Idempotent: an existing record for the same number and the same
+        draft content is returned as it is; a different one is an error (never overwritten)."""
+        final = self.record_dir(number)
+        if final.exists():
+            rec = self.load(final)
+            if rec.meta.get("内容摘要值", {}).get("值") != draft.content_hash():
+                raise ArchiveError(f"档案中已有 {number.reference}，且内容不同；拒绝覆盖（{final}）")
+            return rec
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            entries = []
+            for f in files:
+                dest = tmp / f.name
+                atomic_copy(f.source, dest)
+                entries.append(_file_entry(dest, f))
+            atomic_write_text(tmp / TEXT, text)
+            entries.append(_file_entry(tmp / TEXT, StoredFile(tmp / TEXT, "全文", TEXT, "纯文本 UTF-8",
+                                                              f"gongwen {__version__}")))
+            meta = {**metadata, "电子文件": entries,
+                    "归档时间": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+            atomic_write_text(tmp / METADATA, _dump(meta))
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        make_readonly(final)
+        return Record(final, meta)
+
+    def update_record(self, record: Record, *, replace: dict[str, Path] | None = None,
+                      meta_updates: dict | None = None, formats: dict[str, str] | None = None) -> Record:
+        """Year-end changes to a filed record (档号, 件号, a PDF with the 归档章): build the new
+        version beside the old one, swap them with two renames, and keep it read-only.
+        ``replace`` maps a file name in the record to its new content; digests are recomputed."""
+        replace = replace or {}
+        old = record.path
+        tmp = old.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+        shutil.copytree(old, tmp)
+        make_writable(tmp)
+        for p in tmp.rglob("*"):
+            make_writable(p)
+        try:
+            meta = json.loads((tmp / METADATA).read_text(encoding="utf-8"))
+            for name, src in replace.items():
+                atomic_copy(src, tmp / name)
+            entries = []
+            for e in meta.get("电子文件", []):
+                if e["计算机文件名"] in replace or formats and e["计算机文件名"] in formats:
+                    path = tmp / e["计算机文件名"]
+                    new = _file_entry(path, StoredFile(path, e["稿本"], e["计算机文件名"],
+                                                       (formats or {}).get(e["计算机文件名"], e.get("格式信息")),
+                                                       e.get("文档创建程序")))
+                    entries.append(new)
+                else:
+                    entries.append(e)
+            meta["电子文件"] = entries
+            meta.update(meta_updates or {})
+            atomic_write_text(tmp / METADATA, _dump(meta))
+            trash = old.parent / f"{TMP_PREFIX}old-{uuid.uuid4().hex}"
+            make_writable(old)
+            os.rename(old, trash)
+            os.rename(tmp, old)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _remove_tree(trash)
+        make_readonly(old)
+        return Record(old, meta)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def load(self, folder: Path) -> Record:
+        try:
+            meta = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ArchiveError(f"无法读取档案元数据 {folder / METADATA}: {e}") from e
+        return Record(folder, meta)
+
+    def records(self, year: int | None = None) -> Iterator[Record]:
+        """Every record (of one year), in 年度/机关代字/文号 folder order; streams, never loads all."""
+        if not self.root.is_dir():
+            return
+        years = [self.root / str(year)] if year is not None else sorted(
+            p for p in self.root.iterdir() if p.is_dir() and p.name.isdigit())
+        for ydir in years:
+            if not ydir.is_dir():
+                continue
+            for sdir in sorted(p for p in ydir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                for rdir in sorted(p for p in sdir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                    if (rdir / METADATA).exists():
+                        yield self.load(rdir)
+
+    def find(self, ident: str) -> Record | None:
+        """A record by its 文号 (reference or printed form) or its 档号."""
+        ident = ident.strip()
+        for rec in self.records():
+            m = rec.meta
+            if ident in (m.get("文件编号"), m.get("档号")):
+                return rec
+        for rec in self.records():
+            if ident == rec.meta.get("印制文号"):
+                return rec
+        return None
+
+    def leftovers(self) -> list[Path]:
+        """Temporary folders left by a crash in the middle of filing (safe to remove)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.glob(f"*/*/{TMP_PREFIX}*"))
+
+    def clean_leftovers(self) -> list[Path]:
+        gone = self.leftovers()
+        for p in gone:
+            _remove_tree(p)
+        return gone
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a folder gongwen itself made (a temporary record build), read-only files included."""
+    if not path.exists():
+        return
+    for p in path.rglob("*"):
+        try:
+            make_writable(p)
+        except OSError:
+            pass
+    make_writable(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def health(config: Config) -> list[Finding]:
+    """Fixity of every record, leftovers of interrupted filings, read-only state."""
+    store = ArchiveStore(config)
+    findings: list[Finding] = []
+    n = bad = 0
+    details: list[str] = []
+    writable: list[str] = []
+    for rec in store.records():
+        n += 1
+        for r in rec.verify():
+            if not r.ok:
+                bad += 1
+                what = "缺失" if r.actual is None else "摘要不符"
+                details.append(f"{rec.reference}/{r.file}（{r.algorithm}）{what}")
+        # Mode bits, not os.access: root may write anything, yet the record must still be marked.
+        if any(p.stat().st_mode & 0o222 for p in (rec.path, *rec.path.iterdir())):
+            writable.append(rec.reference)
+    findings.append(Finding("档案", f"固定性（{'、'.join(ALGORITHM_NAMES[a] for a in fixity_algorithms())}）校验 {n} 件",
+                            bad == 0, "；".join(details[:20]) + (f" 等 {len(details)} 处" if len(details) > 20 else "")))
+    findings.append(Finding("档案", "已归档记录只读", not writable, "、".join(writable[:20])))
+    left = store.leftovers()
+    findings.append(Finding("档案", "无中断归档遗留的临时文件夹", not left, "、".join(str(p) for p in left[:10])))
+    return findings

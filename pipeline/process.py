@@ -1,0 +1,318 @@
+"""The stage order for one draft, on one screen, and its resumption after a crash.
+
+    read → check ──problems──► rejected note (no number taken)
+         → trial render (a broken template or value fails here, still without a number)
+         → number (ledger; idempotent per draft content) → render .docx → PDF/A
+         → seal at the real position of 署名/成文日期 + signature (用印登记) → file → index → outbox
+
+Each stage after numbering is recorded in the ledger, so a crash resumes where it stopped; a
+failure that cannot be resumed voids the number with the reason. ``process_draft`` never moves or
+deletes the draft it was given.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from . import drafts, rules
+from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
+from .config import Config, Route
+from .errors import ConversionError, DraftError, GongwenError, SearchError, SigningError, TemplateError
+from .fsutil import atomic_copy, atomic_write_text, unique_path
+from .model import Draft, Number, Outcome, Problem
+
+log = logging.getLogger("gongwen.process")
+
+STAGES = ("allocated", "rendered", "converted", "stamped", "filed", "indexed")
+MAX_TIGHTEN = 3
+
+
+def stage_at_least(stage: str, target: str) -> bool:
+    return stage in STAGES and STAGES.index(stage) >= STAGES.index(target)
+
+
+@dataclass
+class Services:
+    """The owners of state and resources one run of the pipeline uses. The converter and the index
+    are opened on first use (LibreOffice takes seconds to start)."""
+
+    config: Config
+    actor: str
+    ledger: object
+    store: ArchiveStore
+    _converter: object | None = field(default=None, repr=False)
+    _index: object | None = field(default=None, repr=False)
+
+    @property
+    def converter(self):
+        if self._converter is None:
+            from .convert import Converter
+
+            self._converter = Converter(self.config)
+        return self._converter
+
+    @property
+    def index(self):
+        if self._index is None:
+            from .search import open_index
+
+            self._index = open_index(self.config)
+        return self._index
+
+    def close(self) -> None:
+        for res in (self._converter, self._index, self.ledger):
+            if res is None:
+                continue
+            for meth in ("stop", "close"):
+                if hasattr(res, meth):
+                    try:
+                        getattr(res, meth)()
+                    except Exception:  # closing must not mask the real error
+                        log.exception("closing %r failed", res)
+                    break
+        self._converter = self._index = None
+
+
+@contextmanager
+def open_services(config: Config, actor: str) -> Iterator[Services]:
+    from .ledger import Ledger
+
+    config.archive_dir.mkdir(parents=True, exist_ok=True)
+    svc = Services(config=config, actor=actor, ledger=Ledger.open(config), store=ArchiveStore(config))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+# --- notes -----------------------------------------------------------------------------------------
+def write_note(problems: list[Problem] | tuple[Problem, ...], draft_name: str, dest_dir: Path, *,
+               header: str = "") -> Path:
+    """Write ``<draft_name>.问题.txt`` in dest_dir (atomically, never over an existing note)."""
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines = [f"文件：{draft_name}", f"时间：{now}", ""]
+    if header:
+        lines += [header, ""]
+    if errors:
+        lines.append(f"此稿未能办理，共 {len(errors)} 个问题需要修改：")
+        lines += [f"{i}. {p}" for i, p in enumerate(errors, 1)]
+        lines.append("")
+    if warnings:
+        lines.append("另有以下提示（不影响办理，建议一并修改）：")
+        lines += [f"- {p}" for p in warnings]
+        lines.append("")
+    lines.append("修改后把文件重新放入原收件夹即可；退回的稿件不占用文号。")
+    dest = unique_path(Path(dest_dir) / f"{draft_name}.问题.txt")
+    return atomic_write_text(dest, "\n".join(lines) + "\n")
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+class _Reject(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+
+def _trial_number(draft: Draft, config: Config) -> Number:
+    from .ledger import format_number
+
+    year = draft.year or dt.date.today().year
+    return format_number(config, draft.series, year, 9999)
+
+
+def read_and_check(path: Path, config: Config, route: Route | None = None) -> tuple[Draft | None, list[Problem]]:
+    """Read and review a draft; (None, problems) when it cannot be read at all."""
+    try:
+        draft = drafts.read_draft(path, config, route)
+    except DraftError as e:
+        return None, [Problem("文件", str(e))]
+    draft, problems = rules.review(draft, config)
+    return draft, list(draft.read_problems) + [p for p in problems if p not in draft.read_problems]
+
+
+def process_draft(path: Path, svc: Services, *, route: Route | None = None,
+                  outbox: Path | None = None) -> Outcome:
+    """The whole pipeline for one draft. Returns what happened; raises only on a programming error."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    config = svc.config
+    outbox = Path(outbox) if outbox else config.outbox
+
+    def done(**kw) -> Outcome:
+        return Outcome(file=str(path), seconds=round(time.perf_counter() - t0, 3), **kw)
+
+    draft, problems = read_and_check(path, config, route)
+    errors = [p for p in problems if p.severity == "error"]
+    if draft is None or errors:
+        return done(status="rejected", problems=tuple(problems), title=draft.title if draft else None)
+
+    # A trial render catches a broken template or an unrenderable value before a number is taken.
+    workroot = config.work_dir / "docs"
+    workroot.mkdir(parents=True, exist_ok=True)
+    from . import render
+
+    trial = workroot / f".trial-{time.monotonic_ns()}.docx"
+    try:
+        render.render_document(draft, _trial_number(draft, config), config, trial)
+    except TemplateError as e:
+        return done(status="rejected", title=draft.title,
+                    problems=tuple(problems) + (Problem("模板", f"无法套用模板：{e}"),))
+    finally:
+        trial.unlink(missing_ok=True)
+
+    alloc = svc.ledger.allocate(draft, actor=svc.actor)
+    number: Number = alloc.number
+    if alloc.is_new:
+        log.info("%s allocated for %s", number.reference, path)
+    try:
+        record = _produce_and_file(draft, path, number, alloc, svc)
+    except _Reject as r:
+        return done(status="rejected", number=number.reference, title=draft.title,
+                    problems=tuple(problems) + tuple(r.problems))
+    except (ConversionError, SigningError, TemplateError, SearchError, GongwenError) as e:
+        # Resumable: the ledger keeps the document's progress; the next attempt continues.
+        log.warning("%s failed at a resumable stage: %s", number.reference, e)
+        return done(status="failed", number=number.reference, title=draft.title,
+                    problems=tuple(problems) + (Problem("办理", f"{number.reference} 暂未办结（可续办）：{e}"),))
+
+    indexed = _index_record(record, alloc.doc_id, svc)
+    docx_out, pdf_out = _to_outbox(record, outbox)
+    extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor 时补做", "warning"),)
+    return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
+                pdf=str(pdf_out), problems=tuple(problems) + extra,
+                duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
+
+
+def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict | None = None) -> str:
+    if not stage_at_least(current, stage):
+        svc.ledger.advance(doc_id, stage, actor=svc.actor, detail=detail)
+        return stage
+    return current
+
+
+def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> Record:
+    """render → convert → seal/sign → file, skipping what the ledger says is done."""
+    config = svc.config
+    existing = svc.store.record_dir(number)
+    stage = alloc.stage
+    if stage_at_least(stage, "filed") and existing.exists():
+        return svc.store.load(existing)
+
+    from . import render, stamp
+
+    wd = config.work_dir / "docs" / str(alloc.doc_id)
+    wd.mkdir(parents=True, exist_ok=True)
+    docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
+    result = None
+    if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
+        last_reason = ""
+        for tighten in range(MAX_TIGHTEN + 1):
+            render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
+            stage = _advance(svc, alloc.doc_id, stage, "rendered", {"tighten": tighten})
+            svc.converter.convert(docx, unsigned)
+            stage = _advance(svc, alloc.doc_id, stage, "converted")
+            try:
+                result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config)
+                break
+            except stamp.NeedsRelayout as e:
+                last_reason = str(e)
+                log.info("%s: relayout (tighten=%d): %s", number.reference, tighten + 1, e)
+        else:
+            svc.ledger.void(number.reference, reason=f"版面无法容纳印章和成文日期：{last_reason}", actor=svc.actor)
+            raise _Reject([Problem("版面", f"正文末页放不下印章和成文日期（已调整行距仍不行），文号 {number.reference} 已作废；"
+                                          "请精简末段或调整附件说明后重新提交")])
+        if not stage_at_least(stage, "stamped"):
+            if result is not None and result.seal_name:
+                svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
+                                           handler=svc.actor, approver="、".join(draft.signers) or None,
+                                           note=f"第{result.placement.page + 1}页" if result.placement else "")
+            stage = _advance(svc, alloc.doc_id, stage, "stamped",
+                             {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
+
+    from .pdfcheck import inspect_pdf
+
+    facts = inspect_pdf(pdf)
+    signature = _signature_meta(pdf, config)
+    events = _events_meta(svc, number)
+    meta = record_metadata(number=number, draft=draft, config=config, pages=facts.pages,
+                           signature=signature, events=events)
+    pdf_format = f"PDF/A-{facts.pdfa[0]}{facts.pdfa[1:].lower()}" if facts.pdfa else "PDF"
+    files = [
+        StoredFile(pdf, "正本", "正本.pdf", pdf_format, _creator(facts)),
+        StoredFile(docx, "定稿", "定稿.docx", "DOCX (Office Open XML)", "gongwen (docxtpl/python-docx)"),
+        StoredFile(path, "原稿", f"原稿{path.suffix.lower()}"),
+    ]
+    record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
+    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
+    shutil.rmtree(wd, ignore_errors=True)
+    return record
+
+
+def _creator(facts) -> str:
+    parts = [p for p in (facts.creator, facts.producer) if p]
+    return "; ".join(dict.fromkeys(parts)) or "LibreOffice"
+
+
+def _signature_meta(pdf: Path, config: Config) -> dict | None:
+    from .stamp import verify_pdf
+
+    sigs = verify_pdf(pdf, config)
+    if not sigs:
+        return None
+    v = sigs[-1]
+    return {
+        "签名规则": "PAdES（ETSI EN 319 142），CMS 分离式签名",
+        "签名时间": v.signed_at.isoformat() if v.signed_at else None,
+        "签名人": v.signer,
+        "签名结果": "有效" if v.ok else f"无效：{v.detail}",
+        "签名算法标识": "SHA-256",
+    }
+
+
+def _events_meta(svc: Services, number: Number) -> list[dict]:
+    names = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
+             "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档"}
+    out = []
+    for ev in svc.ledger.events(number.reference):
+        out.append({"业务行为": names.get(ev.event, ev.event), "行为时间": ev.time,
+                    "机构人员名称": ev.actor, "行为描述": ev.detail or {}})
+    return out
+
+
+def _index_record(record: Record, doc_id: int, svc: Services) -> bool:
+    from .search import IndexDoc
+
+    try:
+        svc.index.add([IndexDoc.from_record(record.meta, record.text())])
+    except (SearchError, OSError) as e:
+        log.warning("%s filed but not indexed: %s", record.reference, e)
+        return False
+    doc = svc.ledger.document(record.reference)
+    if doc is not None and not stage_at_least(doc.stage, "indexed"):
+        svc.ledger.advance(doc_id, "indexed", actor=svc.actor)
+    return True
+
+
+def _to_outbox(record: Record, outbox: Path) -> tuple[Path, Path]:
+    outbox.mkdir(parents=True, exist_ok=True)
+    docx = atomic_copy(record.file("定稿"), outbox / f"{record.reference}.docx")
+    pdf = atomic_copy(record.file("正本"), outbox / f"{record.reference}.pdf")
+    return docx, pdf
+
+
+def catch_up(svc: Services) -> list[str]:
+    """Index documents that were filed but not indexed (a crash or an index outage). Returns refs."""
+    done: list[str] = []
+    for doc in svc.ledger.pending():
+        if doc.stage == "filed":
+            rec = svc.store.find(doc.reference)
+            if rec is not None and _index_record(rec, doc.doc_id, svc):
+                done.append(doc.reference)
+    return done
