@@ -37,6 +37,21 @@ def write_instance(root: Path, **overrides) -> Path:
 
 
 @pytest.fixture
+def bare_config(tmp_path: Path):
+    """A config whose templates are empty placeholder files: for unit tests that never render."""
+    from pipeline.config import TEMPLATE_NAMES, load
+
+    tpl = tmp_path / "placeholder-templates"
+    tpl.mkdir()
+    for name in TEMPLATE_NAMES:
+        (tpl / f"{name}.docx").write_bytes(b"")
+    cfg = write_instance(tmp_path / "bare")
+    text = cfg.read_text(encoding="utf-8").replace(str(REPO / "templates"), str(tpl))
+    cfg.write_text(text, encoding="utf-8")
+    return load(cfg)
+
+
+@pytest.fixture
 def repo() -> Path:
     return REPO
 
