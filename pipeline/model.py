@@ -46,6 +46,9 @@ class Attachment:
     number: int | None = None
     blocks: tuple[Block, ...] = ()           # the attachment's own content, when the draft has it
     file: str | None = None                  # a separate file named by the draft, if any
+    # The title on the attachment's own page as written (GB/T 9704 7.3.7: it must match the
+    # 附件说明 name); None when the draft carries no content for it.
+    title: str | None = None
 
 
 @dataclass(frozen=True)
