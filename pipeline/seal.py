@@ -1,0 +1,395 @@
+"""The seal (印章): an image (configured or generated), placed from the real text positions of the
+rendered PDF as GB/T 9704 7.3.5 asks, and drawn into the page content.
+
+Coordinates: everything public here is in PDF user space, points, origin at the bottom-left of the
+page's MediaBox, y upwards (pdfplumber's "top" values are converted once, in ``_page_lines``).
+Pages are numbered from 0.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import re
+import subprocess
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import layout
+from .config import Config
+from .errors import SigningError
+from .fsutil import atomic_write_bytes
+
+# --- the seal image -----------------------------------------------------------------------------
+
+# Choice: the seal's text face. 国发〔1999〕25号 prescribes 宋体 for the characters of an organ's seal,
+# so a bold Song face comes first; a bold Hei face is the fallback. Names go through fontconfig (with
+# the instance's fonts.conf when there is one, so an office's licensed 宋体 in fonts/ wins).
+SEAL_FONT_PATTERNS = ("宋体:weight=bold", "Noto Serif CJK SC:style=Bold", "Noto Sans CJK SC:style=Bold",
+                      "黑体:weight=bold", ":lang=zh-cn:weight=bold")
+# Proportions of a 42 mm organ seal (ring about 1.2 mm, characters about 7 mm high, star about 14 mm
+# across), kept as fractions of the diameter so another diameter scales alike.
+RING_WIDTH = 0.030
+TEXT_GAP = 0.022            # between the ring's inner edge and the characters
+TEXT_HEIGHT = 0.165
+STAR_RADIUS = 0.165         # the star's outer radius
+MAX_ARC_DEG = 250.0         # longest arc the name may take; longer names are set narrower
+SUPERSAMPLE = 3             # draw large, then reduce: Pillow's shapes are not anti-aliased
+# Bump when the drawing changes, so cached seals are redrawn.
+GENERATOR_VERSION = 1
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+SEAL_RGB = _rgb(layout.RED)
+
+
+def find_seal_font(fontconfig_file: Path | None = None) -> tuple[Path, int]:
+    """(font file, face index) of a CJK face for the seal's text, found through fontconfig."""
+    env = dict(os.environ)
+    if fontconfig_file is not None and Path(fontconfig_file).is_file():
+        env["FONTCONFIG_FILE"] = str(Path(fontconfig_file).resolve())
+    for pattern in SEAL_FONT_PATTERNS:
+        try:
+            res = subprocess.run(["fc-match", "-f", "%{file}\n%{index}\n%{lang}", pattern], env=env,
+                                 capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise SigningError(f"无法查找印章字体（fontconfig 的 fc-match 不可用：{e}）；"
+                               "请安装 fontconfig 和 fonts-noto-cjk") from e
+        parts = res.stdout.split("\n")
+        if res.returncode == 0 and len(parts) >= 3 and "zh-cn" in parts[2].split("|") and Path(parts[0]).is_file():
+            return Path(parts[0]), int(parts[1] or 0)
+    raise SigningError("找不到可用于印章的中文字体（需要宋体或黑体，例如 fonts-noto-cjk 中的 Noto Serif CJK SC）")
+
+
+def seal_image(issuer: str, diameter_mm: float, out: Path, *, dpi: int = 300,
+               font: tuple[Path, int] | None = None) -> Path:
+    """A round red seal PNG with transparency: red ring, five-point star in the middle, the
+    organisation's name along the upper arc, each character turned to face the centre. Written
+    atomically to ``out``. There is no blank seal (GB/T 9704 7.3.5.1): an empty name is refused."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    name = re.sub(r"\s+", "", issuer or "")
+    if not name:
+        raise SigningError("印章文字为空：不得生成空白印章（请在配置中填写发文机关名称）")
+    font_file, font_index = font or find_seal_font()
+    px = max(64, round(diameter_mm / 25.4 * dpi))
+    size = px * SUPERSAMPLE
+    c = size / 2
+    alpha = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(alpha)
+
+    ring = RING_WIDTH * size
+    draw.ellipse((ring / 2, ring / 2, size - ring / 2, size - ring / 2), outline=255, width=round(ring))
+
+    ro = STAR_RADIUS * size
+    ri = ro * math.sin(math.radians(18)) / math.sin(math.radians(54))   # a regular star's inner radius
+    star = [(c + (ro if k % 2 == 0 else ri) * math.sin(math.radians(36 * k)),
+             c - (ro if k % 2 == 0 else ri) * math.cos(math.radians(36 * k))) for k in range(10)]
+    draw.polygon(star, fill=255)
+
+    h = TEXT_HEIGHT * size
+    rc = size / 2 - ring - TEXT_GAP * size - h / 2         # radius of the characters' centres
+    step = h * 1.08 / rc                                     # natural spacing, in radians
+    n = len(name)
+    if math.degrees(step * n) > MAX_ARC_DEG:
+        step = math.radians(MAX_ARC_DEG) / n
+    width = min(h, step * rc * 0.92)                         # long names: narrower characters
+    face = ImageFont.truetype(str(font_file), size=round(h), index=font_index)
+    for i, ch in enumerate(name):
+        theta = (i - (n - 1) / 2) * step                     # 0 at the top, clockwise
+        glyph = Image.new("L", (round(h * 1.5), round(h * 1.5)), 0)
+        gd = ImageDraw.Draw(glyph)
+        x0, y0, x1, y1 = gd.textbbox((0, 0), ch, font=face)
+        gd.text(((glyph.width - (x1 - x0)) / 2 - x0, (glyph.height - (y1 - y0)) / 2 - y0), ch, font=face, fill=255)
+        box = glyph.getbbox()
+        if box is None:
+            raise SigningError(f"印章字体缺少字符「{ch}」（{font_file.name}），无法生成印章")
+        glyph = glyph.crop(box)
+        glyph = glyph.resize((max(1, round(width * glyph.width / h)), max(1, round(h * glyph.height / h))),
+                             Image.LANCZOS)
+        glyph = glyph.rotate(-math.degrees(theta), resample=Image.BICUBIC, expand=True)
+        gx = c + rc * math.sin(theta) - glyph.width / 2
+        gy = c - rc * math.cos(theta) - glyph.height / 2
+        alpha.paste(255, (round(gx), round(gy)), glyph)
+
+    alpha = alpha.resize((px, px), Image.LANCZOS)
+    img = Image.new("RGBA", (px, px), SEAL_RGB + (0,))
+    img.putalpha(alpha)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(dpi, dpi), optimize=True)
+    return atomic_write_bytes(Path(out), buf.getvalue())
+
+
+def seal_for(issuer: str, config: Config) -> Path:
+    """The seal image for ``issuer``: the office's own image from ``config.seal.images`` when there
+    is one, else a generated seal, cached under ``<archive>/seals/`` so every document of an issuer
+    carries the identical image (regenerated only when the diameter or the drawing changes)."""
+    if issuer in config.seal.images:
+        p = config.path(config.seal.images[issuer])
+        if not p.is_file():
+            raise SigningError(f"配置的印章图片不存在：{p}（seal › images › {issuer}）")
+        return p
+    d = config.seal.diameter_mm
+    key = hashlib.sha256(f"{issuer}|{d}|{GENERATOR_VERSION}".encode()).hexdigest()[:10]
+    out = config.archive_dir / "seals" / f"{issuer}-{d:g}mm-{key}.png"
+    if not out.is_file():
+        conf = config.fonts_dir / "fonts.conf"
+        seal_image(issuer, d, out, font=find_seal_font(conf if conf.is_file() else None))
+    return out
+
+
+def _load_rgba(png: Path):
+    """The seal as RGBA. An image without transparency (a scan on white) gets alpha from its
+    distance to white, so paper white does not cover the text."""
+    from PIL import Image
+
+    try:
+        img = Image.open(png)
+        img.load()
+    except (OSError, ValueError) as e:
+        raise SigningError(f"印章图片无法读取：{png}（{e}）") from e
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        return img.convert("RGBA")
+    rgb = img.convert("RGB")
+    from PIL import ImageChops, ImageOps
+
+    r, g, b = rgb.split()
+    darkest = ImageChops.darker(ImageChops.darker(r, g), b)
+    rgba = rgb.copy()
+    rgba.putalpha(ImageOps.invert(darkest))
+    return rgba
+
+
+# --- where the seal goes ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text on a page, PDF user space (y up): x0, y0 (bottom), x1, y1 (top)."""
+
+    page: int
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+
+@dataclass(frozen=True)
+class SealPlacement:
+    """Where the seal goes. PDF user space in points, origin bottom-left of the MediaBox, y up;
+    ``page`` counts from 0. The boxes (x0, y0, x1, y1) are the text lines it was placed against."""
+
+    page: int
+    cx_pt: float
+    cy_pt: float
+    diameter_pt: float
+    signature_box: tuple | None
+    date_box: tuple
+    last_text_box: tuple
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        r = self.diameter_pt / 2
+        return (self.cx_pt - r, self.cy_pt - r, self.cx_pt + r, self.cy_pt + r)
+
+
+class NeedsRelayout(Exception):
+    """The 署名/成文日期 block is alone on its page or the seal does not fit: the caller re-renders
+    with render.Layout(tighten=n+1) (GB/T 9704 7.3.5.5) and tries again. The message is Chinese."""
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", "", s or "")
+
+
+def _page_lines(pdf: Path) -> tuple[list[list[TextLine]], list[tuple[float, float, float, float]]]:
+    """Text lines of every page (top to bottom) and each page's MediaBox, via pdfplumber."""
+    import pdfplumber
+
+    pages, boxes = [], []
+    try:
+        with pdfplumber.open(pdf) as doc:
+            for i, page in enumerate(doc.pages):
+                x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+                lines = []
+                for ln in page.extract_text_lines(return_chars=False):
+                    if not ln["text"].strip():
+                        continue
+                    lines.append(TextLine(i, ln["text"], x0 + ln["x0"], y1 - ln["bottom"],
+                                          x0 + ln["x1"], y1 - ln["top"]))
+                lines.sort(key=lambda t: (-t.y1, t.x0))
+                pages.append(lines)
+                boxes.append((x0, y0, x1, y1))
+    except Exception as e:  # pdfminer raises many kinds of errors on a damaged file
+        raise SigningError(f"无法读取待用印的 PDF {Path(pdf).name}：{e}") from e
+    return pages, boxes
+
+
+def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float, float, float, float]], *,
+                      signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
+    """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
+    want_date, want_sig = _norm(date_text), _norm(signature or "")
+    if not want_date:
+        raise SigningError("没有成文日期，无法确定用印位置")
+    found = None
+    split = False
+    for p, lines in enumerate(pages):
+        for i, ln in enumerate(lines):
+            if _norm(ln.text) != want_date:
+                continue
+            if not want_sig:
+                found = (p, i, None)
+                break
+            if i > 0 and _norm(lines[i - 1].text) == want_sig:
+                found = (p, i, i - 1)
+                break
+            if i == 0 and p > 0 and pages[p - 1] and _norm(pages[p - 1][-1].text) == want_sig:
+                split = True
+        if found:
+            break
+    if found is None:
+        if split:
+            raise NeedsRelayout("发文机关署名与成文日期被分在两页，需要调整行距重新排版")
+        what = f"发文机关署名「{signature}」紧接其上的成文日期「{date_text}」" if want_sig else f"成文日期「{date_text}」"
+        raise SigningError(f"在转换后的 PDF 中找不到{what}，无法确定用印位置")
+    p, di, si = found
+    lines = pages[p]
+    date = lines[di]
+    sig = lines[si] if si is not None else None
+    first = si if si is not None else di
+    if first == 0:
+        raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）")
+    last = lines[first - 1]
+
+    r = layout.mm_to_pt(diameter_mm) / 2
+    pitch = layout.LINE_PITCH_PT
+    block = [b for b in (sig, date) if b is not None]
+    cx = (min(b.x0 for b in block) + max(b.x1 for b in block)) / 2
+    top_of_block = block[0].y1
+    # Feasible centres: the 署名 (or the date) below the centre (居中下压); the date's bottom above
+    # the circle's bottom; the seal's top not over the last line above, and within one line of it.
+    lo = max(top_of_block, last.y0 - pitch - r)
+    hi = min(date.y0 + r, last.y0 - r)
+    eps = 0.5
+    if lo > hi + eps:
+        raise NeedsRelayout(
+            f"第{p + 1}页印章放不下：署名与上方正文的间距不符合"
+            f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）")
+    cy = (lo + hi) / 2 if lo <= hi else hi
+    mx0, my0, mx1, my1 = mediaboxes[p]
+    if cx - r < mx0 or cx + r > mx1 or cy - r < my0:
+        raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面")
+    return SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(cy, 2), diameter_pt=round(2 * r, 2),
+                         signature_box=sig.box if sig else None, date_box=date.box, last_text_box=last.box)
+
+
+def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
+    """From the real text positions in the rendered PDF: the first 成文日期 line with the 署名
+    directly above it (the body's, before any 附件 pages and the 版记, whose 印发日期 line reads
+    differently). The seal is centred horizontally on that block and vertically so that both lines
+    lie below its centre (居中下压) while its top is within one line (layout.LINE_PITCH_PT) of the last
+    body or 附件说明 line above and does not cover it; of the centres that satisfy all this, the
+    middle one. Raises NeedsRelayout when the block has no text above it on its page, is split over
+    two pages, or the constraints cannot be met; SigningError when the lines are not there at all."""
+    pages, boxes = _page_lines(Path(pdf))
+    return compute_placement(pages, boxes, signature=signature, date_text=date_text, diameter_mm=diameter_mm)
+
+
+# --- drawing it ---------------------------------------------------------------------------------
+
+def _image_xobject(img):
+    """An image XObject (DeviceRGB, Flate) with its alpha as an /SMask (allowed in PDF/A-2)."""
+    from pypdf.generic import DecodedStreamObject, NameObject, NumberObject
+
+    def stream(data: bytes, cs: str):
+        s = DecodedStreamObject()
+        s.set_data(data)
+        s.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                  NameObject("/Width"): NumberObject(img.width), NameObject("/Height"): NumberObject(img.height),
+                  NameObject("/ColorSpace"): NameObject(cs), NameObject("/BitsPerComponent"): NumberObject(8)})
+        return s.flate_encode(level=9)
+
+    return stream(img.convert("RGB").tobytes(), "/DeviceRGB"), stream(img.getchannel("A").tobytes(), "/DeviceGray")
+
+
+def _inherited(page, key: str):
+    """A page attribute, looked up through the page tree as PDF inheritance says (7.7.3.4)."""
+    node = page
+    for _ in range(64):
+        if key in node:
+            return node[key]
+        parent = node.get("/Parent")
+        if parent is None:
+            return None
+        node = parent.get_object()
+    return None
+
+
+def apply_seal(pdf_in: Path, pdf_out: Path, seal_png: Path, placement: SealPlacement) -> Path:
+    """Draw the seal into the page content with pypdf: an image XObject with an /SMask, blended with
+    /Multiply so the black 署名 and date stay legible through the red as on paper. PDF/A-2 allows
+    soft masks and blend modes; the header is kept at 1.6 or above (pypdf would write 1.3) and the
+    seal is marked as an /Artifact for tagged PDFs. Written atomically; the input is not touched."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    img = _load_rgba(Path(seal_png))
+    try:
+        reader = PdfReader(pdf_in)
+        writer = PdfWriter(clone_from=reader)
+    except Exception as e:
+        raise SigningError(f"无法读取待用印的 PDF {Path(pdf_in).name}：{e}") from e
+    if not 0 <= placement.page < len(writer.pages):
+        raise SigningError(f"用印页码超出范围：第{placement.page + 1}页（共{len(writer.pages)}页）")
+    header = reader.pdf_header.encode() if isinstance(reader.pdf_header, str) else reader.pdf_header
+    writer.pdf_header = header if header >= b"%PDF-1.6" else b"%PDF-1.6"
+
+    page = writer.pages[placement.page]
+    rgb, smask = _image_xobject(img)
+    smask_ref = writer._add_object(smask)
+    rgb[NameObject("/SMask")] = smask_ref
+    img_ref = writer._add_object(rgb)
+    gs_ref = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/ExtGState"),
+                                                  NameObject("/BM"): NameObject("/Multiply")}))
+
+    res = _inherited(page, "/Resources")
+    res = DictionaryObject() if res is None else res.get_object()
+    res = DictionaryObject(dict(res))                 # own copy: LibreOffice shares one across pages
+    for key in ("/XObject", "/ExtGState"):
+        sub = res.get(key)
+        res[NameObject(key)] = DictionaryObject(dict(sub.get_object())) if sub is not None else DictionaryObject()
+    n = 0
+    while f"/GwSeal{n}" in res["/XObject"] or f"/GwSealGS{n}" in res["/ExtGState"]:
+        n += 1
+    res["/XObject"][NameObject(f"/GwSeal{n}")] = img_ref
+    res["/ExtGState"][NameObject(f"/GwSealGS{n}")] = gs_ref
+    page[NameObject("/Resources")] = res
+
+    x0, y0, x1, y1 = placement.rect
+    d = x1 - x0
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(f"\nQ\n/Artifact BMC q /GwSealGS{n} gs {d:.3f} 0 0 {d:.3f} {x0:.3f} {y0:.3f} cm "
+                   f"/GwSeal{n} Do Q EMC\n".encode())
+    contents = page.get("/Contents")
+    old = [] if contents is None else (list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject)
+                                       else [contents])
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old, writer._add_object(after)])
+
+    if "/OutputIntents" not in writer._root_object:
+        # PDF/A-2 asks for a transparency group colour space on pages with transparency when the
+        # file has no OutputIntent (LibreOffice's PDF/A always has one).
+        page[NameObject("/Group")] = DictionaryObject({NameObject("/S"): NameObject("/Transparency"),
+                                                       NameObject("/CS"): NameObject("/DeviceRGB")})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return atomic_write_bytes(Path(pdf_out), buf.getvalue())

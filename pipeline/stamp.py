@@ -1,0 +1,64 @@
+"""Stamping a converted PDF: the seal where GB/T 9704 7.3.5 puts it, then the PAdES signature
+(pipeline.seal draws, pipeline.sign signs; this module puts them in order and is what the pipeline
+imports)."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .errors import SigningError
+from .model import Draft, cn_date
+from .seal import (NeedsRelayout, SealPlacement, apply_seal, compute_placement, place_seal, seal_for,
+                   seal_image)
+from .sign import Verification, health, init_demo_pki, load_office_key, sign_pdf, verify_pdf
+
+__all__ = ["NeedsRelayout", "SealPlacement", "StampResult", "Verification", "apply_seal", "compute_placement",
+           "health", "init_demo_pki", "place_seal", "seal_and_sign", "seal_for", "seal_image", "seal_name",
+           "sign_pdf", "verify_pdf"]
+
+
+@dataclass(frozen=True)
+class StampResult:
+    """What stamping did: where the seal went (None for an unsealed series), the 印章名称 for the
+    用印登记 (None when no seal was used), and whether the PDF was signed."""
+
+    placement: SealPlacement | None
+    seal_name: str | None
+    signed: bool
+
+
+def seal_name(issuer: str) -> str:
+    """The 印章名称 as the 用印登记 lists it."""
+    return f"{issuer}印"
+
+
+def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config) -> StampResult:
+    """A sealed series (config.series[draft.series].sealed): place_seal (may raise NeedsRelayout:
+    re-render tighter and call again) → apply_seal → sign_pdf with the signature widget over the seal.
+    An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only. ``pdf_in`` is
+    not changed; ``pdf_out`` appears only when everything succeeded."""
+    series = config.series.get(draft.series or "")
+    if series is None:
+        raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
+    # Open the certificate first: a missing key or a wrong passphrase should fail before any work.
+    load_office_key(config)
+    if not series.sealed:
+        sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer)
+        return StampResult(None, None, True)
+
+    date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
+    if not date_text:
+        raise SigningError("公文没有成文日期，无法确定用印位置")
+    placement = place_seal(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,
+                           diameter_mm=config.seal.diameter_mm)
+    png = seal_for(series.issuer, config)
+    out = Path(pdf_out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".stamp-", dir=out.parent) as tmp:
+        sealed = apply_seal(Path(pdf_in), Path(tmp) / "sealed.pdf", png, placement)
+        # The seal is page content (inside the signed bytes, printed by every viewer); the widget
+        # lies over it with an empty appearance so it is not drawn twice.
+        sign_pdf(sealed, out, config, placement=placement, reason="发文用印", signer_name=series.issuer)
+    return StampResult(placement, seal_name(series.issuer), True)
