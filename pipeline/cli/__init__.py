@@ -82,3 +82,4 @@ def main(argv: list[str] | None = None) -> None:
 
 # Command modules register on `cli` when imported.
 from . import documents, records  # noqa: E402,F401
+from . import watch  # noqa: E402,F401
