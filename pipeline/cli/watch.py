@@ -123,3 +123,8 @@ _KIND_CN = {"issued": "发文", "rejected": "退回", "duplicate": "重复", "un
 def watch_cmd(app: App, once: bool) -> int:
     """Watch the inbox folders: every finished draft becomes a document, or goes to rejected/."""
     return serve(app, once=once)
+
+
+def run_service(app: App) -> int:
+    """The entry point `gongwen run` (and so `make run`) calls: the service on the app's config."""
+    return serve(app)
