@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def available() -> list[str]:
-    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE))
+    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE)])
                   if m.name.startswith("bench_"))
 
 
