@@ -83,3 +83,4 @@ def main(argv: list[str] | None = None) -> None:
 # Command modules register on `cli` when imported.
 from . import documents, records  # noqa: E402,F401
 from . import watch  # noqa: E402,F401
+from . import find  # noqa: E402,F401

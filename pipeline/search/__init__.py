@@ -417,10 +417,10 @@ def open_index(config: Config, engine: str | None = None, *,
                lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> FolderIndex:
     """Open the search index of ``config`` (engine: ``config.search.engine`` unless given).
 
-    A missing index is created empty when the archive has no documents yet (a new instance). A
-    missing index beside a non-empty archive, a version mismatch or damaged files raise
-    SearchError naming ``gongwen reindex`` — or, when ``rebuild_from`` is given, are rebuilt from
-    the documents it returns."""
+    A missing index (a new instance, or the folder deleted by hand) is built from the archive —
+    from ``rebuild_from()`` when given, else from ``archive_documents(config)``; for a new instance
+    that is an empty index. A version mismatch or damaged files raise SearchError naming
+    ``gongwen reindex``, or are rebuilt the same way when ``rebuild_from`` is given."""
     engine = engine or config.search.engine
     idx = FolderIndex(index_root(config, engine), engine, lock_timeout=lock_timeout)
     state = idx.state()
@@ -428,13 +428,11 @@ def open_index(config: Config, engine: str | None = None, *,
         return idx
     if rebuild_from is not None:
         idx.rebuild(rebuild_from())
-        return idx
-    if state == "missing":
-        if next(iter(archive_documents(config)), None) is None:
-            idx.rebuild([])
-            return idx
-        raise SearchError(f"搜索索引 {idx.root} 不存在，而档案中已有文件，{REINDEX_HINT}。")
-    raise SearchError(state)
+    elif state == "missing":
+        idx.rebuild(archive_documents(config))
+    else:
+        raise SearchError(state)
+    return idx
 
 
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
