@@ -84,7 +84,8 @@ def seal_image(issuer: str, diameter_mm: float, out: Path, *, dpi: int = 300,
     draw = ImageDraw.Draw(alpha)
 
     ring = RING_WIDTH * size
-    draw.ellipse((ring / 2, ring / 2, size - ring / 2, size - ring / 2), outline=255, width=round(ring))
+    # The ring's outer edge is the seal's diameter (Pillow draws the outline inside the box).
+    draw.ellipse((0, 0, size - 1, size - 1), outline=255, width=round(ring))
 
     ro = STAR_RADIUS * size
     ri = ro * math.sin(math.radians(18)) / math.sin(math.radians(54))   # a regular star's inner radius
@@ -212,25 +213,34 @@ def _norm(s: str) -> str:
 
 
 def _page_lines(pdf: Path) -> tuple[list[list[TextLine]], list[tuple[float, float, float, float]]]:
-    """Text lines of every page (top to bottom) and each page's MediaBox, via pdfplumber."""
-    import pdfplumber
+    """Text lines of every page (top to bottom) and each page's MediaBox. The text comes from
+    pdfcheck.text_boxes (pdfplumber, one box per run); runs sharing a line are joined here."""
+    from pypdf import PdfReader
 
-    pages, boxes = [], []
+    from .pdfcheck import text_boxes
+
     try:
-        with pdfplumber.open(pdf) as doc:
-            for i, page in enumerate(doc.pages):
-                x0, y0, x1, y1 = (float(v) for v in page.mediabox)
-                lines = []
-                for ln in page.extract_text_lines(return_chars=False):
-                    if not ln["text"].strip():
-                        continue
-                    lines.append(TextLine(i, ln["text"], x0 + ln["x0"], y1 - ln["bottom"],
-                                          x0 + ln["x1"], y1 - ln["top"]))
-                lines.sort(key=lambda t: (-t.y1, t.x0))
-                pages.append(lines)
-                boxes.append((x0, y0, x1, y1))
-    except Exception as e:  # pdfminer raises many kinds of errors on a damaged file
+        boxes = [tuple(float(v) for v in pg.mediabox) for pg in PdfReader(pdf).pages]
+        runs = text_boxes(Path(pdf))
+    except Exception as e:  # pypdf/pdfminer raise many kinds of errors on a damaged file
         raise SigningError(f"无法读取待用印的 PDF {Path(pdf).name}：{e}") from e
+    pages: list[list[TextLine]] = [[] for _ in boxes]
+    for run in runs:
+        if not run.text.strip() or not 1 <= run.page <= len(boxes):
+            continue
+        x0, _, _, y1 = boxes[run.page - 1]
+        ln = TextLine(run.page - 1, run.text, round(x0 + run.x0, 2), round(y1 - run.bottom, 2),
+                      round(x0 + run.x1, 2), round(y1 - run.top, 2))
+        lines = pages[run.page - 1]
+        prev = lines[-1] if lines else None
+        if prev is not None and prev.y0 <= (ln.y0 + ln.y1) / 2 <= prev.y1:
+            left, right = (prev, ln) if prev.x0 <= ln.x0 else (ln, prev)
+            lines[-1] = TextLine(prev.page, f"{left.text} {right.text}", min(prev.x0, ln.x0), min(prev.y0, ln.y0),
+                                 max(prev.x1, ln.x1), max(prev.y1, ln.y1))
+        else:
+            lines.append(ln)
+    for lines in pages:
+        lines.sort(key=lambda t: -t.y1)
     return pages, boxes
 
 
@@ -272,9 +282,10 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
 
     r = layout.mm_to_pt(diameter_mm) / 2
     pitch = layout.LINE_PITCH_PT
-    block = [b for b in (sig, date) if b is not None]
-    cx = (min(b.x0 for b in block) + max(b.x1 for b in block)) / 2
-    top_of_block = block[0].y1
+    # Horizontally on the date's centre: the 署名 is centred on the date (以成文日期为准居中编排), so
+    # this is the block's axis, and a slightly off-centre 署名 does not pull the seal off the date.
+    cx = (date.x0 + date.x1) / 2
+    top_of_block = (sig or date).y1
     # Feasible centres: the 署名 (or the date) below the centre (居中下压); the date's bottom above
     # the circle's bottom; the seal's top not over the last line above, and within one line of it.
     lo = max(top_of_block, last.y0 - pitch - r)
@@ -295,7 +306,7 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
 def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
     """From the real text positions in the rendered PDF: the first 成文日期 line with the 署名
     directly above it (the body's, before any 附件 pages and the 版记, whose 印发日期 line reads
-    differently). The seal is centred horizontally on that block and vertically so that both lines
+    differently). The seal is centred horizontally on the date (the block's axis) and vertically so that both lines
     lie below its centre (居中下压) while its top is within one line (layout.LINE_PITCH_PT) of the last
     body or 附件说明 line above and does not cover it; of the centres that satisfy all this, the
     middle one. Raises NeedsRelayout when the block has no text above it on its page, is split over

@@ -1,0 +1,417 @@
+"""The seal: image, placement from real LibreOffice output (short document, body ending near the
+bottom of a page → relayout, attachments), and the overlay keeping PDF/A-2b."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pdfplumber
+import pytest
+from PIL import Image
+
+from pipeline import layout as L
+from pipeline.errors import SigningError
+from pipeline.seal import (NeedsRelayout, SealPlacement, TextLine, apply_seal, compute_placement,
+                           find_seal_font, place_seal, seal_for, seal_image)
+from tests.conftest import REPO, write_instance
+
+DIAMETER = 42.0
+R = L.mm_to_pt(DIAMETER) / 2
+
+
+# --- test documents: GB/T 9704 geometry with python-docx, converted by real LibreOffice -----------
+
+def build_docx(path: Path, body: list[str], *, signature: str, date: str, attach_note=(), attachments=(),
+               tighten: int = 0) -> Path:
+    """A sealed-layout 公文 body in GB/T 9704 geometry: margins 37/35/28/26 mm, 3号, the line pitch of
+    layout.py, ``seal_gap_lines`` blank lines, the 署名 centred over a date set 右空四字, 附件 on
+    new pages. ``tighten`` stands in for render.Layout(tighten=n): each step takes 1.5 pt off the
+    line pitch (GB/T 9704 7.3.5.5: adjust line spacing)."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    s = doc.sections[0]
+    s.page_width, s.page_height = Mm(L.PAGE_WIDTH_MM), Mm(L.PAGE_HEIGHT_MM)
+    s.top_margin, s.bottom_margin = Mm(L.MARGIN_TOP_MM), Mm(L.MARGIN_BOTTOM_MM)
+    s.left_margin, s.right_margin = Mm(L.MARGIN_LEFT_MM), Mm(L.MARGIN_RIGHT_MM)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(L.SIZE_3)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), L.FONT_FANGSONG)
+    pf = normal.paragraph_format
+    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    pf.line_spacing = Pt(L.LINE_PITCH_PT - 1.5 * tighten)
+    pf.space_before = pf.space_after = Pt(0)
+
+    def para(text="", align=None, first=None, right=None, left=None, font=L.FONT_FANGSONG, new_page=False):
+        p = doc.add_paragraph()
+        if align is not None:
+            p.alignment = align
+        fmt = p.paragraph_format
+        if first is not None:
+            fmt.first_line_indent = Pt(first)
+        if right is not None:
+            fmt.right_indent = Pt(right)
+        if left is not None:
+            fmt.left_indent = Pt(left)
+        fmt.page_break_before = new_page
+        if text:
+            run = p.add_run(text)
+            run.font.name = font
+            run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        return p
+
+    width = L.mm_to_pt(L.TYPE_AREA_WIDTH_MM)
+    para("关于印章位置测试的通知", WD_ALIGN_PARAGRAPH.CENTER, font=L.FONT_XIAOBIAOSONG)
+    para()
+    para("各镇人民政府，区政府各部门：")
+    for t in body:
+        para(t, first=2 * L.SIZE_3)
+    if attach_note:
+        para()
+        for t in attach_note:
+            para(t, first=2 * L.SIZE_3)
+    for _ in range(L.seal_gap_lines(DIAMETER)):
+        para()
+    # The 署名 centred over the date: a centred paragraph in a band symmetric about the date's
+    # centre (the date's width estimated; LibreOffice adds a little space between CJK and digits).
+    right = L.DATE_RIGHT_INDENT_CHARS * L.SIZE_3
+    date_w = sum(11 if c.isdigit() else L.SIZE_3 for c in date)
+    half = max(date_w, L.SIZE_3 * len(signature)) / 2 + L.SIZE_3
+    axis = right + date_w / 2                  # the date's centre, from the right margin
+    para(signature, WD_ALIGN_PARAGRAPH.CENTER, right=axis - half, left=width - axis - half)
+    para(date, WD_ALIGN_PARAGRAPH.RIGHT, right=right)
+    for head, title, lines in attachments:
+        para(head, font=L.FONT_HEITI, new_page=True)
+        para()
+        para(title, WD_ALIGN_PARAGRAPH.CENTER, font=L.FONT_XIAOBIAOSONG)
+        for t in lines:
+            para(t, first=2 * L.SIZE_3)
+    doc.save(path)
+    return path
+
+
+SHORT = dict(body=["为做好印章位置测试工作，现将有关事项通知如下。", "一、测试范围为区政府各部门。",
+                   "二、请于本月底前完成。"], signature="珠晖区人民政府", date="2015年3月20日")
+# Title, blank, 主送 and 17 one-line paragraphs fill lines 1–20; the two blank lines take 21–22,
+# so at the standard pitch the 署名 and date land alone on page 2.
+BOTTOM = dict(body=[f"第{i + 1}项工作按照区政府统一部署推进落实。" for i in range(17)],
+              signature="珠晖区人民政府", date="2015年3月20日")
+ATTACH = dict(body=["现将《珠晖区印章测试名单》和《珠晖区印章测试安排表》印发给你们，请认真贯彻执行。"],
+              signature="珠晖区人民政府办公室", date="2015年12月3日",
+              attach_note=["附件：1.珠晖区印章测试名单", "　　　2.珠晖区印章测试安排表"],
+              attachments=[("附件1", "珠晖区印章测试名单", ["区政府办公室。"] * 3),
+                           ("附件2", "珠晖区印章测试安排表", ["三月底前完成。"] * 3)])
+
+
+def make_instance(root: Path):
+    """A config for a tmp instance; templates may not exist yet (being written by others), so the
+    config points at placeholder files when the repository has none."""
+    from pipeline.config import load
+
+    paths = {"fonts": str(REPO / "fonts")}
+    if not all((REPO / "templates" / f"{n}.docx").is_file() for n in ("下行文", "上行文", "信函", "纪要")):
+        tpl = root / "placeholder-templates"
+        tpl.mkdir(parents=True, exist_ok=True)
+        for n in ("下行文", "上行文", "信函", "纪要"):
+            (tpl / f"{n}.docx").write_bytes(b"")
+        paths["templates"] = str(tpl)
+    else:
+        paths["templates"] = str(REPO / "templates")
+    return load(write_instance(root / "instance", paths=paths))
+
+
+@pytest.fixture(scope="module")
+def lo_pdfs(tmp_path_factory):
+    """Real LibreOffice PDF/A-2b output for the three cases (and the bottom case re-rendered
+    tighter), converted by pipeline.convert.convert_once."""
+    from pipeline.convert import convert_once
+
+    root = tmp_path_factory.mktemp("seal-docs")
+    config = make_instance(root)
+    docs = {"short": (SHORT, 0), "attach": (ATTACH, 0),
+            "bottom0": (BOTTOM, 0), "bottom1": (BOTTOM, 1), "bottom2": (BOTTOM, 2)}
+    out = {}
+    for name, (case, tighten) in docs.items():
+        docx = build_docx(root / f"{name}.docx", **case, tighten=tighten)
+        out[name] = convert_once(docx, root / f"{name}.pdf", config)
+    return out
+
+
+# --- geometry checks made independently of pipeline.seal (plain pdfplumber) -----------------------
+
+def _lines_on(pdf: Path, page: int) -> list[dict]:
+    with pdfplumber.open(pdf) as doc:
+        pg = doc.pages[page]
+        lines = pg.extract_text_lines(return_chars=False)
+        for ln in lines:
+            ln["text"] = re.sub(r"\s+", "", ln["text"])
+            ln["y_top"], ln["y_bottom"] = pg.height - ln["top"], pg.height - ln["bottom"]
+        return lines
+
+
+def assert_seal_geometry(pdf: Path, pl: SealPlacement, *, signature: str, date: str, above: str):
+    lines = _lines_on(pdf, pl.page)
+    texts = [ln["text"] for ln in lines]
+    i = texts.index(date.replace(" ", ""))
+    d, s, last = lines[i], lines[i - 1], lines[i - 2]
+    assert s["text"] == signature and last["text"] == above
+    cx, cy, r = pl.cx_pt, pl.cy_pt, pl.diameter_pt / 2
+    assert abs(r - R) < 0.01
+    # The 成文日期 in the lower half: its vertical extent between the centre and the circle's bottom,
+    # horizontally centred on the seal.
+    assert cy - r <= d["y_bottom"] and d["y_top"] <= cy
+    assert abs((d["x0"] + d["x1"]) / 2 - cx) < 1.0
+    # The 署名 below the centre and over the seal (its middle inside the circle).
+    assert s["y_top"] <= cy and s["y_bottom"] >= cy - r
+    assert s["x0"] < cx < s["x1"]
+    # The seal's top within one line of the last body / 附件说明 line, not over it.
+    gap = last["y_bottom"] - (cy + r)
+    assert 0 <= gap <= L.LINE_PITCH_PT, gap
+
+
+def test_short_document(lo_pdfs):
+    pl = place_seal(lo_pdfs["short"], signature=SHORT["signature"], date_text=SHORT["date"], diameter_mm=DIAMETER)
+    assert pl.page == 0
+    assert_seal_geometry(lo_pdfs["short"], pl, signature="珠晖区人民政府", date="2015年3月20日",
+                         above="二、请于本月底前完成。")
+    # The check itself bites: half a line higher or lower, or a character to the side, fails it.
+    for wrong in (dict(cy_pt=pl.cy_pt + 15), dict(cy_pt=pl.cy_pt - 15), dict(cx_pt=pl.cx_pt + 16)):
+        with pytest.raises(AssertionError):
+            assert_seal_geometry(lo_pdfs["short"], dataclasses.replace(pl, **wrong), signature="珠晖区人民政府",
+                                 date="2015年3月20日", above="二、请于本月底前完成。")
+
+
+def test_with_attachments_seal_goes_on_the_body_page(lo_pdfs):
+    with pdfplumber.open(lo_pdfs["attach"]) as doc:
+        assert len(doc.pages) == 3
+    pl = place_seal(lo_pdfs["attach"], signature=ATTACH["signature"], date_text=ATTACH["date"], diameter_mm=DIAMETER)
+    assert pl.page == 0
+    assert_seal_geometry(lo_pdfs["attach"], pl, signature="珠晖区人民政府办公室", date="2015年12月3日",
+                         above="2.珠晖区印章测试安排表")
+
+
+def test_body_ending_near_the_bottom_needs_relayout_then_fits(lo_pdfs):
+    """At the standard pitch the block falls alone onto page 2; one step tighter it is split across
+    the pages; two steps tighter it fits under the body on page 1."""
+    kw = dict(signature=BOTTOM["signature"], date_text=BOTTOM["date"], diameter_mm=DIAMETER)
+    with pdfplumber.open(lo_pdfs["bottom0"]) as doc:
+        assert len(doc.pages) == 2
+    with pytest.raises(NeedsRelayout, match="第2页只有"):
+        place_seal(lo_pdfs["bottom0"], **kw)
+    with pytest.raises(NeedsRelayout, match="分在两页"):
+        place_seal(lo_pdfs["bottom1"], **kw)
+    # What a caller does: re-render tighter until it fits.
+    placement = None
+    for name in ("bottom0", "bottom1", "bottom2"):
+        try:
+            placement = place_seal(lo_pdfs[name], **kw)
+            break
+        except NeedsRelayout:
+            continue
+    assert placement is not None and name == "bottom2" and placement.page == 0
+    with pdfplumber.open(lo_pdfs["bottom2"]) as doc:
+        assert len(doc.pages) == 1
+    assert_seal_geometry(lo_pdfs["bottom2"], placement, signature="珠晖区人民政府", date="2015年3月20日",
+                         above="第17项工作按照区政府统一部署推进落实。")
+
+
+def test_apply_seal_keeps_pdfa_and_draws_red_at_the_placement(lo_pdfs, tmp_path):
+    src = lo_pdfs["attach"]
+    before = src.read_bytes()
+    pl = place_seal(src, signature=ATTACH["signature"], date_text=ATTACH["date"], diameter_mm=DIAMETER)
+    png = seal_image("珠晖区人民政府办公室", DIAMETER, tmp_path / "seal.png")
+    out = apply_seal(src, tmp_path / "sealed.pdf", png, pl)
+    assert src.read_bytes() == before                      # the input is untouched
+    assert out.read_bytes().startswith(b"%PDF-1.6")
+    with pikepdf.open(out) as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
+        assert len(pdf.pages) == 3
+        images = [x for x in pdf.pages[0].Resources.XObject.values() if x.get("/Subtype") == "/Image"]
+        assert len(images) == 1 and "/SMask" in images[0]
+        assert not any("/XObject" in p.Resources and any("/GwSeal" in str(k) for k in p.Resources.XObject.keys())
+                       for p in list(pdf.pages)[1:])
+    with pdfplumber.open(out) as doc:                      # the text is still there and extracts
+        assert "2015年12月3日" in re.sub(r"\s+", "", doc.pages[0].extract_text())
+    # Rendered by poppler: the star's red at the seal's centre, the 署名 still dark through the seal
+    # (multiply), white outside the circle.
+    ppm = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-png", str(out), str(ppm)], check=True)
+    img = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    h = img.height
+    r_, g_, b_ = img.getpixel((round(pl.cx_pt), round(h - pl.cy_pt)))
+    assert r_ > 200 and g_ < 80 and b_ < 80
+    x0, y0, x1, y1 = pl.signature_box
+    dark = [img.getpixel((x, round(h - (y0 + y1) / 2))) for x in range(round(x0), round(x1))]
+    assert min(sum(p) for p in dark) < 150
+    assert img.getpixel((round(pl.cx_pt + pl.diameter_pt), round(h - pl.cy_pt))) == (255, 255, 255)
+
+
+# --- the seal image ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seal_png(tmp_path_factory):
+    return seal_image("珠晖区人民政府", DIAMETER, tmp_path_factory.mktemp("seal") / "seal.png")
+
+
+def test_seal_image_is_round_red_and_transparent(seal_png):
+    img = Image.open(seal_png)
+    assert img.mode == "RGBA"
+    px = round(DIAMETER / 25.4 * 300)
+    assert img.size == (px, px)
+    a = img.getchannel("A")
+    c = px // 2
+    assert a.getpixel((0, 0)) == 0 and a.getpixel((px - 1, px - 1)) == 0       # corners transparent
+    assert a.getpixel((c, 3)) > 200 and a.getpixel((c, px - 4)) > 200          # the ring, top and bottom
+    assert a.getpixel((3, c)) > 200 and a.getpixel((px - 4, c)) > 200
+    assert a.getpixel((c, c)) == 255                                           # the star's centre
+    r, g, b, _ = img.getpixel((c, c))
+    assert (r, g, b) == (255, 0, 0)
+    # Nothing outside the circle.
+    for x, y in ((c + round(c * 0.75), c + round(c * 0.75)), (c - round(c * 0.75), c - round(c * 0.75))):
+        assert a.getpixel((x, y)) == 0
+
+
+def _ink(img, r0: float, r1: float, y0: float = 0.0, y1: float = 1.0) -> int:
+    """Opaque pixels at r0..r1 of the radius from the centre, between heights y0..y1 (fractions of
+    the image, from the top); every second pixel."""
+    a = img.getchannel("A")
+    n = img.width
+    c = n / 2
+    count = 0
+    for y in range(round(y0 * n), round(y1 * n), 2):
+        for x in range(0, n, 2):
+            if r0 <= math.hypot(x - c, y - c) / c <= r1 and a.getpixel((x, y)) > 128:
+                count += 1
+    return count
+
+
+BAND = (0.45, 0.88)       # between the star and the ring
+
+
+def test_seal_name_runs_along_the_upper_arc(seal_png):
+    img = Image.open(seal_png)
+    assert _ink(img, *BAND, 0.0, 0.5) > 1000         # the name, above the centre
+    assert _ink(img, *BAND, 0.7, 1.0) == 0           # nothing along the bottom of the seal
+
+
+def test_long_name_stays_inside_the_ring(tmp_path):
+    img = Image.open(seal_image("珠晖区人民政府办公室综合科", DIAMETER, tmp_path / "long.png"))
+    assert _ink(img, 1.01, 2.0) == 0                 # no ink outside the ring's outer edge
+    assert _ink(img, *BAND, 0.0, 0.5) > 1000
+    assert _ink(img, *BAND, 0.8, 1.0) == 0
+
+
+def test_no_blank_seal(tmp_path):
+    with pytest.raises(SigningError, match="空白印章"):
+        seal_image("  ", DIAMETER, tmp_path / "blank.png")
+    assert not (tmp_path / "blank.png").exists()
+
+
+def test_seal_font_is_a_cjk_face():
+    path, index = find_seal_font(REPO / "fonts" / "fonts.conf")
+    assert path.is_file() and index >= 0
+
+
+def test_seal_for_caches_and_honours_configured_image(tmp_path):
+    config = make_instance(tmp_path)
+    first = seal_for("珠晖区人民政府", config)
+    mtime = first.stat().st_mtime_ns
+    again = seal_for("珠晖区人民政府", config)
+    assert again == first and again.stat().st_mtime_ns == mtime
+    assert seal_for("珠晖区人民政府办公室", config) != first
+    # An office's own image wins (config.seal.images).
+    own = tmp_path / "instance" / "office-seal.png"
+    Image.new("RGBA", (100, 100), (255, 0, 0, 255)).save(own)
+    from pipeline.config import load
+
+    cfg_path = write_instance(tmp_path / "instance", paths=dict(config.paths.model_dump(mode="json")),
+                              seal={"diameter_mm": 42, "images": {"珠晖区人民政府": "office-seal.png"}})
+    config2 = load(cfg_path)
+    assert seal_for("珠晖区人民政府", config2).resolve() == own.resolve()
+    assert seal_for("珠晖区人民政府办公室", config2).parent == config2.archive_dir / "seals"   # others generated
+
+
+def test_scanned_seal_on_white_gets_transparency(tmp_path):
+    from pipeline.seal import _load_rgba
+
+    scan = Image.new("RGB", (50, 50), (255, 255, 255))
+    scan.putpixel((25, 25), (230, 10, 10))
+    p = tmp_path / "scan.png"          # RGB, no alpha channel
+    scan.save(p)
+    img = _load_rgba(p)
+    assert img.getpixel((0, 0))[3] < 10 and img.getpixel((25, 25))[3] > 200
+
+
+# --- placement rules on synthetic lines (no PDF) ------------------------------------------------
+
+PAGE = (0.0, 0.0, 595.28, 841.89)
+
+
+def _line(page, text, top_from_top, x0=79.5, x1=521.9, size=16.0):
+    y1 = PAGE[3] - top_from_top
+    return TextLine(page, text, x0, y1 - size, x1, y1)
+
+
+def _block(first_top: float, gap_lines: int, n_body: int = 3, page: int = 0):
+    p = L.LINE_PITCH_PT
+    lines = [_line(page, f"正文第{i}行", first_top + i * p) for i in range(n_body)]
+    sig_top = first_top + (n_body - 1 + gap_lines + 1) * p
+    lines.append(_line(page, "珠晖区人民政府", sig_top, 350, 462))
+    lines.append(_line(page, "2015年3月20日", sig_top + p, 338, 442))
+    return lines
+
+
+def test_placement_rules_on_synthetic_lines():
+    lines = _block(112.0, L.seal_gap_lines(DIAMETER))
+    pl = compute_placement([lines], [PAGE], signature="珠晖区人民政府", date_text="2015年3月20日",
+                           diameter_mm=DIAMETER)
+    sig, date, last = lines[-2], lines[-1], lines[-3]
+    assert pl.cx_pt == pytest.approx((date.x0 + date.x1) / 2)
+    assert sig.y1 <= pl.cy_pt and date.y0 >= pl.cy_pt - R
+    assert 0 <= last.y0 - (pl.cy_pt + R) <= L.LINE_PITCH_PT
+
+
+def test_too_much_space_above_the_signature_needs_relayout():
+    lines = _block(112.0, 6)
+    with pytest.raises(NeedsRelayout, match="印章放不下"):
+        compute_placement([lines], [PAGE], signature="珠晖区人民政府", date_text="2015年3月20日",
+                          diameter_mm=DIAMETER)
+
+
+def test_too_little_space_above_the_signature_needs_relayout():
+    lines = _block(112.0, 0)
+    with pytest.raises(NeedsRelayout):
+        compute_placement([lines], [PAGE], signature="珠晖区人民政府", date_text="2015年3月20日",
+                          diameter_mm=DIAMETER)
+
+
+def test_missing_date_is_a_clear_error_not_a_relayout():
+    lines = _block(112.0, 2)
+    with pytest.raises(SigningError, match="找不到"):
+        compute_placement([lines], [PAGE], signature="珠晖区人民政府", date_text="2015年3月21日",
+                          diameter_mm=DIAMETER)
+    with pytest.raises(SigningError, match="找不到"):
+        compute_placement([lines], [PAGE], signature="珠晖区人民政府办公室", date_text="2015年3月20日",
+                          diameter_mm=DIAMETER)
+
+
+def test_print_date_in_the_colophon_is_not_taken_for_the_date():
+    """The 版记's 印发日期 line ("…2015年3月20日印发") must not be mistaken for the 成文日期."""
+    body = _block(112.0, 2)
+    colophon = [_line(1, "珠晖区人民政府办公室 2015年3月20日印发", 700)]
+    pl = compute_placement([body, colophon], [PAGE, PAGE], signature="珠晖区人民政府",
+                           date_text="2015年3月20日", diameter_mm=DIAMETER)
+    assert pl.page == 0
+
+
+def test_date_only_block_when_there_is_no_signature():
+    lines = [ln for ln in _block(112.0, 2) if ln.text != "珠晖区人民政府"]
+    pl = compute_placement([lines], [PAGE], signature=None, date_text="2015年3月20日", diameter_mm=DIAMETER)
+    assert pl.signature_box is None and lines[-1].y1 <= pl.cy_pt
