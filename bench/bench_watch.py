@@ -1,0 +1,173 @@
+"""Watched-folder service, real pipeline: drop-to-filed latency for single drafts (read, check, number,
+render, PDF/A, seal + signature, file, index, outbox) and the total time for a batch dropped at once.
+
+Drop-to-filed = from the moment the draft is renamed into the inbox folder to the watcher's "issued"
+event (the claimed copy is then gone and the record is in the archive). Run:
+    .venv/bin/python -m bench watch [--quick]
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sample_draft(i: int, tag: str = "") -> bytes:
+    """A valid 下行文 通知 draft (Markdown with front matter), distinct per ``i``."""
+    body = "\n\n".join([
+        f"为切实做好第{i}批重点工作{tag}，确保各项任务落到实处，经区人民政府同意，现就有关事项通知如下。",
+        "一、总体要求",
+        "各镇人民政府、街道办事处和区政府各部门要高度重视，明确责任分工，细化工作措施，确保按期完成。",
+        "二、工作安排",
+        "（一）摸底排查。各单位于本月底前完成本辖区、本系统的摸底排查，建立工作台账。",
+        "（二）集中整治。针对排查发现的问题，逐项制定整改措施，明确整改时限和责任人。",
+        "三、工作要求",
+        "各单位要加强组织领导，落实工作责任，及时报送工作进展情况。",
+    ])
+    fm = {
+        "文种": "通知",
+        "标题": f"珠晖区人民政府关于做好第{i}批重点工作{tag}的通知",
+        "主送": "各镇人民政府，各街道办事处，区政府各部门",
+        "成文日期": "2015年3月20日",
+        "署名": "珠晖区人民政府",
+        "公开属性": "主动公开",
+    }
+    head = yaml.safe_dump(fm, allow_unicode=True, sort_keys=False)
+    return f"---\n{head}---\n\n{body}\n".encode("utf-8")
+
+
+def make_instance(root: Path, **intake_opts) -> Path:
+    """A fresh instance in ``root`` using the repository's templates and fonts; returns config.yaml."""
+    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    raw.setdefault("paths", {})
+    raw["paths"]["templates"] = str(REPO / "templates")
+    raw["paths"]["fonts"] = str(REPO / "fonts")
+    raw["intake"].update(intake_opts)
+    root.mkdir(parents=True, exist_ok=True)
+    cfg = root / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    from pipeline.instance import init_instance
+
+    init_instance(None, str(cfg))
+    return cfg
+
+
+def drop(folder: Path, name: str, data: bytes) -> float:
+    """Write under a temporary (ignored) name, then rename into place; returns the drop time."""
+    part = folder / f"{name}.part"
+    part.write_bytes(data)
+    t = time.perf_counter()
+    os.rename(part, folder / name)
+    return t
+
+
+class Service:
+    """The real service (intake.watch + open_services) on a thread, with issued times by name."""
+
+    def __init__(self, config):
+        from pipeline import intake
+        from pipeline.process import open_services
+
+        self.config = config
+        self.stop = threading.Event()
+        self.cond = threading.Condition()
+        self.done: dict[str, float] = {}
+        self.other: list[str] = []
+        self.started = False
+        self.error: BaseException | None = None
+
+        def on_event(ev):
+            with self.cond:
+                if ev.kind == "issued":
+                    self.done[ev.name] = time.perf_counter()
+                elif ev.kind == "started":
+                    self.started = True
+                elif ev.kind not in ("stopped", "recovered"):
+                    self.other.append(f"{ev.kind} {ev.name}: {ev.message}")
+                self.cond.notify_all()
+
+        def target():
+            try:
+                intake.watch(config, lambda: open_services(config, "bench"), on_event=on_event, stop=self.stop)
+            except BaseException as e:
+                self.error = e
+                with self.cond:
+                    self.cond.notify_all()
+
+        self.thread = threading.Thread(target=target, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        self.wait(lambda: self.started, 120)
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=120)
+
+    def wait(self, pred, timeout: float) -> None:
+        with self.cond:
+            ok = self.cond.wait_for(lambda: pred() or self.error is not None or bool(self.other), timeout)
+        if self.error:
+            raise self.error
+        if self.other:
+            raise RuntimeError("unexpected results: " + "; ".join(self.other[:5]))
+        if not ok:
+            raise TimeoutError("the watcher did not finish in time")
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def run(args) -> list[tuple[str, list[str], list[list]]]:
+    from pipeline.config import load
+
+    singles = 5 if args.quick else 20
+    batch = 10 if args.quick else 100
+    tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    os.environ.setdefault("GONGWEN_ACTOR", "bench")
+    cfg = make_instance(tmp / "instance", stable_seconds=1, rescan_interval_s=300)
+    config = load(cfg)
+    folder = config.inbox / "珠政发"
+    latencies: list[float] = []
+    with Service(config) as svc:
+        # warm-up: LibreOffice (unoserver) and the index start on first use
+        t_warm = drop(folder, "预热.md", sample_draft(0, "（预热）"))
+        svc.wait(lambda: "预热.md" in svc.done, 300)
+        warm = svc.done["预热.md"] - t_warm
+        for i in range(1, singles + 1):
+            name = f"单份{i:03d}.md"
+            t0 = drop(folder, name, sample_draft(i))
+            svc.wait(lambda: name in svc.done, 300)
+            latencies.append(svc.done[name] - t0)
+        names = [f"批量{i:03d}.md" for i in range(batch)]
+        datas = [sample_draft(1000 + i) for i in range(batch)]
+        for n, d in zip(names, datas):          # write all first, then rename them in one burst
+            (folder / f"{n}.part").write_bytes(d)
+        t_batch = time.perf_counter()
+        for n in names:
+            os.rename(folder / f"{n}.part", folder / n)
+        svc.wait(lambda: all(n in svc.done for n in names), 60 + 30 * batch)
+        total = max(svc.done[n] for n in names) - t_batch
+    lat_rows = [
+        ["first draft (LibreOffice cold start)", "1", f"{warm:.2f}", "", ""],
+        ["single drafts, one at a time", str(len(latencies)), f"{_pct(latencies, 50):.2f}",
+         f"{_pct(latencies, 95):.2f}", f"{max(latencies):.2f}"],
+    ]
+    batch_rows = [[str(batch), f"{total:.1f}", f"{total / batch:.2f}", f"{batch / total * 60:.0f}"]]
+    return [
+        ("watch: drop-to-filed latency (s), real pipeline with PDF/A, seal and signature",
+         ["case", "n", "p50", "p95", "max"], lat_rows),
+        ("watch: drafts dropped at once", ["drafts", "total s", "s per draft", "drafts per minute"], batch_rows),
+    ]
