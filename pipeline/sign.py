@@ -233,12 +233,13 @@ def verify_pdf(pdf: Path, config: Config) -> list[Verification]:
         whole = st.coverage == SignatureCoverageLevel.ENTIRE_FILE
         problems = []
         if not st.intact:
-            problems.append("签名后文件内容被改动")
-        elif not st.valid:
-            problems.append("签名值不正确")
-        if not st.trusted:
-            problems.append("证书不受信任（不是由配置的根证书签发，或已过期）"
-                            + (f"；缺少根证书 {'、'.join(missing)}" if missing else ""))
+            problems.append("签名后文件内容被改动（签名所覆盖的字节与签名时不同）")
+        else:
+            if not st.valid:
+                problems.append("签名值不正确")
+            if not st.trusted:
+                problems.append("证书不受信任（不是由配置的根证书签发，或已过期）"
+                                + (f"；缺少根证书 {'、'.join(missing)}" if missing else ""))
         if not whole:
             problems.append("签名之后文件又被追加了内容")
         detail = "签名有效：文件完整、签名正确、证书可信、覆盖整个文件" if not problems else "；".join(problems)
