@@ -403,30 +403,34 @@ def _date_range(value: str) -> PRange:
     return PRange("date", lo, hi)
 
 
+def _exact_reference(v: str) -> Plan | None:
+    if (num := parse_number(v)) is not None:
+        return PBoost(POr((PTerm("id", num), PTerm("number", num))), EXACT_BOOST)
+    if (code := parse_archive_code(v)) is not None:
+        return PBoost(PTerm("archive_code", code), EXACT_BOOST)
+    return None
+
+
 def _leaf(leaf: Leaf, needles: list[str]) -> Plan | None:
     f = leaf.field
     v = leaf.value
     if f is None:
-        if not leaf.phrase:
-            if (num := parse_number(v)) is not None:
-                return PBoost(POr((PTerm("id", num), PTerm("number", num))), EXACT_BOOST)
-            if (code := parse_archive_code(v)) is not None:
-                return PBoost(PTerm("archive_code", code), EXACT_BOOST)
+        exact = _exact_reference(v)
+        if exact is not None and not leaf.phrase:
+            return exact
         plan, ns = text_clause(v)
         needles.extend(ns)
+        if exact is not None and plan is not None:
+            # A quoted 文号: the document itself (first) and every document citing it.
+            return POr((exact, plan))
         return plan
     if f in ("title", "body"):
         plan, ns = text_clause(v, (f,))
         needles.extend(ns)
         return plan
-    if f == "number":
-        if (num := parse_number(v)) is not None:
-            return PBoost(POr((PTerm("id", num), PTerm("number", num))), EXACT_BOOST)
-        return text_clause(v, ("refs",))[0]
-    if f == "archive_code":
-        if (code := parse_archive_code(v)) is not None:
-            return PBoost(PTerm("archive_code", code), EXACT_BOOST)
-        return text_clause(v, ("refs",))[0]
+    if f in ("number", "archive_code"):
+        exact = _exact_reference(v)
+        return exact if exact is not None else text_clause(v, ("refs",))[0]
     if f == "year":
         return _year_range(v)
     if f == "date":
