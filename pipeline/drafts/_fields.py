@@ -1,0 +1,210 @@
+"""Field names a clerk may write in front matter, YAML or .docx properties, mapped to one canonical
+Chinese name each; values cleaned into str / tuple / int without judging them (rules.py judges)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Decision, Meeting, Problem
+from .patterns import split_names
+
+# Canonical key (the element's own Chinese name) → accepted aliases. English aliases follow the
+# quarto-gbt9704 field set (title, header-org, header-number, mainreceiver, signdate, copyto …) and
+# plain English. Keys are compared after lower-casing and unifying "_", " " and "-".
+FIELDS: dict[str, tuple[str, ...]] = {
+    "文种": ("kind", "doctype", "doc-type", "type", "公文种类"),
+    "机关代字": ("series", "code", "agency-code", "代字"),
+    "发文机关": ("issuer", "organ", "org", "header-org", "发文机关标志", "发文单位"),
+    "标题": ("title", "公文标题"),
+    "副标题": ("subtitle",),
+    "主送": ("主送机关", "main-to", "mainreceiver", "main-receiver", "receiver", "to"),
+    "成文日期": ("date", "signdate", "sign-date", "日期", "发文日期"),
+    "署名": ("发文机关署名", "signature", "落款"),
+    "签发人": ("signer", "signers", "signatory", "header-signatory", "签发"),
+    "抄送": ("抄送机关", "cc", "copyto", "copy-to"),
+    "附件": ("附件说明", "attachments", "attachment"),
+    "附注": ("note", "notes"),
+    "密级": ("密级和保密期限", "secrecy", "classification"),
+    "保密期限": ("secrecy-period",),
+    "紧急程度": ("urgency",),
+    "公开属性": ("publicity", "disclosure", "公开方式"),
+    "印发机关": ("printer", "issue-author", "print-org"),
+    "印发日期": ("print-date", "issue-date"),
+    "保管期限": ("retention",),
+    "文号": ("发文字号", "number", "header-number", "doc-number"),
+    "份数": ("copies",),
+    "拟稿部门": ("拟稿单位", "drafter-unit", "department"),
+    "拟稿人": ("drafter", "author", "起草人"),
+    "正文": ("body", "content", "text"),
+    # 纪要
+    "会议名称": ("meeting", "meeting-name"),
+    "期号": ("issue", "meeting-issue"),
+    "时间": ("会议时间", "time"),
+    "地点": ("会议地点", "place", "location"),
+    "主持": ("主持人", "chair"),
+    "出席": ("出席人员", "present", "attendees"),
+    "请假": ("请假人员", "absent"),
+    "列席": ("列席人员", "attending", "observers"),
+    "记录": ("记录人", "recorder"),
+    "导语": ("lead",),
+    "议定事项": ("decisions", "决定事项"),
+}
+MEETING_KEYS = ("会议名称", "期号", "时间", "地点", "主持", "出席", "请假", "列席", "记录", "导语", "议定事项")
+LIST_KEYS = {"签发人", "抄送", "附件", "出席", "请假", "列席", "议定事项"}
+
+# Settings of Markdown tool chains (pandoc/quarto) that say nothing about the document's content.
+TOOL_KEYS = {"format", "emoji", "lang", "documentclass", "classoption", "output", "toc", "fontsize",
+             "papersize", "header-includes", "bibliography", "csl", "keep-tex", "mainfont",
+             "cjk-mainfont", "geometry", "editor", "execute", "jupyter", "engine", "filters",
+             "pdf-engine", "number-sections", "linestretch", "template", "metadata"}
+
+_ALIAS: dict[str, str] = {}
+for _canon, _aliases in FIELDS.items():
+    for _a in (_canon, *_aliases):
+        _ALIAS[_a.strip().lower().replace("_", "-").replace(" ", "-")] = _canon
+
+
+def canonical_key(key: object) -> str | None:
+    return _ALIAS.get(str(key).strip().lower().replace("_", "-").replace(" ", "-"))
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Metadata read from front matter / YAML / .docx properties, keyed by canonical name."""
+
+    values: dict
+    origin: str                       # 前置元数据 / 文档属性
+    problems: tuple[Problem, ...] = ()
+
+    def get(self, key: str):
+        return self.values.get(key)
+
+
+def _scalar(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    s = str(v).strip()
+    return s or None
+
+
+def _as_list(v) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, (list, tuple)):
+        out = []
+        for x in v:
+            s = _scalar(x) if not isinstance(x, dict) else None
+            if s:
+                out.append(s)
+        return tuple(out)
+    s = _scalar(v)
+    return split_names(s) if s else ()
+
+
+def normalise(raw: dict, origin: str, *, ignore_vendor_ascii: bool = False) -> Meta:
+    """Map ``raw`` keys to canonical names; every key not understood becomes a warning naming it
+    (a typo must not pass silently). ``ignore_vendor_ascii``: for .docx custom properties, where Word
+    and WPS add ASCII-named properties of their own (KSOProductBuildVer, ICV …)."""
+    values: dict = {}
+    problems: list[Problem] = []
+    seen_as: dict[str, str] = {}
+    label = "前置元数据" if origin == "前置元数据" else "文档属性"
+    for key, value in raw.items():
+        canon = canonical_key(key)
+        if canon is None:
+            k = str(key)
+            if ignore_vendor_ascii and k.isascii():
+                continue
+            if k.strip().lower() in TOOL_KEYS:
+                problems.append(Problem(label, f"「{k}」是排版工具的设置，与公文内容无关，已忽略", "warning"))
+            else:
+                problems.append(Problem(label, f"不认识的字段「{k}」，已忽略；如是拼写错误请改正（字段名用要素的中文名称，如“标题”“主送”“成文日期”）", "warning"))
+            continue
+        if canon in seen_as:
+            problems.append(Problem(label, f"字段「{seen_as[canon]}」和「{key}」都表示“{canon}”，只采用「{seen_as[canon]}」", "warning"))
+            continue
+        seen_as[canon] = str(key)
+        if canon == "议定事项":
+            values[canon] = _decisions(value, problems, label)
+        elif canon == "正文":
+            values[canon] = value
+        elif canon == "附件":
+            values[canon] = _attachments(value)
+        elif canon == "署名" and isinstance(value, bool):
+            problems.append(Problem(label, f"「{key}」应填写发文机关名称（如“珠晖区人民政府”），不能是 true/false，已忽略", "warning"))
+        elif canon in LIST_KEYS:
+            values[canon] = _as_list(value)
+        elif isinstance(value, (list, tuple)) and canon in ("拟稿人", "主送", "印发机关", "署名"):
+            values[canon] = "、".join(_as_list(value)) or None
+        elif isinstance(value, (list, tuple, dict)):
+            problems.append(Problem(label, f"字段「{key}」应是一个值，不能是列表或映射，已忽略", "warning"))
+        else:
+            values[canon] = _scalar(value)
+    return Meta({k: v for k, v in values.items() if v not in (None, (), "")}, origin, tuple(problems))
+
+
+def _attachments(value) -> tuple:
+    """附件 entries: a text ("1. 关于……的通知") or a mapping {名称/name, 文件/file}."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        value = [value]
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            name = file = None
+            for k, v in item.items():
+                ck = str(k).strip().lower()
+                if ck in ("名称", "name", "标题", "title"):
+                    name = _scalar(v)
+                elif ck in ("文件", "file", "path"):
+                    file = _scalar(v)
+            if name:
+                out.append((name, file))
+        else:
+            s = _scalar(item)
+            if s:
+                out.append((s, None))
+    return tuple(out)
+
+
+def _decisions(value, problems: list[Problem], label: str) -> tuple[Decision, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        value = [value]
+    out = []
+    for i, item in enumerate(value, 1):
+        if isinstance(item, dict):
+            text = owner = None
+            for k, v in item.items():
+                ck = str(k).strip().lower()
+                if ck in ("事项", "text", "item", "内容", "matter"):
+                    text = _scalar(v)
+                elif ck in ("责任单位", "owner", "unit", "责任部门", "牵头单位"):
+                    owner = "、".join(_as_list(v)) if isinstance(v, (list, tuple)) else _scalar(v)
+                else:
+                    problems.append(Problem(label, f"议定事项第 {i} 项中不认识的字段「{k}」（应为“事项”或“责任单位”），已忽略", "warning"))
+            if text:
+                out.append(Decision(text=text, owner=owner))
+            else:
+                problems.append(Problem(label, f"议定事项第 {i} 项缺少“事项”内容，已忽略", "warning"))
+        else:
+            s = _scalar(item)
+            if s:
+                out.append(Decision(text=s))
+    return tuple(out)
+
+
+def meeting_from(meta: Meta) -> Meeting | None:
+    v = meta.values
+    if not any(k in v for k in MEETING_KEYS):
+        return None
+    return Meeting(
+        name=v.get("会议名称"), issue=v.get("期号"), time=v.get("时间"), place=v.get("地点"),
+        chair=v.get("主持"), present=v.get("出席", ()), absent=v.get("请假", ()),
+        attending=v.get("列席", ()), recorder=v.get("记录"), lead=v.get("导语"),
+        decisions=v.get("议定事项", ()))

@@ -1,0 +1,368 @@
+"""Find the elements of a 公文 in a sequence of paragraphs, by text patterns only (never by styles).
+
+Both readers produce ``Item``s — a .docx's paragraphs and tables, or a Markdown body's blocks — and
+``analyse`` cuts them into 版头 lines, 标题, 主送机关, 正文, 附件说明, 署名, 成文日期, 附注, the
+attachments' own pages and the 版记. Forms are recognised loosely; rules.py judges them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..model import Attachment, Block, Problem
+from . import patterns as P
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: Literal["para", "heading", "table", "attach"]   # attach: an explicit "attachment starts" marker
+    text: str = ""
+    level: int | None = None       # Markdown heading level (1–6); None for text
+    rows: tuple[tuple[str, ...], ...] = ()
+    explicit: bool = False         # a Markdown heading/paragraph: its kind was chosen by the author
+    in_list: bool = False          # a Markdown list item: never a heading, whatever its number
+
+
+@dataclass
+class Parsed:
+    """What the text itself carries."""
+
+    title: str | None = None
+    main_to: str | None = None
+    body: tuple[Block, ...] = ()
+    attachment_note: tuple[str, ...] = ()
+    sections: list[tuple[int | None, str | None, tuple[Block, ...]]] = field(default_factory=list)
+    signature: str | None = None
+    date_text: str | None = None
+    note: str | None = None
+    cc: str | None = None
+    main_to_banji: str | None = None
+    printer: str | None = None
+    print_date_text: str | None = None
+    number_text: str | None = None
+    signers: tuple[str, ...] = ()
+    secrecy: str | None = None
+    urgency: str | None = None
+    header: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+_CLAUSE_PUNCT = re.compile("[。，；：！？,;:!?]")
+
+
+def _is_para(it: Item) -> bool:
+    return it.kind in ("para", "heading")
+
+
+def _title_like(text: str) -> bool:
+    return (len(text) <= 50 and not text.endswith(("。", "；", "，", "：", ":", ";", ","))
+            and not P.DATE_LOOSE_RE.match(text) and P.heading_prefix(text) is None
+            and not P.ATTACH_NOTE_RE.match(text) and "。" not in text)
+
+
+def _main_to_like(text: str) -> bool:
+    return (text.endswith(("：", ":")) and len(text) <= 150 and "。" not in text
+            and P.heading_prefix(text) is None and not P.ATTACH_NOTE_RE.match(text)
+            and not P.SIGNER_RE.match(text) and not P.CC_RE.match(text))
+
+
+def _signature_like(text: str) -> bool:
+    return (0 < len(text) <= 40 and not _CLAUSE_PUNCT.search(text) and P.heading_prefix(text) is None
+            and not P.ATTACH_NOTE_RE.match(text) and not P.DATE_LOOSE_RE.match(text)
+            and P.ATTACH_ENTRY_RE.match(text) is None)
+
+
+def _attach_head(it: Item) -> int | None | bool:
+    """False if ``it`` does not start an attachment's own page; else its number (or None)."""
+    if it.kind == "attach":
+        return None
+    if not _is_para(it):
+        return False
+    m = P.ATTACH_HEAD_RE.match(P.squeeze(it.text))
+    if not m:
+        return False
+    num = m["num"]
+    if not num:
+        # "附件：" alone is the start of a 附件说明 written over several lines, not a page.
+        return False if it.text.rstrip().endswith(("：", ":")) else None
+    return P.cn_numeral_value(P.to_halfwidth_digits(num))
+
+
+def _org_names(text: str, known: set[str]) -> bool:
+    t = P.squeeze(text)
+    return t in known or t.endswith(P.ORGAN_SUFFIXES)
+
+
+def analyse(items: list[Item], *, known_issuers: set[str], known_headers: set[str],
+            meta_title: str | None = None, meta_main_to: str | None = None) -> Parsed:
+    out = Parsed()
+    items = [it for it in items if it.kind in ("table", "attach") or it.text.strip()]
+
+    # 1. 版记 at the very end: 主送：/抄送：/…印发 lines (and continuation lines of 抄送).
+    j = len(items)
+    k = len(items)
+    while k > 0 and len(items) - k < 8:
+        it = items[k - 1]
+        if not _is_para(it):
+            break
+        t = it.text
+        if P.CC_RE.match(P.squeeze(t)) or P.PRINT_RE.match(t) or P.MAIN_TO_BANJI_RE.match(P.squeeze(t)):
+            j = k - 1
+        elif len(t) > 80 or P.heading_prefix(t) or _attach_head(it) is not False:
+            break
+        k -= 1
+    banji, items = items[j:], items[:j]
+    _parse_banji(banji, out)
+
+    # 2. The attachments' own pages start at the first "附件N" line or marker.
+    a = next((i for i, it in enumerate(items) if i >= 2 and _attach_head(it) is not False), len(items))
+    main, rest = items[:a], items[a:]
+
+    # 3. 版头 lines typed at the top: 份号, 密级, 紧急程度, 发文机关标志, 发文字号, 签发人.
+    i = 0
+    while i < len(main) and main[i].kind == "para":
+        t = main[i].text
+        s = P.squeeze(t)
+        if P.COPY_NO_RE.match(s):
+            pass
+        elif P.SECRECY_RE.match(s) and len(s) <= 12:
+            out.secrecy = s
+        elif P.URGENCY_RE.match(s):
+            out.urgency = s
+        elif s.endswith(("文件", "纪要")) and len(s) <= 25 and i <= 2 and not P.kind_from_title(s[:-2], ("纪要",)):
+            # 发文机关标志 typed at the top (珠晖区人民政府文件). A bare organ name is not taken: it is
+            # more often the first line of a two-line title.
+            out.header = s
+        elif _top_number_or_signer(t, out):
+            pass
+        else:
+            break
+        i += 1
+    main = main[i:]
+
+    # 4. 标题: a Markdown level-1 heading first, else up to three short lines before the 主送.
+    if main and meta_title and P.squeeze(main[0].text) == P.squeeze(meta_title) and _is_para(main[0]):
+        main = main[1:]
+    elif main and not meta_title:
+        first = main[0]
+        if first.kind == "heading" and first.level == 1:
+            out.title, main = first.text, main[1:]
+        elif first.kind == "para":
+            n = 0
+            while n < min(3, len(main)) and main[n].kind == "para" and _title_like(main[n].text):
+                n += 1
+                if n < len(main) and _main_to_like(main[n].text):
+                    break
+            if n and (n == 1 or (n < len(main) and _main_to_like(main[n].text))):
+                out.title = "".join(P.clean_line(x.text) for x in main[:n])
+                main = main[n:]
+            elif n:
+                out.title, main = main[0].text, main[1:]
+
+    # 5. 主送机关: a short line ending with a colon (continuation lines ending with ，/、 before it).
+    if main:
+        n = 0
+        while n < min(3, len(main) - 1) and main[n].kind == "para" and main[n].text.endswith(("，", "、", ",")) \
+                and len(main[n].text) <= 80:
+            n += 1
+        if main[n].kind == "para" and _main_to_like(main[n].text):
+            text = "".join(x.text for x in main[: n + 1]).rstrip("：: ")
+            if meta_main_to is None or P.squeeze(text) == P.squeeze(meta_main_to).rstrip("：:"):
+                out.main_to = text
+                main = main[n + 1:]
+
+    # 6. From the end of the main part: 附注 lines after the 成文日期, the date, the 署名.
+    e = len(main)
+    notes_from = e
+    while notes_from > 0 and main[notes_from - 1].kind == "para" and P.NOTE_RE.match(main[notes_from - 1].text):
+        notes_from -= 1
+    d = notes_from - 1
+    if d >= 0 and main[d].kind == "para" and (P.DATE_LOOSE_RE.match(main[d].text) or P.ISO_DATE_RE.match(main[d].text)):
+        out.date_text = P.clean_line(main[d].text)
+        notes = [P.NOTE_RE.match(x.text)["text"] for x in main[notes_from:]]
+        if notes:
+            out.note = "\n".join(n.strip() for n in notes)
+        e = d
+        if e > 0 and main[e - 1].kind == "para" and _signature_like(main[e - 1].text):
+            out.signature = P.clean_line(main[e - 1].text)
+            e -= 1
+    elif e > 0 and main[e - 1].kind == "para" and _signature_like(main[e - 1].text) \
+            and _org_names(main[e - 1].text, known_issuers):
+        out.signature = P.clean_line(main[e - 1].text)
+        e -= 1
+    body_items = main[:e]
+
+    # 7. 附件说明: from the first "附件：" line to the end of the body.
+    for s in range(len(body_items)):
+        it = body_items[s]
+        if it.kind == "para" and P.ATTACH_NOTE_RE.match(it.text.strip()):
+            tail = body_items[s:]
+            if all(x.kind == "para" and len(x.text) <= 120 for x in tail) and len(tail) <= 12:
+                out.attachment_note = tuple(P.clean_line(x.text) for x in tail)
+                body_items = body_items[:s]
+            break
+
+    out.body = blocks_from(body_items, out.problems)
+
+    # 8. Each attachment's own page: "附件N" line (or marker), its title, its content.
+    for sec in _split_sections(rest):
+        num, title, blocks = _section(sec, out.problems)
+        out.sections.append((num, title, blocks))
+    return out
+
+
+def _top_number_or_signer(text: str, out: Parsed) -> bool:
+    """A typed 发文字号 and/or 签发人 at the top (上行文 put both on one line)."""
+    t = P.clean_line(text)
+    signer = None
+    m = re.search(r"签\s*发\s*人\s*[：:]", t)
+    if m:
+        signer = t[m.end():].strip()
+        t = t[: m.start()].strip()
+    number = None
+    if t:
+        nm = P.NUMBER_LINE_RE.match(t)
+        cand = nm["number"].strip() if nm else t
+        if P.NUMBER_LOOSE_RE.match(P.squeeze(cand)) or (nm and cand):
+            number = cand
+        else:
+            return False
+    if signer is None and number is None:
+        return False
+    if number:
+        out.number_text = number
+    if signer is not None:
+        out.signers = tuple(n for n in re.split(r"[\s、，,]+", signer) if n)
+    return True
+
+
+def _parse_banji(lines: list[Item], out: Parsed) -> None:
+    current = None
+    cc: list[str] = []
+    mt: list[str] = []
+    for it in lines:
+        t = P.clean_line(it.text)
+        s = P.squeeze(t)
+        pm = P.PRINT_RE.match(t)
+        if m := P.CC_RE.match(s):
+            current, cc = "cc", [m["rest"]]
+        elif m := P.MAIN_TO_BANJI_RE.match(s):
+            current, mt = "mt", [m["rest"]]
+        elif pm:
+            out.printer = P.clean_line(pm["printer"]) or None
+            out.print_date_text = P.squeeze(pm["date"])
+            current = None
+        elif current == "cc":
+            cc.append(s)
+        elif current == "mt":
+            mt.append(s)
+    if cc:
+        out.cc = "".join(cc).rstrip("。.") or None
+    if mt:
+        out.main_to_banji = "".join(mt)
+
+
+def _split_sections(items: list[Item]) -> list[list[Item]]:
+    sections: list[list[Item]] = []
+    for it in items:
+        if _attach_head(it) is not False or not sections:
+            sections.append([it])
+        else:
+            sections[-1].append(it)
+    return sections
+
+
+def _section(sec: list[Item], problems: list[Problem]) -> tuple[int | None, str | None, tuple[Block, ...]]:
+    head = _attach_head(sec[0])
+    num = head if isinstance(head, int) and not isinstance(head, bool) else None
+    body = sec[1:]
+    title = None
+    if body and _is_para(body[0]) and (body[0].kind == "heading" or _title_like(body[0].text)):
+        title = P.clean_line(body[0].text)
+        body = body[1:]
+    return num, title, blocks_from(body, problems)
+
+
+def blocks_from(items: list[Item], problems: list[Problem]) -> tuple[Block, ...]:
+    """Body blocks with heading levels. Markdown headings are mapped from their `#` level (the
+    shallowest level used becomes 一、); a heading written without its number gets one generated
+    (一、（一）1.（1）), so the author may write `## 总体要求`."""
+    md_levels = [it.level for it in items if it.kind == "heading" and it.level]
+    base = min(md_levels) if md_levels else 1
+    counters = [0, 0, 0, 0]
+    deep_warned = False
+    out: list[Block] = []
+    for it in items:
+        if it.kind == "table":
+            if it.rows:
+                out.append(Block(kind="table", rows=it.rows))
+            continue
+        if it.kind == "attach":
+            continue
+        text = P.clean_line(it.text)
+        if not text:
+            continue
+        level = None
+        if it.kind == "heading":
+            written = P.heading_prefix(text)
+            if written:
+                level = written[0]
+            else:
+                idx = min((it.level or base) - base, 3)
+                if (it.level or base) - base > 3 and not deep_warned:
+                    problems.append(Problem("正文", f"标题层级超过四级（「{text[:20]}」），公文正文结构层次最多四级，已按第四级处理", "warning"))
+                    deep_warned = True
+                level = f"heading{idx + 1}"
+                n = counters[idx] + 1
+                text = P.number_heading(level, n) + text
+        elif not it.in_list:
+            level = P.heading_level(text)
+        if level:
+            idx = int(level[-1]) - 1
+            hit = P.heading_prefix(text)
+            value = P.cn_numeral_value(P.to_halfwidth_digits(hit[1]["num"])) if hit else None
+            counters[idx] = value if value else counters[idx] + 1
+            for deeper in range(idx + 1, 4):
+                counters[deeper] = 0
+            out.append(Block(kind=level, text=text))
+        else:
+            out.append(Block(kind="paragraph", text=text))
+    return tuple(out)
+
+
+def attachments_from(note_lines: tuple[str, ...], meta_entries: tuple, sections) -> tuple[Attachment, ...]:
+    """Pair the 附件说明 entries (or a YAML 附件 list) with the attachments' own pages."""
+    if meta_entries:
+        entries = []
+        numbered = len(meta_entries) > 1
+        for i, (raw, file) in enumerate(meta_entries, 1):
+            e = P.parse_attachment_note((raw,), first_has_label=False)
+            if e and e[0].number is not None:
+                entries.append((e[0].name, e[0].number, file))
+            else:
+                entries.append((P.clean_line(raw), i if numbered else None, file))
+    else:
+        entries = [(e.name, e.number, None) for e in P.parse_attachment_note(note_lines)]
+    out: list[Attachment] = []
+    used = set()
+    numbered_sections = any(num is not None for num, _, _ in sections)
+    for idx, (name, number, file) in enumerate(entries):
+        sec = None
+        if numbered_sections and number is not None:
+            cand = [k for k, s in enumerate(sections) if s[0] == number and k not in used]
+            sec = cand[0] if cand else None
+        elif idx < len(sections) and idx not in used:
+            sec = idx
+        if sec is not None:
+            used.add(sec)
+            _, title, blocks = sections[sec]
+            out.append(Attachment(name=name, number=number, blocks=blocks, file=file, title=title))
+        else:
+            out.append(Attachment(name=name, number=number, file=file))
+    for k, (num, title, blocks) in enumerate(sections):
+        if k in used:
+            continue
+        number = num if num is not None else (k + 1 if len(sections) > 1 else None)
+        out.append(Attachment(name="", number=number, blocks=blocks, title=title))
+    return tuple(out)

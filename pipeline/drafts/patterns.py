@@ -1,0 +1,284 @@
+"""Text patterns of a 公文 draft, shared by the readers (to find elements) and rules.py (to judge them).
+
+The readers recognise *loose* forms (a date with leading zeros, a 文号 with [ ] brackets, a heading
+written "1、") so that the element is found and rules.py can then say exactly what is wrong with it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+# --- characters ------------------------------------------------------------------------------------
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK}]")
+# Full-width punctuation that may sit next to a half-width mark in Chinese text.
+CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕「」『』—…·％"
+
+CN_DIGITS = "〇零一二三四五六七八九○Ｏ"
+CN_NUMERAL = "一二三四五六七八九十百"
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(ch) and bool(CJK_RE.match(ch))
+
+
+def to_halfwidth_digits(s: str) -> str:
+    return s.translate({ord("０") + i: ord("0") + i for i in range(10)})
+
+
+def clean_line(s: str) -> str:
+    """One paragraph's text with layout whitespace removed: NBSP/ideographic spaces trimmed at the
+    ends, runs of spaces inside collapsed (Word users align with spaces and tabs)."""
+    s = unicodedata.normalize("NFC", s).replace("\u00a0", " ").replace("\t", " ")
+    s = s.replace("\u200b", "").replace("\ufeff", "")
+    s = re.sub(r"[ \u3000]{2,}", "  ", s)
+    return s.strip(" \u3000\r\n")
+
+
+def squeeze(s: str) -> str:
+    """Remove every space: for comparing names and matching patterns that ignore spacing."""
+    return re.sub(r"[\s\u3000]+", "", s)
+
+
+# --- 文种 ------------------------------------------------------------------------------------------
+def kind_from_title(title: str | None, kinds: tuple[str, ...]) -> str | None:
+    """The 文种 a title ends with (标题 = 发文机关 + 事由 + 文种, 条例 art. 9(7)); the longest match
+    wins so that 复函 is not taken for 函 only when the list knows 复函."""
+    if not title:
+        return None
+    t = squeeze(title).rstrip("。")
+    for k in sorted(kinds, key=len, reverse=True):
+        if t.endswith(k):
+            return k
+    if t.endswith("复函"):
+        return "函" if "函" in kinds else None
+    return None
+
+
+# --- dates (GB/T 9704 7.3.5.4: 2015年3月20日) --------------------------------------------------------
+_Y = f"[0-9０-９XxＸｘ×{CN_DIGITS}]{{2,4}}"
+_MD = f"[0-9０-９XxＸｘ×{CN_DIGITS}十]{{1,3}}"
+# A line that is only a date, in any of the forms people type (so that it is found as the 成文日期).
+DATE_LOOSE_RE = re.compile(rf"^\s*(?P<y>{_Y})\s*年\s*(?P<m>{_MD})\s*月\s*(?P<d>{_MD})\s*日\s*$")
+DATE_EXACT_RE = re.compile(r"^(?P<y>[12]\d{3})年(?P<m>[1-9]|1[0-2])月(?P<d>[1-9]|[12]\d|3[01])日$")
+ISO_DATE_RE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
+
+_CN_VAL = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_CN_VAL.update({"零": 0, "○": 0, "Ｏ": 0})
+
+
+def _cn_number(s: str) -> int | None:
+    """二十一 → 21, 十 → 10, 三 → 3 (month/day numerals only)."""
+    if not s or any(c not in _CN_VAL and c != "十" for c in s):
+        return None
+    if "十" in s:
+        a, _, b = s.partition("十")
+        tens = _CN_VAL.get(a, None) if a else 1
+        ones = _CN_VAL.get(b, None) if b else 0
+        if tens is None or ones is None:
+            return None
+        return tens * 10 + ones
+    if len(s) == 1:
+        return _CN_VAL[s]
+    return None
+
+
+def parse_exact_date(text: str | None) -> dt.date | None:
+    """The date when ``text`` is exactly in 2015年3月20日 form and a real day; else None."""
+    if not text:
+        return None
+    m = DATE_EXACT_RE.match(text.strip())
+    if not m:
+        return None
+    try:
+        return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+
+
+def date_suggestion(text: str) -> tuple[dt.date | None, str]:
+    """Read a date written in another form (leading zeros, full-width or Chinese digits, ISO).
+
+    Returns (date or None, what is wrong in Chinese). date is None when no real day can be read
+    (e.g. 2月30日) or it holds placeholders."""
+    s = squeeze(text)
+    iso = ISO_DATE_RE.match(s)
+    if iso:
+        y, m, d = (int(g) for g in iso.groups())
+        what = "不能用“-”“/”“.”分隔年月日"
+    else:
+        lm = DATE_LOOSE_RE.match(s)
+        if not lm:
+            return None, "不是“年月日”形式"
+        ys, ms, ds = lm["y"], lm["m"], lm["d"]
+        if re.search("[XxＸｘ×]", ys + ms + ds):
+            return None, "含有占位符"
+        ys, ms, ds = (to_halfwidth_digits(v) for v in (ys, ms, ds))
+        if all(c in _CN_VAL for c in ys) and not ys.isdigit():
+            y = int("".join(str(_CN_VAL[c]) for c in ys))
+            m, d = _cn_number(ms), _cn_number(ds)
+            what = "应使用阿拉伯数字，不用汉字数字"
+            if m is None or d is None:
+                return None, what
+        elif ys.isdigit() and ms.isdigit() and ds.isdigit():
+            y, m, d = int(ys), int(ms), int(ds)
+            what = []
+            if len(ys) != 4:
+                what.append("年份应写全四位")
+            if (len(ms) > 1 and ms.startswith("0")) or (len(ds) > 1 and ds.startswith("0")):
+                what.append("月、日前不加“0”")
+            if text != s or to_halfwidth_digits(text) != text:
+                what.append("数字应为半角阿拉伯数字、中间不留空格")
+            what = "，".join(what) or "格式不规范"
+            if len(ys) != 4:
+                return None, what
+        else:
+            return None, "应使用阿拉伯数字"
+    try:
+        return dt.date(y, m, d), what
+    except ValueError:
+        return None, f"{y}年{m}月{d}日不是真实存在的日期"
+
+
+# --- 发文字号 (GB/T 9704 7.2.5; standards.md §1.12) --------------------------------------------------
+NUMBER_EXACT_RE = re.compile(r"^(?P<code>[\u4e00-\u9fa5A-Za-z]*)〔(?P<year>(?:19|20)\d{2})〕(?P<seq>[1-9]\d*)号$")
+# What people type: any bracket pair, 第, leading zeros, spaces, placeholders.
+NUMBER_LOOSE_RE = re.compile(
+    r"^(?P<code>[\u4e00-\u9fa5A-Za-zＡ-Ｚ]{0,14})\s*(?P<open>[〔\[【(（［{｛〖])\s*"
+    r"(?P<year>[0-9０-９XxＸ×]{2,4})\s*(?P<close>[〕\]】)）］}｝〗])\s*(?P<di>第?)\s*"
+    r"(?P<seq>[0-9０-９XxＸ×]+)\s*号$")
+# A 文号 somewhere inside a sentence (kept intact by the punctuation normaliser).
+NUMBER_IN_TEXT_RE = re.compile(r"[\u4e00-\u9fa5A-Za-z]{0,14}[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*第?\s*\d+\s*号")
+
+# --- headings (GB/T 9704 7.3.3: 一、 （一） 1. （1）) ------------------------------------------------
+# Loose forms are recognised so the level is right; rules.py reports and normalises the variant.
+HEADING_RES: tuple[tuple[str, re.Pattern], ...] = (
+    ("heading1", re.compile(rf"^(?P<num>[{CN_NUMERAL}]+)\s*(?P<sep>[、．.])\s*")),
+    ("heading2", re.compile(rf"^(?P<open>[（(])\s*(?P<num>[{CN_NUMERAL}]+)\s*(?P<close>[）)])\s*")),
+    # "1.5亿元" is not a heading; "1.2015年工作回顾" is.
+    ("heading3", re.compile(r"^(?P<num>[0-9０-９]{1,2})\s*(?P<sep>[.．、])(?!(?![0-9]{4}年)[0-9０-９])\s*")),
+    ("heading4", re.compile(r"^(?P<open>[（(])\s*(?P<num>[0-9０-９]{1,2})\s*(?P<close>[）)])\s*")),
+)
+CANONICAL_PREFIX = {"heading1": "{n}、", "heading2": "（{n}）", "heading3": "{n}.", "heading4": "（{n}）"}
+_SENTENCE_END = re.compile("[。；！？;!?]")
+HEADING_MAX_CHARS = 60
+HEADING_MAX_SENTENCE = 20
+
+
+def heading_prefix(text: str) -> tuple[str, re.Match] | None:
+    """(level, match) when ``text`` starts with a heading number of any level."""
+    for level, rx in HEADING_RES:
+        m = rx.match(text)
+        if m:
+            if level == "heading1" and m["sep"] == "." and not is_cjk(text[m.end():m.end() + 1]):
+                continue
+            return level, m
+    return None
+
+
+def heading_level(text: str) -> str | None:
+    """The heading level of a paragraph written as a heading: a numbered line that is short and
+    holds no sentence inside. A numbered line that runs on into sentences (「（一）人员编制。区政府…」)
+    is a body paragraph that starts with a run-in heading."""
+    hit = heading_prefix(text)
+    if not hit:
+        return None
+    level, m = hit
+    rest = text[m.end():]
+    if not rest or len(text) > HEADING_MAX_CHARS or _SENTENCE_END.search(rest[:-1]):
+        return None
+    # A heading may end with 。 (1.加强组织领导。) but a long line ending so is a sentence.
+    if _SENTENCE_END.match(rest[-1]) and len(rest) > HEADING_MAX_SENTENCE:
+        return None
+    return level
+
+
+def cn_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九 (heading numbers)."""
+    d = "零一二三四五六七八九"
+    if n < 10:
+        return d[n]
+    if n < 20:
+        return "十" + (d[n - 10] if n > 10 else "")
+    if n < 100:
+        return d[n // 10] + "十" + (d[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def cn_numeral_value(s: str) -> int | None:
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    return _cn_number(s)
+
+
+def number_heading(level: str, n: int) -> str:
+    num = cn_numeral(n) if level in ("heading1", "heading2") else str(n)
+    return CANONICAL_PREFIX[level].format(n=num)
+
+
+# --- 附件 ------------------------------------------------------------------------------------------
+# 附件说明's first line: 附件：XXX or 附件：1.XXX
+ATTACH_NOTE_RE = re.compile(r"^附\s*件\s*[：:]\s*(?P<rest>.*)$")
+# An entry of a numbered 附件说明: 1.XXX (also 1．/1、/1 for the rule to report)
+ATTACH_ENTRY_RE = re.compile(
+    r"^(?P<num>[0-9０-９]{1,2})(?:\s*(?P<sep>[.．、,，:：])|\s+)\s*(?P<name>\S.*)$")
+# The first line of an attachment's own page: 附件 / 附件1 / 附件 1 / 附件1：
+ATTACH_HEAD_RE = re.compile(r"^附\s*件\s*(?P<num>[0-9０-９]{0,2}|[一二三四五六七八九十]{0,3})\s*[：:]?$")
+
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One entry of a 附件说明 as written: its number (None if unnumbered), the mark after the
+    number (``.`` is right; ``、`` ``．`` … are variants), and the name."""
+
+    number: int | None
+    sep: str
+    name: str
+
+
+def parse_attachment_note(lines, first_has_label: bool = True) -> list[NoteEntry]:
+    """附件说明 lines → entries; a line that does not start with a number continues the name above
+    (a long name wraps onto the next line)."""
+    entries: list[NoteEntry] = []
+    for i, line in enumerate(lines):
+        t = clean_line(line)
+        if i == 0 and first_has_label:
+            m = ATTACH_NOTE_RE.match(t)
+            if m:
+                t = m["rest"].strip()
+            if not t:
+                continue
+        em = ATTACH_ENTRY_RE.match(t)
+        if em:
+            entries.append(NoteEntry(int(to_halfwidth_digits(em["num"])), em["sep"] or "", em["name"].strip()))
+        elif entries:
+            entries[-1] = replace(entries[-1], name=entries[-1].name + t)
+        else:
+            entries.append(NoteEntry(None, "", t))
+    return entries
+
+
+# --- 版头 / 版记 lines -------------------------------------------------------------------------------
+COPY_NO_RE = re.compile(r"^[0-9０-９]{6}$")
+SECRECY_RE = re.compile(r"^(?P<level>绝密|机密|秘密)(?P<rest>\s*[★☆\*]?\s*.*)?$")
+URGENCY_RE = re.compile(r"^(特急|加急|特提|平急)$")
+SIGNER_RE = re.compile(r"^签\s*发\s*人\s*[：:]\s*(?P<names>.*)$")
+NUMBER_LINE_RE = re.compile(r"^(?:发文字号|文\s*号)\s*[：:]\s*(?P<number>.+)$")
+CC_RE = re.compile(r"^抄\s*送\s*(?:机关)?\s*[：:]\s*(?P<rest>.*)$")
+MAIN_TO_BANJI_RE = re.compile(r"^主\s*送\s*[：:]\s*(?P<rest>.*)$")
+PRINT_RE = re.compile(rf"^(?P<printer>.*?)\s*(?P<date>{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日)\s*印\s*发$")
+NOTE_RE = re.compile(r"^[（(](?P<text>.+)[）)]$")
+
+# Words an organ's name ends with, for telling a 署名 from a short sentence.
+ORGAN_SUFFIXES = ("政府", "办公室", "委员会", "人大常委会", "局", "委", "办", "部", "厅", "院", "中心",
+                  "小组", "组", "会", "处", "科", "所", "队", "站", "公司", "街道", "镇", "乡", "分局")
+NAME_SPLIT_RE = re.compile(r"[、，,；;\n]+")
+
+
+def split_names(value: str) -> tuple[str, ...]:
+    """Names in a list written as one string: 陈礼洋、彭建元 → (陈礼洋, 彭建元)."""
+    return tuple(n for n in (x.strip(" \u3000。") for x in NAME_SPLIT_RE.split(value)) if n)
