@@ -290,13 +290,19 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
     # the circle's bottom; the seal's top not over the last line above, and within one line of it.
     lo = max(top_of_block, last.y0 - pitch - r)
     hi = min(date.y0 + r, last.y0 - r)
+    # Nor over the page number (or anything else below the 版心): a document whose block sits on the
+    # last lines of the 版心 would otherwise push the seal onto "— 1 —".
+    mx0, my0, mx1, my1 = mediaboxes[p]
+    floor = my0 + layout.mm_to_pt(layout.MARGIN_BOTTOM_MM)
+    below = [ln.y1 for ln in lines[di + 1:] if ln.y1 <= floor]
+    if below:
+        lo = max(lo, max(below) + r)
     eps = 0.5
     if lo > hi + eps:
         raise NeedsRelayout(
             f"第{p + 1}页印章放不下：署名与上方正文的间距不符合"
             f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）")
     cy = (lo + hi) / 2 if lo <= hi else hi
-    mx0, my0, mx1, my1 = mediaboxes[p]
     if cx - r < mx0 or cx + r > mx1 or cy - r < my0:
         raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面")
     return SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(cy, 2), diameter_pt=round(2 * r, 2),

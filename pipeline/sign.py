@@ -101,20 +101,22 @@ def _cn(name) -> str:
 # --- signing --------------------------------------------------------------------------------------
 
 def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png: Path | None = None,
-             placement=None, reason: str = "发文用印", signer_name: str | None = None) -> Path:
+             placement=None, reason: str = "发文用印", signer_name: str | None = None,
+             key: OfficeKey | None = None) -> Path:
     """A PAdES baseline signature (ETSI.CAdES.detached, SHA-256) added as an incremental update, so
     the PDF/A-2b bytes before it stay as they were. The widget sits at ``placement`` (a
     seal.SealPlacement) when given: its appearance is the seal image alone when ``seal_png`` is given,
     or empty when the seal is already drawn into the page (seal.apply_seal) — pyHanko's default text
     stamp is never used, since its non-embedded Courier breaks PDF/A. Without a placement the field
-    is invisible. Nothing is written unless signing succeeds (atomic write)."""
+    is invisible. ``key``: the already opened certificate (load_office_key), to open it once per
+    batch. Nothing is written unless signing succeeds (atomic write)."""
     from pyhanko.pdf_utils import layout as hlayout
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import StaticStampStyle
 
-    office = load_office_key(config)
+    office = key or load_office_key(config)
     signer = _pyhanko_signer(office)
     try:
         data = Path(pdf_in).read_bytes()

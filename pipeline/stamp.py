@@ -43,9 +43,9 @@ def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config) 
     if series is None:
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
     # Open the certificate first: a missing key or a wrong passphrase should fail before any work.
-    load_office_key(config)
+    key = load_office_key(config)
     if not series.sealed:
-        sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer)
+        sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer, key=key)
         return StampResult(None, None, True)
 
     date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
@@ -60,5 +60,5 @@ def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config) 
         sealed = apply_seal(Path(pdf_in), Path(tmp) / "sealed.pdf", png, placement)
         # The seal is page content (inside the signed bytes, printed by every viewer); the widget
         # lies over it with an empty appearance so it is not drawn twice.
-        sign_pdf(sealed, out, config, placement=placement, reason="发文用印", signer_name=series.issuer)
+        sign_pdf(sealed, out, config, placement=placement, reason="发文用印", signer_name=series.issuer, key=key)
     return StampResult(placement, seal_name(series.issuer), True)

@@ -29,8 +29,9 @@ def build_docx(path: Path, body: list[str], *, signature: str, date: str, attach
                tighten: int = 0) -> Path:
     """A sealed-layout 公文 body in GB/T 9704 geometry: margins 37/35/28/26 mm, 3号, the line pitch of
     layout.py, ``seal_gap_lines`` blank lines, the 署名 centred over a date set 右空四字, 附件 on
-    new pages. ``tighten`` stands in for render.Layout(tighten=n): each step takes 1.5 pt off the
-    line pitch (GB/T 9704 7.3.5.5: adjust line spacing)."""
+    new pages. ``tighten`` stands in for render.Layout(tighten=n): each step takes 1.2 pt off the
+    line pitch (GB/T 9704 7.3.5.5: adjust line spacing) — three steps still leave 2 blank lines
+    tall enough for the seal (3 × 25.35 pt ≥ glyph + radius)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.oxml.ns import qn
@@ -46,7 +47,7 @@ def build_docx(path: Path, body: list[str], *, signature: str, date: str, attach
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), L.FONT_FANGSONG)
     pf = normal.paragraph_format
     pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.line_spacing = Pt(L.LINE_PITCH_PT - 1.5 * tighten)
+    pf.line_spacing = Pt(L.LINE_PITCH_PT - 1.2 * tighten)
     pf.space_before = pf.space_after = Pt(0)
 
     def para(text="", align=None, first=None, right=None, left=None, font=L.FONT_FANGSONG, new_page=False):
@@ -198,15 +199,13 @@ def test_with_attachments_seal_goes_on_the_body_page(lo_pdfs):
 
 
 def test_body_ending_near_the_bottom_needs_relayout_then_fits(lo_pdfs):
-    """At the standard pitch the block falls alone onto page 2; one step tighter it is split across
-    the pages; two steps tighter it fits under the body on page 1."""
+    """At the standard pitch (22 lines) and one step tighter (still 22) the block falls alone onto
+    page 2; two steps tighter (24 lines) it fits under the body on page 1."""
     kw = dict(signature=BOTTOM["signature"], date_text=BOTTOM["date"], diameter_mm=DIAMETER)
     with pdfplumber.open(lo_pdfs["bottom0"]) as doc:
         assert len(doc.pages) == 2
     with pytest.raises(NeedsRelayout, match="第2页只有"):
         place_seal(lo_pdfs["bottom0"], **kw)
-    with pytest.raises(NeedsRelayout, match="分在两页"):
-        place_seal(lo_pdfs["bottom1"], **kw)
     # What a caller does: re-render tighter until it fits.
     placement = None
     for name in ("bottom0", "bottom1", "bottom2"):
@@ -389,6 +388,25 @@ def test_too_little_space_above_the_signature_needs_relayout():
     lines = _block(112.0, 0)
     with pytest.raises(NeedsRelayout):
         compute_placement([lines], [PAGE], signature="珠晖区人民政府", date_text="2015年3月20日",
+                          diameter_mm=DIAMETER)
+
+
+def test_seal_never_covers_the_page_number():
+    lines = _block(112.0 + 15 * L.LINE_PITCH_PT, 2)          # the date on the 版心's last line
+    kw = dict(signature="珠晖区人民政府", date_text="2015年3月20日", diameter_mm=DIAMETER)
+    free = compute_placement([lines], [PAGE], **kw)
+    # A (tall) page number just below the 版心, reaching up to where the seal's bottom would be.
+    page_no = _line(0, "— 1 —", PAGE[3] - (free.cy_pt - R) - 1, 470, 520, size=14)
+    assert page_no.y1 <= L.mm_to_pt(L.MARGIN_BOTTOM_MM) and page_no.y1 > free.cy_pt - R
+    pl = compute_placement([lines + [page_no]], [PAGE], **kw)
+    assert pl.cy_pt - R >= page_no.y1 and pl.cy_pt > free.cy_pt
+
+
+def test_block_split_over_two_pages_needs_relayout():
+    lines = _block(112.0, 2)
+    page1, page2 = lines[:-1], [_line(1, "2015年3月20日", 112.0, 338, 442)]
+    with pytest.raises(NeedsRelayout, match="分在两页"):
+        compute_placement([page1, page2], [PAGE, PAGE], signature="珠晖区人民政府", date_text="2015年3月20日",
                           diameter_mm=DIAMETER)
 
 
