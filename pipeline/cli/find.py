@@ -78,11 +78,14 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
     table = Table(show_lines=False, expand=False)
     table.add_column("文号", no_wrap=True)
     table.add_column("日期", no_wrap=True)
-    table.add_column("标题")
-    table.add_column("摘要")
+    # Chinese has no spaces to wrap at: fold long text across lines instead of cutting it off.
+    table.add_column("标题", overflow="fold", ratio=2)
+    table.add_column("摘要", overflow="fold", ratio=3)
+    # Colour marks the matches on a terminal; piped into a file or `less`, the 【…】 brackets stay.
+    styled = console.is_terminal and console.color_system is not None
     for h in res.hits:
-        table.add_row(h.number if h.number == h.id else f"{h.id}", h.date.isoformat(), h.title,
-                      highlighted(h.snippet, h.highlights))
+        table.add_row(h.id, h.date.isoformat(), h.title,
+                      highlighted(h.snippet, h.highlights) if styled else Text(h.snippet))
     console.print(table)
     order = "按相关度排序" if sort == "relevance" else "按成文日期排序（新在前）"
     console.print(f"共 {res.total} 件，显示 {len(res.hits)} 件，{order}。")
