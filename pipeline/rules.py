@@ -140,27 +140,25 @@ def _cjkish(ch: str | None) -> bool:
     return ch is not None and (P.is_cjk(ch) or ch in P.CJK_PUNCT)
 
 
-def fix_punctuation(text: str) -> tuple[str, int, list[str]]:
-    """Half-width , . : ; ? ! ( ) in Chinese text → full-width where certainly safe.
-
-    Safe means: the mark sits between Chinese characters (or a Chinese character and the end of the
-    text; for , ; : also before a digit), never inside a number (1.5, 17:00), a URL, an e-mail
-    address, a 文号 or an English phrase; parentheses are converted as a pair when they enclose
-    Chinese text or sit between Chinese characters. Returns (text, number changed, snippets of marks
-    left alone that touch Chinese text — for the author to check)."""
+def _fix_once(text: str) -> tuple[str, int, list[str]]:
+    """One left-to-right pass of fix_punctuation."""
     protected = [False] * len(text)
     for m in _PROTECT_RE.finditer(text):
         for k in range(m.start(), m.end()):
             protected[k] = True
     chars = list(text)
+    original = list(text)
     changed = 0
     unsure: list[str] = []
 
     def neighbour(i: int, step: int) -> tuple[int, str | None]:
+        # Looking back, read what is already converted (so the result does not depend on how
+        # many times the text went through here); looking ahead, the original.
+        src = chars if step < 0 else original
         j = i + step
-        while 0 <= j < len(text) and text[j] in " \u3000":
+        while 0 <= j < len(text) and src[j] in ("", " ", "\u3000"):
             j += step
-        return j, (text[j] if 0 <= j < len(text) else None)
+        return j, (src[j] if 0 <= j < len(text) else None)
 
     def convert(i: int) -> None:
         nonlocal changed
@@ -216,10 +214,11 @@ def fix_punctuation(text: str) -> tuple[str, int, list[str]]:
             continue    # 1.5 / a heading number 1. / 3.要素 — never a sentence end
         prev_c = _cjkish(prev) and prev not in _OPENERS
         next_c = nxt is None or (_cjkish(nxt) and nxt not in _CLOSERS)
-        if ch in ",;":
-            safe = prev_c and (next_c or (nxt is not None and nxt.isdigit()))
-        elif ch == ":":
-            safe = prev_c and (next_c or (nxt is not None and nxt.isdigit()))
+        if ch in ",;:":
+            # 以来,2015年 / 增长3%,其中 / 附件1:关于 — Chinese on one side, a number on the other
+            safe = (prev_c and (next_c or (nxt is not None and nxt.isdigit()))) or \
+                (prev is not None and (prev.isdigit() or prev == "%") and nxt is not None
+                 and P.is_cjk(nxt))
         elif ch == ".":
             safe = prev_c and (nxt is None or (_cjkish(nxt) and nxt not in _CLOSERS) or nxt in _CLOSERS)
         else:  # ? !
@@ -229,6 +228,25 @@ def fix_punctuation(text: str) -> tuple[str, int, list[str]]:
         elif _cjkish(prev) or _cjkish(nxt):
             unsure.append(snippet(i))
     return "".join(chars), changed, unsure
+
+
+def fix_punctuation(text: str) -> tuple[str, int, list[str]]:
+    """Half-width , . : ; ? ! ( ) in Chinese text → full-width where certainly safe.
+
+    Safe means: the mark sits between Chinese characters (or a Chinese character and the end of the
+    text; for , ; : also before a digit), never inside a number (1.5, 17:00), a URL, an e-mail
+    address, a 文号 or an English phrase; parentheses are converted as a pair when they enclose
+    Chinese text or sit between Chinese characters. Returns (text, number changed, snippets of marks
+    left alone that touch Chinese text — for the author to check).
+
+    One mark's conversion can make its neighbour's context Chinese (一?: → 一？:), so passes repeat
+    until nothing changes; each pass only turns half-width into full-width, so this ends."""
+    total = 0
+    while True:
+        text, n, unsure = _fix_once(text)
+        total += n
+        if n == 0:
+            return text, total, unsure
 
 
 def _normalise_punctuation(d: Draft) -> tuple[Draft, list[Problem]]:

@@ -136,8 +136,7 @@ def _has_dtd(data: bytes) -> bool:
     return any(m in data for m in _DTD_MARKERS)
 
 
-def docx_problem(path: Path) -> str | None:
-    """Why ``path`` is not a safe, complete .docx (None when it is)."""
+def _container_problem(path: Path) -> str | None:
     reason, zf = _docx_zip_problem(path)
     if reason:
         return reason
@@ -165,8 +164,13 @@ def _parse_xml(data: bytes, name: str) -> tuple[etree._Element | None, str | Non
         return None, f"文档内部文件 {name} 不是有效的 XML（{e.msg}），文件可能已损坏"
 
 
+def docx_problem(path: Path) -> str | None:
+    """Why ``path`` is not a safe, complete, well-formed .docx (None when it is)."""
+    return load_docx(path)[1]
+
+
 def load_docx(path: Path) -> tuple[DocxParts | None, str | None]:
-    reason = docx_problem(path)
+    reason = _container_problem(path)
     if reason:
         return None, reason
     with zipfile.ZipFile(path) as zf:
