@@ -300,10 +300,13 @@ def _office_pid(root_pid: int, wait_s: float = 3.0) -> int | None:
 
 
 def _reap(box: dict) -> None:
-    """Finalizer: never leave a LibreOffice behind when a Converter is dropped without stop()."""
-    for proc in list(box.values()):
-        if proc is not None:
-            kill_group(proc, grace=2)
+    """Finalizer: never leave a LibreOffice or a temporary folder behind when a Converter is
+    dropped without stop()."""
+    for key in ("server", "batch"):
+        if box.get(key) is not None:
+            kill_group(box[key], grace=2)
+    if box.get("tempdir") is not None:
+        shutil.rmtree(box["tempdir"], ignore_errors=True)
 
 
 def _tail(path: Path, n: int = 600) -> str:
@@ -350,7 +353,8 @@ class Converter:
         self._port: int | None = None
         self._office: int | None = None
         self._lock = threading.RLock()
-        self._procs: dict[str, subprocess.Popen | None] = {"server": None, "batch": None}
+        # What must not outlive this object: the processes and a temporary work folder.
+        self._procs: dict = {"server": None, "batch": None, "tempdir": None}
         import weakref
 
         self._finalizer = weakref.finalize(self, _reap, self._procs)
@@ -389,8 +393,8 @@ class Converter:
         """Start LibreOffice now (otherwise the first conversion does). Raises ConversionError when
         LibreOffice is not installed."""
         with self._lock:
-            self._prepare()
             _require_soffice()
+            self._prepare()
             if self._mode == "soffice" or (self._server is not None and self._server.poll() is None):
                 return
             reason = self._unoserver_unusable()
@@ -419,6 +423,7 @@ class Converter:
                 clean_lo_tmp(self.workdir / "tmp")
                 if self._temp_workdir:
                     shutil.rmtree(self.workdir, ignore_errors=True)
+                    self._procs["tempdir"] = None
                 if self._filelock is not None:
                     self._filelock.release()
                     self._filelock = None
@@ -443,6 +448,7 @@ class Converter:
                          self._workdir_arg)
         if wd is None:
             wd, self._temp_workdir = Path(tempfile.mkdtemp(prefix="gongwen-lo-")), True
+            self._procs["tempdir"] = wd
         for sub in ("profile", "home", "tmp", "out", "batch"):
             (wd / sub).mkdir(parents=True, exist_ok=True)
         self.workdir = wd
