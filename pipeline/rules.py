@@ -33,7 +33,8 @@ PLACEHOLDER_RE = re.compile(
     r"(?<![0-9A-Za-z])[0-9]{2,3}[XxＸｘ×]{1,2}(?![0-9A-Za-z])"       # 202X, 20XX
     r"|(?<![A-Za-z])[XxＸｘ×]{2,}(?![A-Za-z])"                      # XX, xxx, ××
     r"|(?<![A-Za-z0-9])[XxＸｘ×](?=[年月日号期件个名项条次份元人位])"   # X月X日, X号
-    r"|[○◯]{2,}|[○◯](?=[年月日号])"                                  # ○○, ○月
+    # ○○, ○月 — but ○ after a Chinese numeral is a zero (一九八○年, 二○○八年)
+    r"|(?<![〇零一二三四五六七八九十○◯])(?:[○◯]{2,}|[○◯](?=[年月日号]))"
     r"|某某|[□■]{2,}|＊{2,}|\*{3,}"
     r"|(?i:\bTODO\b|\bTBD\b|\bFIXME\b)"
     r"|待定|待补充|待填写|待填|此处填写|请填写"
@@ -625,12 +626,14 @@ def _check_headings(d: Draft, config: Config) -> list[Problem]:
         last = [0, 0, 0, 0]
         prev_text = ["", "", "", ""]
         for b in blocks:
-            if not b.kind.startswith("heading"):
+            # numbered paragraphs count too: 「（二）…。正文」 is a run-in heading of the same sequence
+            if b.kind == "table":
                 continue
             hit = P.heading_prefix(b.text)
             if not hit:
                 continue
-            idx = int(b.kind[-1]) - 1
+            level = b.kind if b.kind.startswith("heading") else hit[0]
+            idx = int(level[-1]) - 1
             value = P.cn_numeral_value(P.to_halfwidth_digits(hit[1]["num"]))
             if value is None:
                 continue

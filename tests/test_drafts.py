@@ -426,3 +426,52 @@ def test_probe_accepts_a_small_valid_docx(tmp_path):
     p = _docx_with(tmp_path, "ok.docx", W_DOC)
     assert probe(p) is None
     assert ".docx" in SUPPORTED_SUFFIXES and ".qmd" in SUPPORTED_SUFFIXES
+
+
+# --- .docx structure edge cases (built with the same script as the examples) ---------------------------
+def _builder():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_example_docx", REPO / "scripts" / "make_example_docx.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.build_docx
+
+
+def test_docx_layout_table_header_lines_and_wrapped_cc(cfg, tmp_path):
+    build = _builder()
+    p = build(tmp_path / "x.docx", [
+        ("title", "珠晖区人民政府文件"),
+        ("top", "珠政发〔2015〕7号            签发人：陈礼洋  彭建元"),
+        ("title", "机密文件管理工作的通知"),
+        ("main_to", "各镇人民政府、街道办事处，"),
+        ("main_to", "区政府各部门："),
+        ("body", "为规范机密文件管理，现将有关事项通知如下："),
+        ("body", "一是严格登记；二是专人保管。"),
+        ("table", [("", "珠晖区人民政府"), ("", "2015年4月1日")]),
+        ("banji", "抄送：区委办，区人大办，"),
+        ("banji", "区政协办。"),
+        ("banji", "珠晖区人民政府办公室    2015年4月2日印发"),
+    ])
+    d = read_draft(p, cfg)
+    assert d.issuer == "珠晖区人民政府" and d.number_text == "珠政发〔2015〕7号"
+    assert d.signers == ("陈礼洋", "彭建元")
+    assert d.title == "机密文件管理工作的通知" and d.secrecy is None       # a title is not a 密级
+    assert d.main_to == "各镇人民政府、街道办事处，区政府各部门"           # 主送 over two lines
+    assert d.body[0].text.endswith("通知如下：")                            # "…如下：" is body, not 主送
+    assert d.signature == "珠晖区人民政府" and d.date_text == "2015年4月1日"  # from the layout table
+    assert d.cc == "区委办，区人大办，区政协办"
+    assert d.printer == "珠晖区人民政府办公室" and d.print_date_text == "2015年4月2日"
+
+
+def test_short_docx_body_not_taken_for_banji(cfg, tmp_path):
+    build = _builder()
+    p = build(tmp_path / "y.docx", [
+        ("title", "关于开会的通知"),
+        ("body", "主送：请各单位派员参加。"),
+        ("body", "会议定于4月8日召开。"),
+        ("sign", "珠晖区人民政府办公室"),
+        ("sign", "2015年4月3日"),
+    ])
+    d = read_draft(p, cfg)
+    assert len(d.body) == 2 and d.cc is None and d.date_text == "2015年4月3日"
+    assert d.signature == "珠晖区人民政府办公室" and d.series == "珠政办发"

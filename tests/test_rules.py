@@ -271,6 +271,7 @@ def test_bad_docx_fixture_all_problems_at_once(cfg):
     ("note", "附注", "联系人：某某", "某某"),
     ("printer", "印发机关", "TODO", "TODO"),
     ("drafter", "拟稿人", "待定", "待定"),
+    ("note", "附注", "○○○○年○月印发", "○○○○"),
     ("number_text", "发文字号", "珠政发〔202X〕1号", "202X"),
 ])
 def test_placeholder_named(cfg, field, element, text, token):
@@ -288,6 +289,7 @@ def test_every_placeholder_occurrence_named(cfg):
 
 
 @pytest.mark.parametrize("text", ["使用 XeLaTeX 排版", "完成率=已完成数÷总数×100%", "二〇〇八年的资料",
+                                  "一九八○年至一九九○年", "尺寸为10×20米",
                                   "Xbox 与 X 光机", "某单位的通知", "xx_"])
 def test_no_false_placeholders(cfg, text):
     ps = [p for p in problems(good(body=(Block("paragraph", text),)), cfg) if "占位" in p.message]

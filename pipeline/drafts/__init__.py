@@ -167,7 +167,8 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     print_date_text = pick("print_date", "印发日期", v.get("印发日期"), parsed.print_date_text)
     publicity = pick("publicity", "公开属性", v.get("公开属性"), None)
     retention = pick("retention", "保管期限", v.get("保管期限"), None)
-    issuer = pick("issuer", "发文机关", v.get("发文机关"), parsed.header)
+    header_issuer = parsed.header[:-2] if parsed.header and parsed.header.endswith("文件") else None
+    issuer = pick("issuer", "发文机关", v.get("发文机关"), header_issuer)
     if "副标题" in v:
         problems.append(Problem("标题", f"公文没有副标题要素，「{v['副标题']}」已忽略；如需说明请写入标题或正文", "warning"))
 
@@ -183,7 +184,7 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     copies = None
     if v.get("份数") is not None:
         try:
-            copies = int(str(v["份数"]).strip())
+            copies = int(str(v["份数"]).strip().removesuffix("份"))
             if copies <= 0:
                 raise ValueError
             origins["copies"] = mo

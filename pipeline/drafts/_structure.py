@@ -61,8 +61,12 @@ def _title_like(text: str) -> bool:
             and not P.ATTACH_NOTE_RE.match(text) and "。" not in text)
 
 
+_NOT_MAIN_TO = re.compile("如下|现将|现就|特此|为了|为进一步|根据|经研究")
+
+
 def _main_to_like(text: str) -> bool:
     return (text.endswith(("：", ":")) and len(text) <= 150 and "。" not in text
+            and not _NOT_MAIN_TO.search(text)
             and P.heading_prefix(text) is None and not P.ATTACH_NOTE_RE.match(text)
             and not P.SIGNER_RE.match(text) and not P.CC_RE.match(text))
 
@@ -100,24 +104,17 @@ def analyse(items: list[Item], *, known_issuers: set[str], known_headers: set[st
     items = [it for it in items if it.kind in ("table", "attach") or it.text.strip()]
 
     # 1. 版记 at the very end: 主送：/抄送：/…印发 lines (and continuation lines of 抄送).
-    j = len(items)
-    k = len(items)
-    while k > 0 and len(items) - k < 8:
-        it = items[k - 1]
-        if not _is_para(it):
-            break
-        t = it.text
-        if P.CC_RE.match(P.squeeze(t)) or P.PRINT_RE.match(t) or P.MAIN_TO_BANJI_RE.match(P.squeeze(t)):
-            j = k - 1
-        elif len(t) > 80 or P.heading_prefix(t) or _attach_head(it) is not False:
-            break
-        k -= 1
+    j = _banji_start(items)
     banji, items = items[j:], items[:j]
     _parse_banji(banji, out)
 
     # 2. The attachments' own pages start at the first "附件N" line or marker.
     a = next((i for i, it in enumerate(items) if i >= 2 and _attach_head(it) is not False), len(items))
     main, rest = items[:a], items[a:]
+    # Signature and date set in a borderless layout table at the end: read them as lines.
+    if main and main[-1].kind == "table" and _layout_table(main[-1]):
+        main = main[:-1] + [Item("para", P.clean_line(line)) for row in main[-1].rows for cell in row
+                            for line in cell.split("\n") if line.strip()]
 
     # 3. 版头 lines typed at the top: 份号, 密级, 紧急程度, 发文机关标志, 发文字号, 签发人.
     i = 0
@@ -210,6 +207,44 @@ def analyse(items: list[Item], *, known_issuers: set[str], known_headers: set[st
         num, title, blocks = _section(sec, out.problems)
         out.sections.append((num, title, blocks))
     return out
+
+
+def _banji_label(it: Item) -> bool:
+    s = P.squeeze(it.text)
+    return bool(P.CC_RE.match(s) or P.MAIN_TO_BANJI_RE.match(s) or P.PRINT_RE.match(it.text))
+
+
+def _banji_start(items: list[Item]) -> int:
+    """Index where the 版记 starts: only labelled lines (抄送：, 主送：, …印发) and continuation lines
+    of a 抄送/主送 just above them may follow it, up to the end."""
+    def cc_or_main(it: Item) -> bool:
+        s = P.squeeze(it.text)
+        return bool(P.CC_RE.match(s) or P.MAIN_TO_BANJI_RE.match(s))
+
+    def continuation(it: Item) -> bool:
+        return _is_para(it) and len(it.text) <= 80 and not P.DATE_LOOSE_RE.match(it.text) \
+            and P.heading_prefix(it.text) is None
+
+    k = j = len(items)
+    while k > 0 and _is_para(items[k - 1]):
+        if _banji_label(items[k - 1]):
+            k -= 1
+            j = k
+            continue
+        # a wrapped 抄送 line: a labelled 抄送/主送 line at most three lines above, nothing else between
+        above = next((m for m in range(k - 2, max(-1, k - 5), -1) if cc_or_main(items[m])), None)
+        if above is not None and all(continuation(x) for x in items[above + 1:k]):
+            k -= 1
+            continue
+        break
+    return j
+
+
+def _layout_table(it: Item) -> bool:
+    """A small table at the end holding the 署名 and 成文日期 (Word users align them so)."""
+    cells = [line for row in it.rows for cell in row for line in cell.split("\n") if line.strip()]
+    return (len(it.rows) <= 4 and 0 < len(cells) <= 6 and all(len(c) <= 40 for c in cells)
+            and any(P.DATE_LOOSE_RE.match(c) for c in cells))
 
 
 def _top_number_or_signer(text: str, out: Parsed) -> bool:

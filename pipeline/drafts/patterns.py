@@ -264,7 +264,7 @@ def parse_attachment_note(lines, first_has_label: bool = True) -> list[NoteEntry
 
 # --- 版头 / 版记 lines -------------------------------------------------------------------------------
 COPY_NO_RE = re.compile(r"^[0-9０-９]{6}$")
-SECRECY_RE = re.compile(r"^(?P<level>绝密|机密|秘密)(?P<rest>\s*[★☆\*]?\s*.*)?$")
+SECRECY_RE = re.compile(r"^(?P<level>绝密|机密|秘密)(?P<rest>\s*[★☆\*].{0,10})?$")
 URGENCY_RE = re.compile(r"^(特急|加急|特提|平急)$")
 SIGNER_RE = re.compile(r"^签\s*发\s*人\s*[：:]\s*(?P<names>.*)$")
 NUMBER_LINE_RE = re.compile(r"^(?:发文字号|文\s*号)\s*[：:]\s*(?P<number>.+)$")
