@@ -1,0 +1,623 @@
+"""Fill the .docx templates with a draft (docxtpl, autoescape on) and prove the result is complete.
+
+A document is rendered in three steps: the context is built from the draft, the series and the
+number; docxtpl fills the template; then what depends on the actual text is fitted (the 发文机关标志
+compressed to the 版心 width, the 署名 centred on the 成文日期, 附件说明 hanging indents, the
+keep-together chain that stops a signature block from standing alone on a page, and the optional
+tightening of Layout). The output is checked before it is written: no `{{`/`{%` may be left over and
+every value given must be present in the text. Any failure is a TemplateError naming the template.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+from markupsafe import Markup
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+
+from . import layout as L
+from .config import Config, Series
+from .errors import TemplateError
+from .fsutil import atomic_write_bytes
+from .model import Block, Draft, Number, cn_date
+
+TIGHTEN_MAX = 3
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Knobs the pipeline may turn when a rendered PDF needs adjusting (GB/T 9704 7.3.5.5)."""
+
+    # 0 = standard; 1..3 = progressively tighter line/character spacing on the last page's content
+    # so a signature block is never left alone on a page.
+    tighten: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.tighten <= TIGHTEN_MAX:
+            raise ValueError(f"tighten must be 0..{TIGHTEN_MAX}, not {self.tighten}")
+
+
+# --- which template --------------------------------------------------------------------------------
+
+def _series(draft: Draft, config: Config) -> Series:
+    if not draft.series:
+        raise TemplateError("无法确定模板：草稿没有指定发文系列（机关代字）")
+    try:
+        return config.series[draft.series]
+    except KeyError:
+        raise TemplateError(f"无法确定模板：配置中没有发文系列「{draft.series}」") from None
+
+
+def template_for(draft: Draft, config: Config) -> str:
+    """"下行文" | "上行文" | "信函" | "纪要": by the series' format (config.series[..].format),
+    and 上行文 for config.is_upward(draft.kind) in a 文件-format series."""
+    fmt = _series(draft, config).format
+    if fmt in ("信函", "纪要"):
+        return fmt
+    return "上行文" if config.is_upward(draft.kind) else "下行文"
+
+
+# --- context -------------------------------------------------------------------------------------------
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (for 一、 numbering of 纪要 decisions)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def _meeting_blocks(draft: Draft) -> tuple[Block, ...]:
+    """A 纪要 body from its Meeting when the draft has no body of its own: the 导语, then each
+    议定事项 as "一、…" with its 责任单位."""
+    m = draft.meeting
+    if m is None:
+        return ()
+    out: list[Block] = []
+    if m.lead:
+        out.append(Block("paragraph", m.lead))
+    for i, d in enumerate(m.decisions, 1):
+        text = d.text if re.match(r"^[一二三四五六七八九十]+、", d.text) else f"{cn_ordinal(i)}、{d.text}"
+        if d.owner:
+            text += f"（责任单位：{d.owner}）"
+        out.append(Block("paragraph", text))
+    return tuple(out)
+
+
+def _date_text(d, text: str | None) -> str:
+    return cn_date(d) if d else (text or "")
+
+
+def _signer_lines(signers: tuple[str, ...], number: str) -> list[dict]:
+    """签发人 lines of an 上行文 (7.2.6): "签发人：" then the names, two a line; continuation lines
+    indented by the label's width; every line padded to the same width so that, set flush right,
+    they all start at the same place; the 发文字号 on the last line."""
+    label, pad = "签发人：", "\u3000" * 4
+    names = list(signers) or [""]
+    rows = ["\u3000".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+    width = max(L.text_width_twips(x, spacing_twips=0) for x in rows)
+    out = []
+    for i, row in enumerate(rows):
+        fill = max(0, round((width - L.text_width_twips(row, spacing_twips=0)) / (L.SIZE_3 * 20)))
+        out.append({"number": number if i == len(rows) - 1 else "", "label": label if i == 0 else pad,
+                    "names": row + "\u3000" * fill})
+    return out
+
+
+def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None
+                  ) -> tuple[dict, list[str]]:
+    """The template context for a document and the values that must appear in the output."""
+    series = _series(draft, config)
+    name = template_for(draft, config)
+    expect: list[str] = []
+
+    def want(*values: str | None) -> None:
+        expect.extend(v for v in values if v and v.strip())
+
+    def blocks(items: Iterable[Block]) -> list[dict]:
+        out = []
+        for b in items:
+            if b.kind == "table":
+                rows = [tuple(str(c) for c in row) for row in b.rows]
+                for row in rows:
+                    want(*row)
+                out.append({"kind": "table", "text": "", "table": make_table(rows) if make_table else ""})
+            else:
+                want(b.text)
+                out.append({"kind": b.kind, "text": b.text, "table": ""})
+        return out
+
+    top = [x for x in (draft.secrecy, draft.urgency) if x]
+    want(*top)
+    date = _date_text(draft.date, draft.date_text)
+    signature = draft.signature or series.issuer
+    title = [] if not draft.title else L.title_lines(draft.title)
+    body = draft.body or (_meeting_blocks(draft) if name == "纪要" else ())
+
+    note_entries = []
+    if draft.attachments:
+        for a in draft.attachments:
+            note_entries.append({"num": f"{a.number}." if a.number is not None else "", "name": a.name})
+            want(a.name)
+    elif draft.attachment_note:
+        for i, line in enumerate(draft.attachment_note):
+            text = re.sub(r"^附件[：:]\s*", "", line.strip()) if i == 0 else line.strip()
+            note_entries.append({"num": "", "name": text})
+            want(text)
+
+    pages = []
+    for a in draft.attachments:
+        if not a.blocks:
+            continue
+        label = f"附件{a.number}" if a.number is not None else "附件"
+        heading = a.title or a.name
+        want(label, heading)
+        pages.append({"label": label, "title_lines": L.title_lines(heading), "body": blocks(a.blocks)})
+
+    cc = (draft.cc or "").strip().rstrip("。")
+    printer = draft.printer or series.printer or config.organisation.name
+    print_date = _date_text(draft.print_date, draft.print_date_text) or date
+    meeting = draft.meeting
+    attendance = []
+    if name == "纪要" and meeting:
+        for label, names in (("出席", meeting.present), ("请假", meeting.absent), ("列席", meeting.attending)):
+            if names:
+                attendance.append({"label": label, "names": "、".join(names)})
+                want(*names)
+
+    ctx = {
+        "header": series.header,
+        "top_lines": top + [""] * (L.TOP_LINES - len(top)),
+        "letter_left": top or [""],
+        "number": number.text,
+        "signer_lines": _signer_lines(draft.signers, number.text),
+        "title_lines": title,
+        "main_to": draft.main_to or "",
+        "body": blocks(body),
+        "attachment_note": note_entries,
+        "sealed": series.sealed,
+        "seal_gap": list(range(L.seal_gap_lines(config.seal.diameter_mm))),
+        "signature": signature,
+        "date": date,
+        "note": (draft.note or "").strip().removeprefix("（").removesuffix("）"),
+        "attachments": pages,
+        "cc": cc,
+        "printer": printer,
+        "print_date": print_date,
+        "attendance": attendance,
+    }
+    want(series.header, number.text, *title, draft.main_to, ctx["note"], cc)
+    if name == "上行文":
+        want(*draft.signers)
+    if name == "纪要":
+        want(printer, date)           # the 版头 line under the number
+    else:
+        want(signature, date)
+    if name != "信函":
+        want(printer, print_date)     # 版记 印发 line
+    return ctx, expect
+
+
+# --- reading a .docx back -----------------------------------------------------------------------------
+
+_XML_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
+
+
+def docx_paragraph_texts(data: bytes) -> list[str]:
+    """Every paragraph's text in the body, tables, headers and footers (tabs as \\t)."""
+    from lxml import etree
+
+    texts: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            if not _XML_PARTS.match(name):
+                continue
+            root = etree.fromstring(z.read(name))
+            for p in root.iter(qn("w:p")):
+                parts = []
+                for el in p.iter(qn("w:t"), qn("w:tab"), qn("w:instrText")):
+                    if el.tag == qn("w:tab"):
+                        parts.append("\t")
+                    elif el.tag == qn("w:t"):
+                        parts.append(el.text or "")
+                texts.append("".join(parts))
+    return texts
+
+
+_SPACE = re.compile(r"[\s\u3000]+")
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def check_output(data: bytes, template: Path, *, expect: Iterable[str] = (),
+                 context_values: Iterable[str] = ()) -> None:
+    """Raise TemplateError when the rendered document still holds template tags (beyond those the
+    values themselves contain) or lacks a value that was given."""
+    texts = docx_paragraph_texts(data)
+    full = "\n".join(texts)
+    allowed = sum(v.count("{{") + v.count("{%") for v in context_values)
+    leftovers = [t for t in texts if "{{" in t or "{%" in t]
+    found = sum(t.count("{{") + t.count("{%") for t in leftovers)
+    if found > allowed:
+        sample = next(t for t in leftovers)
+        tag = re.search(r"\{[{%].{0,40}", sample)
+        raise TemplateError(f"模板 {template.name} 套用后仍残留标签：{tag.group(0) if tag else sample[:40]!r}"
+                            "（标签可能被 Word 拆分或拼写有误）")
+    squashed = _squash(full)
+    missing = [v for v in expect if _squash(v) not in squashed]
+    if missing:
+        shown = "、".join(f"「{m[:30]}」" for m in missing[:5])
+        raise TemplateError(f"模板 {template.name} 套用后缺少内容：{shown}"
+                            + (f" 等 {len(missing)} 项" if len(missing) > 5 else "")
+                            + "（模板中缺少对应标签，或内容中含有无法写入的字符）")
+
+
+def _strings(value) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+# --- lint ----------------------------------------------------------------------------------------------
+
+_IME = re.compile(r"｛｛|｛\{|\{｛|｛％|｛%|\{％|％｝|%｝|％\}|｝｝|\}｝|｝\}")
+_SPACED = re.compile(r"\{\s+[{%]|[%}]\s+\}")
+
+
+def _template_parts(template: Path) -> list[tuple[str, str]]:
+    """(part name, xml) for the document body, headers and footers."""
+    with zipfile.ZipFile(template) as z:
+        return [(n, z.read(n).decode("utf-8")) for n in sorted(z.namelist()) if _XML_PARTS.match(n)]
+
+
+def _para_texts_of(xml: str) -> list[str]:
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"))
+    return ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in root.iter(qn("w:p"))]
+
+
+def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> list[str]:
+    """Problems in a template: unparseable Jinja (naming the tag), full-width ｛｝％ typed by an IME,
+    tags broken by spaces, and — when ``context_keys`` is given — variables the template uses that
+    the context does not provide (empty list = fine)."""
+    template = Path(template)
+    problems: list[str] = []
+    try:
+        parts = _template_parts(template)
+    except (zipfile.BadZipFile, OSError, KeyError) as e:
+        return [f"{template.name} 不是有效的 Word 模板（{e}）"]
+    if not any(n == "word/document.xml" for n, _ in parts):
+        return [f"{template.name} 不是有效的 Word 模板（缺少 word/document.xml）"]
+    tpl = DocxTemplate(str(template))
+    env = jinja2.Environment(autoescape=True)
+    syntax_ok = True
+    for name, xml in parts:
+        for text in _para_texts_of(xml):
+            if _IME.search(text):
+                problems.append(f"{template.name}：标签用了全角符号（中文输入法）：「{text.strip()[:60]}」，"
+                                "请改为半角 {{ }} 或 {% %}")
+            if _SPACED.search(text):
+                problems.append(f"{template.name}：标签的括号之间有空格：「{text.strip()[:60]}」")
+        patched = tpl.patch_xml(xml)
+        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+        try:
+            env.parse(patched)
+        except jinja2.TemplateSyntaxError as e:
+            syntax_ok = False
+            lines = patched.splitlines()
+            where = ""
+            if e.lineno and 0 < e.lineno <= len(lines):
+                where = re.sub(r"<[^>]+>", "", lines[e.lineno - 1]).strip()
+            problems.append(f"{template.name}（{name.removeprefix('word/')}）：标签有误：{e.message}；"
+                            f"所在段落：「{where[:80]}」")
+    if syntax_ok and context_keys is not None:
+        try:
+            used = tpl.get_undeclared_template_variables(env)
+        except jinja2.TemplateError as e:   # pragma: no cover - parse succeeded above
+            problems.append(f"{template.name}：标签有误：{e}")
+        else:
+            missing = sorted(set(used) - set(context_keys))
+            if missing:
+                problems.append(f"{template.name}：模板用到了未提供的变量：{'、'.join(missing)}")
+    return problems
+
+
+# --- rendering -----------------------------------------------------------------------------------------
+
+def _render(template: Path, ctx: dict, out: Path, *,
+            expect: Iterable[str] = (), post: Callable | None = None) -> Path:
+    template, out = Path(template), Path(out)
+    if not template.is_file():
+        raise TemplateError(f"找不到模板文件 {template}")
+    tpl = DocxTemplate(str(template))
+    try:
+        tpl.init_docx()
+    except Exception as e:
+        raise TemplateError(f"{template.name} 不是有效的 Word 模板（{e}）") from e
+    problems = lint_template(template, ctx.keys())
+    if problems:
+        raise TemplateError("；".join(problems))
+    env = jinja2.Environment(autoescape=True)
+    try:
+        tpl.render(ctx, jinja_env=env, autoescape=True)
+    except jinja2.TemplateError as e:
+        near = " / ".join(x.strip() for x in getattr(e, "docx_context", []) if x.strip())
+        raise TemplateError(f"模板 {template.name} 无法套用：{e}" + (f"（附近：{near[:120]}）" if near else "")) from e
+    if post is not None:
+        post(tpl.docx)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    data = buf.getvalue()
+    check_output(data, template, expect=expect, context_values=list(_strings(ctx)))
+    return atomic_write_bytes(out, data)
+
+
+def render_template(template: Path, context: dict, out: Path) -> Path:
+    """Generic docxtpl render with the same safety (autoescape, leftover-tag and lint checks);
+    later used for the 归档文件目录 / 检测报告 / 登记表 templates."""
+    return _render(template, context, out)
+
+
+def render_document(draft: Draft, number: Number, config: Config, out: Path, *,
+                    layout: Layout = Layout()) -> Path:
+    """Fill the draft's template, write ``out`` atomically, and check that no tag is left and that
+    every value given (title, number, 主送, each body paragraph …) is in the output. Raises
+    TemplateError naming the template and the tag on a broken template or a missing value."""
+    template = config.template_path(template_for(draft, config))
+    context, expect = build_context(draft, number, config, table_xml)
+    return _render(template, context, out, expect=expect,
+                   post=lambda doc: fit_document(doc, layout, config))
+
+
+# --- tables in the body ----------------------------------------------------------------------------------
+
+def table_xml(rows: list[tuple[str, ...]]) -> Markup:
+    """A body table as WordprocessingML for a ``{{p b.table }}`` tag: full 版心 width, thin rules,
+    4号仿宋 (header row 黑体), every run with its East Asian font; text escaped here, so the value
+    is marked safe for autoescape."""
+    ncols = max((len(r) for r in rows), default=1)
+    width = L.TYPE_AREA_WIDTH_TWIPS
+    col = width // ncols
+    sides = "".join(f'<w:{s} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                    for s in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    out = [f'<w:tbl><w:tblPr><w:tblW w:w="{col * ncols}" w:type="dxa"/><w:jc w:val="center"/>'
+           f'<w:tblBorders>{sides}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+           '<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
+           '</w:tblPr><w:tblGrid>' + f'<w:gridCol w:w="{col}"/>' * ncols + "</w:tblGrid>"]
+    for i, row in enumerate(rows):
+        font = L.FONT_HEITI if i == 0 else L.FONT_FANGSONG
+        latin = font if i == 0 else L.FONT_LATIN
+        cells = []
+        for j in range(ncols):
+            text = row[j] if j < len(row) else ""
+            run = (f'<w:r><w:rPr><w:rFonts w:ascii="{latin}" w:eastAsia="{font}" w:hAnsi="{latin}" '
+                   f'w:cs="{latin}" w:hint="eastAsia"/></w:rPr><w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>'
+                   if text else "")
+            cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{col}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                         f'<w:p><w:pPr><w:pStyle w:val="GwTable"/></w:pPr>{run}</w:p></w:tc>')
+        header = "<w:trPr><w:tblHeader/></w:trPr>" if i == 0 and len(rows) > 1 else "<w:trPr><w:cantSplit/></w:trPr>"
+        out.append(f"<w:tr>{header}{''.join(cells)}</w:tr>")
+    out.append("</w:tbl>")
+    return Markup("".join(out))
+
+
+# --- fitting what depends on the text --------------------------------------------------------------------
+
+_RPR_SUCCESSORS = ("w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr",
+                   "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang",
+                   "w:eastAsianLayout", "w:specVanish", "w:oMath")
+_PPR_AFTER_KEEPNEXT = ("w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl", "w:numPr",
+                       "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+                       "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+                       "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                       "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                       "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl",
+                       "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+_PPR_AFTER_SPACING = _PPR_AFTER_KEEPNEXT[_PPR_AFTER_KEEPNEXT.index("w:ind"):]
+_PPR_AFTER_IND = _PPR_AFTER_KEEPNEXT[_PPR_AFTER_KEEPNEXT.index("w:contextualSpacing"):]
+
+
+def _style_of(p) -> str:
+    p_pr = p.pPr
+    if p_pr is None or p_pr.pStyle is None:
+        return "Normal"
+    return p_pr.pStyle.val
+
+
+def _text_of(p) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+def _set_child(parent, tag: str, successors: tuple[str, ...], **attrs) -> None:
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        parent.insert_element_before(el, *successors)
+    for k, v in attrs.items():
+        el.set(qn(f"w:{k}"), str(v))
+
+
+def _set_ind(p, **attrs) -> None:
+    p_pr = p.get_or_add_pPr()
+    old = p_pr.find(qn("w:ind"))
+    if old is not None:
+        p_pr.remove(old)
+    _set_child(p_pr, "w:ind", _PPR_AFTER_IND, **attrs)
+
+
+def _set_jc(p, value: str) -> None:
+    p_pr = p.get_or_add_pPr()
+    _set_child(p_pr, "w:jc", ("w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl",
+                              "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"), val=value)
+
+
+def _keep_next(p) -> None:
+    p_pr = p.get_or_add_pPr()
+    if p_pr.find(qn("w:keepNext")) is None:
+        p_pr.insert_element_before(OxmlElement("w:keepNext"), *_PPR_AFTER_KEEPNEXT)
+
+
+def fit_mark(paragraphs: list) -> None:
+    """Compress the 发文机关标志 horizontally (character scale) so that it fits MARK_MAX_WIDTH_MM."""
+    for p in paragraphs:
+        if _style_of(p) not in ("GwMark", "GwLetterHead"):
+            continue
+        text = _text_of(p)
+        if not text:
+            continue
+        natural_mm = L.text_width_twips(text, L.MARK_SIZE, 0) / 20 * L.MM_PER_PT
+        scale = min(100, math.floor(L.MARK_MAX_WIDTH_MM / natural_mm * 100))
+        if scale < L.MARK_MIN_SCALE:
+            raise TemplateError(f"发文机关标志「{text}」过长，压缩到 {L.MARK_MIN_SCALE}% 仍超出版心，请在配置中使用规范简称")
+        if scale == 100:
+            continue
+        for run in p.iter(qn("w:r")):
+            if run.find(qn("w:t")) is None:
+                continue
+            r_pr = run.get_or_add_rPr()
+            _set_child(r_pr, "w:w", _RPR_SUCCESSORS, val=scale)
+
+
+def fit_signature(paragraphs: list) -> None:
+    """署名 over 成文日期. Sealed (7.3.5.1): both centred on the axis where the date ends 右空四字.
+    Unsealed (7.3.5.2): 署名 右空二字, the date's first character two characters right of the
+    署名's; a date longer than that goes 右空二字 and the 署名 moves left to keep the offset."""
+    styles = [_style_of(p) for p in paragraphs]
+    for sig_style, date_style in (("GwSignature", "GwDate"), ("GwSignatureFree", "GwDateFree")):
+        if sig_style not in styles or date_style not in styles:
+            continue
+        sig = paragraphs[styles.index(sig_style)]
+        date = paragraphs[styles.index(date_style)]
+        w_sig, w_date = L.text_width_twips(_text_of(sig)), L.text_width_twips(_text_of(date))
+        area = L.TYPE_AREA_WIDTH_TWIPS
+        if sig_style == "GwSignature":
+            left = L.sealed_block_left(w_date)
+            for q in (sig, date):
+                _set_ind(q, left=left, right=0, firstLine=0)
+                _set_jc(q, "center")
+        else:
+            sig_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_sig
+            date_left = sig_left + L.chars(2)
+            if date_left + w_date > area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS):
+                date_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_date
+                sig_left = date_left - L.chars(2)
+            _set_ind(sig, left=max(0, sig_left), right=0, firstLine=0)
+            _set_ind(date, left=max(0, date_left), right=0, firstLine=0)
+
+
+def fit_attachment_note(paragraphs: list) -> None:
+    """附件说明 entries: the names' first characters aligned, whatever the width of "1." … "12."."""
+    notes = [p for p in paragraphs if _style_of(p) in ("GwAttachNote", "GwAttachNoteMore")]
+    if not notes:
+        return
+    nums = []
+    for p in notes:
+        text = _text_of(p).removeprefix("附件：")
+        m = re.match(r"^\d+\.", text)
+        nums.append(m.group(0) if m else "")
+    slot = max(L.text_width_twips(n) for n in nums)
+    left = L.chars(5) + slot
+    for p, num in zip(notes, nums):
+        first = _style_of(p) == "GwAttachNote"
+        hanging = (L.chars(3) if first else 0) + L.text_width_twips(num) + (slot - L.text_width_twips(num))
+        _set_ind(p, left=left, right=0, hanging=hanging)
+
+
+def keep_signature_with_body(paragraphs: list) -> None:
+    """Chain keep-with-next from the text above the signature block — the 附件说明 when there is
+    one (the seal may sit within one line of it), else the last body paragraph — through the 署名
+    (and the date when a 附注 follows), so the block never starts a page alone (7.3.5.5)."""
+    styles = [_style_of(p) for p in paragraphs]
+    sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
+    if sig_at is None:
+        return
+    start = sig_at
+    while start > 0 and styles[start - 1] == "GwBlank":
+        start -= 1
+    if start > 0 and styles[start - 1] in ("GwAttachNote", "GwAttachNoteMore"):
+        while start > 0 and styles[start - 1] in ("GwAttachNote", "GwAttachNoteMore"):
+            start -= 1
+    elif start > 0 and styles[start - 1] in ("Normal", "GwH1", "GwH2", "GwH3", "GwH4"):
+        start -= 1
+    end = sig_at
+    if sig_at + 2 < len(paragraphs) and styles[sig_at + 2] == "GwNote":
+        end = sig_at + 1
+    for p in paragraphs[start:end + 1]:
+        _keep_next(p)
+
+
+_MAIN_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwBlank", "GwAttachNote", "GwAttachNoteMore",
+                "GwSignature", "GwDate", "GwSignatureFree", "GwDateFree", "GwNote", "GwAttendance"}
+
+
+def _estimated_lines(p) -> int:
+    text = _text_of(p)
+    if not text:
+        return 1
+    p_pr = p.pPr
+    indent = L.chars(2) if _style_of(p) in ("Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwNote") else 0
+    if p_pr is not None and p_pr.find(qn("w:ind")) is not None:
+        ind = p_pr.find(qn("w:ind"))
+        indent = int(ind.get(qn("w:left"), 0) or 0) + int(ind.get(qn("w:firstLine"), 0) or 0)
+    return max(1, math.ceil((L.text_width_twips(text) + indent) / L.TYPE_AREA_WIDTH_TWIPS))
+
+
+def tighten(paragraphs: list, level: int) -> None:
+    """Layout.tighten: shrink the line pitch (4 % a level) and condense the characters (0.25 pt more
+    a level) of the 主体 paragraphs that fill the last page before the signature block ends — an
+    estimate of the last page's content, LINES_PER_PAGE lines counted back from the end."""
+    if level <= 0:
+        return
+    styles = [_style_of(p) for p in paragraphs]
+    ends = [i for i, s in enumerate(styles) if s in ("GwDate", "GwDateFree", "GwNote", "GwAttendance")]
+    if not ends:
+        return
+    i, budget = ends[-1], L.LINES_PER_PAGE + 2
+    line = round(L.LINE_PITCH_TWIPS * (1 - 0.04 * level))
+    spacing = L.CHAR_SPACING_TWIPS - 5 * level
+    while i >= 0 and budget > 0 and styles[i] in _MAIN_STYLES:
+        p = paragraphs[i]
+        budget -= _estimated_lines(p)
+        p_pr = p.get_or_add_pPr()
+        old = p_pr.find(qn("w:spacing"))
+        if old is not None:
+            p_pr.remove(old)
+        _set_child(p_pr, "w:spacing", _PPR_AFTER_SPACING, before=0, after=0, line=line, lineRule="exact")
+        for run in p.iter(qn("w:r")):
+            r_pr = run.get_or_add_rPr()
+            old = r_pr.find(qn("w:spacing"))
+            if old is not None:
+                r_pr.remove(old)
+            _set_child(r_pr, "w:spacing", ("w:w",) + _RPR_SUCCESSORS, val=spacing)
+        i -= 1
+
+
+def fit_document(doc, layout: Layout, config: Config) -> None:
+    """Everything render_document adjusts after docxtpl has filled the template."""
+    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    fit_mark(paragraphs)
+    top = [p for p in doc.element.body if p.tag == qn("w:p")]
+    fit_signature(top)
+    fit_attachment_note(top)
+    keep_signature_with_body(top)
+    tighten(top, layout.tighten)
