@@ -84,3 +84,4 @@ def main(argv: list[str] | None = None) -> None:
 from . import documents, records  # noqa: E402,F401
 from . import watch  # noqa: E402,F401
 from . import find  # noqa: E402,F401
+from . import yearend  # noqa: E402,F401

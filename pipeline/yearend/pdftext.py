@@ -1,0 +1,60 @@
+"""Text of a PDF page by page, and the checks made on it: the title is there, and every attachment
+named in the 附件说明 has its own pages (附件 label, then its title) after the body."""
+from __future__ import annotations
+
+import re
+
+_WS = re.compile(r"\s+")
+# A page number line (GB/T 9704 7.5: "— 1 —"), wherever the extractor puts it.
+_PAGE_NO = re.compile(r"[—\-－–]\s*\d+\s*[—\-－–]")
+_ATTACH_LABEL = re.compile(r"^附件\s*([0-9０-９]*)")
+
+
+def norm(text: str | None) -> str:
+    """Whitespace removed: PDF text breaks lines wherever the layout did."""
+    return _WS.sub("", text or "")
+
+
+def pages_text(path) -> list[str] | str:
+    """One string per page; a Chinese message instead when the file cannot be read."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            return "PDF 已加密，无法提取文字"
+        out = []
+        for page in reader.pages:
+            try:
+                out.append(page.extract_text() or "")
+            except Exception:
+                out.append("")
+        return out
+    except Exception as e:
+        return f"无法读取 PDF 文字：{type(e).__name__}"
+
+
+def attachment_pages(pages: list[str]) -> list[tuple[str, str]]:
+    """(label number or "", page text) for each page after the first that starts with a 附件 label."""
+    found = []
+    for text in pages[1:]:
+        head = norm(_PAGE_NO.sub("", text or ""))
+        # The label is the first thing on an attachment's first page (GB/T 9704 7.3.7).
+        m = _ATTACH_LABEL.match(head)
+        if m:
+            found.append((m.group(1), head))
+    return found
+
+
+def missing_attachments(names: list[str], pages: list[str]) -> list[str]:
+    """Names from the 附件说明 with no attachment page carrying them (numbered ones matched by number
+    when the label has one)."""
+    starts = attachment_pages(pages)
+    missing = []
+    for i, name in enumerate(names, 1):
+        n = norm(name)
+        numbered = [t for num, t in starts if num and int(num.translate(str.maketrans("０１２３４５６７８９", "0123456789"))) == i]
+        pool = numbered if numbered else starts
+        if not any(n and n in t for _, t in pool):
+            missing.append(name)
+    return missing
