@@ -85,3 +85,4 @@ from . import documents, records  # noqa: E402,F401
 from . import watch  # noqa: E402,F401
 from . import find  # noqa: E402,F401
 from . import yearend  # noqa: E402,F401
+from . import registers  # noqa: E402,F401

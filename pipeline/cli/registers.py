@@ -1,0 +1,96 @@
+"""Commands about numbers and registers: register (发文登记簿 / 用印登记), void, reserve."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import App, cli, pass_app
+from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, register_xlsx
+
+
+def _console() -> Console:
+    console = Console()
+    # Piped or captured output: wide enough that a 发文字号 or title is never folded mid-word.
+    return console if console.is_terminal else Console(width=220)
+
+
+@cli.command("register")
+@click.argument("year", type=int, required=False)
+@click.option("--series", default=None, help="only this series (机关代字)")
+@click.option("--seals", is_flag=True, help="the 用印登记 instead of the 发文登记簿")
+@click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None,
+              help="also write a printable .xlsx (A4 landscape) to this file")
+@click.option("--force", is_flag=True, help="replace an existing --xlsx file")
+@pass_app
+def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as_json: bool,
+                 xlsx: str | None, force: bool) -> None:
+    """Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."""
+    config = app.config
+    year = year or dt.date.today().year
+    if series and series not in config.series:
+        raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
+    if xlsx and Path(xlsx).exists() and not force:
+        raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
+    with Ledger.open(config) as ledger:
+        if seals:
+            rows, columns, name = ledger.seal_register(year), SEAL_COLUMNS, "用印登记簿"
+            if series:
+                prefix = {d.reference for d in ledger.documents(year=None, series=series)}
+                rows = [r for r in rows if r.number in prefix]
+        else:
+            rows, columns, name = ledger.register(year, series), REGISTER_COLUMNS, "发文登记簿"
+    org = config.organisation.name
+    title = f"{org}{year}年{series or ''}{name}"
+    if xlsx:
+        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        register_xlsx(Path(xlsx), title=title, columns=columns, rows=rows,
+                      subtitle=f"共 {len(rows)} 条　导出时间：{stamp}　导出人：{app.actor}")
+    if as_json:
+        click.echo(json.dumps({"register": name, "organisation": org, "year": year, "series": series,
+                               "columns": dict(columns), "rows": [asdict(r) for r in rows]},
+                              ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    table = Table(title=title, show_lines=False)
+    for field, heading in columns:
+        table.add_column(heading, no_wrap=field in ("number", "registered", "used_at", "seq_no"))
+    for r in rows:
+        table.add_row(*["" if getattr(r, f) is None else str(getattr(r, f)) for f, _ in columns])
+    if rows:
+        console.print(table)
+    else:
+        console.print(f"{title}：没有登记。")
+    if xlsx:
+        console.print(f"已写入 {xlsx}")
+
+
+@cli.command("void")
+@click.argument("number")
+@click.option("--reason", default=None, help="why the number is voided (required)")
+@pass_app
+def void_cmd(app: App, number: str, reason: str | None) -> None:
+    """Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."""
+    if not reason or not reason.strip():
+        raise click.ClickException("作废文号必须用 --reason 写明原因")
+    with Ledger.open(app.config) as ledger:
+        voided = ledger.void(number.strip(), reason=reason, actor=app.actor)
+    click.echo(f"已作废 {voided.reference}（原因：{reason.strip()}；经办：{app.actor}）")
+
+
+@cli.command("reserve")
+@click.argument("series")
+@click.option("--year", type=int, default=None, help="year of the number (default: this year)")
+@click.option("--note", default="", help="what the number is reserved for")
+@pass_app
+def reserve_cmd(app: App, series: str, year: int | None, note: str) -> None:
+    """Reserve the next number of SERIES now for a document that comes later."""
+    with Ledger.open(app.config) as ledger:
+        number = ledger.reserve(series, year or dt.date.today().year, actor=app.actor, note=note)
+    click.echo(f"已预留 {number.reference}（在草稿中写明此发文字号即可使用）")
