@@ -13,7 +13,6 @@ import math
 import os
 import re
 import subprocess
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,11 +311,12 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
 def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
     """From the real text positions in the rendered PDF: the first 成文日期 line with the 署名
     directly above it (the body's, before any 附件 pages and the 版记, whose 印发日期 line reads
-    differently). The seal is centred horizontally on the date (the block's axis) and vertically so that both lines
-    lie below its centre (居中下压) while its top is within one line (layout.LINE_PITCH_PT) of the last
-    body or 附件说明 line above and does not cover it; of the centres that satisfy all this, the
-    middle one. Raises NeedsRelayout when the block has no text above it on its page, is split over
-    two pages, or the constraints cannot be met; SigningError when the lines are not there at all."""
+    differently). The seal is centred horizontally on the date (the block's axis) and vertically so
+    that both lines lie below its centre (居中下压) while its top is within one line
+    (layout.LINE_PITCH_PT) of the last body or 附件说明 line above and covers neither that line nor
+    the page number; of the centres that satisfy all this, the middle one. Raises NeedsRelayout when
+    the block has no text above it on its page, is split over two pages, or the constraints cannot
+    be met; SigningError when the lines are not in the PDF at all."""
     pages, boxes = _page_lines(Path(pdf))
     return compute_placement(pages, boxes, signature=signature, date_text=date_text, diameter_mm=diameter_mm)
 

@@ -433,3 +433,98 @@ def test_date_only_block_when_there_is_no_signature():
     lines = [ln for ln in _block(112.0, 2) if ln.text != "珠晖区人民政府"]
     pl = compute_placement([lines], [PAGE], signature=None, date_text="2015年3月20日", diameter_mm=DIAMETER)
     assert pl.signature_box is None and lines[-1].y1 <= pl.cy_pt
+
+
+# --- the project's own render + convert (GB/T 9704 templates) ------------------------------------
+
+def _render_available() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("pipeline.render") is None:
+        return "pipeline.render is not in the repository yet"
+    if not (REPO / "templates" / "下行文.docx").is_file():
+        return "templates/下行文.docx is not in the repository yet"
+    return None
+
+
+def _real_draft(n_body: int, attach: bool = False):
+    import datetime as dt
+
+    from pipeline.model import Attachment, Block, Draft
+
+    body = tuple(Block("paragraph", f"第{i + 1}项工作按照区政府统一部署推进落实，各单位要高度重视，认真组织实施。")
+                 for i in range(n_body))
+    atts = (Attachment(name="珠晖区印章测试名单", number=1, blocks=(Block("paragraph", "名单内容。"),)),
+            Attachment(name="珠晖区印章测试安排表", number=2, blocks=(Block("paragraph", "安排内容。"),))) if attach else ()
+    return Draft(source="t.yaml", source_format="yaml", kind="通知", series="珠政发", title="关于印章位置测试的通知",
+                 main_to="各镇人民政府，区政府各部门", body=body, attachments=atts,
+                 attachment_note=tuple(f"{a.number}.{a.name}" for a in atts), signature="珠晖区人民政府",
+                 date_text="2015年3月20日", date=dt.date(2015, 3, 20), printer="珠晖区人民政府办公室",
+                 print_date_text="2015年3月20日", print_date=dt.date(2015, 3, 20), cc="区委办公室")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Three drafts through render.render_document + convert.convert_once, re-rendered tighter on
+    NeedsRelayout exactly as process.py does: {name: (pdf, placement, tighten)}."""
+    reason = _render_available()
+    if reason:
+        pytest.skip(reason)
+    from pipeline import render
+    from pipeline.convert import convert_once
+    from pipeline.model import Number
+
+    root = tmp_path_factory.mktemp("rendered")
+    config = make_instance(root)
+    number = Number(series="珠政发", year=2015, seq=3, text="珠政发〔2015〕3号", reference="珠政发〔2015〕3号")
+    out = {}
+    for name, d in (("short", _real_draft(2)), ("near-bottom-13", _real_draft(13)),
+                    ("near-bottom-14", _real_draft(14)), ("attach", _real_draft(3, attach=True))):
+        for tighten in range(render.TIGHTEN_MAX + 1):
+            docx = render.render_document(d, number, config, root / f"{name}-{tighten}.docx",
+                                          layout=render.Layout(tighten=tighten))
+            pdf = convert_once(docx, root / f"{name}-{tighten}.pdf", config)
+            try:
+                pl = place_seal(pdf, signature=d.signature, date_text=d.date_text, diameter_mm=DIAMETER)
+            except NeedsRelayout:
+                continue
+            out[name] = (pdf, pl, tighten)
+            break
+        else:
+            pytest.fail(f"{name}: no layout leaves room for the seal")
+    return out
+
+
+def _line_above_signature(pdf: Path, pl: SealPlacement) -> str:
+    lines = _lines_on(pdf, pl.page)
+    i = [ln["text"] for ln in lines].index("2015年3月20日")
+    return lines[i - 2]["text"]
+
+
+def test_rendered_documents_seal_geometry(rendered):
+    for name, (pdf, pl, _) in rendered.items():
+        above = _line_above_signature(pdf, pl)
+        assert_seal_geometry(pdf, pl, signature="珠晖区人民政府", date="2015年3月20日", above=above)
+        if name == "attach":       # the last line above is the 附件说明, and the seal is not on 附件 pages
+            assert re.match(r"^(附件：)?2\.珠晖区印章测试安排表$", above), above
+            with pdfplumber.open(pdf) as doc:
+                later = [re.sub(r"\s+", "", doc.pages[i].extract_text() or "")
+                         for i in range(pl.page + 1, len(doc.pages))]
+            assert any(t.startswith("附件2") or t.startswith("附件1") for t in later)
+        else:
+            assert "认真组织实施" in above, above           # the body's last line
+
+
+def test_rendered_near_bottom_block_is_never_alone(rendered):
+    """Two lengths around a page boundary: each block either sits at the foot of a page under the
+    body or has taken body text with it onto the next page — never alone."""
+    bottom = L.mm_to_pt(L.MARGIN_BOTTOM_MM)
+    near = []
+    for name in ("near-bottom-13", "near-bottom-14"):
+        pdf, pl, _ = rendered[name]
+        assert pl.page >= 1
+        x0, y0, x1, y1 = pl.date_box
+        top = pl.last_text_box[3]
+        page_top = PAGE[3] - L.mm_to_pt(L.MARGIN_TOP_MM)
+        near.append(y0 - bottom < 5 * L.LINE_PITCH_PT or top > page_top - 3 * L.LINE_PITCH_PT)
+    assert any(near), "neither document ends near a page boundary any more: adjust the body lengths"

@@ -4,10 +4,8 @@ writing anything, and keeps the PDF/A-2b claim."""
 from __future__ import annotations
 
 import io
-import os
 import stat
 import subprocess
-from pathlib import Path
 
 import pikepdf
 import pytest
