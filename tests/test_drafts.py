@@ -202,6 +202,7 @@ def test_markdown_minutes(cfg):
     assert d.kind == "纪要" and d.origins["kind"] == "收件夹"
     assert d.meeting.present[-1] == "李继军" and len(d.meeting.present) == 10
     assert d.meeting.issue == "6" and len(d.body) == 4
+    assert d.title == "区政府第6次常务会议纪要" and d.origins["title"] == "推断"
 
 
 def test_every_example_opens(cfg):

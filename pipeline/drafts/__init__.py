@@ -249,6 +249,11 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         retention, origins["retention"] = config.archive.retention_for(series, kind), FROM_CONFIG
     if meeting is not None:
         origins["meeting"] = mo
+        if title is None and meeting.name and kind == "纪要":
+            # A 纪要 is known by its meeting: 区政府第6次常务会议 → 区政府第6次常务会议纪要 (the archive
+            # and search need a 题名 for every document).
+            title = meeting.name if meeting.name.endswith("纪要") else meeting.name + "纪要"
+            origins["title"] = FROM_INFERENCE
 
     return Draft(
         source=str(path), source_format=fmt, kind=kind, series=series, issuer=issuer,
