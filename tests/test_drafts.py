@@ -2,7 +2,6 @@
 the shared real-world drafts, and garbage that must give a DraftError with a Chinese reason."""
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
@@ -476,3 +475,30 @@ def test_short_docx_body_not_taken_for_banji(cfg, tmp_path):
     d = read_draft(p, cfg)
     assert len(d.body) == 2 and d.cc is None and d.date_text == "2015年4月3日"
     assert d.signature == "珠晖区人民政府办公室" and d.series == "珠政办发"
+
+
+def test_word_auto_numbering_warned_and_main_to_in_banji(cfg, tmp_path):
+    build = _builder()
+    p = build(tmp_path / "z.docx", [
+        ("title", "珠晖区人民政府办公室关于做好节能工作的通知"),
+        ("body", "为做好节能工作，现将有关事项通知如下。"),
+        ("h1", "加强领导"),
+        ("sign", "珠晖区人民政府办公室"),
+        ("sign", "2015年4月3日"),
+        ("banji", "主送：各镇人民政府，区政府各部门。"),
+        ("banji", "珠晖区人民政府办公室    2015年4月3日印发"),
+    ])
+    # Word's automatic numbering: the "一、" the author sees is not in the text
+    with zipfile.ZipFile(p) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    head, sep, tail = xml.partition("加强领导")
+    i = head.rfind("<w:pPr>")
+    head = head[:i] + '<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>' + head[i + len("<w:pPr>"):]
+    parts["word/document.xml"] = (head + sep + tail).encode("utf-8")
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    d = read_draft(p, cfg)
+    assert any("自动编号" in w.message and "加强领导" in w.message for w in d.read_problems)
+    assert d.main_to == "各镇人民政府，区政府各部门" and d.origins["main_to"] == "正文"   # moved to the 版记

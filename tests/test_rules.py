@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import yaml

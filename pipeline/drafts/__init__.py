@@ -13,9 +13,8 @@ from ..errors import DraftError
 from ..model import Draft, Problem
 from . import _docx, _markdown, _safety
 from ._fields import Meta, meeting_from, normalise
-from ._structure import Item, Parsed, analyse, attachments_from, blocks_from
-from .patterns import (DATE_LOOSE_RE, NOTE_RE, clean_line, kind_from_title, parse_exact_date,
-                       split_names, squeeze)
+from ._structure import Item, Parsed, analyse, attachments_from
+from .patterns import NOTE_RE, clean_line, kind_from_title, parse_exact_date, squeeze
 
 __all__ = ["SUPPORTED_SUFFIXES", "probe", "read_draft"]
 

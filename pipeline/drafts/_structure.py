@@ -295,7 +295,7 @@ def _parse_banji(lines: list[Item], out: Parsed) -> None:
     if cc:
         out.cc = "".join(cc).rstrip("。.") or None
     if mt:
-        out.main_to_banji = "".join(mt)
+        out.main_to_banji = "".join(mt).rstrip("。.") or None
 
 
 def _split_sections(items: list[Item]) -> list[list[Item]]:
