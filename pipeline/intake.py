@@ -617,7 +617,7 @@ class Intake:
         if c.reason is not None and c.probed_sig == c.sig and c.reported != c.sig:
             c.reported = c.sig
             left = max(0.0, self.intake_cfg.invalid_timeout_s - (self.clock() - c.sig_since))
-            msg = f"{c.reason}；若 {_human_s(left)} 内仍无法打开，将退回 rejected/"
+            msg = f"{c.reason}；若 {_human_s(left)}内仍无法打开，将退回 rejected/"
             log.info("等待 %s：%s", c.path, msg)
             self._emit(IntakeEvent("waiting", c.path.name, c.folder.route and c.folder.route.folder,
                                    path=c.path, message=msg))

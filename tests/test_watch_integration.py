@@ -264,3 +264,144 @@ def test_share_route_is_polled(tmp_path, monkeypatch):
     # the share route and inbox/ itself are polled; the local routes are not
     assert sorted(polled) == sorted(["珠政函", "inbox"])
     assert fake.names() == ["复函.md"]
+
+
+# --- real events, real pipeline ---------------------------------------------------------------------
+def zip_bomb(path: Path) -> None:
+    """A .docx-named zip whose document.xml inflates 1000:1 (20 MB of zeros in ~20 KB)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with zf.open("word/document.xml", "w") as w:
+            for _ in range(20):
+                w.write(b"\0" * (1 << 20))
+
+
+def docx_with_external_entity(path: Path) -> None:
+    """A real .docx whose document.xml declares an external entity pointing at /etc/passwd."""
+    src = io.BytesIO(docx_bytes("关于开展检查的通知"))
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                decl_end = text.index("?>") + 2
+                text = (text[:decl_end] + '<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                        + text[decl_end:].replace("关于开展检查的通知", "&xxe;", 1))
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """One real service for the module (LibreOffice starts once): a fresh instance with demo keys."""
+    import yaml
+
+    from pipeline.config import load
+    from pipeline.instance import init_instance
+    from pipeline.process import open_services
+    from tests.conftest import REPO, write_instance
+
+    root = tmp_path_factory.mktemp("watch-real")
+    opts = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["intake"]
+    opts.update({"stable_seconds": 0.5, "invalid_timeout_s": 3, "poll_interval_s": 0.3, "rescan_interval_s": 300})
+    cfg = write_instance(root / "instance", intake=opts)
+    init_instance(None, str(cfg))
+    config = load(cfg)
+    with Running(config, None, lambda: open_services(config, "测试员")) as run:
+        yield run
+
+
+def _issued(run: Running, name: str) -> IntakeEvent:
+    evs = run.wait_for(lambda evs: any(e.name == name and e.kind in ("issued", "failed", "rejected", "duplicate")
+                                       for e in evs), 300, f"{name} to be processed")
+    ev = next(e for e in evs if e.name == name and e.kind in ("issued", "failed", "rejected", "duplicate"))
+    assert ev.kind == "issued", f"{name}: {ev.kind} {ev.message}"
+    return ev
+
+
+def test_real_draft_becomes_a_filed_document(real):
+    from bench.bench_watch import sample_draft
+    from pipeline.archive import ArchiveStore
+
+    config = real.config
+    data = sample_draft(501)
+    (config.inbox / "珠政发" / "真实草稿.md").write_bytes(data)
+    ev = _issued(real, "真实草稿.md")
+    assert ev.route == "珠政发" and ev.outcome.number.startswith("珠政发〔2015〕")
+    assert Path(ev.outcome.pdf).is_file() and Path(ev.outcome.docx).is_file()
+    rec = ArchiveStore(config).find(ev.outcome.number)
+    assert rec.file("原稿").read_bytes() == data          # the draft moved into the archive
+    assert not (config.inbox / "珠政发" / "真实草稿.md").exists() and claims_left(config) == []
+
+
+def test_draft_dropped_into_inbox_itself_is_routed_by_its_own_metadata(real):
+    from bench.bench_watch import sample_draft
+
+    (real.config.inbox / "无路由.md").write_bytes(sample_draft(502))
+    ev = _issued(real, "无路由.md")
+    assert ev.route is None and ev.outcome.number.startswith("珠政发〔2015〕")
+
+
+def test_same_draft_dropped_twice_yields_one_document(real):
+    from bench.bench_watch import sample_draft
+    from pipeline.archive import ArchiveStore
+
+    config = real.config
+    data = sample_draft(503)
+    route = config.inbox / "珠政发"
+    (route / "两次甲.md").write_bytes(data)
+    (route / "两次乙.md").write_bytes(data)
+    evs = real.wait_for(lambda evs: {e.name for e in evs if e.kind in ("issued", "duplicate")} >= {"两次甲.md", "两次乙.md"},
+                        300, "both drops")
+    mine = sorted((e.kind, e.name) for e in evs if e.name in ("两次甲.md", "两次乙.md"))
+    assert [k for k, _ in mine].count("issued") == 1 and [k for k, _ in mine].count("duplicate") == 1
+    issued = next(e for e in evs if e.kind == "issued" and e.name in ("两次甲.md", "两次乙.md"))
+    dup = next(e for e in evs if e.kind == "duplicate")
+    assert issued.outcome.number in dup.note.read_text(encoding="utf-8")
+    assert dup.path.read_bytes() == data
+    titles = [r for r in ArchiveStore(config).records() if "第503批" in (r.meta.get("题名") or r.text())]
+    assert len(titles) == 1
+
+
+def test_rejected_draft_then_corrected_draft_simply_works(real):
+    from bench.bench_watch import sample_draft
+
+    config = real.config
+    good = sample_draft(504)
+    bad = good.replace("成文日期: 2015年3月20日".encode(), "成文日期: 二〇一五年三月".encode())
+    assert bad != good
+    route = config.inbox / "珠政发"
+    (route / "待修改.md").write_bytes(bad)
+    evs = real.wait_for(lambda evs: any(e.name == "待修改.md" and e.kind == "rejected" for e in evs), 300, "the rejection")
+    rej = next(e for e in evs if e.name == "待修改.md" and e.kind == "rejected")
+    assert rej.path == config.rejected / "待修改.md" and rej.path.read_bytes() == bad
+    assert "成文日期" in rej.note.read_text(encoding="utf-8")
+    (route / "待修改.md").write_bytes(good)
+    real.wait_for(lambda evs: any(e.name == "待修改.md" and e.kind == "issued" for e in evs), 300, "the corrected draft")
+
+
+def test_garbage_is_rejected_with_a_note_and_the_service_keeps_running(real):
+    from bench.bench_watch import sample_draft
+
+    config = real.config
+    route = config.inbox / "珠政办发"
+    (route / "随机字节.docx").write_bytes(os.urandom(50_000))
+    (route / "空文件.md").write_bytes(b"")
+    zip_bomb(route / "压缩炸弹.docx")
+    docx_with_external_entity(route / "外部实体.docx")
+    (route / "乱码.md").write_bytes("标题: 测试".encode("gbk") + b"\xff\xfe\x00")
+    garbage = ["随机字节.docx", "空文件.md", "压缩炸弹.docx", "外部实体.docx", "乱码.md"]
+    evs = real.wait_for(lambda evs: {e.name for e in evs if e.kind in ("invalid", "rejected")} >= set(garbage),
+                        60, "every garbage file to be rejected")
+    passwd = Path("/etc/passwd").read_text(errors="replace").splitlines()[0]
+    for name in garbage:
+        ev = next(e for e in evs if e.name == name and e.kind in ("invalid", "rejected"))
+        assert ev.path == config.rejected / name and ev.path.exists()
+        note = ev.note.read_text(encoding="utf-8")
+        assert ev.note == config.rejected / f"{name}.问题.txt" and "【" in note
+        assert passwd not in note
+        assert not (route / name).exists()
+    # still running: a good draft right after is issued
+    (route / "之后.md").write_bytes(sample_draft(505).replace("署名: 珠晖区人民政府".encode(),
+                                                               "署名: 珠晖区人民政府办公室".encode()))
+    _issued(real, "之后.md")
