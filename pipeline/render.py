@@ -296,6 +296,17 @@ def _para_texts_of(xml: str) -> list[str]:
     return ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in root.iter(qn("w:p"))]
 
 
+def _explain_jinja(e: jinja2.TemplateSyntaxError) -> str:
+    """Jinja's message with a Chinese reading of the common cases in front."""
+    msg = e.message or str(e)
+    m = re.search(r"Encountered unknown tag '(\w+)'", msg)
+    if m:
+        return f"多余或未知的标签 {m.group(1)}（缺少与之配对的开始标签？）[{msg}]"
+    if "Unexpected end of template" in msg:
+        return f"有未闭合的标签（缺少 endif / endfor？）[{msg}]"
+    return msg
+
+
 def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> list[str]:
     """Problems in a template: unparseable Jinja (naming the tag), full-width ｛｝％ typed by an IME,
     tags broken by spaces, and — when ``context_keys`` is given — variables the template uses that
@@ -328,8 +339,8 @@ def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> 
             where = ""
             if e.lineno and 0 < e.lineno <= len(lines):
                 where = re.sub(r"<[^>]+>", "", lines[e.lineno - 1]).strip()
-            problems.append(f"{template.name}（{name.removeprefix('word/')}）：标签有误：{e.message}；"
-                            f"所在段落：「{where[:80]}」")
+            problems.append(f"{template.name}（{name.removeprefix('word/')}）：标签有误：{_explain_jinja(e)}；"
+                            f"所在段落：「{where[:160]}」")
     if syntax_ok and context_keys is not None:
         try:
             used = tpl.get_undeclared_template_variables(env)

@@ -251,13 +251,13 @@ def styles_xml() -> str:
 
 # --- paragraphs ----------------------------------------------------------------------------------------
 
-def r(text: str, rpr_xml: str = "") -> str:
-    """A run; ``text`` may hold docxtpl tags. Runs get their fonts from the paragraph style unless
-    given; every run still names the East Asian face (rendered runs keep these properties)."""
-    return f'<w:r>{rpr_xml}<w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
+def r(text: str, rpr_xml: str | None = None) -> str:
+    """A run; ``text`` may hold docxtpl tags. Every run names its East Asian face (python-docx's
+    font.name would not; rendered runs keep these properties); the body face unless given."""
+    return f'<w:r>{rpr_xml or R_BODY}<w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
 
 
-TAB = "<w:r><w:tab/></w:r>"
+TAB = f"<w:r>{rpr(L.FONT_FANGSONG, latin=L.FONT_LATIN)}<w:tab/></w:r>"
 
 
 def p(style: str, *runs: str, rpr_xml: str | None = None) -> str:

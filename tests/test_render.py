@@ -1,0 +1,440 @@
+"""render.py on real templates and real .docx files: read back with python-docx, no LibreOffice."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Emu
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import layout as L
+from pipeline import render
+from pipeline.config import load
+from pipeline.errors import TemplateError
+from pipeline.model import Block, Draft
+from tests import render_drafts as D
+from tests.conftest import REPO, shared_path, write_instance
+
+MM = 36000  # EMU per mm
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    return load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("render-out")
+
+
+@pytest.fixture(scope="module")
+def docs(cfg, out):
+    """The four templates rendered once: {name: (path, Document)}."""
+    made = {}
+    for name, draft, num in (("下行文", D.notice(), D.number()),
+                             ("上行文", D.request(), D.number(seq=4)),
+                             ("信函", D.letter(), D.number("珠政函", 5)),
+                             ("纪要", D.minutes(), D.minutes_number())):
+        path = render.render_document(draft, num, cfg, out / f"{name}.docx")
+        made[name] = (path, Document(str(path)))
+    return made
+
+
+def styles_by_id(doc):
+    return {s.style_id: s for s in doc.styles}
+
+
+def paragraphs(doc, style_id: str):
+    return [p for p in doc.paragraphs if p.style.style_id == style_id]
+
+
+def all_text(doc) -> str:
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts.extend(c.text for c in row.cells)
+    for s in doc.sections:
+        for part in (s.first_page_header, s.footer, s.even_page_footer):
+            parts.extend(p.text for p in part.paragraphs)
+    return "\n".join(parts)
+
+
+def east_asia(run_or_style_element) -> str | None:
+    rpr = run_or_style_element.find(qn("w:rPr"))
+    fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+    return fonts.get(qn("w:eastAsia")) if fonts is not None else None
+
+
+# --- which template ------------------------------------------------------------------------------------
+
+def test_template_for_each_format(cfg):
+    assert render.template_for(D.notice(), cfg) == "下行文"
+    assert render.template_for(D.request(), cfg) == "上行文"
+    assert render.template_for(D.notice(kind="报告"), cfg) == "上行文"
+    assert render.template_for(D.letter(), cfg) == "信函"
+    assert render.template_for(D.minutes(), cfg) == "纪要"
+    with pytest.raises(TemplateError, match="发文系列"):
+        render.template_for(D.notice(series=None), cfg)
+    with pytest.raises(TemplateError, match="不存在|没有发文系列"):
+        render.template_for(D.notice(series="某某发"), cfg)
+
+
+# --- page geometry and type, read back ----------------------------------------------------------------------
+
+def test_page_size_margins_grid_and_footers(docs):
+    for name, (_, doc) in docs.items():
+        s = doc.sections[0]
+        assert (round(s.page_width / MM), round(s.page_height / MM)) == (210, 297), name
+        margins = [s.top_margin, s.bottom_margin, s.left_margin, s.right_margin]
+        assert [round(m / MM) for m in margins] == [37, 35, 28, 26], name
+        grid = s._sectPr.find(qn("w:docGrid"))
+        assert grid.get(qn("w:type")) == "lines" and int(grid.get(qn("w:linePitch"))) == L.LINE_PITCH_TWIPS
+        # 22 lines of that pitch fill the 225 mm 版心 and a 23rd would not.
+        area = s.page_height - s.top_margin - s.bottom_margin
+        assert 22 * L.LINE_PITCH_TWIPS * 635 <= area < 23 * L.LINE_PITCH_TWIPS * 635
+        assert doc.settings.odd_and_even_pages_header_footer
+        odd, even = s.footer.paragraphs[0], s.even_page_footer.paragraphs[0]
+        assert odd.alignment == 2 and even.alignment == 0           # RIGHT, LEFT
+        assert odd.paragraph_format.right_indent == even.paragraph_format.left_indent == L.SIZE_4_CHAR_TWIPS * 635
+        assert "PAGE" in odd._p.xml and odd.text.startswith(L.PAGE_NUMBER_DASH + " ")
+        assert all(east_asia(r._r) == L.FONT_SONGTI for r in odd.runs)
+        assert s.footer_distance == Emu(L.FOOTER_DISTANCE_TWIPS * 635)
+    letter = docs["信函"][1].sections[0]
+    assert letter.different_first_page_header_footer
+    assert letter.first_page_footer.paragraphs[0].text == ""        # 信函: no number on page 1
+
+
+def test_body_type_line_spacing_and_indents(docs):
+    doc = docs["下行文"][1]
+    st_ = styles_by_id(doc)
+    normal = st_["Normal"]
+    assert normal.font.size.pt == 16
+    assert east_asia(normal.element) == L.FONT_FANGSONG
+    pf = normal.paragraph_format
+    assert pf.line_spacing_rule == 4 and pf.line_spacing.pt == L.LINE_PITCH_PT      # EXACTLY
+    assert pf.first_line_indent == L.chars(2) * 635 and pf.alignment == 3           # JUSTIFY
+    assert normal.element.rPr.find(qn("w:spacing")).get(qn("w:val")) == str(L.CHAR_SPACING_TWIPS)
+    # 28 characters of 3号 with the character spacing fit the 版心, 29 do not.
+    assert 28 * L.CHAR_PITCH_TWIPS <= L.TYPE_AREA_WIDTH_TWIPS < 29 * L.CHAR_PITCH_TWIPS
+    # Headings: 黑体 / 楷体 / 仿宋 / 仿宋, 3号, no bold, 2-character indent.
+    for sid, font in (("GwH1", L.FONT_HEITI), ("GwH2", L.FONT_KAITI), ("GwH3", L.FONT_FANGSONG),
+                      ("GwH4", L.FONT_FANGSONG)):
+        h = st_[sid]
+        assert east_asia(h.element) == font, sid
+        assert h.font.bold is not True and (h.font.size is None or h.font.size.pt == 16)
+        para = paragraphs(doc, sid)[0]
+        assert all(east_asia(r._r) == font for r in para.runs if r.text)
+    title = st_["GwTitle"]
+    assert title.font.size.pt == 22 and east_asia(title.element) == L.FONT_XIAOBIAOSONG
+    assert title.paragraph_format.alignment == 1                                     # CENTER
+    # Every run with text names its East Asian face (python-docx's font.name does not set it).
+    runs = [r for p in doc.paragraphs for r in p.runs if r.text.strip()]
+    assert runs and all(east_asia(r._r) for r in runs)
+    for t in doc.tables:
+        for row in t.rows:
+            for c in row.cells:
+                assert all(east_asia(r._r) for p in c.paragraphs for r in p.runs if r.text.strip())
+
+
+def test_header_zone_colours_and_positions(docs):
+    doc = docs["下行文"][1]
+    st_ = styles_by_id(doc)
+    mark = st_["GwMark"]
+    assert str(mark.font.color.rgb) == L.RED and east_asia(mark.element) == L.FONT_XIAOBIAOSONG
+    assert mark.font.size.pt == L.MARK_SIZE
+    assert paragraphs(doc, "GwMark")[0].text == "珠晖区人民政府文件"
+    rule = st_["GwNumberRule"].element.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert rule.get(qn("w:color")) == L.RED and int(rule.get(qn("w:sz"))) == L.border_eighths(L.RED_RULE_MM)
+    num = paragraphs(doc, "GwNumberRule")[0]
+    assert num.text == "珠政发〔2015〕3号" and num.style.paragraph_format.alignment == 1
+    # Three reserved lines above the 标志 (份号/密级/紧急程度); the 标志's space before completes 35 mm.
+    before = mark.paragraph_format.space_before
+    top = L.TOP_LINES * L.LINE_PITCH_MM + before / MM + L.GLYPH_TOP_MARK_MM
+    assert abs(top - L.HEADER_MARK_OFFSET_MM) < 0.1
+    assert [p.text for p in paragraphs(doc, "GwTopLine")] == ["", "", ""]
+    # 上行文: 密级 and 紧急程度 in 黑体 at the top left; 签发人 names in 楷体.
+    up = docs["上行文"][1]
+    assert [p.text for p in paragraphs(up, "GwTopLine")] == ["秘密★1年", "特急", ""]
+    lines = paragraphs(up, "GwSigner") + paragraphs(up, "GwSignerRule")
+    assert [ln.text for ln in lines] == ["\t\t签发人：张三\u3000李四明", "\t珠政发〔2015〕4号\t\u3000\u3000\u3000\u3000王五\u3000\u3000\u3000\u3000"]
+    kai = [r for ln in lines for r in ln.runs if "张三" in r.text or "王五" in r.text]
+    assert kai and all(east_asia(r._r) == L.FONT_KAITI for r in kai)
+
+
+def test_main_body_elements(docs):
+    doc = docs["下行文"][1]
+    text = all_text(doc)
+    assert [p.text for p in paragraphs(doc, "GwTitle")] == ["珠晖区人民政府关于印发《珠晖区2015年",
+                                                           "城乡环境综合整治工作实施方案》的通知"]
+    assert paragraphs(doc, "GwMainTo")[0].text == "各镇人民政府，各街道办事处，区直各单位："
+    notes = paragraphs(doc, "GwAttachNote") + paragraphs(doc, "GwAttachNoteMore")
+    assert [p.text for p in notes] == ["附件：1.珠晖区2015年城乡环境综合整治工作实施方案",
+                                       "2.珠晖区城乡环境综合整治工作任务分解表"]
+    first, more = (p.paragraph_format for p in notes)
+    assert first.left_indent == more.left_indent                      # names aligned
+    assert first.left_indent + first.first_line_indent == L.chars(2) * 635        # 左空二字
+    assert paragraphs(doc, "GwNote")[0].text == "（此件公开发布）"
+    label = paragraphs(doc, "GwAttachLabel")
+    assert [p.text for p in label] == ["附件1"] and label[0].style.paragraph_format.page_break_before
+    assert "一、整治范围" in text and "附件2" not in text               # only attachments with content get a page
+    table = doc.tables[0]
+    assert [c.text for c in table.rows[1].cells] == ["1", "区城管局", "整治A&B路段<试点>"]
+    colophon = doc.tables[-1]
+    assert [c.text for r in colophon.rows for c in r.cells] == [
+        "抄送：区委各部门，区人大办公室，区政协办公室。", "珠晖区人民政府办公室\t2015年3月22日印发"]
+    tbl_pr = colophon._tbl.tblPr
+    pos = tbl_pr.find(qn("w:tblpPr"))
+    assert pos.get(qn("w:vertAnchor")) == "margin" and pos.get(qn("w:tblpYSpec")) == "bottom"
+    borders = tbl_pr.find(qn("w:tblBorders"))
+    sizes = {side: int(borders.find(qn(f"w:{side}")).get(qn("w:sz"))) for side in ("top", "bottom", "insideH")}
+    assert sizes == {"top": 8, "bottom": 8, "insideH": 6}             # 0.35 / 0.35 / 0.25 mm
+
+
+def test_signature_layouts(cfg, out, docs):
+    doc = docs["下行文"][1]
+    sig, date = paragraphs(doc, "GwSignature")[0], paragraphs(doc, "GwDate")[0]
+    assert (sig.text, date.text) == ("珠晖区人民政府", "2015年3月20日")
+    # Sealed: both centred on one axis where the date ends 右空四字.
+    assert sig.paragraph_format.left_indent == date.paragraph_format.left_indent
+    left = date.paragraph_format.left_indent / 635
+    axis = (left + L.TYPE_AREA_WIDTH_TWIPS) / 2
+    assert abs(axis + L.text_width_twips("2015年3月20日") / 2 - (L.TYPE_AREA_WIDTH_TWIPS - L.chars(4))) <= 1
+    # Blank lines for the seal between the 附件说明 and the 署名.
+    ps = doc.paragraphs
+    i = ps.index(next(p for p in ps if p.style.style_id == "GwSignature"))
+    gap = 0
+    while ps[i - 1 - gap].style.style_id == "GwBlank":
+        gap += 1
+    assert gap == L.seal_gap_lines(cfg.seal.diameter_mm)
+    # Keep-with-next from the 附件说明 through the 署名, and the date with the 附注.
+    chain = [p for p in ps[ps.index(next(p for p in ps if p.style.style_id == "GwAttachNote")):i + 2]]
+    assert all(p.paragraph_format.keep_with_next for p in chain)
+    # Unsealed (7.3.5.2): one blank line, 署名 右空二字, date two characters to its right.
+    d = D.notice(series="珠政办发", signature="珠晖区人民政府办公室", attachments=(), cc=None)
+    up = Document(str(render.render_document(d, D.number("珠政办发"), cfg, out / "unsealed.docx")))
+    sig, date = paragraphs(up, "GwSignatureFree")[0], paragraphs(up, "GwDateFree")[0]
+    sl, dl = sig.paragraph_format.left_indent / 635, date.paragraph_format.left_indent / 635
+    assert sl + L.text_width_twips("珠晖区人民政府办公室") == L.TYPE_AREA_WIDTH_TWIPS - L.chars(2)
+    assert dl - sl == L.chars(2)
+    k = [p._p for p in up.paragraphs].index(sig._p)
+    assert up.paragraphs[k - 1].style.style_id == "GwBlank" and up.paragraphs[k - 2].style.style_id == "Normal"
+    assert not paragraphs(up, "GwSignature")
+    assert len(up.tables) == 2 and "抄送" not in all_text(up)           # no 抄送 row without a 抄送
+
+
+def test_letter_and_minutes(docs):
+    letter = docs["信函"][1]
+    head = letter.sections[0].first_page_header.paragraphs[0]
+    assert head.text == "珠晖区人民政府" and str(head.style.font.color.rgb) == L.RED
+    assert head._p.xml.count("<wp:anchor") == 4                        # two red double lines
+    first = paragraphs(letter, "GwLetterNumber")[0]
+    assert first.text == "加急\t珠政函〔2015〕5号"
+    colophon = letter.tables[-1]
+    assert colophon.rows[0].cells[0].text == "抄送：区城管局。" and len(colophon.rows) == 1
+    assert "印发" not in all_text(letter)                              # no 印发 line in a 信函
+    assert "w:val=\"single\"" not in colophon._tbl.tblPr.xml           # and no rules
+
+    mins = docs["纪要"][1]
+    assert paragraphs(mins, "GwMark")[0].text == "珠晖区人民政府常务会议纪要"
+    assert paragraphs(mins, "GwNumber")[0].text == "〔2015〕7号"
+    assert paragraphs(mins, "GwMinutesLineRule")[0].text == "\t珠晖区人民政府办公室\t2015年3月20日"
+    body = [p.text for p in paragraphs(mins, "Normal")]
+    assert body[1:] == ["一、会议原则同意《珠晖区2015年城乡环境综合整治工作实施方案》。（责任单位：区城管局）",
+                        "二、会议要求各单位抓好落实。"]
+    att = paragraphs(mins, "GwAttendance")
+    assert [p.text for p in att] == ["出席：张三、李四、王五", "请假：赵六（出差）", "列席：区政府办公室主任钱七"]
+    labels = [p.runs[0] for p in att]
+    assert all(east_asia(r._r) == L.FONT_HEITI and r.text.endswith("：") for r in labels)
+    assert not paragraphs(mins, "GwSignature") and not paragraphs(mins, "GwTitle")
+
+
+def test_long_header_is_compressed_to_fit(cfg, out):
+    d = D.notice(series="珠政办发", signature="珠晖区人民政府办公室")
+    doc = Document(str(render.render_document(d, D.number("珠政办发"), cfg, out / "long-mark.docx")))
+    mark = paragraphs(doc, "GwMark")[0]
+    scale = int(mark.runs[0]._r.rPr.find(qn("w:w")).get(qn("w:val")))
+    natural = L.text_width_twips("珠晖区人民政府办公室文件", L.MARK_SIZE, 0) / 20 * L.MM_PER_PT
+    assert scale < 100 and natural * scale / 100 <= L.MARK_MAX_WIDTH_MM < natural * (scale + 1) / 100
+
+
+# --- values, escaping, leftovers, broken templates --------------------------------------------------------
+
+def test_ampersand_and_angle_brackets_survive(cfg, out):
+    d = D.notice(title="关于A&B公司<试点>的通知", main_to="A&B公司", cc="C<D>办公室",
+                 body=(Block("paragraph", "x < y && y > z，\"引号\"与'单引号'"),))
+    doc = Document(str(render.render_document(d, D.number(), cfg, out / "amp.docx")))
+    text = all_text(doc)
+    for value in ("关于A&B公司<试点>的通知", "A&B公司：", "x < y && y > z，\"引号\"与'单引号'", "抄送：C<D>办公室。"):
+        assert value in text
+
+
+def test_every_value_is_checked(cfg, out, tmp_path):
+    """A template that lost its 主送 tag renders, but the missing value is caught."""
+    broken = tmp_path / "下行文.docx"
+    src = cfg.template_path("下行文")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace("{{ main_to }}：".encode(), "：".encode())
+            zout.writestr(item, data)
+    c2 = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"templates": tmp_path})})
+    target = out / "missing.docx"
+    with pytest.raises(TemplateError, match="缺少内容：「各镇人民政府，各街道办事处，区直各单位」"):
+        render.render_document(D.notice(), D.number(), c2, target)
+    assert not target.exists()                                          # nothing half-written
+
+
+def test_leftover_tags_are_detected(tmp_path):
+    tpl = tmp_path / "raw.docx"
+    doc = Document()
+    doc.add_paragraph("{% raw %}{{ 残留 }}{% endraw %}")
+    doc.add_paragraph("{{ name }}")
+    doc.save(str(tpl))
+    with pytest.raises(TemplateError, match="残留标签"):
+        render.render_template(tpl, {"name": "张三"}, tmp_path / "o.docx")
+    # A value that itself contains braces is not a leftover.
+    ok = tmp_path / "ok.docx"
+    doc = Document()
+    doc.add_paragraph("{{ name }}")
+    doc.save(str(ok))
+    render.render_template(ok, {"name": "{{张三}}"}, tmp_path / "o2.docx")
+    assert "{{张三}}" in all_text(Document(str(tmp_path / "o2.docx")))
+
+
+def test_check_output_on_bytes():
+    doc = Document()
+    doc.add_paragraph("正文 {{ x }}")
+    buf = io.BytesIO()
+    doc.save(buf)
+    with pytest.raises(TemplateError, match=r"\{\{ x \}\}"):
+        render.check_output(buf.getvalue(), Path("t.docx"))
+    render.check_output(buf.getvalue(), Path("t.docx"), context_values=["正文 {{ x }}"])
+    with pytest.raises(TemplateError, match="缺少内容"):
+        render.check_output(buf.getvalue(), Path("t.docx"), expect=["标题"],
+                            context_values=["{{ x }}"])
+
+
+def test_broken_template_names_the_template_and_tag(tmp_path):
+    src = shared_path("docx-templates", "template_error_tpl.docx")
+    problems = render.lint_template(src)
+    assert len(problems) == 1 and "template_error_tpl.docx" in problems[0] and "endif" in problems[0]
+    with pytest.raises(TemplateError) as e:
+        render.render_template(src, {"test_variable": True}, tmp_path / "o.docx")
+    assert "template_error_tpl.docx" in str(e.value) and "endif" in str(e.value)
+    assert "I am the fifth paragraph." in str(e.value)
+    assert not (tmp_path / "o.docx").exists()
+
+
+def test_split_tag_template_renders(tmp_path):
+    src = shared_path("docx-templates", "order_tpl.docx")
+    xml = zipfile.ZipFile(src).read("word/document.xml").decode()
+    split = re.findall(r"\{\{[^}]*<w:[^}]*\}\}|\{%[^%]*<w:[^%]*%\}", xml)
+    assert len(split) >= 10                              # Word split most tags across runs
+    ctx = {"customer_name": "张三&李四", "items": [{"desc": "A<B>", "qty": 2, "price": 3}],
+           "total_price": 6, "is_paid": False, "in_europe": True, "company_name": "珠晖区<公司>"}
+    out = render.render_template(src, ctx, tmp_path / "order.docx")
+    text = all_text(Document(str(out)))
+    for value in ("Dear 张三&李四,", "A<B>", "珠晖区<公司>", "Please, pay your order : 6 Euros."):
+        assert value in text
+    assert "{{" not in text and "{%" not in text
+    with pytest.raises(TemplateError, match="未提供的变量：company_name"):
+        render.render_template(src, {k: v for k, v in ctx.items() if k != "company_name"}, tmp_path / "x.docx")
+
+
+def test_ime_full_width_braces_are_reported(tmp_path):
+    tpl = tmp_path / "ime.docx"
+    doc = Document()
+    doc.add_paragraph("标题：｛｛ title ｝｝")
+    doc.add_paragraph("{ { spaced }}")
+    doc.save(str(tpl))
+    problems = render.lint_template(tpl)
+    assert any("全角" in p for p in problems) and any("空格" in p for p in problems)
+    with pytest.raises(TemplateError, match="全角"):
+        render.render_template(tpl, {}, tmp_path / "o.docx")
+
+
+def test_not_a_template(tmp_path):
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"not a zip")
+    assert "不是有效的 Word 模板" in render.lint_template(bad)[0]
+    with pytest.raises(TemplateError, match="不是有效的 Word 模板|找不到模板"):
+        render.render_template(bad, {}, tmp_path / "o.docx")
+    with pytest.raises(TemplateError, match="找不到模板文件"):
+        render.render_template(tmp_path / "none.docx", {}, tmp_path / "o.docx")
+
+
+def test_optional_elements_absent(cfg, out):
+    d = D.notice(main_to=None, note=None, cc=None, attachments=(), attachment_note=())
+    doc = Document(str(render.render_document(d, D.number(), cfg, out / "bare.docx")))
+    assert not paragraphs(doc, "GwMainTo") and not paragraphs(doc, "GwNote")
+    assert not paragraphs(doc, "GwAttachNote") and not paragraphs(doc, "GwAttachLabel")
+    assert len(doc.tables[-1].rows) == 1 and "印发" in doc.tables[-1].rows[0].cells[0].text
+    # An attachment note written as text, without attachment objects.
+    d = D.notice(attachments=(), attachment_note=("附件：珠晖区整治方案",))
+    doc = Document(str(render.render_document(d, D.number(), cfg, out / "note.docx")))
+    assert paragraphs(doc, "GwAttachNote")[0].text == "附件：珠晖区整治方案"
+
+
+def test_tighten_shrinks_only_the_end(cfg, out):
+    d = D.notice()
+    base = Document(str(render.render_document(d, D.number(), cfg, out / "t0.docx")))
+    tight = Document(str(render.render_document(d, D.number(), cfg, out / "t2.docx",
+                                                layout=render.Layout(tighten=2))))
+    def pitch(p):
+        sp = p._p.pPr.find(qn("w:spacing")) if p._p.pPr is not None else None
+        return int(sp.get(qn("w:line"))) if sp is not None else None
+    changed = [p for p in tight.paragraphs if pitch(p) is not None and pitch(p) < L.LINE_PITCH_TWIPS]
+    assert changed and all(pitch(p) == round(L.LINE_PITCH_TWIPS * 0.92) for p in changed)
+    assert changed[-1].style.style_id == "GwNote"                       # through the end of the block
+    assert pitch(paragraphs(tight, "GwTitle")[0]) is None
+    lines = sum(render._estimated_lines(p._p) for p in changed)
+    assert L.LINES_PER_PAGE <= lines <= L.LINES_PER_PAGE + 16         # about one page, not the whole body
+    run = changed[0].runs[0]._r
+    assert run.rPr.find(qn("w:spacing")).get(qn("w:val")) == str(L.CHAR_SPACING_TWIPS - 10)
+    assert all(pitch(p) is None for p in base.paragraphs if p.style.style_id == "Normal")
+    with pytest.raises(ValueError):
+        render.Layout(tighten=render.TIGHTEN_MAX + 1)
+
+
+def test_render_is_atomic_and_overwrites_only_the_target(cfg, tmp_path):
+    target = tmp_path / "a" / "定稿.docx"
+    render.render_document(D.notice(), D.number(), cfg, target)
+    assert target.is_file() and [p.name for p in target.parent.iterdir()] == ["定稿.docx"]
+    with zipfile.ZipFile(target) as z:
+        assert z.testzip() is None
+
+
+# --- title lines ----------------------------------------------------------------------------------------
+
+def test_title_lines_known_cases():
+    assert L.title_lines("关于A&B公司<试点>的通知") == ["关于A&B公司<试点>的通知"]
+    assert L.title_lines("珠晖区人民政府办公室关于做好2015年春节期间安全生产工作的通知") == [
+        "珠晖区人民政府办公室关于做好", "2015年春节期间安全生产工作的通知"]
+    three = L.title_lines("珠晖区人民政府关于进一步加强和改进全区城市管理工作推动经济社会持续健康发展的若干意见和具体措施的实施办法的通知")
+    assert len(three) == 3 and max(map(len, three)) == len(three[1])   # 菱形
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="关于做好珠晖区人民政府办公室年度工作的通知《》（）、和及2015ABC", min_size=2, max_size=70))
+def test_title_lines_properties(title):
+    title = title.strip()
+    if not title:
+        return
+    lines = L.title_lines(title)
+    assert "".join(lines) == title
+    if len(lines) > 1:
+        assert all(len(x) >= 2 for x in lines)                         # no orphan character
+        assert all(L._em(x) <= L.TITLE_MAX_CHARS for x in lines)
+
+
+def test_cn_ordinal():
+    assert [render.cn_ordinal(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
