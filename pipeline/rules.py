@@ -340,7 +340,8 @@ def _normalise_elements(d: Draft) -> tuple[Draft, list[Problem]]:
         problems.append(Problem("附件说明", "只有一个附件时不编序号，已改为“附件：名称”", "warning"))
         atts = [replace(a, number=None) if a is listed[0] else a for a in atts]
     lines = []
-    for i, line in enumerate(d.attachment_note):
+    note = d.attachment_note
+    for i, line in enumerate(note):
         label = ""
         body = line
         if i == 0:
@@ -353,7 +354,11 @@ def _normalise_elements(d: Draft) -> tuple[Draft, list[Problem]]:
             body = f"{em['num']}.{em['name']}"
         if len(listed) == 1 and em:
             body = em["name"]
-        lines.append(label + body.rstrip(_TRAILING + " ") if body.rstrip() and body.rstrip()[-1] in _TRAILING else label + body)
+        # A long name wraps onto the next line; only the line that ends an entry loses its punctuation.
+        ends_entry = i == len(note) - 1 or P.ATTACH_ENTRY_RE.match(note[i + 1].strip()) is not None
+        if ends_entry:
+            body = body.rstrip(_TRAILING + " ")
+        lines.append(label + body)
     if fixed_sep:
         problems.append(Problem("附件说明", f"附件序号后应使用“.”，「{'」「'.join(fixed_sep[:3])}」已改正", "warning"))
     if fixed_end:

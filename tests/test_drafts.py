@@ -502,3 +502,11 @@ def test_word_auto_numbering_warned_and_main_to_in_banji(cfg, tmp_path):
     d = read_draft(p, cfg)
     assert any("自动编号" in w.message and "加强领导" in w.message for w in d.read_problems)
     assert d.main_to == "各镇人民政府，区政府各部门" and d.origins["main_to"] == "正文"   # moved to the 版记
+
+
+def test_text_without_signature_keeps_closing_phrase_in_body(cfg, tmp_path):
+    p = tmp_path / "珠政发" / "a.txt"
+    p.parent.mkdir()
+    p.write_text("珠晖区人民政府关于做好防汛工作的通知\n各镇人民政府：\n请做好防汛工作。\n特此通知\n2015年5月6日\n", encoding="utf-8")
+    d = read_draft(p, cfg)
+    assert d.signature is None and d.body[-1].text == "特此通知" and d.date_text == "2015年5月6日"

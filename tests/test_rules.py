@@ -245,6 +245,11 @@ def test_attachment_note_normalised(cfg):
     assert nd.attachment_note == ("附件：1.检查评分表", "2.自查报告提纲")
     assert [a.name for a in nd.attachments] == ["检查评分表", "自查报告提纲"]
     assert {p.severity for p in ps} == {"warning"} and len(ps) == 2
+    wrapped = good(attachment_note=("附件：1.关于印发《珠晖区政务公开工作考核办法》、", "《珠晖区政务公开目录》的通知。", "2.自查报告提纲"),
+                   attachments=(Attachment("关于印发《珠晖区政务公开工作考核办法》、《珠晖区政务公开目录》的通知。", 1),
+                                Attachment("自查报告提纲", 2)))
+    nd, _ = review(wrapped, cfg)
+    assert nd.attachment_note[:2] == ("附件：1.关于印发《珠晖区政务公开工作考核办法》、", "《珠晖区政务公开目录》的通知")
     single = good(attachment_note=("附件：1.检查评分表",), attachments=(Attachment("检查评分表", 1),))
     nd, ps = review(single, cfg)
     assert nd.attachments[0].number is None and nd.attachment_note == ("附件：检查评分表",)

@@ -132,9 +132,8 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     mo = meta.origin
 
     known_issuers = {squeeze(s.issuer) for s in config.series.values()}
-    known_headers = {squeeze(s.header) for s in config.series.values()}
-    parsed: Parsed = analyse(items, known_issuers=known_issuers, known_headers=known_headers,
-                             meta_title=v.get("标题"), meta_main_to=v.get("主送"))
+    parsed: Parsed = analyse(items, known_issuers=known_issuers, meta_title=v.get("标题"),
+                             meta_main_to=v.get("主送"))
     problems += parsed.problems
 
     def pick(field: str, element: str, meta_value, text_value, text_origin: str = FROM_TEXT):

@@ -56,7 +56,7 @@ def _is_para(it: Item) -> bool:
 
 
 def _title_like(text: str) -> bool:
-    return (len(text) <= 50 and not text.endswith(("。", "；", "，", "：", ":", ";", ","))
+    return (len(text) <= 80 and not text.endswith(("。", "；", "，", "：", ":", ";", ","))
             and not P.DATE_LOOSE_RE.match(text) and P.heading_prefix(text) is None
             and not P.ATTACH_NOTE_RE.match(text) and "。" not in text)
 
@@ -98,8 +98,7 @@ def _org_names(text: str, known: set[str]) -> bool:
     return t in known or t.endswith(P.ORGAN_SUFFIXES)
 
 
-def analyse(items: list[Item], *, known_issuers: set[str], known_headers: set[str],
-            meta_title: str | None = None, meta_main_to: str | None = None) -> Parsed:
+def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | None = None, meta_main_to: str | None = None) -> Parsed:
     out = Parsed()
     items = [it for it in items if it.kind in ("table", "attach") or it.text.strip()]
 
@@ -181,7 +180,9 @@ def analyse(items: list[Item], *, known_issuers: set[str], known_headers: set[st
         if notes:
             out.note = "\n".join(n.strip() for n in notes)
         e = d
-        if e > 0 and main[e - 1].kind == "para" and _signature_like(main[e - 1].text):
+        # the line above is the 署名 if it names an organ ("特此通知" above a date is body text)
+        if e > 0 and main[e - 1].kind == "para" and _signature_like(main[e - 1].text) \
+                and _org_names(main[e - 1].text, known_issuers):
             out.signature = P.clean_line(main[e - 1].text)
             e -= 1
     elif e > 0 and main[e - 1].kind == "para" and _signature_like(main[e - 1].text) \
