@@ -113,6 +113,7 @@ TOP_LINES = 3
 # The standard's positions are those of the characters, so the templates subtract these.
 GLYPH_TOP_BODY_MM = 2.69       # 3号 in a LINE_PITCH line
 GLYPH_BOTTOM_BODY_MM = LINE_PITCH_MM - GLYPH_TOP_BODY_MM - SIZE_3 * MM_PER_PT   # 1.88
+GLYPH_TOP_TITLE_MM = 0.58      # 2号 in a LINE_PITCH line
 MARK_LINE_TWIPS = 1077         # exact line of the 48 pt 标志 (glyph plus a body line's gap, nominally)
 GLYPH_TOP_MARK_MM = -1.58      # LibreOffice lifts a glyph whose line is shorter than the face's height
 GLYPH_BOTTOM_MARK_MM = 3.65    # … and keeps most of its descent below it
