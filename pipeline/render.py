@@ -555,21 +555,23 @@ def fit_attachment_note(paragraphs: list) -> None:
 
 
 def keep_signature_with_body(paragraphs: list) -> None:
-    """Chain keep-with-next from the text above the signature block — the 附件说明 when there is
-    one (the seal may sit within one line of it), else the last body paragraph — through the 署名
-    (and the date when a 附注 follows), so the block never starts a page alone (7.3.5.5)."""
+    """Chain keep-with-next from the last body paragraph through the 附件说明 and the blank lines
+    to the 署名 (and the date when a 附注 follows), so the signature block never starts a page
+    without body text above it (7.3.5.5). When the body is a single paragraph the chain starts
+    below it instead: moving it would leave page 1 without body text (7.3.1), and the seal may sit
+    within one line of the 附件说明."""
     styles = [_style_of(p) for p in paragraphs]
     sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
     if sig_at is None:
         return
     start = sig_at
-    while start > 0 and styles[start - 1] == "GwBlank":
+    while start > 0 and styles[start - 1] in ("GwBlank", "GwAttachNote", "GwAttachNoteMore"):
         start -= 1
-    if start > 0 and styles[start - 1] in ("GwAttachNote", "GwAttachNoteMore"):
-        while start > 0 and styles[start - 1] in ("GwAttachNote", "GwAttachNoteMore"):
-            start -= 1
-    elif start > 0 and styles[start - 1] in ("Normal", "GwH1", "GwH2", "GwH3", "GwH4"):
+    body = [i for i, s in enumerate(styles[:start]) if s in _BODY_STYLES]
+    if len(body) > 1 and body[-1] == start - 1:
         start -= 1
+    while start < sig_at and styles[start] == "GwBlank":     # a chain never starts on a blank line
+        start += 1
     end = sig_at
     if sig_at + 2 < len(paragraphs) and styles[sig_at + 2] == "GwNote":
         end = sig_at + 1
@@ -577,6 +579,7 @@ def keep_signature_with_body(paragraphs: list) -> None:
         _keep_next(p)
 
 
+_BODY_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4"}
 _MAIN_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwBlank", "GwAttachNote", "GwAttachNoteMore",
                 "GwSignature", "GwDate", "GwSignatureFree", "GwDateFree", "GwNote", "GwAttendance"}
 

@@ -214,9 +214,19 @@ def test_signature_layouts(cfg, out, docs):
     while ps[i - 1 - gap].style.style_id == "GwBlank":
         gap += 1
     assert gap == L.seal_gap_lines(cfg.seal.diameter_mm)
-    # Keep-with-next from the 附件说明 through the 署名, and the date with the 附注.
-    chain = [p for p in ps[ps.index(next(p for p in ps if p.style.style_id == "GwAttachNote")):i + 2]]
-    assert all(p.paragraph_format.keep_with_next for p in chain)
+    # Keep-with-next from the last body paragraph through the 署名, and the date with the 附注.
+    last_body = max(k for k, p in enumerate(ps[:i]) if p.style.style_id == "Normal")
+    assert ps[last_body].text == "各单位要高度重视，认真组织实施。"
+    assert all(p.paragraph_format.keep_with_next for p in ps[last_body:i + 2])
+    assert not ps[last_body - 1].paragraph_format.keep_with_next
+    assert not ps[i + 3].paragraph_format.keep_with_next                # the 附注 ends the chain
+    # A one-paragraph body is not moved off page 1 (7.3.1): the chain starts below it.
+    one = Document(str(render.render_document(D.notice(body=D.notice().body[:1]), D.number(), cfg,
+                                              out / "one-paragraph.docx")))
+    ops = one.paragraphs
+    k = [p.style.style_id for p in ops].index("GwSignature")
+    assert not [p for p in ops if p.style.style_id == "Normal"][0].paragraph_format.keep_with_next
+    assert ops[k].paragraph_format.keep_with_next and paragraphs(one, "GwAttachNote")[0].paragraph_format.keep_with_next
     # Unsealed (7.3.5.2): one blank line, 署名 右空二字, date two characters to its right.
     d = D.notice(series="珠政办发", signature="珠晖区人民政府办公室", attachments=(), cc=None)
     up = Document(str(render.render_document(d, D.number("珠政办发"), cfg, out / "unsealed.docx")))
