@@ -299,6 +299,17 @@ def _office_pid(root_pid: int, wait_s: float = 3.0) -> int | None:
         time.sleep(0.05)
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself listens on ``port`` (not some other server that took it)."""
+    import psutil
+
+    try:
+        conns = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in conns)
+
+
 def _reap(box: dict) -> None:
     """Finalizer: never leave a LibreOffice or a temporary folder behind when a Converter is
     dropped without stop()."""
@@ -516,6 +527,10 @@ class Converter:
             except (OSError, xmlrpc.client.Error, http.client.HTTPException):
                 # Refused until it binds (after its 5 s sleep); a timeout while it reaches LibreOffice.
                 time.sleep(0.2)
+        if not _listens(proc.pid, port):
+            # The free port was taken between choosing it and binding it, by another server.
+            self._kill_server()
+            raise ConversionError(f"端口 {port} 被其他程序占用，unoserver 未能启动")
         self._office = _office_pid(proc.pid)
         log.info("LibreOffice ready (unoserver port %s, soffice.bin pid %s)", port, self._office)
 
@@ -792,9 +807,12 @@ def health(config: Config) -> list[model.Finding]:
         found.append(model.Finding(
             AREA, "uno（LibreOffice Python 桥）", False,
             "无法导入 uno：请安装 python3-uno，并按 Makefile 在 .venv 中建立 uno 链接；将退回到 soffice 批量转换"))
-    mode = config.converter.mode
-    found.append(model.Finding(AREA, "转换方式", True,
-                               "常驻 unoserver" if mode == "unoserver" else "soffice 批量转换（配置指定）"))
+    if config.converter.mode == "soffice":
+        found.append(model.Finding(AREA, "转换方式", True, "soffice 批量转换（配置指定）"))
+    elif res.returncode == 0 and Converter._unoserver_unusable() is None:
+        found.append(model.Finding(AREA, "转换方式", True, "常驻 unoserver"))
+    else:
+        found.append(model.Finding(AREA, "转换方式", False, "配置为常驻 unoserver，但其无法运行：将退回 soffice 批量转换（较慢）"))
 
     conf = fonts_conf(config)
     names = [layout.FONT_XIAOBIAOSONG, layout.FONT_FANGSONG, layout.FONT_HEITI, layout.FONT_KAITI,
