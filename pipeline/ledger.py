@@ -360,16 +360,22 @@ class Ledger:
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
         with self._write():
-            # Statement by statement: executescript() would COMMIT first and end this transaction.
-            for stmt in _SCHEMA.split(";\n"):
-                if stmt.strip():
-                    db.execute(stmt)
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None:
+            fresh = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                               ).fetchone() is None
+            if fresh:
+                # Statement by statement: executescript() would COMMIT first and end this transaction.
+                for stmt in _SCHEMA.split(";\n"):
+                    if stmt.strip():
+                        db.execute(stmt)
                 db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise LedgerError(f"登记簿 {self.path} 由更新版本的 gongwen 创建（结构版本 {row[0]}），"
-                                  "请升级 gongwen")
+            else:
+                # An existing ledger is opened as it is: never silently re-create what someone removed
+                # (verify() reports a dropped append-only trigger).
+                row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is None or int(row[0]) > SCHEMA_VERSION:
+                    raise LedgerError(f"登记簿 {self.path} 的结构版本"
+                                      f"{'缺失' if row is None else row[0]}，本版本 gongwen 无法使用；请升级 gongwen"
+                                      "或运行 gongwen doctor 检查")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
