@@ -9,6 +9,7 @@ every value given must be present in the text. Any failure is a TemplateError na
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -312,13 +313,31 @@ def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> 
     tags broken by spaces, and — when ``context_keys`` is given — variables the template uses that
     the context does not provide (empty list = fine)."""
     template = Path(template)
+    try:
+        st = template.stat()
+    except OSError as e:
+        return [f"找不到模板文件 {template}（{e.strerror}）"]
+    problems, used = _lint(str(template.resolve()), st.st_mtime_ns, st.st_size)
+    problems = list(problems)
+    if used is not None and context_keys is not None:
+        missing = sorted(set(used) - set(context_keys))
+        if missing:
+            problems.append(f"{template.name}：模板用到了未提供的变量：{'、'.join(missing)}")
+    return problems
+
+
+@functools.lru_cache(maxsize=64)
+def _lint(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """The context-free part of lint_template, memoised per file version (path, mtime, size): a
+    template is parsed once, not once per document. Returns (problems, variables used or None)."""
+    template = Path(path)
     problems: list[str] = []
     try:
         parts = _template_parts(template)
     except (zipfile.BadZipFile, OSError, KeyError) as e:
-        return [f"{template.name} 不是有效的 Word 模板（{e}）"]
+        return (f"{template.name} 不是有效的 Word 模板（{e}）",), None
     if not any(n == "word/document.xml" for n, _ in parts):
-        return [f"{template.name} 不是有效的 Word 模板（缺少 word/document.xml）"]
+        return (f"{template.name} 不是有效的 Word 模板（缺少 word/document.xml）",), None
     tpl = DocxTemplate(str(template))
     env = jinja2.Environment(autoescape=True)
     syntax_ok = True
@@ -341,16 +360,8 @@ def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> 
                 where = re.sub(r"<[^>]+>", "", lines[e.lineno - 1]).strip()
             problems.append(f"{template.name}（{name.removeprefix('word/')}）：标签有误：{_explain_jinja(e)}；"
                             f"所在段落：「{where[:160]}」")
-    if syntax_ok and context_keys is not None:
-        try:
-            used = tpl.get_undeclared_template_variables(env)
-        except jinja2.TemplateError as e:   # pragma: no cover - parse succeeded above
-            problems.append(f"{template.name}：标签有误：{e}")
-        else:
-            missing = sorted(set(used) - set(context_keys))
-            if missing:
-                problems.append(f"{template.name}：模板用到了未提供的变量：{'、'.join(missing)}")
-    return problems
+    used = frozenset(tpl.get_undeclared_template_variables(env)) if syntax_ok else None
+    return tuple(problems), used
 
 
 # --- rendering -----------------------------------------------------------------------------------------
