@@ -257,7 +257,9 @@ class ChainReport:
 
     def summary(self) -> str:
         if self.ok:
-            return f"事件链完整：{self.events} 条记录（{'、'.join(self.algorithms) or '无'}），登记簿与事件一致"
+            # The head hash is part of the summary so that reports quoting it anchor the chain.
+            return (f"事件链完整：{self.events} 条记录（{'、'.join(self.algorithms) or '无'}），登记簿与事件一致；"
+                    f"末条哈希 {self.head or '（无）'}")
         more = f"（另有 {len(self.breaks) - 1} 处）" if len(self.breaks) > 1 else ""
         return f"登记簿被改动：{self.breaks[0].message}{more}"
 
