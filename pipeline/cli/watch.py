@@ -33,6 +33,10 @@ def setup_logging(config: Config) -> Path:
                                                    encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logger.addHandler(handler)
+    # watchdog's own warnings (e.g. at shutdown) belong in the log file, not on the console
+    wd = logging.getLogger("watchdog")
+    wd.setLevel(logging.WARNING)
+    wd.addHandler(handler)
     return path
 
 
