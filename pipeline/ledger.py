@@ -651,9 +651,13 @@ class Ledger:
             updated_at=row["updated_at"])
 
     def document(self, reference: str) -> DocumentRow | None:
-        """A document by its reference (or printed number when unambiguous)."""
-        with self._read() as db:
-            row = self._resolve(db, reference)
+        """A document by its reference (or printed number when unambiguous); None for anything else,
+        including text that is no 发文字号 at all (a caller may be trying a 档号)."""
+        try:
+            with self._read() as db:
+                row = self._resolve(db, reference)
+        except LedgerError:
+            return None
         return self._doc(row) if row is not None else None
 
     def document_by_id(self, doc_id: int) -> DocumentRow | None:

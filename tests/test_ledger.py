@@ -197,6 +197,10 @@ def test_void_keeps_the_number_with_reason_time_and_actor(ledger):
         ledger.void("珠政发〔2015〕1号", reason="再来", actor="甲")
     with pytest.raises(LedgerError, match="没有文号"):
         ledger.void("珠政发〔2015〕7号", reason="不存在", actor="甲")
+    with pytest.raises(LedgerError, match="六角括号"):
+        ledger.void("珠政发[2015]1号", reason="写错括号", actor="甲")
+    assert ledger.document("珠政发〔2015〕7号") is None
+    assert ledger.document("Z109-WS·2015-Y-BGS-0001") is None
     with pytest.raises(LedgerError, match="原因"):
         ledger.void("珠政发〔2015〕1号", reason="  ", actor="甲")
     with pytest.raises(LedgerError, match="作废"):
