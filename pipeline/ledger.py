@@ -694,7 +694,8 @@ class Ledger:
         for i, d in enumerate(self.documents(year, series), 1):
             note = d.note or ""
             if d.stage == VOIDED:
-                note = f"作废：{d.void_reason}（{d.voided_by}，{d.voided_at[:16].replace('T', ' ')}）"
+                note = (f"作废：{d.void_reason}（{d.voided_by}，{d.voided_at[:16].replace('T', ' ')}）"
+                        + (f"；{d.note}" if d.note else ""))
             elif d.reserved_at and d.stage != RESERVED:
                 note = (note + "；" if note else "") + f"预留于 {d.reserved_at[:10]}"
             out.append(RegisterRow(
