@@ -187,3 +187,53 @@ def test_sigkill_mid_run_then_restart_accounts_for_every_draft(tmp_path):
             seqs = sorted(d.number.seq for d in docs if d.number.series == series)
             assert seqs == list(range(1, len(seqs) + 1)), f"{series}: numbers {seqs}"
         assert ledger.verify().first is None, ledger.verify().summary()
+
+
+def test_sigterm_finishes_the_current_document_stops_the_converter_and_exits_0(tmp_path):
+    from pipeline.archive import ArchiveStore
+    from pipeline.config import load
+    from pipeline.instance import init_instance
+
+    cfg = write_instance(tmp_path / "instance")
+    init_instance(None, str(cfg))
+    config = load(cfg)
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp"), "GONGWEN_ACTOR": "测试员",
+           "PYTHONUNBUFFERED": "1"}
+    out = tmp_path / "console.txt"
+    proc = start(cfg, out, env)
+    seen: set[int] = set()
+
+    def claimed_and_converting() -> bool:
+        try:
+            seen.update(c.pid for c in psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
+        claims = [p for p in (config.work_dir / "claims").rglob("*.md")]
+        return bool(claims) and len(seen) > 0
+
+    try:
+        wait_until(lambda: "正在监视" in (out.read_text(encoding="utf-8") if out.exists() else ""), 120,
+                   "the service to start", proc, out)
+        (config.inbox / "珠政发" / "正在办.md").write_bytes(sample_draft(1))
+        wait_until(claimed_and_converting, 120, "the draft to be claimed and LibreOffice started", proc, out)
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=180)
+    except BaseException:
+        kill_hard(proc)
+        raise
+    assert rc == 0, _tail(out)
+    text = out.read_text(encoding="utf-8")
+    assert "珠政发〔2015〕1号 ← " in text and "已停止" in text, text
+    records = list(ArchiveStore(config).records())
+    assert [r.reference for r in records] == ["珠政发〔2015〕1号"]
+    assert not [p for p in (config.work_dir / "claims").rglob("*") if p.is_file()]
+    procs = []
+    for pid in seen:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    gone, alive = psutil.wait_procs(procs, timeout=30)
+    assert not alive, f"left running after exit: {[p.pid for p in alive]}"
