@@ -9,6 +9,7 @@ every value given must be present in the text. Any failure is a TemplateError na
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import math
@@ -117,9 +118,27 @@ def _signer_lines(signers: tuple[str, ...], number: str) -> list[dict]:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(value):
+    """Characters XML cannot hold (Word's vertical tab for a line break, stray control codes) are
+    dropped from every string of a draft before it goes into the document."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, tuple):
+        return tuple(_clean(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _clean(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if f.name not in ("origins", "read_problems")}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
 def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None
                   ) -> tuple[dict, list[str]]:
     """The template context for a document and the values that must appear in the output."""
+    draft = _clean(draft)
     series = _series(draft, config)
     name = template_for(draft, config)
     expect: list[str] = []

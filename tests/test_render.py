@@ -286,6 +286,13 @@ def test_ampersand_and_angle_brackets_survive(cfg, out):
         assert value in text
 
 
+def test_control_characters_are_dropped(cfg, out):
+    d = D.notice(title="关于做好\x0b春节期间工作的通知", body=(Block("paragraph", "第一段\x07内容"),))
+    doc = Document(str(render.render_document(d, D.number(), cfg, out / "ctrl.docx")))
+    text = all_text(doc)
+    assert "关于做好春节期间工作的通知" in text and "第一段内容" in text
+
+
 def test_every_value_is_checked(cfg, out, tmp_path):
     """A template that lost its 主送 tag renders, but the missing value is caught."""
     broken = tmp_path / "下行文.docx"
