@@ -31,7 +31,7 @@ import queue
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal
@@ -153,6 +153,8 @@ def sha256_file(path: Path) -> str:
 def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
     """True when the document's archive record holds a byte-identical copy of ``claimed`` as its
     原稿 — only then may the claimed copy be removed (a move into the archive, nothing lost)."""
+    from .archive import METADATA
+
     if not outcome.number:
         return False
     store = svc.store
@@ -161,7 +163,7 @@ def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
     # Records live at <year>/<机关代字>/<文号>/: look the folder up directly before a full search.
     for ydir in (p for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else ():
         for sdir in (p for p in ydir.iterdir() if p.is_dir()):
-            if (sdir / outcome.number / "metadata.json").is_file():
+            if (sdir / outcome.number / METADATA).is_file():
                 rec = store.load(sdir / outcome.number)
                 break
         if rec is not None:

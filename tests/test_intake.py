@@ -582,3 +582,33 @@ def test_console_lines(tmp_path):
         "珠政发〔2015〕3号 ← 关于开展检查的通知  1.3 s"
     ev = IntakeEvent("rejected", "草稿.docx", note=config.rejected / "草稿.docx.问题.txt", message="3 个问题")
     assert console_line(config, ev) == "退回 ← 草稿.docx：3 个问题（见 rejected/草稿.docx.问题.txt）"
+
+
+def test_archive_check_compares_the_records_original_byte_for_byte(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.archive import METADATA
+
+    rec_dir = tmp_path / "archive" / "2015" / "珠政发" / "珠政发〔2015〕3号"
+    rec_dir.mkdir(parents=True)
+    (rec_dir / METADATA).write_text("{}", encoding="utf-8")
+    (rec_dir / "原稿.md").write_bytes(b"the draft")
+
+    class Store:
+        root = tmp_path / "archive"
+
+        def load(self, folder):
+            return SimpleNamespace(file=lambda role: folder / "原稿.md" if role == "原稿" else None)
+
+        def find(self, ident):
+            return None
+
+    svc = SimpleNamespace(store=Store())
+    claimed = tmp_path / "claimed.md"
+    o = Outcome(file="x", status="issued", number="珠政发〔2015〕3号")
+    claimed.write_bytes(b"the draft")
+    assert intake.archive_holds_copy(svc, o, claimed)
+    claimed.write_bytes(b"the draff")                       # same size, other bytes
+    assert not intake.archive_holds_copy(svc, o, claimed)
+    claimed.write_bytes(b"the draft")
+    assert not intake.archive_holds_copy(svc, Outcome(file="x", status="issued", number="珠政发〔2015〕4号"), claimed)
