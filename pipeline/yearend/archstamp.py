@@ -14,7 +14,6 @@ PDF/A would require to be embedded.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,8 +66,8 @@ def _font(size_px: int, fontconfig: str | None):
     return ImageFont.truetype(str(path), size_px, index=index)
 
 
-def stamp_image(values: StampValues, out: Path, *, fontconfig: Path | None = None) -> Path:
-    """Draw the 归档章 as an RGBA PNG (transparent outside the lines and glyphs)."""
+def stamp_image(values: StampValues, *, fontconfig: Path | None = None):
+    """Draw the 归档章 as an RGBA Pillow image (transparent outside the lines and glyphs)."""
     from PIL import Image, ImageDraw
 
     w, h = _px(STAMP_W_MM), _px(STAMP_H_MM)
@@ -91,14 +90,12 @@ def stamp_image(values: StampValues, out: Path, *, fontconfig: Path | None = Non
                 size -= _px(0.25)
             cx, cy = (c + 0.5) * cw, (r + 0.5) * ch
             d.text((cx, cy), text, font=font, fill=(0, 0, 0, 255), anchor="mm")
-    half = lw / 2
-    d.rectangle([half, half, w - 1 - half, h - 1 - half], outline=red, width=lw)
+    # The frame's outer edge is the stamp's edge: 45 × 16 mm exactly.
+    d.rectangle([0, 0, w - 1, h - 1], outline=red, width=lw)
     d.line([(0, h / 2), (w, h / 2)], fill=red, width=lw)
     for i in (1, 2):
         d.line([(w * i / 3, 0), (w * i / 3, h)], fill=red, width=lw)
-    out = Path(out)
-    img.save(out, format="PNG", optimize=True, dpi=(DPI, DPI))
-    return out
+    return img
 
 
 # --- where it goes ------------------------------------------------------------------------------
@@ -189,15 +186,86 @@ def find_placement(pdf: Path) -> StampPlacement:
     raise ArchiveError(f"{pdf.name} 第1页没有可加盖归档章的空白位置（{STAMP_W_MM:g}×{STAMP_H_MM:g} 毫米）")
 
 
-def apply_stamp(pdf_in: Path, pdf_out: Path, values: StampValues, code: str, config: Config) -> StampPlacement:
-    """Stamp page 1 of ``pdf_in`` into ``pdf_out`` (atomic; ``pdf_in`` untouched) as an incremental
-    update signed with the office's certificate; the signature's reason names the 档号."""
-    from ..convert import fonts_conf
-    from ..sign import sign_pdf
+FIELD_NAME = "ArchiveStamp"
 
-    placement = find_placement(Path(pdf_in))
-    with tempfile.TemporaryDirectory(prefix=".guidangzhang-") as tmp:
-        png = stamp_image(values, Path(tmp) / "stamp.png", fontconfig=fonts_conf(config))
-        sign_pdf(Path(pdf_in), Path(pdf_out), config, seal_png=png, placement=placement,
-                 reason=f"{REASON_PREFIX} {code}", signer_name=f"{config.organisation.name}（归档）")
-    return placement
+
+class ArchiveSigner:
+    """Signs 归档章 onto PDFs with the office's certificate, opening the key once per run.
+
+    Why not ``sign.sign_pdf`` per document: it opens the PKCS#12 on every call, and pyHanko's
+    SimpleSigner re-parses the private key for every signature (twice per PDF); with RSA-3072 that is
+    ~0.5 s of a ~0.65 s stamp. The signature itself is made the same way (PAdES, SHA-256, incremental
+    update, image-only appearance so PDF/A needs no font)."""
+
+    def __init__(self, config: Config):
+        from ..sign import load_office_key
+
+        self.config = config
+        self.office = load_office_key(config)
+        self._signer = _cached_key_signer(self.office)
+        self.fontconfig = None
+        from ..convert import fonts_conf
+
+        self.fontconfig = fonts_conf(config)
+
+    def stamp(self, pdf_in: Path, pdf_out: Path, values: StampValues, code: str) -> StampPlacement:
+        """Stamp page 1 of ``pdf_in`` into ``pdf_out`` (atomic; ``pdf_in`` untouched); the signature's
+        reason names the 档号."""
+        import io
+
+        from pyhanko.pdf_utils import layout as hlayout
+        from pyhanko.pdf_utils.images import PdfImage
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+        from pyhanko.stamp import StaticStampStyle
+
+        from ..fsutil import atomic_write_bytes
+
+        placement = find_placement(Path(pdf_in))
+        img = stamp_image(values, fontconfig=self.fontconfig)
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(Path(pdf_in).read_bytes()), strict=False)
+            spec = fields.SigFieldSpec(FIELD_NAME, on_page=placement.page,
+                                       box=tuple(round(v, 2) for v in placement.rect))
+            style = StaticStampStyle(
+                background=PdfImage(img, writer=writer), border_width=0, background_opacity=1.0,
+                background_layout=hlayout.SimpleBoxLayoutRule(
+                    x_align=hlayout.AxisAlignment.ALIGN_MID, y_align=hlayout.AxisAlignment.ALIGN_MID,
+                    margins=hlayout.Margins.uniform(0)))
+            meta = signers.PdfSignatureMetadata(
+                field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+                reason=f"{REASON_PREFIX} {code}", name=f"{self.config.organisation.name}（归档）")
+            out = io.BytesIO()
+            signers.PdfSigner(meta, self._signer, stamp_style=style, new_field_spec=spec).sign_pdf(writer, output=out)
+        except Exception as e:  # pyHanko and pyca raise their own types; the caller needs one kind
+            raise ArchiveError(f"{Path(pdf_in).name} 加盖归档章（签名）失败：{e}") from e
+        atomic_write_bytes(Path(pdf_out), out.getvalue())
+        return placement
+
+
+def _cached_key_signer(office):
+    """pyHanko's SimpleSigner, but signing with the already-loaded key object."""
+    from asn1crypto import keys as akeys, x509 as ax509
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    def cert(c):
+        return ax509.Certificate.load(c.public_bytes(Encoding.DER))
+
+    class _Signer(signers.SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mech = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                algo = mech.signature_algo
+            except ValueError:
+                algo = mech["algorithm"].native
+            if algo == "rsassa_pkcs1v15":
+                return office.key.sign(data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            return super().sign_raw(data, digest_algorithm)
+
+    key = akeys.PrivateKeyInfo.load(office.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+    return _Signer(signing_cert=cert(office.cert), signing_key=key,
+                   cert_registry=SimpleCertificateStore.from_certs([cert(c) for c in office.chain]))

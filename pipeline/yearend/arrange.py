@@ -301,16 +301,16 @@ def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) ->
 
 
 def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveStore, config: Config,
-                  actor: str, now: str) -> Record:
-    from .archstamp import apply_stamp
-
+                  actor: str, now: str, signer) -> Record:
     pdf = rec.file("正本")
     if pdf is None or not pdf.is_file():
         raise ArchiveError(f"{rec.reference} 没有正本 PDF，无法加盖归档章")
     values = stamp_values(rec.meta, key, entry, config)
-    with tempfile.TemporaryDirectory(prefix=".yearend-", dir=rec.path.parent) as tmp:
+    work = config.work_dir / "yearend"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="stamp-", dir=work) as tmp:
         out = Path(tmp) / pdf.name
-        placement = apply_stamp(pdf, out, values, entry.code, config)
+        placement = signer.stamp(pdf, out, values, entry.code)
         events = list(rec.meta.get("业务行为") or [])
         events.append({"业务行为": "整理归档", "行为时间": now, "机构人员名称": actor,
                        "行为描述": {"档号": entry.code, "件号": f"{entry.item_no:04d}", "归档章": "首页"}})
@@ -368,13 +368,18 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     warnings += reorder_warnings(plan, by_ref, config)
 
     stamped, registered = [], []
+    signer = None       # opened on the first 件 that needs the stamp: a no-op run needs no passphrase
     entries = plan.entries()
     for n, (key, entry) in enumerate(entries, 1):
         rec = by_ref[entry.reference]
         if progress:
             progress(n - 1, len(entries), entry.code)
         if rec.meta.get("档号") != entry.code:
-            rec = _stamp_record(rec, key, entry, store, config, actor, now)
+            if signer is None:
+                from .archstamp import ArchiveSigner
+
+                signer = ArchiveSigner(config)
+            rec = _stamp_record(rec, key, entry, store, config, actor, now, signer)
             by_ref[entry.reference] = rec
             stamped.append(entry.reference)
         if docs[entry.reference].archive_code != entry.code:

@@ -109,7 +109,7 @@ def build_handover(config: Config, year: int, dest: Path, *, ledger, actor: str,
     import bagit
 
     from .arrange import load_plan
-    from .catalogue import class_files
+    from .catalogue import class_files, to_pdf
     from .checks import check_year
     from .report import handover_form, write_handover_form, write_report
 
@@ -178,12 +178,12 @@ def build_handover(config: Config, year: int, dest: Path, *, ledger, actor: str,
                     atomic_copy(path, cat / path.name)
         rep_dir = tmp / "检测报告"
         write_report(report, config, rep_dir / f"检测报告-{year}.json")
-        write_report(report, config, rep_dir / f"检测报告-{year}.docx")
-        if make_pdf:
-            write_report(report, config, rep_dir / f"检测报告-{year}.pdf")
+        rep_docx = write_report(report, config, rep_dir / f"检测报告-{year}.docx")
         form = handover_form(config, year, report, items=len(entries), files=n_files, size=size, digest=digest,
                              algorithm=ALGORITHM, forced=force and not report.ok, created=created, package=dest.name)
-        write_handover_form(config, form, tmp, make_pdf=make_pdf)
+        form_docx = [p for p in write_handover_form(config, form, tmp, make_pdf=False) if p.suffix == ".docx"][0]
+        if make_pdf:   # one LibreOffice for both
+            to_pdf(config, [(rep_docx, rep_docx.with_suffix(".pdf")), (form_docx, form_docx.with_suffix(".pdf"))])
         atomic_write_text(tmp / "移交清单.json", json.dumps(
             {"格式版本": PACKAGE_FORMAT, "全宗号": config.organisation.fonds_code, "全宗名称": config.organisation.name,
              "年度": year, "件数": len(entries), "文件数": n_files, "总字节数": size, "数字摘要算法": ALGORITHM,

@@ -53,7 +53,8 @@ def missing_attachments(names: list[str], pages: list[str]) -> list[str]:
     missing = []
     for i, name in enumerate(names, 1):
         n = norm(name)
-        numbered = [t for num, t in starts if num and int(num.translate(str.maketrans("０１２３４５６７８９", "0123456789"))) == i]
+        numbered = [(num, t) for num, t in starts
+                    if num and int(num.translate(str.maketrans("０１２３４５６７８９", "0123456789"))) == i]
         pool = numbered if numbered else starts
         if not any(n and n in t for _, t in pool):
             missing.append(name)
