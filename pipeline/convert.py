@@ -161,6 +161,29 @@ def soffice_batch(exe: Path, inputs: list[Path], outdir: Path, profile: Path, en
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout or b"", b"")
 
 
+def kill_orphans(profile: Path) -> list[int]:
+    """Kill processes (unoserver, soffice.bin) whose command line names ``profile``: leftovers of a
+    converter whose owner was killed. Returns their pids."""
+    import psutil
+
+    needle = str(Path(profile).resolve())
+    killed = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or ())
+            if needle in cmd and proc.pid != os.getpid():
+                proc.kill()
+                killed.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    if killed:
+        log.warning("killed LibreOffice left behind by a previous run: %s", killed)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(p) for p in killed):
+            time.sleep(0.1)
+    return killed
+
+
 def clean_lo_tmp(tmp: Path) -> None:
     """Remove what LibreOffice leaves in its TMPDIR (lu*.tmp folders, OSL_PIPE_* sockets)."""
     for p in list(tmp.glob("lu*.tmp")) + list(tmp.glob("OSL_PIPE_*")):
@@ -452,6 +475,9 @@ class Converter:
             try:
                 lock.acquire(timeout=0)
                 self._filelock, wd, self._temp_workdir = lock, self._workdir_arg, False
+                # The lock was free, so any LibreOffice still using this profile was left behind by
+                # an owner that died without stopping it (SIGKILL): end it before starting anew.
+                kill_orphans(wd / "profile")
             except Timeout:
                 # Another Converter (e.g. the watcher service) owns that profile: two LibreOffice
                 # processes must never share one. Work in a private temporary folder instead.

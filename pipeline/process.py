@@ -54,7 +54,9 @@ class Services:
         if self._converter is None:
             from .convert import Converter
 
-            self._converter = Converter(self.config)
+            # A fixed folder in the instance (not a temporary one): after a crash the next run
+            # finds and ends the LibreOffice the dead process left behind.
+            self._converter = Converter(self.config, workdir=self.config.work_dir / "converter")
         return self._converter
 
     @property

@@ -353,3 +353,36 @@ def test_health_without_fonts_conf_or_libreoffice_says_so(tmp_path, monkeypatch)
     assert found["LibreOffice"].ok is False and "libreoffice-writer-nogui" in found["LibreOffice"].detail
     assert found["字体映射"].ok is False and "fonts.conf" in found["字体映射"].detail
     assert found["试转换 PDF/A-2b"].ok is None     # not run is not passed
+
+
+def test_libreoffice_left_by_a_killed_owner_is_ended_by_the_next_converter(cfg, tmp_path):
+    """SIGKILL of the owning process leaves LibreOffice running (it has its own session); the next
+    converter on the same work folder finds it by its profile and ends it before starting anew."""
+    import signal
+    import subprocess
+    import sys
+
+    wd = tmp_path / "conv"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from tests.test_convert import make_config\n"
+        "from pipeline.convert import Converter\n"
+        f"c = Converter(make_config(Path({str(tmp_path / 'inst')!r})), workdir=Path({str(wd)!r}))\n"
+        "c.start(); print(c.pid, flush=True); time.sleep(600)\n")
+    owner = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        orphan = int(owner.stdout.readline())
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+    proc = psutil.Process(orphan)
+    assert proc.status() != psutil.STATUS_ZOMBIE, "LibreOffice survives its owner's SIGKILL"
+    with Converter(cfg, workdir=wd) as c:
+        src = make_docx(tmp_path / "接续.docx", "接续转换")
+        assert_pdfa_with_text(c.convert(src, tmp_path / "接续.pdf"), "接续转换", pages=1)
+        assert c.pid != orphan
+    try:
+        assert proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        pass
