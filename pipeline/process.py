@@ -221,7 +221,8 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, alloc.doc_id, stage, "converted")
             try:
-                result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config)
+                result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
+                                             last_attempt=tighten == MAX_TIGHTEN)
                 break
             except stamp.NeedsRelayout as e:
                 last_reason = str(e)

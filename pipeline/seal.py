@@ -243,8 +243,27 @@ def _page_lines(pdf: Path) -> tuple[list[list[TextLine]], list[tuple[float, floa
     return pages, boxes
 
 
+_ANNEX_START = re.compile(r"^附件[:：]")
+_ANNEX_ITEM = re.compile(r"^\d+[.．]")
+
+
+def _only_annex_note_above(pages: list[list[TextLine]], p: int, first: int) -> bool:
+    """True when everything above the 署名 on its page belongs to the 附件说明: the page starts with
+    "附件：…", or with "2.…" items continuing a 附件说明 begun at the foot of the previous page."""
+    above = pages[p][:first]
+    if not above:
+        return False
+    head = above[0].text.strip()
+    if _ANNEX_START.match(head):
+        return True
+    if _ANNEX_ITEM.match(head) and p > 0:
+        return any(_ANNEX_START.match(ln.text.strip()) for ln in pages[p - 1][-6:])
+    return False
+
+
 def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float, float, float, float]], *,
-                      signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
+                      signature: str | None, date_text: str, diameter_mm: float,
+                      annex_only_ok: bool = False) -> SealPlacement:
     """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
@@ -277,6 +296,10 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
     first = si if si is not None else di
     if first == 0:
         raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）")
+    if not annex_only_ok and _only_annex_note_above(pages, p, first):
+        # Legal under the seal rule (its top may be within one line of the 附件说明), but a page
+        # with nothing of the body on it reads as a stray signature: try a tighter layout first.
+        raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版")
     last = lines[first - 1]
 
     r = layout.mm_to_pt(diameter_mm) / 2
@@ -308,7 +331,8 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
                          signature_box=sig.box if sig else None, date_box=date.box, last_text_box=last.box)
 
 
-def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm: float) -> SealPlacement:
+def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm: float,
+               annex_only_ok: bool = False) -> SealPlacement:
     """From the real text positions in the rendered PDF: the first 成文日期 line with the 署名
     directly above it (the body's, before any 附件 pages and the 版记, whose 印发日期 line reads
     differently). The seal is centred horizontally on the date (the block's axis) and vertically so
@@ -318,7 +342,8 @@ def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm:
     the block has no text above it on its page, is split over two pages, or the constraints cannot
     be met; SigningError when the lines are not in the PDF at all."""
     pages, boxes = _page_lines(Path(pdf))
-    return compute_placement(pages, boxes, signature=signature, date_text=date_text, diameter_mm=diameter_mm)
+    return compute_placement(pages, boxes, signature=signature, date_text=date_text, diameter_mm=diameter_mm,
+                             annex_only_ok=annex_only_ok)
 
 
 # --- drawing it ---------------------------------------------------------------------------------

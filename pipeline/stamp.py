@@ -34,11 +34,13 @@ def seal_name(issuer: str) -> str:
     return f"{issuer}印"
 
 
-def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config) -> StampResult:
+def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,
+                  last_attempt: bool = False) -> StampResult:
     """A sealed series (config.series[draft.series].sealed): place_seal (may raise NeedsRelayout:
     re-render tighter and call again) → apply_seal → sign_pdf with the signature widget over the seal.
     An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only. ``pdf_in`` is
-    not changed; ``pdf_out`` appears only when everything succeeded."""
+    not changed; ``pdf_out`` appears only when everything succeeded. ``last_attempt``: the tightest
+    layout is reached, so a page holding only the 附件说明 above the 署名 is accepted."""
     series = config.series.get(draft.series or "")
     if series is None:
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
@@ -52,7 +54,7 @@ def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config) 
     if not date_text:
         raise SigningError("公文没有成文日期，无法确定用印位置")
     placement = place_seal(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,
-                           diameter_mm=config.seal.diameter_mm)
+                           diameter_mm=config.seal.diameter_mm, annex_only_ok=last_attempt)
     png = seal_for(series.issuer, config)
     out = Path(pdf_out)
     out.parent.mkdir(parents=True, exist_ok=True)

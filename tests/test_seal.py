@@ -528,3 +528,28 @@ def test_rendered_near_bottom_block_is_never_alone(rendered):
         page_top = PAGE[3] - L.mm_to_pt(L.MARGIN_TOP_MM)
         near.append(y0 - bottom < 5 * L.LINE_PITCH_PT or top > page_top - 3 * L.LINE_PITCH_PT)
     assert any(near), "neither document ends near a page boundary any more: adjust the body lengths"
+
+
+def test_a_page_with_only_the_annex_note_above_the_signature_needs_relayout_until_the_last_attempt():
+    p = L.LINE_PITCH_PT
+    kw = dict(signature="珠晖区人民政府", date_text="2015年3月20日", diameter_mm=DIAMETER)
+    page1 = [_line(0, f"正文第{i}行", 112.0 + i * p) for i in range(22)]
+    gap = L.seal_gap_lines(DIAMETER)
+    annex = [_line(1, "附件：1.防汛责任人名单", 112.0), _line(1, "2.防汛物资储备表", 112.0 + p)]
+    sig_top = 112.0 + (1 + gap + 1) * p
+    page2 = annex + [_line(1, "珠晖区人民政府", sig_top, 350, 462), _line(1, "2015年3月20日", sig_top + p, 338, 442)]
+    with pytest.raises(NeedsRelayout, match="只有附件说明"):
+        compute_placement([page1, page2], [PAGE, PAGE], **kw)
+    pl = compute_placement([page1, page2], [PAGE, PAGE], annex_only_ok=True, **kw)
+    assert pl.page == 1
+    # items continuing a 附件说明 begun on the previous page count too
+    cont = [_line(1, "2.防汛物资储备表", 112.0)]
+    sig_top = 112.0 + (gap + 1) * p
+    page1b = page1[:-1] + [_line(0, "附件：1.防汛责任人名单", 112.0 + 21 * p)]
+    page2b = cont + [_line(1, "珠晖区人民政府", sig_top, 350, 462), _line(1, "2015年3月20日", sig_top + p, 338, 442)]
+    with pytest.raises(NeedsRelayout, match="只有附件说明"):
+        compute_placement([page1b, page2b], [PAGE, PAGE], **kw)
+    # body text above the 附件说明 on the same page is fine
+    page2c = [_line(1, "正文最后一行。", 112.0)] + [_line(1, t.text, t.y1 and PAGE[3] - t.y1 + p, t.x0, t.x1)
+                                                  for t in page2]
+    assert compute_placement([page1, page2c], [PAGE, PAGE], **kw).page == 1
