@@ -29,7 +29,7 @@ import filelock
 
 from .. import model
 from ..config import Config
-from ..errors import SearchError
+from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
 from . import query as Q
 from . import text as T
@@ -514,7 +514,7 @@ def health(config: Config) -> list[model.Finding]:
     try:
         in_index = idx.ids()
         in_archive = {meta.get("文件编号") for meta, _ in _records(config)}
-    except SearchError as e:
+    except GongwenError as e:  # the index or the archive could not be read: not checked
         out.append(model.Finding(area, "索引与档案一致", None, str(e)))
         return out
     finally:
