@@ -159,6 +159,7 @@ def write_catalogues(config: Config, plan, records: dict[str, Record], *, actor:
     """(Re)write each class's 目录 and 备考表 when its content changed; returns the files written."""
     written: list[Path] = []
     todo: list[tuple[Path, Path]] = []
+    yearend_dir(config, plan.year).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".catalogue-", dir=yearend_dir(config, plan.year)) as tmp:
         tmp = Path(tmp)
         for key in sorted(plan.classes, key=ClassKey.sort_key):
