@@ -3,8 +3,6 @@
 EEP XML against its schema, and the 归档章's drawing and placement on a generated page."""
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 from pathlib import Path
 
@@ -266,3 +264,13 @@ def test_stamp_image_red_frame_black_values():
     assert px[w // 3, h // 4][:3] == (255, 0, 0)                                   # a red cell divider
     black = sum(1 for x in range(0, w, 3) for y in range(0, h, 3) if px[x, y][3] and px[x, y][:3] == (0, 0, 0))
     assert black > 100                                                             # the six values
+
+
+def test_a_folder_that_is_not_a_package_fails_the_receiving_check(tmp_path):
+    from pipeline.yearend.package import check_package
+
+    (tmp_path / "data").mkdir()
+    report = check_package(tmp_path, actor="接收人")
+    assert not report.ok and report.items[0].code == "YJ-0" and report.items[0].ok is False
+    assert "不是移交包" in report.items[0].failures[0].message
+    assert all(i.ok is None for i in report.items[1:])          # the rest not run — and not passed

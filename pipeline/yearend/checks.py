@@ -8,20 +8,19 @@ found nothing to look at fails (a year with nothing in it is a failure, not a pa
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 import subprocess
 import zipfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..archive import METADATA, TEXT, ArchiveStore, Record
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
-from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, yearend_dir
+from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso
 from .pdftext import missing_attachments, norm, pages_text
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
@@ -83,12 +82,8 @@ class _Acc:
     """What one item has seen so far."""
 
     checked: int = 0
-    failures: list | None = None
-    notes: list | None = None
-
-    def __post_init__(self):
-        self.failures = []
-        self.notes = []
+    failures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
 
 class _Run:

@@ -19,7 +19,6 @@ refused when the year's check fails unless ``force`` (then bag-info and the 登�
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -33,7 +32,7 @@ from ..archive import ArchiveStore
 from ..config import Config
 from ..errors import ArchiveError
 from ..fsutil import atomic_copy, atomic_write_bytes, atomic_write_text
-from .common import ARCHIVE_CODE_RE, now_iso, yearend_dir
+from .common import ARCHIVE_CODE_RE, now_iso
 from .eep import SCHEMA_FILE, PackedFile, build_eep, read_eep, validate
 from .pdftext import norm, pages_text
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
@@ -344,7 +343,8 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
         if not (data / rel).is_file():
             fail("YJ-WZ-4", "移交包", f"data/{rel}", f"缺少{what}")
     for folder, what in (("目录", "归档文件目录"), ("检测报告", "检测报告"), ("证书", "根证书")):
-        if not any((data / folder).glob("*")) if (data / folder).is_dir() else True:
+        present = (data / folder).is_dir() and any((data / folder).iterdir())
+        if not present:
             fail("YJ-WZ-4", "移交包", f"data/{folder}/", f"缺少{what}")
     for name, target in (("移交登记表.json", "form"), ("移交清单.json", "listing")):
         try:
