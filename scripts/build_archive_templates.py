@@ -298,8 +298,8 @@ def handover_form(out: Path) -> Path:
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for row, (label, tag) in zip(t.rows, rows):
         _cell(row.cells[0], label, font=HEAD_FONT, size=12)
-        _cell(row.cells[1], tag, size=12, align=WD_ALIGN_PARAGRAPH.LEFT)
-        row.height = Mm(11)
+        _cell(row.cells[1], tag, size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        row.height = Mm(9)
     _widths(t, [45, 120])
     _borders(t, 6)
     _para(doc, space_after=6)
@@ -307,11 +307,11 @@ def handover_form(out: Path) -> Path:
     sign.alignment = WD_TABLE_ALIGNMENT.CENTER
     heads = ("移交单位", "{{ form.from_unit }}", "接收单位", "{{ form.to_unit }}")
     for i, v in enumerate(heads):
-        _cell(sign.rows[0].cells[i], v, font=HEAD_FONT if i % 2 == 0 else BODY_FONT, size=12)
+        _cell(sign.rows[0].cells[i], v, font=HEAD_FONT if i % 2 == 0 else BODY_FONT, size=11)
     for row, label in zip(sign.rows[1:], ("填表人（签名）", "审核人（签名）", "日　　期", "单位（印章）")):
-        _cell(row.cells[0], label, font=HEAD_FONT, size=12)
-        _cell(row.cells[2], label, font=HEAD_FONT, size=12)
-        row.height = Mm(14)
+        _cell(row.cells[0], label, font=HEAD_FONT, size=11)
+        _cell(row.cells[2], label, font=HEAD_FONT, size=11)
+        row.height = Mm(11)
     _cell(sign.rows[3].cells[1], "{{ form.date }}", size=12)
     _widths(sign, [32, 50, 32, 51])
     _borders(sign, 6)
