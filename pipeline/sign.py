@@ -175,7 +175,11 @@ def _field_dicts(root) -> list:
 class Verification:
     """One signature's check. ``intact``: the signed bytes are unchanged; ``valid``: the
     cryptographic signature is correct; ``trusted``: the certificate chains to a configured trust
-    root; ``covers_whole_file``: nothing was appended after it."""
+    root; ``covers_whole_file``: nothing was appended after it; ``modification``: pyHanko's
+    modification level of what was appended (e.g. FORM_FILLING for a later signature such as the
+    归档章); ``modifications_ok``: every later change is one a signature may be followed by (new
+    signatures and their appearances, ModificationLevel ≤ FORM_FILLING and DocMDP respected).
+    ``reason`` and ``field`` tell signatures apart (the office's 发文用印, the 归档章 …)."""
 
     intact: bool
     valid: bool
@@ -184,18 +188,23 @@ class Verification:
     signer: str | None
     signed_at: dt.datetime | None
     detail: str
+    reason: str = ""
+    field: str = ""
+    modification: str | None = None
+    modifications_ok: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted and self.covers_whole_file
+        return self.intact and self.valid and self.trusted and (self.covers_whole_file or self.modifications_ok)
 
 
-def _trust_roots(config: Config) -> tuple[list, list[str]]:
+def load_trust_roots(paths) -> tuple[list, list[str]]:
+    """Trust-root certificates from PEM/DER files: (certificates, files that could not be read)."""
     from pyhanko.keys import load_certs_from_pemder
 
     roots, missing = [], []
-    for p in config.signing.trust_roots:
-        full = config.path(p)
+    for p in paths:
+        full = Path(p)
         if not full.is_file():
             missing.append(str(full))
             continue
@@ -207,15 +216,23 @@ def _trust_roots(config: Config) -> tuple[list, list[str]]:
 
 
 def verify_pdf(pdf: Path, config: Config) -> list[Verification]:
-    """Validate every signature in ``pdf`` against ``config.signing.trust_roots`` (no network: no
-    revocation fetching). One Verification per signature, in file order; an empty list for an
-    unsigned PDF; one failed Verification naming the problem when the file cannot be parsed."""
+    """Validate every signature in ``pdf`` against ``config.signing.trust_roots`` (see verify_signatures)."""
+    roots, missing = load_trust_roots(config.path(p) for p in config.signing.trust_roots)
+    return verify_signatures(pdf, roots, missing)
+
+
+def verify_signatures(pdf: Path, roots: list, missing_roots: list[str] | tuple = ()) -> list[Verification]:
+    """Every signature in ``pdf``, in file order, validated against ``roots`` (no network: no
+    revocation fetching). An empty list for an unsigned PDF; one failed Verification naming the
+    problem when the file cannot be parsed. What was appended after a signature is judged by
+    pyHanko's modification analysis: another signature (the 归档章) keeps the earlier one ok;
+    changed page content, a new annotation or freed objects do not."""
     from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    roots, missing = _trust_roots(config)
     try:
         data = Path(pdf).read_bytes()
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -224,15 +241,21 @@ def verify_pdf(pdf: Path, config: Config) -> list[Verification]:
         return [Verification(False, False, False, False, None, None, f"无法读取 PDF 或其中的签名：{e}")]
     results = []
     for sig in sigs:
+        reason = str(sig.sig_object.get("/Reason", "") or "")
+        field = sig.field_name or ""
         vc = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
             st = validate_pdf_signature(sig, vc)
         except Exception as e:
-            results.append(Verification(False, False, False, False, None, None, f"签名无法验证：{e}"))
+            results.append(Verification(False, False, False, False, None, None, f"签名无法验证：{e}",
+                                        reason, field))
             continue
         cert = st.signing_cert
         signer = (cert.subject.native.get("common_name") or cert.subject.human_friendly) if cert is not None else None
         whole = st.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        level = st.modification_level
+        mods_ok = (not whole and bool(st.docmdp_ok) and level is not None
+                   and level <= ModificationLevel.FORM_FILLING)
         problems = []
         if not st.intact:
             problems.append("签名后文件内容被改动（签名所覆盖的字节与签名时不同）")
@@ -241,12 +264,16 @@ def verify_pdf(pdf: Path, config: Config) -> list[Verification]:
                 problems.append("签名值不正确")
             if not st.trusted:
                 problems.append("证书不受信任（不是由配置的根证书签发，或已过期）"
-                                + (f"；缺少根证书 {'、'.join(missing)}" if missing else ""))
-        if not whole:
-            problems.append("签名之后文件又被追加了内容")
-        detail = "签名有效：文件完整、签名正确、证书可信、覆盖整个文件" if not problems else "；".join(problems)
+                                + (f"；缺少根证书 {'、'.join(missing_roots)}" if missing_roots else ""))
+        if not whole and not mods_ok:
+            what = level.name if level is not None else "未知"
+            problems.append(f"签名之后文件又被追加了内容，且不只是签名（修改级别 {what}）")
+        detail = "；".join(problems) if problems else (
+            "签名有效：文件完整、签名正确、证书可信、覆盖整个文件" if whole
+            else "签名有效；其后只追加了签名（如归档章），未改动已签内容")
         results.append(Verification(bool(st.intact), bool(st.valid), bool(st.trusted), whole, signer,
-                                    st.signer_reported_dt, detail))
+                                    st.signer_reported_dt, detail, reason, field,
+                                    level.name if level is not None else None, mods_ok))
     return results
 
 

@@ -30,6 +30,11 @@ FRAME_MM = 0.35               # red frame line width
 CLEARANCE_MM = 2.0            # blank space kept between the stamp and any text or drawing
 EDGE_MM = 5.0                 # never closer than this to the paper's edge (printers' margin)
 REASON_PREFIX = "归档章"
+
+
+def is_archive_stamp(v) -> bool:
+    """Whether a sign.Verification is the 归档章's signature (its reason names the 档号)."""
+    return v.reason.startswith(REASON_PREFIX)
 STAMP_RED = layout.RED
 
 

@@ -110,9 +110,9 @@ def _ident(meta: dict, fallback: str) -> str:
 
 
 def trust_roots(config: Config) -> tuple[list, list[str]]:
-    from .signatures import load_roots
+    from ..sign import load_trust_roots
 
-    return load_roots([config.path(p) for p in config.signing.trust_roots])
+    return load_trust_roots([config.path(p) for p in config.signing.trust_roots])
 
 
 def load_year(config: Config, year: int) -> tuple[list[Record], list[tuple[Path, str]]]:
@@ -163,7 +163,8 @@ def virus_scan(paths: list[Path], timeout: float = 3600) -> tuple[bool | None, l
 def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots, missing_roots) -> None:
     """The 正本: usability, active content, electronic properties, text, attachments, signatures."""
     from ..pdfcheck import inspect_pdf
-    from .signatures import check_signatures
+    from ..sign import verify_signatures
+    from .archstamp import is_archive_stamp
 
     name = pdf.name
     facts = inspect_pdf(pdf)
@@ -220,19 +221,16 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
                 run.fail("GD-WZ-3-2", ident, name, f"附件说明列有“{a}”，正本中没有该附件（附件缺失）")
     # Signatures: the office's, and the 归档章's naming this 档号.
     run.add("GD-ZS-1-2")
-    sigs = check_signatures(pdf, roots, missing_roots)
-    if isinstance(sigs, str):
-        run.fail("GD-ZS-1-2", ident, name, sigs)
-        return
+    sigs = verify_signatures(pdf, roots, missing_roots)
     if meta.get("电子签名") and not sigs:
         run.fail("GD-ZS-1-2", ident, name, "元数据记有电子签名，文件中没有签名")
     for s in sigs:
         if not s.ok:
-            what = "归档章签名" if s.is_archive_stamp else f"签名（{s.signer or s.field}）"
+            what = "归档章签名" if is_archive_stamp(s) else f"签名（{s.signer or s.field}）"
             run.fail("GD-ZS-1-2", ident, name, f"{what}无效：{s.detail}")
     code = meta.get("档号")
     if code:
-        stamps = [s for s in sigs if s.is_archive_stamp]
+        stamps = [s for s in sigs if is_archive_stamp(s)]
         if not stamps:
             run.fail("GD-WZ-4", ident, name, "已编档号，但正本没有归档章")
         elif stamps[-1].reason.split()[-1] != code:

@@ -271,7 +271,8 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
 
     from ..pdfcheck import inspect_pdf
     from .checks import virus_scan
-    from .signatures import check_signatures, load_roots
+    from ..sign import load_trust_roots, verify_signatures
+    from .archstamp import is_archive_stamp
 
     started = now_iso()
     pkg = Path(pkg)
@@ -358,7 +359,7 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
     schema = data / "schema" / "eep.xsd"
     schema = schema if schema.is_file() else SCHEMA_FILE
     roots_files = sorted((data / "证书").glob("*")) if (data / "证书").is_dir() else []
-    roots, bad_roots = load_roots([*roots_files, *(trust or [])])
+    roots, bad_roots = load_trust_roots([*roots_files, *(trust or [])])
     note("YJ-ZS-1-3", "信任根取自" + ("移交包 data/证书/" if roots_files else "") +
          ("及命令行 --trust" if trust else "") + "（接收方应确认这些根证书确为移交单位所用）")
     # Each 件.
@@ -439,16 +440,13 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             if isinstance(pages, str) or norm(eep.title) not in norm("".join(pages)):
                 fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于正本文字")
             add("YJ-ZS-1-3")
-            sigs = check_signatures(path, roots, bad_roots)
-            if isinstance(sigs, str):
-                fail("YJ-ZS-1-3", code, f.name, sigs)
-                continue
+            sigs = verify_signatures(path, roots, bad_roots)
             if not sigs:
                 fail("YJ-ZS-1-3", code, f.name, "正本没有数字签名")
             for s in sigs:
                 if not s.ok:
-                    fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if s.is_archive_stamp else '签名'}无效：{s.detail}")
-            stamps = [s for s in sigs if s.is_archive_stamp]
+                    fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
+            stamps = [s for s in sigs if is_archive_stamp(s)]
             if not stamps or stamps[-1].reason.split()[-1] != code:
                 fail("YJ-ZS-1-3", code, f.name, "正本没有载明本档号的归档章签名")
     # Counts and totals against the 登记表, the 移交清单 and the 目录.
