@@ -250,12 +250,35 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
     files = [
         StoredFile(pdf, "正本", "正本.pdf", pdf_format, _creator(facts)),
         StoredFile(docx, "定稿", "定稿.docx", "DOCX (Office Open XML)", "gongwen (docxtpl/python-docx)"),
-        StoredFile(path, "原稿", f"原稿{path.suffix.lower()}"),
+        StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
     _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
     return record
+
+
+def _draft_creator(path: Path) -> str:
+    """文档创建程序 of the original draft: what a .docx says of itself (docProps/app.xml, e.g.
+    "Microsoft Office Word 16.0000" or "WPS Office"), else that it is plain text."""
+    if path.suffix.lower() != ".docx":
+        return "文本编辑器（UTF-8 纯文本）"
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("docProps/app.xml")
+            if info.file_size > 1 << 20:
+                return "未知"
+            root = ElementTree.fromstring(z.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+        return "未知"
+    ns = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+    app = (root.findtext(f"{ns}Application") or "").strip()
+    ver = (root.findtext(f"{ns}AppVersion") or "").strip()
+    return " ".join(p for p in (app, ver) if p) or "未知"
 
 
 def _creator(facts) -> str:
@@ -281,7 +304,8 @@ def _signature_meta(pdf: Path, config: Config) -> dict | None:
 
 def _events_meta(svc: Services, number: Number) -> list[dict]:
     names = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
-             "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档"}
+             "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档",
+             "reservation_used": "使用预留文号", "seal_used": "用印登记", "duplicate": "重复提交"}
     out = []
     for ev in svc.ledger.events(number.reference):
         out.append({"业务行为": names.get(ev.event, ev.event), "行为时间": ev.time,
