@@ -152,7 +152,8 @@ def child_queries(root: Path, engine: str, repeat: int = 5) -> dict:
             totals[q] = res.total
     times.sort()
     return {"p50_ms": 1000 * statistics.median(times),
-            "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "totals": totals}
+            "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "totals": totals,
+            "rss_mib": _peak_rss_mib()}
 
 
 def child_add(root: Path, engine: str) -> dict:
@@ -204,10 +205,11 @@ def run(args: argparse.Namespace):
                 add = _spawn("add", tmp, engine)
             rows.append([f"{n:,}", engine, f"{b['seconds']:.1f}", f"{b['bytes'] / 2**20:.0f}",
                          f"{b['rss_mib']:.0f}", f"{q['p50_ms']:.1f}", f"{q['p95_ms']:.1f}",
-                         f"{first['seconds'] * 1000:.0f}", f"{add['median_ms']:.0f}"])
+                         f"{q['rss_mib']:.0f}", f"{first['seconds'] * 1000:.0f}", f"{add['median_ms']:.0f}"])
             detail.append((n, engine, q["totals"]))
-    headers = ["sections", "engine", "build s", "index MiB", "peak RSS MiB", "query p50 ms",
-               "query p95 ms", "first query ms (fresh process)", "add one doc ms"]
+    headers = ["sections", "engine", "build s", "index MiB", "build peak RSS MiB", "query p50 ms",
+               "query p95 ms", "query process peak RSS MiB", "first query ms (fresh process)",
+               "add one doc ms"]
     tables = [("search: both engines (reindex streamed, commit per 500)", headers, rows)]
     # Both engines must agree on every query's hit count: a cheap cross-check printed with the times.
     for n in sizes:

@@ -22,6 +22,10 @@ LIBRARY = "whoosh-reloaded 2.7.5"
 INDEX_NAME = "MAIN"
 # Memory the writer may use before it spills sorted postings to disk (bounded memory on reindex).
 WRITER_LIMIT_MB = 96
+# Separate segment files, not Whoosh's compound .seg: a reader of a compound segment copies its
+# postings and term files into memory (BytesIO over the mmap), so every open searcher held about
+# the index's size in RAM (≈ 500 MB at 100,000 sections). Separate files are read through the OS.
+COMPOUND = False
 
 
 class GramTokenizer(Tokenizer):
@@ -151,7 +155,7 @@ class WhooshEngine:
 
     def write(self, docs: Iterable[EngineDoc], deletes: Iterable[str] = (), *, replace: bool = True) -> int:
         """Add (replacing by id when ``replace``) and delete, in one commit."""
-        w = self._ix.writer(limitmb=WRITER_LIMIT_MB)
+        w = self._ix.writer(limitmb=WRITER_LIMIT_MB, compound=COMPOUND)
         n = 0
         try:
             for doc_id in deletes:
