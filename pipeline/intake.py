@@ -128,6 +128,7 @@ class Hooks:
     probe: Callable[[Path], str | None]        # None when the file opens, else a Chinese reason
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
+    catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
 
 
 def default_hooks(config: Config) -> Hooks:
@@ -139,6 +140,7 @@ def default_hooks(config: Config) -> Hooks:
         probe=drafts.probe,
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
+        catch_up=process.catch_up,
     )
 
 
@@ -656,7 +658,10 @@ class Intake:
             self._inflight.discard(key)
 
     def recover(self) -> None:
-        """Finish every claim an earlier run left in the work area (a crash, a kill, a failure)."""
+        """Finish every claim an earlier run left in the work area (a crash, a kill, a failure), and
+        index documents that were filed but not indexed (an index outage, a kill between the two)."""
+        for ref in self.hooks.catch_up(self.svc):
+            self._emit(IntakeEvent("recovered", ref, message=f"{ref} 已归档未编入索引，现已补编"))
         root = self.claims_root
         if not root.is_dir():
             return

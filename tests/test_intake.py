@@ -612,3 +612,18 @@ def test_archive_check_compares_the_records_original_byte_for_byte(tmp_path):
     assert not intake.archive_holds_copy(svc, o, claimed)
     claimed.write_bytes(b"the draft")
     assert not intake.archive_holds_copy(svc, Outcome(file="x", status="issued", number="珠政发〔2015〕4号"), claimed)
+
+
+def test_recovery_catches_up_documents_filed_but_not_indexed(env):
+    config, fake, clock, events, it = env
+    seen = []
+
+    def catch_up(svc):
+        seen.append(svc)
+        return ["珠政发〔2015〕4号"]
+
+    it.hooks = Hooks(**{**fake.hooks().__dict__, "catch_up": catch_up})
+    it.recover()
+    assert seen == [None]
+    assert [(e.kind, e.name) for e in events] == [("recovered", "珠政发〔2015〕4号")]
+    assert "补编" in events[0].message

@@ -1,0 +1,188 @@
+"""The whole pipeline end to end, with real parts: drafts → rules → ledger → docxtpl → LibreOffice →
+seal + signature → archive → index → outbox, through the library and through the `gongwen` command."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.config import load
+from pipeline.errors import ConversionError, SearchError
+from pipeline.instance import init_instance
+from pipeline.pdfcheck import inspect_pdf
+from pipeline.process import open_services, process_draft
+from tests.conftest import REPO
+
+EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*") if p.is_file())
+DRAFT = """---
+文种: 通知
+机关代字: 珠政办发
+标题: 珠晖区人民政府办公室关于做好{what}工作的通知
+主送: 各镇人民政府、街道办事处，区直各单位
+成文日期: 2015年5月{day}日
+署名: 珠晖区人民政府办公室
+印发日期: 2015年5月{day}日
+---
+一、总体要求
+
+各单位要高度重视{what}工作，明确责任，抓好落实。
+
+二、工作措施
+
+（一）加强组织领导。各单位主要负责同志要亲自部署。
+
+（二）强化督查督办。区政府办公室将适时开展督查。
+"""
+
+
+@pytest.fixture(scope="module")
+def inst(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline") / "instance"
+    init_instance(root, None)
+    return load(root / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def svc(inst):
+    with open_services(inst, "测试员") as s:
+        yield s
+
+
+def _draft(dirpath: Path, name: str, what: str, day: int = 8) -> Path:
+    p = dirpath / name
+    p.write_text(DRAFT.format(what=what, day=day), encoding="utf-8")
+    return p
+
+
+def _register(config) -> list[tuple]:
+    with sqlite3.connect(config.archive_dir / "ledger.sqlite3") as db:
+        return db.execute("select * from documents order by id").fetchall()
+
+
+def test_every_example_is_issued_filed_indexed_and_in_the_outbox(inst, svc):
+    outcomes = [process_draft(p, svc) for p in EXAMPLES]
+    bad = [(o.file, [str(p) for p in o.problems]) for o in outcomes if o.status != "issued"]
+    assert not bad
+    assert len({o.number for o in outcomes}) == len(EXAMPLES)
+    for o in outcomes:
+        pdf, docx = Path(o.pdf), Path(o.docx)
+        assert pdf.parent == inst.outbox and pdf.name == f"{o.number}.pdf" and docx.name == f"{o.number}.docx"
+        facts = inspect_pdf(pdf)
+        assert facts.pdfa == "2B" and facts.all_fonts_embedded and facts.signatures == 1 and facts.error is None
+        rec = svc.store.find(o.number)
+        assert rec is not None and rec.meta["题名"] == o.title and rec.meta["页数"] == facts.pages
+        assert rec.file("正本").read_bytes() == pdf.read_bytes()
+        assert all(r.ok for r in rec.verify())
+        doc = svc.ledger.document(o.number)
+        assert doc.stage == "indexed"
+        hits = svc.index.search(f'"{o.title}"', limit=3).hits
+        assert hits and hits[0].id == o.number
+    # sealed series got a 用印登记 row each; the unsealed 纪要 none
+    seals = svc.ledger.seal_register()  # by 用印时间 (today), not by the documents’ year
+    sealed = [o.number for o in outcomes if not o.number.startswith("常务会议纪要")]
+    assert sorted(r.number for r in seals) == sorted(sealed)
+    assert all(r.seal_name.endswith("印") and r.handler == "测试员" for r in seals)
+
+
+def test_a_bad_draft_takes_no_number_and_survives(inst, svc, tmp_path):
+    before = _register(inst)
+    bad = tmp_path / "坏稿.md"
+    text = "---\n文种: 通知\n机关代字: 珠政办发\n标题: 关于XX工作的通知\n成文日期: 2015年02月30日\n---\n正文。\n"
+    bad.write_text(text, encoding="utf-8")
+    o = process_draft(bad, svc)
+    assert o.status == "rejected" and o.number is None
+    elements = {p.element for p in o.problems if p.severity == "error"}
+    assert {"标题", "成文日期"} <= elements
+    assert _register(inst) == before
+    assert bad.read_text(encoding="utf-8") == text
+
+
+def test_the_same_content_twice_is_one_document(inst, svc, tmp_path):
+    a = _draft(tmp_path, "防汛.md", "防汛")
+    first = process_draft(a, svc)
+    copy = tmp_path / "防汛 副本.md"
+    shutil.copyfile(a, copy)
+    again = process_draft(copy, svc)
+    assert first.status == again.status == "issued"
+    assert again.number == first.number and again.duplicate and not first.duplicate
+    changed = _draft(tmp_path, "防汛2.md", "防汛", day=9)
+    assert process_draft(changed, svc).number != first.number
+
+
+def test_a_failure_after_numbering_resumes_with_the_same_number(inst, svc, tmp_path, monkeypatch):
+    d = _draft(tmp_path, "续办.md", "森林防火")
+    real = svc.converter.convert
+
+    def down(*a, **k):
+        raise ConversionError("LibreOffice 未响应（模拟）")
+
+    monkeypatch.setattr(svc.converter, "convert", down)
+    o = process_draft(d, svc)
+    assert o.status == "failed" and o.number
+    doc = svc.ledger.document(o.number)
+    assert doc.stage in ("allocated", "rendered") and not svc.store.find(o.number)
+    assert doc in svc.ledger.pending()
+    monkeypatch.setattr(svc.converter, "convert", real)
+    again = process_draft(d, svc)
+    assert again.status == "issued" and again.number == o.number
+    assert svc.ledger.document(o.number).stage == "indexed"
+
+
+def test_filed_but_not_indexed_is_caught_up(inst, svc, tmp_path, monkeypatch):
+    from pipeline.process import catch_up
+
+    d = _draft(tmp_path, "补编.md", "汛期值班")
+    index = svc.index
+
+    def broken(docs):
+        raise SearchError("索引被占用（模拟）")
+
+    monkeypatch.setattr(index, "add", broken)
+    o = process_draft(d, svc)
+    assert o.status == "issued" and any(p.element == "检索" for p in o.problems)
+    assert svc.ledger.document(o.number).stage == "filed"
+    monkeypatch.undo()
+    assert catch_up(svc) == [o.number]
+    assert svc.ledger.document(o.number).stage == "indexed"
+    assert svc.index.search("汛期值班").hits[0].id == o.number
+
+
+def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
+    runner = CliRunner()
+    cfg = str(inst.base / "config.yaml")
+    d = _draft(tmp_path, "命令行.md", "安全生产大检查", day=12)
+    bad = tmp_path / "空.md"
+    bad.write_text("", encoding="utf-8")
+    svc.close()  # the command opens its own services (the ledger and index allow one writer at a time)
+    r = runner.invoke(cli, ["--config", cfg, "process", "--json", str(d), str(bad)])
+    assert r.exit_code == 1, r.output
+    rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
+    assert [row["status"] for row in rows] == ["issued", "rejected"]
+    issued, rejected = rows
+    assert set(issued) >= {"file", "status", "number", "docx", "pdf", "problems", "title", "duplicate", "note"}
+    assert Path(issued["pdf"]).is_file() and Path(rejected["note"]).is_file()
+    assert rejected["problems"][0]["element"] and rejected["problems"][0]["message"]
+
+    r = runner.invoke(cli, ["--config", cfg, "show", issued["number"]])
+    assert r.exit_code == 0 and "一致" in r.output and issued["title"] in r.output
+
+    rec_dir = next(inst.archive_dir.glob(f"*/*/{issued['number']}"))
+    os.chmod(rec_dir, 0o755)
+    target = rec_dir / "定稿.docx"
+    os.chmod(target, 0o644)
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    r = runner.invoke(cli, ["--config", cfg, "show", issued["number"]])
+    assert r.exit_code == 1 and "定稿.docx" in r.output and "SHA-256" in r.output
+    r = runner.invoke(cli, ["--config", cfg, "doctor", "--json"])
+    assert r.exit_code == 1
+    findings = json.loads(r.output)
+    fixity = [f for f in findings if f["area"] == "档案" and f["ok"] is False]
+    assert fixity and "定稿.docx" in fixity[0]["detail"] and "SHA-256" in fixity[0]["detail"]
