@@ -20,15 +20,9 @@ def run_doctor(config: Config, actor: str) -> list[Finding]:
 
 
 def _pending(config: Config, actor: str) -> list[Finding]:
+    """Index what was filed but not indexed (ledger.health reports documents stuck earlier on)."""
     from .process import catch_up, open_services
 
     with open_services(config, actor) as svc:
         caught = catch_up(svc)
-        left = [d for d in svc.ledger.pending()]
-    out = []
-    if caught:
-        out.append(Finding("索引", "补编已归档未索引的文件", True, "、".join(caught)))
-    out.append(Finding("登记簿", "无办理中断的文件", not left,
-                       "、".join(f"{d.reference}（{d.stage}）" for d in left[:20])
-                       + ("；重新放入草稿即可续办，或 gongwen void 作废" if left else "")))
-    return out
+    return [Finding("索引", "补编已归档未索引的文件", True, "、".join(caught))] if caught else []
