@@ -177,6 +177,19 @@ def _fix_once(text: str) -> tuple[str, int, list[str]]:
     def snippet(i: int) -> str:
         return text[max(0, i - 6): i + 7]
 
+    # Straight double quotes, taken in pairs: Chinese quotation marks when they enclose Chinese text
+    # or stand between Chinese characters (“互联网+政务服务”); an English quotation stays.
+    quotes = [i for i, ch in enumerate(text) if ch == '"' and not protected[i]]
+    if quotes and len(quotes) % 2 == 0:
+        for i, j in zip(quotes[::2], quotes[1::2]):
+            _, prev = neighbour(i, -1)
+            _, after = neighbour(j, 1)
+            if P.CJK_RE.search(text[i + 1: j]) or _cjkish(prev) or _cjkish(after):
+                chars[i], chars[j] = "“", "”"
+                changed += 2
+    elif quotes:
+        unsure.extend(snippet(i) for i in quotes[:1] if _cjkish(neighbour(i, -1)[1]) or _cjkish(neighbour(i, 1)[1]))
+
     pairs: dict[int, int] = {}
     stack: list[int] = []
     for i, ch in enumerate(text):
@@ -196,9 +209,15 @@ def _fix_once(text: str) -> tuple[str, int, list[str]]:
         if ch == "(" and i in pairs:
             j = pairs[i]
             inner = text[i + 1: j]
-            _, after = neighbour(j, 1)
-            outer_ok = (prev is None or _cjkish(prev)) and (after is None or _cjkish(after)) \
-                and not (prev is None and after is None)
+            ai, after = neighbour(j, 1)
+            if after in _FULL and after not in "()":
+                # 「接口(API).」: a mark after the bracket that ends the sentence counts as Chinese
+                # when what follows it is Chinese or nothing
+                _, beyond = neighbour(ai, 1)
+                after_ok = beyond is None or _cjkish(beyond)
+            else:
+                after_ok = after is None or _cjkish(after)
+            outer_ok = (prev is None or _cjkish(prev)) and after_ok and not (prev is None and after is None)
             if P.CJK_RE.search(inner) or outer_ok:
                 convert(i)
                 convert(j)
@@ -287,7 +306,8 @@ def _normalise_headings(d: Draft) -> tuple[Draft, list[Problem]]:
             hit = P.heading_prefix(b.text) if b.kind != "table" else None
             if hit and (b.kind.startswith("heading") or b.kind == "paragraph"):
                 level, m = hit
-                num = P.to_halfwidth_digits(m["num"])
+                value = P.heading_number(m)
+                num = P.to_halfwidth_digits(m["num"]) if m["num"] else P.number_heading(level, value)[1:-1]
                 canon = P.CANONICAL_PREFIX[level].format(n=num)
                 written = b.text[: m.end()]
                 if written != canon:
@@ -639,7 +659,7 @@ def _check_headings(d: Draft, config: Config) -> list[Problem]:
                 continue
             level = b.kind if b.kind.startswith("heading") else hit[0]
             idx = int(level[-1]) - 1
-            value = P.cn_numeral_value(P.to_halfwidth_digits(hit[1]["num"]))
+            value = P.heading_number(hit[1])
             if value is None:
                 continue
             if value != last[idx] + 1:

@@ -379,8 +379,8 @@ def _garbage(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     p.write_bytes("关于做好防汛工作的通知\n各有关单位：".encode("gbk"))
     out["invalid utf-8 (GBK)"] = (p, "UTF-8")
     p = tmp_path / "utf16.md"
-    p.write_bytes("标题".encode("utf-16"))
-    out["utf-16"] = (p, "UTF-8")
+    p.write_bytes("标题: draft".encode("utf-16-le"))       # without the byte-order mark Notepad writes
+    out["utf-16 without BOM"] = (p, "UTF-16")
     p = tmp_path / "bad.yaml"
     p.write_text("标题: 关于防汛的通知\n主送: [各镇\n成文日期: 2015年3月20日\n", encoding="utf-8")
     out["yaml syntax error"] = (p, "第 ")

@@ -6,15 +6,16 @@ A file that cannot be read at all raises DraftError with a Chinese reason; every
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..config import KINDS, Config, Route
 from ..errors import DraftError
-from ..model import Draft, Problem
+from ..model import Block, Draft, Meeting, Problem
 from . import _docx, _markdown, _safety
-from ._fields import Meta, meeting_from, normalise
+from ._fields import MEETING_KEYS, Meta, meeting_from, normalise
 from ._structure import Item, Parsed, analyse, attachments_from
-from .patterns import NOTE_RE, clean_line, kind_from_title, parse_exact_date, squeeze
+from .patterns import MEETING_LABELS, NOTE_RE, clean_line, kind_from_title, parse_exact_date, split_names, squeeze
 
 __all__ = ["SUPPORTED_SUFFIXES", "probe", "read_draft"]
 
@@ -90,17 +91,18 @@ def read_draft(path: Path, config: Config, route: Route | None = None) -> Draft:
                 raise DraftError(f"{path.name}：{why}")
             meta = normalise(text.meta, FROM_META)
             fallback = {}
-            problems = []
+            problems = [Problem("前置元数据", note, "warning") for note in text.notes]
             body = meta.values.pop("正文", None) if suffix in YAML_SUFFIXES else text.body
             if suffix in YAML_SUFFIXES:
-                items, problems = _yaml_body(body)
+                items, found = _yaml_body(body)
                 fmt = "yaml"
             elif suffix in MARKDOWN_SUFFIXES:
-                items, problems = _markdown.items_from_markdown(body)
+                items, found = _markdown.items_from_markdown(body)
                 fmt = "markdown"
             else:
-                items = _markdown.items_from_text(body)
+                items, found = _markdown.items_from_text(body), []
                 fmt = "markdown"
+            problems += found
     except OSError as e:
         raise DraftError(f"{path.name}：无法读取文件（{e.strerror or e}）") from e
     return _build(path, fmt, items, list(problems), meta, fallback, config, route)
@@ -132,8 +134,12 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     mo = meta.origin
 
     known_issuers = {squeeze(s.issuer) for s in config.series.values()}
+    known_headers = {squeeze(s.header) for s in config.series.values() if s.header.endswith(("文件", "纪要"))}
+    minutes_hint = (route is not None and route.kind == "纪要") or squeeze(str(v.get("文种") or "")) == "纪要" \
+        or any(k in v for k in MEETING_KEYS) or (route is not None and route.series in config.series
+                                                  and config.series[route.series].format == "纪要")
     parsed: Parsed = analyse(items, known_issuers=known_issuers, meta_title=v.get("标题"),
-                             meta_main_to=v.get("主送"))
+                             meta_main_to=v.get("主送"), known_headers=known_headers, minutes=minutes_hint)
     problems += parsed.problems
 
     def pick(field: str, element: str, meta_value, text_value, text_origin: str = FROM_TEXT):
@@ -245,8 +251,15 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         printer, origins["printer"] = config.series[series].printer, FROM_CONFIG
     if retention is None and series in config.series and kind:
         retention, origins["retention"] = config.archive.retention_for(series, kind), FROM_CONFIG
+    if parsed.meeting_lines:
+        if kind == "纪要":
+            meeting = _meeting_with_lines(meeting, parsed.meeting_lines, title)
+            origins.setdefault("meeting", FROM_TEXT)
+        else:
+            # not a 纪要 after all: the labelled lines are body text where they were
+            body = body + tuple(Block("paragraph", f"{label}：{value}") for label, value in parsed.meeting_lines)
     if meeting is not None:
-        origins["meeting"] = mo
+        origins.setdefault("meeting", mo)
         if title is None and meeting.name and kind == "纪要":
             # A 纪要 is known by its meeting: 区政府第6次常务会议 → 区政府第6次常务会议纪要 (the archive
             # and search need a 题名 for every document).
@@ -263,6 +276,24 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         retention=retention, number_text=number_text, copies=copies,
         drafter_unit=v.get("拟稿部门"), drafter=v.get("拟稿人"), meeting=meeting,
         origins=origins, read_problems=tuple(problems))
+
+
+def _meeting_with_lines(meeting: Meeting | None, lines: list[tuple[str, str]], title: str | None) -> Meeting:
+    """The 纪要's Meeting completed from the 出席/请假/列席/记录/主持 lines typed in its text
+    (metadata, when given, wins) and the meeting's name from a title "…会议纪要"."""
+    meeting = meeting or Meeting()
+    changes: dict = {}
+    for label, value in lines:
+        attr = MEETING_LABELS[label]
+        if getattr(meeting, attr) or attr in changes:
+            continue
+        if attr in ("present", "absent", "attending"):
+            changes[attr] = split_names(value, spaces=attr == "present")
+        else:
+            changes[attr] = value
+    if not meeting.name and title and squeeze(title).endswith("纪要") and len(squeeze(title)) > 2:
+        changes["name"] = squeeze(title)[:-2]
+    return dataclasses.replace(meeting, **changes)
 
 
 def _s(value) -> str:

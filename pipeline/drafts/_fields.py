@@ -50,6 +50,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 MEETING_KEYS = ("会议名称", "期号", "时间", "地点", "主持", "出席", "请假", "列席", "记录", "导语", "议定事项")
 LIST_KEYS = {"签发人", "抄送", "附件", "出席", "请假", "列席", "议定事项"}
+# Lists of people: names separated only by spaces are separate names (签发人: 陈礼洋 彭建元).
+PEOPLE_KEYS = {"签发人", "出席", "请假"}
 
 # Settings of Markdown tool chains (pandoc/quarto) that say nothing about the document's content.
 TOOL_KEYS = {"format", "emoji", "lang", "documentclass", "classoption", "output", "toc", "fontsize",
@@ -90,7 +92,7 @@ def _scalar(v) -> str | None:
     return s or None
 
 
-def _as_list(v) -> tuple[str, ...]:
+def _as_list(v, people: bool = False) -> tuple[str, ...]:
     if v is None:
         return ()
     if isinstance(v, (list, tuple)):
@@ -101,7 +103,7 @@ def _as_list(v) -> tuple[str, ...]:
                 out.append(s)
         return tuple(out)
     s = _scalar(v)
-    return split_names(s) if s else ()
+    return split_names(s, spaces=people) if s else ()
 
 
 def normalise(raw: dict, origin: str, *, ignore_vendor_ascii: bool = False) -> Meta:
@@ -136,7 +138,7 @@ def normalise(raw: dict, origin: str, *, ignore_vendor_ascii: bool = False) -> M
         elif canon == "署名" and isinstance(value, bool):
             problems.append(Problem(label, f"「{key}」应填写发文机关名称（如“珠晖区人民政府”），不能是 true/false，已忽略", "warning"))
         elif canon in LIST_KEYS:
-            values[canon] = _as_list(value)
+            values[canon] = _as_list(value, people=canon in PEOPLE_KEYS)
         elif isinstance(value, (list, tuple)) and canon in ("拟稿人", "主送", "印发机关", "署名"):
             values[canon] = "、".join(_as_list(value)) or None
         elif isinstance(value, (list, tuple, dict)):

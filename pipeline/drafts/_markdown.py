@@ -4,6 +4,7 @@ Plain .txt bodies are not Markdown: one line is one paragraph."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -11,7 +12,7 @@ from markdown_it.token import Token
 
 from ..model import Problem
 from ._structure import Item
-from .patterns import clean_line, is_cjk
+from .patterns import clean_line, group_lines, is_cjk
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -33,23 +34,46 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def _inline(tok: Token, images: list[str]) -> str:
+@dataclass
+class _Dropped:
+    """What the Markdown carries that a printed 公文 cannot: pictures, and link addresses."""
+
+    images: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+def _inline(tok: Token, dropped: _Dropped) -> str:
+    return _TRAIL_ATTR.sub("", _join(_inline_lines(tok, dropped)))
+
+
+def _inline_lines(tok: Token, dropped: _Dropped) -> list[str]:
+    """The inline text of a block, one string per source line (soft and hard breaks)."""
     lines: list[str] = [""]
+    href, link_text = None, ""
     for ch in tok.children or ():
         t = ch.type
         if t in ("text", "code_inline"):
             lines[-1] += ch.content
+            link_text += ch.content
         elif t in ("softbreak", "hardbreak"):
             lines.append("")
         elif t == "image":
-            images.append(unquote(str(ch.attrs.get("src", ""))) if ch.attrs else "")
-        # strong/em/link open/close and inline html add nothing to the text
-    return _TRAIL_ATTR.sub("", _join([x.strip() for x in lines]))
+            dropped.images.append(unquote(str(ch.attrs.get("src", ""))) if ch.attrs else "")
+        elif t == "link_open":
+            href, link_text = unquote(str(ch.attrs.get("href", ""))) if ch.attrs else "", ""
+        elif t == "link_close":
+            # the link's text is printed; its address only if the text shows it
+            address = href.removeprefix("mailto:") if href else ""
+            if address and address not in link_text and address.rstrip("/") not in link_text:
+                dropped.links.append(f"{link_text}（{href}）")
+            href = None
+        # strong/em open/close and inline html add nothing to the text
+    return [x.strip() for x in lines]
 
 
 def items_from_markdown(body: str) -> tuple[list[Item], list[Problem]]:
     problems: list[Problem] = []
-    images: list[str] = []
+    dropped = _Dropped()
     dropped_html = 0
     body = _DIV_FENCE.sub("", body)
     tokens = _MD.parse(body)
@@ -61,7 +85,7 @@ def items_from_markdown(body: str) -> tuple[list[Item], list[Problem]]:
         tok = tokens[i]
         t = tok.type
         if t == "heading_open":
-            text = _inline(tokens[i + 1], images)
+            text = _inline(tokens[i + 1], dropped)
             items.append(Item("heading", text, level=int(tok.tag[1]), explicit=True))
             i += 3
             continue
@@ -77,12 +101,16 @@ def items_from_markdown(body: str) -> tuple[list[Item], list[Problem]]:
             else:
                 pending_prefix = ""
         elif t == "inline" and tokens[i - 1].type == "paragraph_open":
-            text = _inline(tok, images)
-            if text and not _LONE_ATTR.match(text):
-                items.append(Item("para", pending_prefix + text, explicit=True, in_list=bool(list_stack)))
+            # Lines typed without a blank line between them are one Markdown paragraph, but a clerk
+            # writing 署名, 日期 or 附件说明 entries on consecutive lines means separate lines.
+            lines = group_lines([_TRAIL_ATTR.sub("", x) for x in _inline_lines(tok, dropped)], sentence_breaks=False)
+            for k, text in enumerate(lines):
+                if text and not _LONE_ATTR.match(text):
+                    items.append(Item("para", (pending_prefix if k == 0 else "") + text, explicit=True,
+                                      in_list=bool(list_stack)))
             pending_prefix = ""
         elif t == "table_open":
-            rows, i = _table(tokens, i, images)
+            rows, i = _table(tokens, i, dropped)
             items.append(Item("table", rows=rows))
             continue
         elif t in ("fence", "code_block"):
@@ -95,14 +123,18 @@ def items_from_markdown(body: str) -> tuple[list[Item], list[Problem]]:
             elif not tok.content.strip().startswith("<!--"):
                 dropped_html += 1
         i += 1
+    images = dropped.images
     if images:
         problems.append(Problem("正文", f"草稿中的 {len(images)} 张图片（{'、'.join(x for x in images[:3] if x) or '未命名'}）不会进入公文，请改为附件或另行处理", "warning"))
+    if dropped.links:
+        shown = "、".join(f"「{x}」" for x in dropped.links[:3])
+        problems.append(Problem("正文", f"链接只保留文字，网址不会印在公文上：{shown}{'等' if len(dropped.links) > 3 else ''}；如需读者看到网址，请把网址写进正文", "warning"))
     if dropped_html:
         problems.append(Problem("正文", f"草稿中有 {dropped_html} 段 HTML 代码，已忽略", "warning"))
     return items, problems
 
 
-def _table(tokens: list[Token], i: int, images: list[str]) -> tuple[tuple[tuple[str, ...], ...], int]:
+def _table(tokens: list[Token], i: int, dropped: _Dropped) -> tuple[tuple[tuple[str, ...], ...], int]:
     rows: list[tuple[str, ...]] = []
     row: list[str] = []
     while tokens[i].type != "table_close":
@@ -112,7 +144,7 @@ def _table(tokens: list[Token], i: int, images: list[str]) -> tuple[tuple[tuple[
         elif t == "tr_close":
             rows.append(tuple(row))
         elif t == "inline":
-            row.append(clean_line(_inline(tokens[i], images)))
+            row.append(clean_line(_inline(tokens[i], dropped)))
         i += 1
     return tuple(rows), i + 1
 

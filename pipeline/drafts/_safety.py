@@ -73,6 +73,8 @@ class DocxParts:
     document: etree._Element
     custom: etree._Element | None
     core: etree._Element | None
+    numbering: etree._Element | None = None    # word/numbering.xml: automatic numbering definitions
+    styles: etree._Element | None = None       # word/styles.xml: a style may carry the numbering
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class TextDraft:
     body: str
     has_front_matter: bool
     body_line: int          # 1-based line number where the body starts in the file
+    notes: tuple[str, ...] = ()   # what was read leniently (a warning each)
 
 
 # --- .docx ----------------------------------------------------------------------------------------
@@ -176,7 +179,7 @@ def load_docx(path: Path) -> tuple[DocxParts | None, str | None]:
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         parsed: dict[str, etree._Element | None] = {}
-        for name in (DOCUMENT_XML, "docProps/custom.xml", "docProps/core.xml"):
+        for name in (DOCUMENT_XML, "docProps/custom.xml", "docProps/core.xml", "word/numbering.xml", "word/styles.xml"):
             if name not in names:
                 parsed[name] = None
                 continue
@@ -186,7 +189,8 @@ def load_docx(path: Path) -> tuple[DocxParts | None, str | None]:
             parsed[name], why = _parse_xml(data, name)
             if why:
                 return None, why
-    return DocxParts(parsed[DOCUMENT_XML], parsed["docProps/custom.xml"], parsed["docProps/core.xml"]), None
+    return DocxParts(parsed[DOCUMENT_XML], parsed["docProps/custom.xml"], parsed["docProps/core.xml"],
+                     parsed["word/numbering.xml"], parsed["word/styles.xml"]), None
 
 
 # --- text (Markdown / text / YAML) ----------------------------------------------------------------
@@ -198,8 +202,19 @@ def _decode(path: Path) -> tuple[str | None, str | None]:
         return None, f"文件过大（{size // 1048576} MB，上限 {MAX_TEXT_BYTES // 1048576} MB）"
     data = path.read_bytes()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, "文件是 UTF-16（“Unicode”）编码，请另存为 UTF-8 编码后再放入"
+        # Windows Notepad's "Unicode": the byte-order mark makes the encoding certain.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None, "文件标记为 UTF-16（“Unicode”）编码，但内容无法按此编码读取，请另存为 UTF-8 编码后再放入"
+        if "\x00" in text:
+            return None, "文件含有二进制内容（NUL 字符），不是文本文件"
+        if not text.strip():
+            return None, "文件只有空白，没有内容"
+        return text.replace("\r\n", "\n").replace("\r", "\n"), None
     if b"\x00" in data:
+        if data.count(b"\x00") * 3 >= len(data):
+            return None, "文件看起来是不带字节顺序标记的 UTF-16 编码，请另存为 UTF-8 编码后再放入"
         return None, "文件含有二进制内容（NUL 字符），不是文本文件"
     try:
         text = data.decode("utf-8-sig")
@@ -241,6 +256,44 @@ def _explain_yaml(problem: str) -> str:
     return problem
 
 
+# Keys a clerk may type with the IME's full-width colon ("标题：关于……"): the fields, and the keys of
+# the mappings inside 议定事项 and 附件. Only these are rewritten, so a value that merely contains a
+# "：" (会议同意……：由区住建局牵头) stays a value.
+_NESTED_KEYS = {"事项", "责任单位", "责任部门", "牵头单位", "内容", "名称", "文件", "标题"}
+_IME_KEY_RE = re.compile(r"^(?P<lead>\s*(?:-\s+)?)(?P<key>[^\s:：#'\"\[\]{}|>-][^:：#'\"]{0,20}?)\s*：[ \t\u3000]*(?P<rest>.*)$")
+_BLOCK_START_RE = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[^#\s][^#]*?:\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _ime_colons(text: str, first_line: int) -> tuple[str, list[int]]:
+    """Rewrite "键：值" typed with a full-width colon as "键: 值" (outside block scalars, for known
+    keys only). Returns the text and the line numbers (in the file) that were rewritten."""
+    from ._fields import canonical_key
+
+    out, fixed = [], []
+    block_indent: int | None = None
+    for n, line in enumerate(text.split("\n")):
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                out.append(line)
+                continue
+            block_indent = None
+        m = _IME_KEY_RE.match(line)
+        if m and ":" not in line[: m.start("rest")] and (canonical_key(m["key"].strip()) or m["key"].strip() in _NESTED_KEYS):
+            line = f"{m['lead']}{m['key'].strip()}: {m['rest']}"
+            fixed.append(n + first_line)
+        b = _BLOCK_START_RE.match(line)
+        if b:
+            block_indent = len(b["indent"])
+        out.append(line)
+    return "\n".join(out), fixed
+
+
+def _ime_note(lines: list[int]) -> str:
+    shown = "、".join(str(n) for n in lines[:5]) + ("等" if len(lines) > 5 else "")
+    return f"第 {shown} 行的字段名后用了全角冒号“：”，已按“字段: 值”读取；YAML 中字段名后应为半角冒号加空格"
+
+
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?(?P<end>---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -251,18 +304,20 @@ def load_text(path: Path, yaml_only: bool) -> tuple[TextDraft | None, str | None
         return None, why
     assert text is not None
     if yaml_only:
+        text, fixed = _ime_colons(text, 1)
         data, why = _yaml(text, 1, "文件")
         if why:
             return None, why
         if not isinstance(data, dict):
             return None, "YAML 草稿的最外层应是“字段: 值”的映射（例如“标题: 关于……的通知”）"
-        return TextDraft(data, "", True, 1), None
+        return TextDraft(data, "", True, 1, (_ime_note(fixed),) if fixed else ()), None
     if not text.startswith("---"):
         return TextDraft({}, text, False, 1), None
     m = FRONT_MATTER_RE.match(text)
     if not m:
         return None, "前置元数据以“---”开始，但没有找到结束的“---”行"
-    data, why = _yaml(m["yaml"] or "", 2, "前置元数据")
+    front, fixed = _ime_colons(m["yaml"] or "", 2)
+    data, why = _yaml(front, 2, "前置元数据")
     if why:
         return None, why
     if data is None:
@@ -270,4 +325,4 @@ def load_text(path: Path, yaml_only: bool) -> tuple[TextDraft | None, str | None
     if not isinstance(data, dict):
         return None, "前置元数据应是“字段: 值”的映射（例如“标题: 关于……的通知”）"
     body_line = text[: m.end()].count("\n") + 1
-    return TextDraft(data, text[m.end():], True, body_line), None
+    return TextDraft(data, text[m.end():], True, body_line, (_ime_note(fixed),) if fixed else ()), None

@@ -45,6 +45,8 @@ class Parsed:
     secrecy: str | None = None
     urgency: str | None = None
     header: str | None = None
+    # a 纪要's labelled lines (出席/请假/列席/记录/主持) found at the end of the text, in order
+    meeting_lines: list[tuple[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -71,6 +73,18 @@ def _main_to_like(text: str) -> bool:
             and not P.SIGNER_RE.match(text) and not P.CC_RE.match(text))
 
 
+def _main_to_at(main: list[Item], n: int) -> int:
+    """How many lines make a 主送机关 starting at ``main[n]``: up to three continuation lines ending
+    with ，/、 and a line ending with a colon (0 when there is none)."""
+    k = n
+    while k < min(n + 3, len(main) - 1) and main[k].kind == "para" and main[k].text.endswith(("，", "、", ",")) \
+            and len(main[k].text) <= 80 and P.heading_prefix(main[k].text) is None:
+        k += 1
+    if k < len(main) and main[k].kind == "para" and _main_to_like(main[k].text):
+        return k - n + 1
+    return 0
+
+
 def _signature_like(text: str) -> bool:
     return (0 < len(text) <= 40 and not _CLAUSE_PUNCT.search(text) and P.heading_prefix(text) is None
             and not P.ATTACH_NOTE_RE.match(text) and not P.DATE_LOOSE_RE.match(text)
@@ -93,12 +107,43 @@ def _attach_head(it: Item) -> int | None | bool:
     return P.cn_numeral_value(P.to_halfwidth_digits(num))
 
 
+def _titled_head(it: Item) -> tuple[int | None, str] | None:
+    """(number, title) when ``it`` is "附件1：名称" — an attachment label with its title on the line."""
+    if it.kind not in ("para", "heading"):
+        return None
+    m = P.ATTACH_HEAD_TITLE_RE.match(P.clean_line(it.text))
+    if not m:
+        return None
+    return P.cn_numeral_value(P.to_halfwidth_digits(m["num"])), P.clean_line(m["title"])
+
+
+def _is_date_line(it: Item) -> bool:
+    return _is_para(it) and bool(P.DATE_LOOSE_RE.match(it.text) or P.ISO_DATE_RE.match(it.text))
+
+
 def _org_names(text: str, known: set[str]) -> bool:
     t = P.squeeze(text)
     return t in known or t.endswith(P.ORGAN_SUFFIXES)
 
 
-def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | None = None, meta_main_to: str | None = None) -> Parsed:
+def _peel_meeting_lines(main: list[Item], out: Parsed) -> list[Item]:
+    """Take the 纪要's labelled lines (出席：… 请假：… 列席：…) off the end of ``main``."""
+    k = len(main)
+    while k > 0 and main[k - 1].kind == "para" and P.MEETING_LINE_RE.match(P.clean_line(main[k - 1].text)):
+        k -= 1
+    found = []
+    for it in main[k:]:
+        m = P.MEETING_LINE_RE.match(P.clean_line(it.text))
+        found.append((P.squeeze(m["label"]), m["value"].strip()))
+    out.meeting_lines = found + out.meeting_lines
+    return main[:k]
+
+
+def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | None = None, meta_main_to: str | None = None,
+            known_headers: set[str] = frozenset(), minutes: bool = False) -> Parsed:
+    """Cut ``items`` into elements. ``known_headers``: the configured 发文机关标志 (a typed line equal
+    to one is the 版头, not a title); ``minutes``: the draft is known to be a 纪要 (its 出席/请假/列席
+    lines at the end are the meeting's, not body text)."""
     out = Parsed()
     items = [it for it in items if it.kind in ("table", "attach") or it.text.strip()]
 
@@ -108,7 +153,16 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
     _parse_banji(banji, out)
 
     # 2. The attachments' own pages start at the first "附件N" line or marker.
-    a = next((i for i, it in enumerate(items) if i >= 2 and _attach_head(it) is not False), len(items))
+    # "附件1：名称" on one line starts the pages only after the 成文日期 (before it, it is a 附件说明
+    # entry typed as a label).
+    def starts_pages(i: int, it: Item) -> bool:
+        if i < 2:
+            return False
+        if _attach_head(it) is not False:
+            return True
+        return _titled_head(it) is not None and any(_is_date_line(x) for x in items[:i])
+
+    a = next((i for i, it in enumerate(items) if starts_pages(i, it)), len(items))
     main, rest = items[:a], items[a:]
     # Signature and date set in a borderless layout table at the end: read them as lines.
     if main and main[-1].kind == "table" and _layout_table(main[-1]):
@@ -126,9 +180,10 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
             out.secrecy = s
         elif P.URGENCY_RE.match(s):
             out.urgency = s
-        elif s.endswith(("文件", "纪要")) and len(s) <= 25 and i <= 2 and not P.kind_from_title(s[:-2], ("纪要",)):
+        elif (s.endswith("文件") and len(s) <= 25 and i <= 2) or s in known_headers:
             # 发文机关标志 typed at the top (珠晖区人民政府文件). A bare organ name is not taken: it is
-            # more often the first line of a two-line title.
+            # more often the first line of a two-line title; nor a line ending with 纪要 that is not
+            # the office's 纪要标志 — "区政府第10次常务会议纪要" is a 纪要's title.
             out.header = s
         elif _top_number_or_signer(t, out):
             pass
@@ -148,9 +203,9 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
             n = 0
             while n < min(3, len(main)) and main[n].kind == "para" and _title_like(main[n].text):
                 n += 1
-                if n < len(main) and _main_to_like(main[n].text):
+                if _main_to_at(main, n):
                     break
-            if n and (n == 1 or (n < len(main) and _main_to_like(main[n].text))):
+            if n and (n == 1 or _main_to_at(main, n)):
                 out.title = "".join(P.clean_line(x.text) for x in main[:n])
                 main = main[n:]
             elif n:
@@ -158,17 +213,21 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
 
     # 5. 主送机关: a short line ending with a colon (continuation lines ending with ，/、 before it).
     if main:
-        n = 0
-        while n < min(3, len(main) - 1) and main[n].kind == "para" and main[n].text.endswith(("，", "、", ",")) \
-                and len(main[n].text) <= 80:
-            n += 1
-        if main[n].kind == "para" and _main_to_like(main[n].text):
-            text = "".join(x.text for x in main[: n + 1]).rstrip("：: ")
-            if meta_main_to is None or P.squeeze(text) == P.squeeze(meta_main_to).rstrip("：:"):
+        n = _main_to_at(main, 0)
+        if n:
+            text = "".join(x.text for x in main[:n]).rstrip("：: ")
+            # When the metadata names the 主送 too, the line is still the 主送 (not body text) if it
+            # names organs; the metadata wins and the reader reports the difference.
+            if meta_main_to is None or P.squeeze(text) == P.squeeze(meta_main_to).rstrip("：:") \
+                    or all(_org_names(x, set()) for x in P.split_names(text)):
                 out.main_to = text
-                main = main[n + 1:]
+                main = main[n:]
 
     # 6. From the end of the main part: 附注 lines after the 成文日期, the date, the 署名.
+    minutes = minutes or bool(out.title and P.squeeze(out.title).endswith("纪要")) or bool(
+        meta_title and P.squeeze(meta_title).endswith("纪要"))
+    if minutes:
+        main = _peel_meeting_lines(main, out)
     e = len(main)
     notes_from = e
     while notes_from > 0 and main[notes_from - 1].kind == "para" and P.NOTE_RE.match(main[notes_from - 1].text):
@@ -190,6 +249,8 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
         out.signature = P.clean_line(main[e - 1].text)
         e -= 1
     body_items = main[:e]
+    if minutes:
+        body_items = _peel_meeting_lines(body_items, out)
 
     # 7. 附件说明: from the first "附件：" line to the end of the body.
     for s in range(len(body_items)):
@@ -200,6 +261,8 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
                 out.attachment_note = tuple(P.clean_line(x.text) for x in tail)
                 body_items = body_items[:s]
             break
+    else:
+        body_items = _labelled_attachment_note(body_items, out)
 
     out.body = blocks_from(body_items, out.problems)
 
@@ -208,6 +271,25 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
         num, title, blocks = _section(sec, out.problems)
         out.sections.append((num, title, blocks))
     return out
+
+
+def _labelled_attachment_note(body_items: list[Item], out: Parsed) -> list[Item]:
+    """A 附件说明 typed as labels at the end of the body ("附件1：名称" / "附件2：名称"): read as the
+    附件说明 and written in the standard form "附件：1.名称" (GB/T 9704 7.3.2)."""
+    s = len(body_items)
+    while s > 0 and _titled_head(body_items[s - 1]) is not None and len(body_items[s - 1].text) <= 120:
+        s -= 1
+    entries = [_titled_head(x) for x in body_items[s:]]
+    if not entries or [n for n, _ in entries] != list(range(1, len(entries) + 1)):
+        return body_items
+    if len(entries) == 1:
+        lines = (f"附件：{entries[0][1]}",)
+    else:
+        lines = (f"附件：1.{entries[0][1]}",) + tuple(f"{n}.{name}" for n, name in entries[1:])
+    out.attachment_note = lines
+    written = "」「".join(P.clean_line(x.text)[:20] for x in body_items[s:s + 2])
+    out.problems.append(Problem("附件说明", f"附件说明应写作“附件：1.名称”，「{written}」已按附件说明读取并改为标准写法，请核对", "warning"))
+    return body_items[:s]
 
 
 def _banji_label(it: Item) -> bool:
@@ -302,7 +384,7 @@ def _parse_banji(lines: list[Item], out: Parsed) -> None:
 def _split_sections(items: list[Item]) -> list[list[Item]]:
     sections: list[list[Item]] = []
     for it in items:
-        if _attach_head(it) is not False or not sections:
+        if _attach_head(it) is not False or _titled_head(it) is not None or not sections:
             sections.append([it])
         else:
             sections[-1].append(it)
@@ -313,6 +395,9 @@ def _section(sec: list[Item], problems: list[Problem]) -> tuple[int | None, str 
     head = _attach_head(sec[0])
     num = head if isinstance(head, int) and not isinstance(head, bool) else None
     body = sec[1:]
+    titled = _titled_head(sec[0]) if head is False else None
+    if titled:
+        return titled[0], titled[1], blocks_from(body, problems)
     title = None
     if body and _is_para(body[0]) and (body[0].kind == "heading" or _title_like(body[0].text)):
         title = P.clean_line(body[0].text)
@@ -357,7 +442,7 @@ def blocks_from(items: list[Item], problems: list[Problem]) -> tuple[Block, ...]
         if level:
             idx = int(level[-1]) - 1
             hit = P.heading_prefix(text)
-            value = P.cn_numeral_value(P.to_halfwidth_digits(hit[1]["num"])) if hit else None
+            value = P.heading_number(hit[1]) if hit else None
             counters[idx] = value if value else counters[idx] + 1
             for deeper in range(idx + 1, 4):
                 counters[deeper] = 0

@@ -156,10 +156,11 @@ NUMBER_IN_TEXT_RE = re.compile(r"[\u4e00-\u9fa5A-Za-z]{0,14}[〔\[【(（]\s*\d{
 # Loose forms are recognised so the level is right; rules.py reports and normalises the variant.
 HEADING_RES: tuple[tuple[str, re.Pattern], ...] = (
     ("heading1", re.compile(rf"^(?P<num>[{CN_NUMERAL}]+)\s*(?P<sep>[、．.])\s*")),
-    ("heading2", re.compile(rf"^(?P<open>[（(])\s*(?P<num>[{CN_NUMERAL}]+)\s*(?P<close>[）)])\s*")),
+    # ㈠…㈩ and ⑴…⒇ are single characters some input methods offer for （一） and （1）
+    ("heading2", re.compile(rf"^(?:(?P<open>[（(])\s*(?P<num>[{CN_NUMERAL}]+)\s*(?P<close>[）)])|(?P<enc>[㈠-㈩]))\s*")),
     # "1.5亿元" is not a heading; "1.2015年工作回顾" is.
     ("heading3", re.compile(r"^(?P<num>[0-9０-９]{1,2})\s*(?P<sep>[.．、])(?!(?![0-9]{4}年)[0-9０-９])\s*")),
-    ("heading4", re.compile(r"^(?P<open>[（(])\s*(?P<num>[0-9０-９]{1,2})\s*(?P<close>[）)])\s*")),
+    ("heading4", re.compile(r"^(?:(?P<open>[（(])\s*(?P<num>[0-9０-９]{1,2})\s*(?P<close>[）)])|(?P<enc>[⑴-⒇]))\s*")),
 )
 CANONICAL_PREFIX = {"heading1": "{n}、", "heading2": "（{n}）", "heading3": "{n}.", "heading4": "（{n}）"}
 _SENTENCE_END = re.compile("[。；！？;!?]")
@@ -176,6 +177,14 @@ def heading_prefix(text: str) -> tuple[str, re.Match] | None:
                 continue
             return level, m
     return None
+
+
+def heading_number(m: re.Match) -> int | None:
+    """The value of a heading number matched by HEADING_RES (一 → 1, 12 → 12, ㈢ → 3, ⑿ → 12)."""
+    enc = m.groupdict().get("enc")
+    if enc:
+        return ord(enc) - (0x3220 if "㈠" <= enc <= "㈩" else 0x2474) + 1
+    return cn_numeral_value(to_halfwidth_digits(m["num"]))
 
 
 def heading_level(text: str) -> str | None:
@@ -227,6 +236,9 @@ ATTACH_ENTRY_RE = re.compile(
     r"^(?P<num>[0-9０-９]{1,2})(?:\s*(?P<sep>[.．、,，:：])|\s+)\s*(?P<name>\S.*)$")
 # The first line of an attachment's own page: 附件 / 附件1 / 附件 1 / 附件1：
 ATTACH_HEAD_RE = re.compile(r"^附\s*件\s*(?P<num>[0-9０-９]{0,2}|[一二三四五六七八九十]{0,3})\s*[：:]?$")
+# "附件1：名称" — an attachment page whose title is on the label's line (only after the 成文日期), or a
+# 附件说明 entry typed as a label (before the 署名).
+ATTACH_HEAD_TITLE_RE = re.compile(r"^附\s*件\s*(?P<num>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[：:．.、]\s*(?P<title>\S.{0,99})$")
 
 
 
@@ -272,6 +284,72 @@ CC_RE = re.compile(r"^抄\s*送\s*(?:机关)?\s*[：:]\s*(?P<rest>.*)$")
 MAIN_TO_BANJI_RE = re.compile(r"^主\s*送\s*[：:]\s*(?P<rest>.*)$")
 PRINT_RE = re.compile(rf"^(?P<printer>.*?)\s*(?P<date>{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日)\s*印\s*发$")
 NOTE_RE = re.compile(r"^[（(](?P<text>.+)[）)]$")
+# A 纪要's labelled lines as typed at the end of a Word draft: 出席：…, 请假：…, 列席：…, 记录：…
+MEETING_LINE_RE = re.compile(r"^(?P<label>出\s*席|请\s*假|缺\s*席|列\s*席|记\s*录|主\s*持)(?:人员|领导|人|单位)?\s*[：:]\s*(?P<value>\S.*)$")
+MEETING_LABELS = {"出席": "present", "请假": "absent", "缺席": "absent", "列席": "attending", "记录": "recorder",
+                  "主持": "chair"}
+
+# --- lines of one paragraph (soft returns, Markdown line breaks) ------------------------------------
+_LINE_FINAL = ("。", "！", "？", "；", "：", ":", ";", "!", "?", "…")
+_CLAUSE = re.compile("[，。；：、,;:！？!?]")
+# A line this long that does not end a sentence is wrapped text (a 28-character line pasted from a
+# PDF, an 80-column Markdown line); shorter lines are title lines, 署名, labels.
+WRAPPED_LINE_MIN = 20
+
+
+def starts_element(line: str) -> bool:
+    """The line begins an element of its own: a numbered heading, a 附件/附件说明 line, a date, a
+    bracketed 附注, a 版记 or 签发人 label."""
+    s = squeeze(line)
+    return bool(heading_prefix(line.strip()) or ATTACH_NOTE_RE.match(s) or ATTACH_HEAD_RE.match(s)
+                or ATTACH_HEAD_TITLE_RE.match(s) or DATE_LOOSE_RE.match(s) or ISO_DATE_RE.match(s)
+                or NOTE_RE.match(line.strip()) or CC_RE.match(s) or MAIN_TO_BANJI_RE.match(s)
+                or SIGNER_RE.match(s) or PRINT_RE.match(line.strip()))
+
+
+def _plain_short(line: str) -> bool:
+    return len(line) <= 25 and not _CLAUSE.search(line)
+
+
+def _continues(prev: str, line: str, sentence_breaks: bool) -> bool:
+    """``line`` carries on the sentence of ``prev`` (the two were split by a soft line break)."""
+    if len(prev) < WRAPPED_LINE_MIN or starts_element(line) or heading_level(prev.strip()):
+        return False
+    if line.endswith(("：", ":")) and len(line) <= 80:       # a 主送 line
+        return False
+    if prev.endswith(_LINE_FINAL):
+        # Word users end a paragraph with Shift+Enter as often as with Enter; in Markdown a line
+        # break inside a paragraph is a space, unless what follows is a short line of its own (署名).
+        return not sentence_breaks and not _plain_short(line) and not prev.endswith(("：", ":"))
+    return True
+
+
+def join_lines(a: str, b: str) -> str:
+    """Join two pieces of one sentence: no space between Chinese text, one between Latin words."""
+    if a and b and not (is_cjk(a[-1]) or is_cjk(b[0]) or a[-1] in CJK_PUNCT or b[0] in CJK_PUNCT):
+        return a + " " + b
+    return a + b
+
+
+def group_lines(lines: list[str], *, sentence_breaks: bool) -> list[str]:
+    """The lines of one paragraph, split by soft line breaks, regrouped into what the author meant:
+    a line break that wraps a sentence is joined; one before a line that starts an element (a
+    heading number, 附件, a date, a 附注, 抄送 …), after a short line (a title line, a 署名) or after
+    a colon starts a new line. ``sentence_breaks``: a break after a full stop also starts a new
+    paragraph (Word's Shift+Enter); in Markdown it does not."""
+    out: list[str] = []
+    prev = ""
+    for line in lines:
+        line = line.strip(" \u3000")
+        if not line:
+            continue
+        if out and _continues(prev, line, sentence_breaks):
+            out[-1] = join_lines(out[-1], line)
+        else:
+            out.append(line)
+        prev = line
+    return out
+
 
 # Words an organ's name ends with, for telling a 署名 from a short sentence.
 ORGAN_SUFFIXES = ("政府", "办公室", "委员会", "人大常委会", "局", "委", "办", "部", "厅", "院", "中心",
@@ -279,6 +357,18 @@ ORGAN_SUFFIXES = ("政府", "办公室", "委员会", "人大常委会", "局", 
 NAME_SPLIT_RE = re.compile(r"[、，,；;\n]+")
 
 
-def split_names(value: str) -> tuple[str, ...]:
-    """Names in a list written as one string: 陈礼洋、彭建元 → (陈礼洋, 彭建元)."""
-    return tuple(n for n in (x.strip(" \u3000。") for x in NAME_SPLIT_RE.split(value)) if n)
+_PERSON_RE = re.compile(f"^[{CJK}·]{{2,5}}(?:[（(][^）)]*[）)])?$")
+
+
+def split_names(value: str, *, spaces: bool = False) -> tuple[str, ...]:
+    """Names in a list written as one string: 陈礼洋、彭建元 → (陈礼洋, 彭建元). ``spaces``: a list of
+    people, where names separated only by spaces (陈礼洋 彭建元, 陈礼洋　彭建元) are separate names too
+    — but only when every piece looks like a person's name."""
+    names = [n for n in (x.strip(" \u3000。") for x in NAME_SPLIT_RE.split(value)) if n]
+    if spaces:
+        out = []
+        for n in names:
+            pieces = re.split(r"[\s\u3000]+", n)
+            out += pieces if len(pieces) > 1 and all(_PERSON_RE.match(x) for x in pieces) else [n]
+        names = out
+    return tuple(names)

@@ -1,0 +1,239 @@
+"""Robustness against drafts written the way secretaries really write them.
+
+The corpus in tests/fixtures/robustness/ (45 drafts: .docx made by scripts/make_robustness_fixtures.py,
+Markdown, text and YAML) covers every 文种 and reader with the habits of Word/WPS users and of
+people typing Markdown or text by hand. Three kinds of tests:
+
+- focused tests, one per misreading found (each failed before its fix);
+- the corpus read and reviewed: every draft issued or rejected as a careful clerk would expect,
+  with its elements found where the author put them;
+- the all-text-preserved property: every paragraph of the draft's text is in the rendered document,
+  once, in order — for every draft through the reader and renderer (.docx text), and for a sample
+  through the real pipeline (LibreOffice PDF, pdftotext).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from tests.conftest import REPO, write_instance
+from pipeline import render, rules
+from pipeline.config import Config, load
+from pipeline.drafts import read_draft
+from pipeline.drafts import patterns as P
+from pipeline.model import Number
+
+CORPUS = REPO / "tests" / "fixtures" / "robustness"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.fixture(scope="module")
+def cfg() -> Config:
+    return Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def fixtures_script():
+    spec = importlib.util.spec_from_file_location("make_robustness_fixtures", REPO / "scripts" / "make_robustness_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def corpus(name_prefix: str) -> Path:
+    hits = sorted(CORPUS.glob(name_prefix + "*"))
+    assert len(hits) == 1, f"fixture {name_prefix}* not found (run scripts/make_robustness_fixtures.py)"
+    return hits[0]
+
+
+def route(cfg: Config, folder: str):
+    return next(r for r in cfg.intake.routes if r.folder == folder)
+
+
+def reviewed(path: Path, cfg: Config, route_=None):
+    d = read_draft(path, cfg, route_)
+    return rules.review(d, cfg)
+
+
+def errors(problems) -> list[str]:
+    return [f"{p.element}:{p.message}" for p in problems if p.severity == "error"]
+
+
+def texts(blocks) -> list[str]:
+    return [b.text for b in blocks if b.kind != "table"]
+
+
+# --- soft line breaks --------------------------------------------------------------------------------
+def test_markdown_lines_without_blank_line_keep_their_elements(cfg):
+    """Markdown joins lines without a blank line between them into one paragraph; a clerk writing
+    the 附件说明 entries, the 署名 and the 日期 on consecutive lines means separate lines."""
+    d, problems = reviewed(corpus("m14"), cfg)
+    assert d.title == "珠晖区人民政府关于做好2015年全国第三次农业普查准备工作的通知"
+    assert d.main_to == "各镇人民政府、街道办事处，区政府有关部门"
+    assert [a.name for a in d.attachments] == ["珠晖区第三次全国农业普查领导小组成员名单", "珠晖区第三次全国农业普查工作方案"]
+    assert [a.number for a in d.attachments] == [1, 2]
+    assert d.signature == "珠晖区人民政府" and d.date_text == "2015年11月5日" and d.note == "此件公开发布"
+    d, _ = reviewed(corpus("m07"), cfg)
+    assert [a.number for a in d.attachments] == list(range(1, 11))
+
+
+def test_markdown_hard_wrapped_paragraph_stays_one_paragraph(cfg, tmp_path):
+    p = tmp_path / "wrapped.md"
+    p.write_text("---\n标题: 珠晖区人民政府关于做好防汛工作的通知\n主送: 各镇人民政府\n成文日期: 2015年5月6日\n"
+                 "署名: 珠晖区人民政府\n---\n\n入汛以来，我区降雨偏多，部分山塘水库水位超过汛限，防汛形势十分严峻，各镇要\n"
+                 "立即组织力量开展巡查，确保安全度汛。\n", encoding="utf-8")
+    d = read_draft(p, cfg)
+    assert texts(d.body) == ["入汛以来，我区降雨偏多，部分山塘水库水位超过汛限，防汛形势十分严峻，各镇要立即组织力量开展巡查，确保安全度汛。"]
+
+
+def test_docx_soft_return_mid_sentence_is_not_a_new_paragraph(cfg):
+    d, _ = reviewed(corpus("r02"), cfg)
+    assert texts(d.body)[0] == ("根据《珠晖区政务服务工作考核办法》，区政府办公室组织对全区32个单位2014年度"
+                                "政务服务工作进行了考核。现将考核情况通报如下。")
+    # a soft return after a full stop is how Word users start a new paragraph
+    assert "希望受到表彰的单位再接再厉。" in texts(d.body)
+    assert "其他单位要对照先进找差距，切实提高政务服务水平。" in texts(d.body)
+
+
+# --- title and 主送 over several lines ---------------------------------------------------------------
+@pytest.mark.parametrize("prefix,title", [
+    ("r19", "珠晖区人民政府办公室关于做好2015年国庆节期间有关工作的通知"),
+    ("r20", "珠晖区人民政府关于2015年第三季度重点工作督查情况的通报"),
+])
+def test_multi_line_title_followed_by_two_line_main_to(cfg, prefix, title):
+    d, problems = reviewed(corpus(prefix), cfg)
+    assert d.title == title
+    assert d.main_to == "各镇人民政府、街道办事处，区政府各部门、各直属机构"
+    assert not any(P.squeeze(d.main_to) in P.squeeze(t) for t in texts(d.body))
+    assert errors(problems) == []
+
+
+def test_main_to_in_body_differing_from_metadata_is_not_left_in_the_body(cfg):
+    d, problems = reviewed(corpus("m03"), cfg)
+    assert d.main_to == "衡阳市交通运输局"
+    assert texts(d.body)[0].startswith("为加快我区农村公路网络建设")
+    assert any(p.element == "主送机关" and "市交通运输局" in p.message and p.severity == "warning" for p in problems)
+
+
+# --- attachments --------------------------------------------------------------------------------------
+def test_attachment_page_head_with_its_title_on_the_same_line(cfg):
+    d, problems = reviewed(corpus("r17"), cfg)
+    assert d.signature == "珠晖区人民政府" and d.date_text == "2015年6月12日"
+    assert [(a.number, a.title) for a in d.attachments] == [
+        (1, "2015年度区级非物质文化遗产代表性项目名录"), (2, "2015年度区级非物质文化遗产代表性项目保护单位名单")]
+    assert d.attachments[0].blocks[0].kind == "table"
+    assert errors(problems) == []
+
+
+def test_attachment_note_written_as_attachment_labels(cfg, tmp_path):
+    """附件说明 typed as "附件1：…" lines is read as the 附件说明 and set in the standard form."""
+    p = tmp_path / "a.txt"
+    p.write_text("珠晖区人民政府关于印发两个实施方案的通知\n各镇人民政府：\n现将两个方案印发给你们，请认真贯彻执行。\n"
+                 "附件1：珠晖区植树造林实施方案\n附件2：珠晖区河道保洁实施方案\n珠晖区人民政府\n2015年3月2日\n", encoding="utf-8")
+    d, problems = reviewed(p, cfg)
+    assert [(a.number, a.name) for a in d.attachments] == [(1, "珠晖区植树造林实施方案"), (2, "珠晖区河道保洁实施方案")]
+    assert d.attachment_note == ("附件：1.珠晖区植树造林实施方案", "2.珠晖区河道保洁实施方案")
+    assert texts(d.body) == ["现将两个方案印发给你们，请认真贯彻执行。"]
+    assert any(p.element == "附件说明" and p.severity == "warning" for p in problems)
+
+
+# --- 纪要 typed in Word -----------------------------------------------------------------------------------
+def test_minutes_docx_title_and_attendance_lines(cfg):
+    d, problems = reviewed(corpus("r14"), cfg, route(cfg, "纪要"))
+    assert d.kind == "纪要" and d.title == "区政府第10次常务会议纪要"
+    assert d.meeting is not None and d.meeting.name == "区政府第10次常务会议"
+    assert d.meeting.present == ("陈礼洋", "彭建元", "聂百洲", "陶朝晖", "史瑞光")
+    assert d.meeting.absent == ("罗毅（出差）",)
+    assert d.meeting.attending == ("区财政局", "区发改局", "区城管局负责人")
+    assert not any(t.startswith(("出席", "请假", "列席")) for t in texts(d.body))
+    assert texts(d.body)[1].startswith("一、会议原则同意")
+    assert errors(problems) == []
+
+
+# --- heading numbers --------------------------------------------------------------------------------------
+def test_enclosed_heading_numbers_are_recognised_and_normalised(cfg):
+    d, problems = reviewed(corpus("r02"), cfg)
+    body = texts(d.body)
+    assert "（一）窗口授权不到位。部分单位进驻窗口的审批权限未充分授权，群众办事仍需“两头跑”。" in body
+    assert "（二）服务效率不够高。个别窗口办件超时，全年共有超时办件37件。" in body
+    assert any("㈠" in p.message for p in problems if p.element == "正文")
+    assert P.heading_prefix("⑶情况说明")[0] == "heading4"
+
+
+def test_word_automatic_numbering_becomes_text(cfg):
+    d, problems = reviewed(corpus("r04"), cfg)
+    heads = [(b.kind, b.text) for b in d.body if b.kind.startswith("heading")]
+    assert heads == [
+        ("heading1", "一、明确管理职责"), ("heading2", "（一）属地管理责任"), ("heading2", "（二）部门监管责任"),
+        ("heading1", "二、规范经营秩序"), ("heading3", "1.实行划行归市"), ("heading3", "2.严禁占道经营"),
+        ("heading1", "三、加强组织保障")]
+    assert any("自动编号" in p.message and "一、明确管理职责" in p.message for p in problems)
+    assert errors(problems) == []
+
+
+# --- what Word hides in other places ----------------------------------------------------------------------
+def test_text_box_text_is_read_and_images_are_reported(cfg):
+    d, problems = reviewed(corpus("r06"), cfg)
+    body = texts(d.body)
+    assert body.count("注：以上数据截至2015年6月30日。") == 1            # once: not the VML fallback copy too
+    assert body.index("注：以上数据截至2015年6月30日。") == body.index(next(t for t in body if t.startswith("全区32个重点项目中"))) + 1
+    assert any("文本框" in p.message for p in problems)
+    assert any("图片" in p.message for p in problems)
+    assert not any("珠晖区人民政府" == t for t in body)               # the page header is not body text
+
+
+# --- text files and front matter ---------------------------------------------------------------------------
+def test_front_matter_with_full_width_colons(cfg):
+    d, problems = reviewed(corpus("m12"), cfg)
+    assert d.title == "珠晖区人民政府办公室关于做好2015年度防暑降温工作的通知"
+    assert d.main_to == "各镇人民政府、街道办事处，区政府各部门" and d.note == "此件公开发布"
+    assert any("全角冒号" in p.message for p in problems)
+    assert errors(problems) == []
+
+
+def test_full_width_colon_inside_a_block_value_is_left_alone(cfg, tmp_path):
+    p = tmp_path / "b.yaml"
+    p.write_text("标题：珠晖区人民政府关于做好防汛工作的通知\n正文: |\n  一、时间：5月6日\n  二、地点：区政府\n", encoding="utf-8")
+    d = read_draft(p, cfg)
+    assert d.title == "珠晖区人民政府关于做好防汛工作的通知"
+    assert texts(d.body) == ["一、时间：5月6日", "二、地点：区政府"]
+
+
+def test_signers_separated_by_spaces(cfg):
+    d, _ = reviewed(corpus("m13"), cfg)
+    assert d.signers == ("陈礼洋", "彭建元")
+
+
+def test_utf16_text_from_notepad_is_read(cfg):
+    d, problems = reviewed(corpus("t06"), cfg)
+    assert d.title == "珠晖区人民政府办公室关于做好2015年秋季开学安全工作的通知"
+    assert d.date_text == "2015年8月25日" and errors(problems) == []
+
+
+# --- punctuation -------------------------------------------------------------------------------------------
+def test_straight_double_quotes_in_chinese_become_chinese_quotes(cfg):
+    d, problems = reviewed(corpus("m06"), cfg)
+    assert d.title == "珠晖区人民政府关于加快推进“互联网+政务服务”工作的意见"
+    body = "".join(texts(d.body))
+    assert '"' not in body and "实现全部事项“一网通办”。网上办件量" in body
+    assert "统一数据接口（API）。" in body
+    assert rules.fix_punctuation('系统提示"Error 404"。')[0] == "系统提示“Error 404”。"
+    assert rules.fix_punctuation('He said "hello world".')[0] == 'He said "hello world".'   # English kept
+
+
+def test_markdown_link_address_is_reported(cfg):
+    _, problems = reviewed(corpus("m01"), cfg)
+    assert any("http://www.zhuhui.gov.cn" in p.message and p.severity == "warning" for p in problems)
