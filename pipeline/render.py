@@ -9,6 +9,7 @@ every value given must be present in the text. Any failure is a TemplateError na
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import io
@@ -28,6 +29,7 @@ from docxtpl import DocxTemplate
 
 from . import layout as L
 from .config import Config, Series
+from .drafts import patterns as P
 from .errors import TemplateError
 from .fsutil import atomic_write_bytes
 from .model import Block, Draft, Number, cn_date
@@ -449,12 +451,16 @@ def table_xml(rows: list[tuple[str, ...]]) -> Markup:
         font = L.FONT_HEITI if i == 0 else L.FONT_FANGSONG
         latin = font if i == 0 else L.FONT_LATIN
         cells = []
-        for j in range(ncols):
+        for j in range(max(1, len(row))):
             text = row[j] if j < len(row) else ""
+            # A row with fewer cells than the table had cells merged in the draft (a title row,
+            # a 合计 row): its last cell spans the rest, as the author laid it out.
+            span = ncols - j if j == max(1, len(row)) - 1 else 1
+            grid = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
             run = (f'<w:r><w:rPr><w:rFonts w:ascii="{latin}" w:eastAsia="{font}" w:hAnsi="{latin}" '
                    f'w:cs="{latin}" w:hint="eastAsia"/></w:rPr><w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>'
                    if text else "")
-            cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{col}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+            cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{col * span}" w:type="dxa"/>{grid}<w:vAlign w:val="center"/></w:tcPr>'
                          f'<w:p><w:pPr><w:pStyle w:val="GwTable"/></w:pPr>{run}</w:p></w:tc>')
         header = "<w:trPr><w:tblHeader/></w:trPr>" if i == 0 and len(rows) > 1 else "<w:trPr><w:cantSplit/></w:trPr>"
         out.append(f"<w:tr>{header}{''.join(cells)}</w:tr>")
@@ -656,10 +662,61 @@ def tighten(paragraphs: list, level: int) -> None:
         i -= 1
 
 
+# A body paragraph that starts with a numbered heading sentence of at most this many characters
+# has a run-in heading (「一、总体情况。2014年，……」); a longer first sentence is an ordinary
+# numbered sentence (a 纪要's 「一、会议原则同意……。」).
+RUN_IN_MAX_CHARS = 25
+
+
+def run_in_lead(text: str) -> tuple[int, int] | None:
+    """(heading level, length) of the run-in heading a body paragraph starts with, for the levels
+    whose face differs from the body's (一、 黑体, （一） 楷体); None otherwise."""
+    hit = P.heading_prefix(text)
+    if not hit:
+        return None
+    level = int(hit[0][-1])
+    end = re.search("[。！？]", text)
+    if L.HEADING_FONTS[level] == L.FONT_FANGSONG or not end or end.end() > RUN_IN_MAX_CHARS or end.end() >= len(text):
+        return None
+    return level, end.end()
+
+
+def fit_run_in_headings(paragraphs: list) -> None:
+    """Set a run-in heading in its level's face (GB/T 9704 7.3.3 gives the face by level, whether
+    the heading stands on its own line or runs into the paragraph); the rest stays 仿宋."""
+    for p in paragraphs:
+        if _style_of(p) != "Normal":
+            continue
+        runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+        if not runs or len(runs[0].findall(qn("w:t"))) != 1:
+            continue
+        lead = run_in_lead(_text_of(p))
+        if lead is None:
+            continue
+        level, k = lead
+        first, t = runs[0], runs[0].find(qn("w:t"))
+        if len(t.text or "") < k:
+            continue                     # the heading spans runs: leave the paragraph as it is
+        rest = copy.deepcopy(first)
+        rest.find(qn("w:t")).text = t.text[k:]
+        t.text = t.text[:k]
+        for el in (t, rest.find(qn("w:t"))):
+            el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        first.addnext(rest)
+        fonts = first.get_or_add_rPr().find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            first.get_or_add_rPr().insert(0, fonts)
+        face = L.HEADING_FONTS[level]
+        for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
+            fonts.set(qn(f"w:{slot}"), face)
+
+
 def fit_document(doc, layout: Layout, config: Config) -> None:
     """Everything render_document adjusts after docxtpl has filled the template."""
     paragraphs = list(doc.element.body.iter(qn("w:p")))
     fit_mark(paragraphs)
+    fit_run_in_headings(paragraphs)
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
     fit_signature(top)
     fit_attachment_note(top)

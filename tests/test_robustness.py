@@ -184,6 +184,17 @@ def test_word_automatic_numbering_becomes_text(cfg):
     assert errors(problems) == []
 
 
+def test_numbered_sentences_are_alike_among_siblings(cfg):
+    """「二、区财政配套资金1200万元，分两年安排。」 between two numbered sentences is a sentence too,
+    not a 黑体 heading among 仿宋 paragraphs."""
+    d, _ = reviewed(corpus("m03"), cfg)
+    a2 = d.attachments[1]
+    assert [b.kind for b in a2.blocks] == ["paragraph"] * 3
+    # headings that end with 。 and have no sentence siblings stay headings
+    d, _ = reviewed(corpus("r01"), cfg)
+    assert [b.kind for b in d.body if b.text.startswith(("1.", "2."))] == ["heading3", "heading3"]
+
+
 # --- what Word hides in other places ----------------------------------------------------------------------
 def test_text_box_text_is_read_and_images_are_reported(cfg):
     d, problems = reviewed(corpus("r06"), cfg)
@@ -237,3 +248,60 @@ def test_straight_double_quotes_in_chinese_become_chinese_quotes(cfg):
 def test_markdown_link_address_is_reported(cfg):
     _, problems = reviewed(corpus("m01"), cfg)
     assert any("http://www.zhuhui.gov.cn" in p.message and p.severity == "warning" for p in problems)
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+def _rendered(d, cfg_path: Path, out: Path) -> bytes:
+    config = load(cfg_path)
+    number = Number(d.series, 2015, 7, f"{d.series}〔2015〕7号", f"{d.series}〔2015〕7号")
+    render.render_document(d, number, config, out)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Path:
+    return write_instance(tmp_path_factory.mktemp("robust-instance"))
+
+
+def _body_paragraphs(data: bytes) -> list[etree._Element]:
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    return list(root.iter(W + "p"))
+
+
+def _runs(p: etree._Element) -> list[tuple[str, str | None]]:
+    out = []
+    for r in p.iter(W + "r"):
+        t = "".join(x.text or "" for x in r.iter(W + "t"))
+        if t:
+            fonts = r.find(f"{W}rPr/{W}rFonts")
+            out.append((t, fonts.get(W + "eastAsia") if fonts is not None else None))
+    return out
+
+
+def test_run_in_headings_are_set_in_the_heading_face(cfg, instance, tmp_path):
+    """「一、总体情况。2014年……」: the run-in heading is 黑体 (（一） 楷体), the sentence after it 仿宋
+    (GB/T 9704 7.3.3 gives the faces by level, whether the heading stands alone or runs in)."""
+    d, _ = reviewed(corpus("r02"), cfg)
+    paras = _body_paragraphs(_rendered(d, instance, tmp_path / "r02.docx"))
+    by_text = {"".join(t for t, _ in _runs(p)): _runs(p) for p in paras}
+    one = next(v for k, v in by_text.items() if k.startswith("一、总体情况。"))
+    assert one[0] == ("一、总体情况。", "黑体") and all(f == "仿宋_GB2312" for _, f in one[1:])
+    two = next(v for k, v in by_text.items() if k.startswith("（一）窗口授权不到位。"))
+    assert two[0] == ("（一）窗口授权不到位。", "楷体_GB2312")
+    # a long first sentence is not a heading: 纪要 decisions stay 仿宋 throughout
+    d, _ = reviewed(corpus("r14"), cfg, route(cfg, "纪要"))
+    paras = _body_paragraphs(_rendered(d, instance, tmp_path / "r14.docx"))
+    dec = next(_runs(p) for p in paras if "".join(t for t, _ in _runs(p)).startswith("一、会议原则同意"))
+    assert {f for _, f in dec} == {"仿宋_GB2312"}
+
+
+def test_merged_table_title_row_spans_the_table(cfg, instance, tmp_path):
+    d, _ = reviewed(corpus("r05"), cfg)
+    data = _rendered(d, instance, tmp_path / "r05.docx")
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    tbl = next(t for t in root.iter(W + "tbl") if "清查工作时间安排" in "".join(x.text or "" for x in t.iter(W + "t")))
+    first = tbl.find(W + "tr")
+    cells = first.findall(W + "tc")
+    assert len(cells) == 1 and cells[0].find(f"{W}tcPr/{W}gridSpan").get(W + "val") == "3"

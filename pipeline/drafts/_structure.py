@@ -414,7 +414,10 @@ def blocks_from(items: list[Item], problems: list[Problem]) -> tuple[Block, ...]
     counters = [0, 0, 0, 0]
     deep_warned = False
     out: list[Block] = []
+    explicit: set[int] = set()       # blocks that are Markdown `#` headings: the author chose them
     for it in items:
+        if it.kind == "heading":
+            explicit.add(len(out))
         if it.kind == "table":
             if it.rows:
                 out.append(Block(kind="table", rows=it.rows))
@@ -449,6 +452,33 @@ def blocks_from(items: list[Item], problems: list[Problem]) -> tuple[Block, ...]
             out.append(Block(kind=level, text=text))
         else:
             out.append(Block(kind="paragraph", text=text))
+    return _consistent_siblings(out, explicit)
+
+
+def _consistent_siblings(blocks: list[Block], explicit: set[int]) -> tuple[Block, ...]:
+    """Numbered items of one level under one parent are alike: when some of them are sentences
+    (body paragraphs that start with a number), a short sibling that also ends like a sentence
+    (「二、区财政配套资金1200万元，分两年安排。」) is one too, not a 黑体 heading among 仿宋 lines."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    parents = [-1, -1, -1, -1]          # index of the current numbered block at each level
+    for i, b in enumerate(blocks):
+        hit = P.heading_prefix(b.text) if b.kind != "table" else None
+        if not hit:
+            continue
+        idx = int(hit[0][-1]) - 1
+        parent = max(parents[:idx], default=-1)
+        groups.setdefault((idx, parent), []).append(i)
+        parents[idx] = i
+        for deeper in range(idx + 1, 4):
+            parents[deeper] = -1
+    out = list(blocks)
+    for members in groups.values():
+        if not any(blocks[i].kind == "paragraph" for i in members):
+            continue
+        for i in members:
+            b = blocks[i]
+            if b.kind.startswith("heading") and i not in explicit and b.text.endswith(("。", "；", ";")):
+                out[i] = Block(kind="paragraph", text=b.text)
     return tuple(out)
 
 
