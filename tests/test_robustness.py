@@ -234,6 +234,12 @@ def test_utf16_text_from_notepad_is_read(cfg):
     assert d.date_text == "2015年8月25日" and errors(problems) == []
 
 
+def test_zero_width_characters_are_removed_everywhere(cfg):
+    d, _ = reviewed(corpus("m11"), cfg)
+    assert d.main_to == "区政府各部门、各直属机构" and d.title == "珠晖区人民政府办公室关于进一步规范机关公文处理工作的通知"
+    assert not any(re.search("[\u200b\u2060\ufeff]", t) for t in texts(d.body))
+
+
 # --- punctuation -------------------------------------------------------------------------------------------
 def test_straight_double_quotes_in_chinese_become_chinese_quotes(cfg):
     d, problems = reviewed(corpus("m06"), cfg)

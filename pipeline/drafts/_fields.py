@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Decision, Meeting, Problem
-from .patterns import split_names
+from .patterns import ZERO_WIDTH_RE, split_names
 
 # Canonical key (the element's own Chinese name) → accepted aliases. English aliases follow the
 # quarto-gbt9704 field set (title, header-org, header-number, mainreceiver, signdate, copyto …) and
@@ -88,7 +88,7 @@ def _scalar(v) -> str | None:
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    s = str(v).strip()
+    s = ZERO_WIDTH_RE.sub("", str(v)).strip()
     return s or None
 
 

@@ -28,11 +28,16 @@ def to_halfwidth_digits(s: str) -> str:
     return s.translate({ord("０") + i: ord("0") + i for i in range(10)})
 
 
+# Invisible characters pasted from web pages and chat tools: zero-width space/joiners, word joiner,
+# BOM, soft hyphen. They print as nothing but break comparisons (a 主送 with one is another 主送).
+ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
 def clean_line(s: str) -> str:
     """One paragraph's text with layout whitespace removed: NBSP/ideographic spaces trimmed at the
     ends, runs of spaces inside collapsed (Word users align with spaces and tabs)."""
     s = unicodedata.normalize("NFC", s).replace("\u00a0", " ").replace("\t", " ")
-    s = s.replace("\u200b", "").replace("\ufeff", "")
+    s = ZERO_WIDTH_RE.sub("", s)
     s = re.sub(r"[ \u3000]{2,}", "  ", s)
     return s.strip(" \u3000\r\n")
 
