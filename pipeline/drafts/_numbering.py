@@ -9,6 +9,7 @@ paragraph style (a "标题 1" linked to a multilevel list).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -194,8 +195,12 @@ class Numbering:
         counters[ilvl] = (counters[ilvl] if counters[ilvl] is not None else level.start - 1) + 1
         for deeper in range(ilvl + 1, MAX_LEVELS):
             counters[deeper] = None
-        if level.fmt in ("bullet", "none"):
+        if level.fmt == "bullet":
             return ""
+        if level.fmt == "none":
+            # a level that shows no number (LibreOffice's outline levels): only its literal text
+            literal = re.sub(r"%\d", "", level.text)
+            return literal or None
 
         def number(k: int) -> str:
             lv = levels.get(k) or level
