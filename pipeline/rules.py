@@ -459,6 +459,9 @@ def _check_title(d: Draft, config: Config) -> list[Problem]:
     another 文种 (or none) is a draft at odds with itself."""
     if not d.title or not d.kind or d.kind not in KINDS:
         return []
+    marker = P.DRAFT_MARKER_RE.search(P.squeeze(d.title))
+    if marker:
+        return [Problem("标题", f"标题末尾的「{marker.group(0)}」是草稿标记，印发的公文标题中应删去")]
     ends = P.kind_from_title(d.title, KINDS)
     if d.kind == "纪要":
         if ends not in (None, "纪要"):

@@ -561,3 +561,27 @@ def test_all_text_preserved_in_pipeline_pdf(pipeline_run, key):
     text = PAGE_NUMBER.sub("", text)
     path = corpus(key)
     assert_text_preserved(source_units(path), text, f"{path.name} → PDF", _whole_text(path))
+
+
+# --- more habits ----------------------------------------------------------------------------------------------
+def test_contact_note_without_brackets_after_the_date(cfg, tmp_path):
+    """「联系人：罗毅，电话：……」 typed after the date without brackets is the 附注, not a reason to lose
+    the date and the 署名."""
+    p = tmp_path / "req.txt"
+    p.write_text("珠晖区人民政府关于申请防汛物资补助的请示\n衡阳市人民政府：\n我区防汛物资储备不足，恳请市政府给予补助。\n"
+                 "妥否，请批示。\n珠晖区人民政府\n2015年5月6日\n联系人：罗毅，联系电话：0734-8212355\n", encoding="utf-8")
+    d, problems = reviewed(p, cfg)
+    assert d.date_text == "2015年5月6日" and d.signature == "珠晖区人民政府"
+    assert d.note == "联系人：罗毅，联系电话：0734-8212355"
+    assert texts(d.body) == ["我区防汛物资储备不足，恳请市政府给予补助。", "妥否，请批示。"]
+    assert any(p.element == "附注" and "括号" in p.message and p.severity == "warning" for p in problems)
+
+
+def test_draft_marker_in_title_is_named(cfg, tmp_path):
+    p = tmp_path / "a.md"
+    p.write_text("---\n标题: 珠晖区人民政府关于加强河道管理的意见（征求意见稿）\n主送: 各镇人民政府\n成文日期: 2015年5月6日\n"
+                 "署名: 珠晖区人民政府\n---\n\n为加强河道管理，提出如下意见。\n", encoding="utf-8")
+    d, problems = reviewed(p, cfg)
+    assert d.kind == "意见"
+    title_errors = [p.message for p in problems if p.element == "标题" and p.severity == "error"]
+    assert len(title_errors) == 1 and "（征求意见稿）" in title_errors[0] and "删去" in title_errors[0]

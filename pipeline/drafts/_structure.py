@@ -230,12 +230,20 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
         main = _peel_meeting_lines(main, out)
     e = len(main)
     notes_from = e
-    while notes_from > 0 and main[notes_from - 1].kind == "para" and P.NOTE_RE.match(main[notes_from - 1].text):
+    while notes_from > 0 and main[notes_from - 1].kind == "para" and (
+            P.NOTE_RE.match(main[notes_from - 1].text) or P.NOTE_PLAIN_RE.match(P.clean_line(main[notes_from - 1].text))):
         notes_from -= 1
     d = notes_from - 1
     if d >= 0 and main[d].kind == "para" and (P.DATE_LOOSE_RE.match(main[d].text) or P.ISO_DATE_RE.match(main[d].text)):
         out.date_text = P.clean_line(main[d].text)
-        notes = [P.NOTE_RE.match(x.text)["text"] for x in main[notes_from:]]
+        notes = []
+        for x in main[notes_from:]:
+            m = P.NOTE_RE.match(x.text)
+            if m:
+                notes.append(m["text"])
+            else:
+                notes.append(P.clean_line(x.text))
+                out.problems.append(Problem("附注", f"附注「{P.clean_line(x.text)[:20]}」应加圆括号，写在成文日期下一行，已按附注处理（印出时加括号）", "warning"))
         if notes:
             out.note = "\n".join(n.strip() for n in notes)
         e = d

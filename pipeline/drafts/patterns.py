@@ -48,12 +48,17 @@ def squeeze(s: str) -> str:
 
 
 # --- 文种 ------------------------------------------------------------------------------------------
+# A draft's stage written after its title: 「……的意见（征求意见稿）」. It names the 文种 all the same, but
+# must not be printed on the issued document.
+DRAFT_MARKER_RE = re.compile(r"[（(](?:征求意见稿|送审稿|讨论稿|代拟稿|草稿|修改稿|修订稿|初稿|审议稿|报批稿|草案|试行稿|定稿)[）)]$")
+
+
 def kind_from_title(title: str | None, kinds: tuple[str, ...]) -> str | None:
     """The 文种 a title ends with (标题 = 发文机关 + 事由 + 文种, 条例 art. 9(7)); the longest match
     wins so that 复函 is not taken for 函 only when the list knows 复函."""
     if not title:
         return None
-    t = squeeze(title).rstrip("。")
+    t = DRAFT_MARKER_RE.sub("", squeeze(title).rstrip("。"))
     for k in sorted(kinds, key=len, reverse=True):
         if t.endswith(k):
             return k
@@ -289,6 +294,8 @@ CC_RE = re.compile(r"^抄\s*送\s*(?:机关)?\s*[：:]\s*(?P<rest>.*)$")
 MAIN_TO_BANJI_RE = re.compile(r"^主\s*送\s*[：:]\s*(?P<rest>.*)$")
 PRINT_RE = re.compile(rf"^(?P<printer>.*?)\s*(?P<date>{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日)\s*印\s*发$")
 NOTE_RE = re.compile(r"^[（(](?P<text>.+)[）)]$")
+# A 附注 typed without its brackets on the line after the date: contact person, or 此件…
+NOTE_PLAIN_RE = re.compile(r"^(?:联\s*系\s*人|联\s*系\s*电\s*话|此件)\S.{0,80}$")
 # A 纪要's labelled lines as typed at the end of a Word draft: 出席：…, 请假：…, 列席：…, 记录：…
 MEETING_LINE_RE = re.compile(r"^(?P<label>出\s*席|请\s*假|缺\s*席|列\s*席|记\s*录|主\s*持)(?:人员|领导|人|单位)?\s*[：:]\s*(?P<value>\S.*)$")
 MEETING_LABELS = {"出席": "present", "请假": "absent", "缺席": "absent", "列席": "attending", "记录": "recorder",
