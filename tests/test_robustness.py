@@ -585,3 +585,13 @@ def test_draft_marker_in_title_is_named(cfg, tmp_path):
     assert d.kind == "意见"
     title_errors = [p.message for p in problems if p.element == "标题" and p.severity == "error"]
     assert len(title_errors) == 1 and "（征求意见稿）" in title_errors[0] and "删去" in title_errors[0]
+
+
+def test_main_to_typed_with_its_label_under_the_title(cfg, tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_text("珠晖区人民政府办公室关于做好端午节期间安全工作的通知\n主送：各镇人民政府、街道办事处，区政府各部门\n"
+                 "端午节将至，请各单位做好节日期间安全工作。\n珠晖区人民政府办公室\n2015年6月15日\n", encoding="utf-8")
+    d, problems = reviewed(p, cfg)
+    assert d.main_to == "各镇人民政府、街道办事处，区政府各部门"
+    assert texts(d.body) == ["端午节将至，请各单位做好节日期间安全工作。"]
+    assert errors(problems) == []

@@ -212,7 +212,14 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
                 out.title, main = main[0].text, main[1:]
 
     # 5. 主送机关: a short line ending with a colon (continuation lines ending with ，/、 before it).
-    if main:
+    labelled = P.MAIN_TO_BANJI_RE.match(P.squeeze(main[0].text)) if main and main[0].kind == "para" else None
+    value = labelled["rest"].rstrip("：:。") if labelled else ""
+    if value and len(main[0].text) <= 150 and not re.search("[。；！？;!?]", value) \
+            and not value.startswith(("请", "现", "为")) and not _NOT_MAIN_TO.search(value):
+        # 「主送：各镇人民政府……」 typed with its label under the title
+        out.main_to = P.clean_line(main[0].text.split("：", 1)[-1] if "：" in main[0].text else main[0].text.split(":", 1)[-1]).rstrip("：:。")
+        main = main[1:]
+    elif main:
         n = _main_to_at(main, 0)
         if n:
             text = "".join(x.text for x in main[:n]).rstrip("：: ")

@@ -291,7 +291,7 @@ URGENCY_RE = re.compile(r"^(特急|加急|特提|平急)$")
 SIGNER_RE = re.compile(r"^签\s*发\s*人\s*[：:]\s*(?P<names>.*)$")
 NUMBER_LINE_RE = re.compile(r"^(?:发文字号|文\s*号)\s*[：:]\s*(?P<number>.+)$")
 CC_RE = re.compile(r"^抄\s*送\s*(?:机关)?\s*[：:]\s*(?P<rest>.*)$")
-MAIN_TO_BANJI_RE = re.compile(r"^主\s*送\s*[：:]\s*(?P<rest>.*)$")
+MAIN_TO_BANJI_RE = re.compile(r"^主\s*送\s*(?:机\s*关)?\s*[：:]\s*(?P<rest>.*)$")
 PRINT_RE = re.compile(rf"^(?P<printer>.*?)\s*(?P<date>{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日)\s*印\s*发$")
 NOTE_RE = re.compile(r"^[（(](?P<text>.+)[）)]$")
 # A 附注 typed without its brackets on the line after the date: contact person, or 此件…
