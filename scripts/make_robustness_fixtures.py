@@ -8,8 +8,9 @@ that are plain UTF-8 are committed as written.
     .venv/bin/python scripts/make_robustness_fixtures.py [OUTDIR]
 
 Each draft is a list of paragraph specs (see ``P``); the text is what a secretary types, the options
-say how they formatted it. Re-running gives the same files except the LibreOffice one, which is
-re-saved by soffice when it is installed (kept as is otherwise).
+say how they formatted it. Re-running gives the same document content (zip timestamps aside; the
+LibreOffice-saved draft is re-saved by soffice when it is installed, kept as is otherwise);
+tests/test_robustness.py checks that the committed drafts match this script.
 """
 from __future__ import annotations
 
@@ -939,18 +940,22 @@ def libreoffice_resave(src: Path, dest: Path) -> bool:
     return True
 
 
+def build_one(fn, out: Path) -> Path:
+    """Build the draft that ``fn`` (one of DOCX) describes into folder ``out``."""
+    spec = fn()
+    name, items, props = spec[0], spec[1], spec[2]
+    core = spec[3] if len(spec) > 3 else None
+    kwargs = {"header": "珠晖区人民政府", "footer_page": True} if name.startswith("r06") else {}
+    path = build(out / name, items, props=props, core=core, **kwargs)
+    if name in FIELD_FIXES:
+        fix_fields(path)
+    return path
+
+
 def main(out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for fn in DOCX:
-        spec = fn()
-        name, items, props = spec[0], spec[1], spec[2]
-        core = spec[3] if len(spec) > 3 else None
-        kwargs = {}
-        if name.startswith("r06"):
-            kwargs = {"header": "珠晖区人民政府", "footer_page": True}
-        path = build(out / name, items, props=props, core=core, **kwargs)
-        if name in FIELD_FIXES:
-            fix_fields(path)
+        path = build_one(fn, out)
         print("wrote", path.relative_to(REPO) if path.is_relative_to(REPO) else path)
     name, items, props = d08_source()
     with tempfile.TemporaryDirectory() as tmp:

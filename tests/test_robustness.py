@@ -595,3 +595,12 @@ def test_main_to_typed_with_its_label_under_the_title(cfg, tmp_path):
     assert d.main_to == "各镇人民政府、街道办事处，区政府各部门"
     assert texts(d.body) == ["端午节将至，请各单位做好节日期间安全工作。"]
     assert errors(problems) == []
+
+
+def test_docx_fixtures_match_their_script(fixtures_script, tmp_path):
+    """The committed .docx drafts are what scripts/make_robustness_fixtures.py builds (rerun it after
+    changing either)."""
+    for fn in fixtures_script.DOCX:
+        built = fixtures_script.build_one(fn, tmp_path)
+        with zipfile.ZipFile(built) as a, zipfile.ZipFile(CORPUS / built.name) as b:
+            assert a.read("word/document.xml") == b.read("word/document.xml"), f"{built.name} is stale"
