@@ -447,9 +447,12 @@ def table_xml(rows: list[tuple[str, ...]]) -> Markup:
            f'<w:tblBorders>{sides}</w:tblBorders><w:tblLayout w:type="fixed"/>'
            '<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
            '</w:tblPr><w:tblGrid>' + f'<w:gridCol w:w="{col}"/>' * ncols + "</w:tblGrid>"]
+    # The header rows repeat on every page the table runs onto: the first row, and the one under it
+    # when the first is a title row merged across the table (「清查工作时间安排」 over 阶段/时间/任务).
+    heads = 2 if len(rows) > 2 and ncols > 1 and len(rows[0]) == 1 else 1
     for i, row in enumerate(rows):
-        font = L.FONT_HEITI if i == 0 else L.FONT_FANGSONG
-        latin = font if i == 0 else L.FONT_LATIN
+        font = L.FONT_HEITI if i < heads else L.FONT_FANGSONG
+        latin = font if i < heads else L.FONT_LATIN
         cells = []
         for j in range(max(1, len(row))):
             text = row[j] if j < len(row) else ""
@@ -460,9 +463,12 @@ def table_xml(rows: list[tuple[str, ...]]) -> Markup:
             run = (f'<w:r><w:rPr><w:rFonts w:ascii="{latin}" w:eastAsia="{font}" w:hAnsi="{latin}" '
                    f'w:cs="{latin}" w:hint="eastAsia"/></w:rPr><w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>'
                    if text else "")
+            # header rows keep with the first data row (no header alone at the foot of a page)
+            keep = "<w:keepNext/>" if i < heads and len(rows) > heads else ""
             cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{col * span}" w:type="dxa"/>{grid}<w:vAlign w:val="center"/></w:tcPr>'
-                         f'<w:p><w:pPr><w:pStyle w:val="GwTable"/></w:pPr>{run}</w:p></w:tc>')
-        header = "<w:trPr><w:tblHeader/></w:trPr>" if i == 0 and len(rows) > 1 else "<w:trPr><w:cantSplit/></w:trPr>"
+                         f'<w:p><w:pPr><w:pStyle w:val="GwTable"/>{keep}</w:pPr>{run}</w:p></w:tc>')
+        header = ("<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if i < heads and len(rows) > heads
+                  else "<w:trPr><w:cantSplit/></w:trPr>")
         out.append(f"<w:tr>{header}{''.join(cells)}</w:tr>")
     out.append("</w:tbl>")
     return Markup("".join(out))

@@ -311,6 +311,10 @@ def test_merged_table_title_row_spans_the_table(cfg, instance, tmp_path):
     first = tbl.find(W + "tr")
     cells = first.findall(W + "tc")
     assert len(cells) == 1 and cells[0].find(f"{W}tcPr/{W}gridSpan").get(W + "val") == "3"
+    # the title row and the column heads under it repeat on each page and keep with the first data row
+    rows = tbl.findall(W + "tr")
+    assert [r.find(f"{W}trPr/{W}tblHeader") is not None for r in rows] == [True, True, False, False, False]
+    assert all(p.find(f"{W}pPr/{W}keepNext") is not None for r in rows[:2] for p in r.iter(W + "p"))
 
 
 # --- the corpus: outcome per draft ----------------------------------------------------------------------
