@@ -9,6 +9,7 @@ certainly safe is only reported.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -619,6 +620,42 @@ def _check_emoji(d: Draft, config: Config) -> list[Problem]:
     return out
 
 
+# Characters that OpenCC's traditional→simplified table maps although they are standard characters of
+# the 通用规范汉字表 in their own right (显著, 宫商角徵羽, 夥 as in 夥颐).
+_SIMPLIFIED_TOO = frozenset("著夥徵")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    from opencc_purepy import OpenCC
+
+    return OpenCC("t2s"), OpenCC("s2t")
+
+
+@functools.lru_cache(maxsize=8192)
+def _traditional(ch: str) -> str | None:
+    """The simplified form of ``ch`` when it is a traditional-only character (辦 → 办), else None.
+    A character is traditional when OpenCC simplifies it and turns the result back into it: this
+    leaves out one-way mappings of standard characters."""
+    if ch in _SIMPLIFIED_TOO or not P.is_cjk(ch):
+        return None
+    t2s, s2t = _t2s()
+    s = t2s.convert(ch)
+    return s if s != ch and len(s) == 1 and s2t.convert(s) == ch else None
+
+
+def _check_traditional(d: Draft, config: Config) -> list[Problem]:
+    """公文 use 规范汉字 (国家通用语言文字法 art. 9, 17): traditional characters pasted from another
+    source are named with their simplified form. A warning, since a name may be written so on purpose."""
+    out = []
+    for element, where, text in _texts(d):
+        found = dict.fromkeys(f"{c}→{s}" for c in text if (s := _traditional(c)))
+        if found:
+            shown = "」「".join(list(found)[:6])
+            out.append(Problem(element, f"{where}含有繁体字「{shown}」{'等' if len(found) > 6 else ''}，公文应使用规范汉字，请核对改正", "warning"))
+    return out
+
+
 def _check_values(d: Draft, config: Config) -> list[Problem]:
     out = []
     if d.urgency and d.urgency not in URGENCIES:
@@ -707,7 +744,7 @@ def _check_misc(d: Draft, config: Config) -> list[Problem]:
 CHECKS: tuple[Callable[[Draft, Config], list[Problem]], ...] = (
     _check_classified, _check_kind_series, _check_required, _check_title, _check_signature,
     _check_upward, _check_dates, _check_number, _check_attachments, _check_placeholders,
-    _check_emoji, _check_values, _check_cc, _check_headings, _check_meeting, _check_misc,
+    _check_emoji, _check_traditional, _check_values, _check_cc, _check_headings, _check_meeting, _check_misc,
 )
 
 

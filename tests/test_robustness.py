@@ -251,6 +251,16 @@ def test_straight_double_quotes_in_chinese_become_chinese_quotes(cfg):
     assert rules.fix_punctuation('He said "hello world".')[0] == 'He said "hello world".'   # English kept
 
 
+def test_traditional_characters_are_named(cfg):
+    _, problems = reviewed(corpus("m05"), cfg)
+    title = [p.message for p in problems if p.element == "标题" and "繁体" in p.message]
+    assert len(title) == 1 and "辦→办" in title[0] and "關→关" in title[0]
+    # standard characters OpenCC maps one way are not traditional; a simplified draft has none
+    assert rules._traditional("著") is None and rules._traditional("结") is None
+    for key in ("m01", "r15", "y01"):
+        assert not any("繁体" in p.message for p in reviewed(corpus(key), cfg)[1])
+
+
 def test_markdown_link_address_is_reported(cfg):
     _, problems = reviewed(corpus("m01"), cfg)
     assert any("http://www.zhuhui.gov.cn" in p.message and p.severity == "warning" for p in problems)
