@@ -618,3 +618,14 @@ def test_docx_fixtures_match_their_script(fixtures_script, tmp_path):
         built = fixtures_script.build_one(fn, tmp_path)
         with zipfile.ZipFile(built) as a, zipfile.ZipFile(CORPUS / built.name) as b:
             assert a.read("word/document.xml") == b.read("word/document.xml"), f"{built.name} is stale"
+
+
+def test_text_box_in_a_table_cell_is_read_once(fixtures_script):
+    from pipeline.drafts import _docx
+    from pipeline.drafts._numbering import Numbering
+
+    box = etree.tostring(fixtures_script._textbox_run("注：单位为万元")).decode()
+    xml = (f'<w:tbl xmlns:w="{W[1:-1]}"><w:tr><w:tc><w:p><w:r><w:t>合计</w:t></w:r>{box}</w:p></w:tc>'
+           f'<w:tc><w:p><w:r><w:t>480</w:t></w:r></w:p></w:tc></w:tr></w:tbl>')
+    rows = _docx._table_rows(etree.fromstring(xml), Numbering(None, None), [], [])
+    assert rows == (("合计\n注：单位为万元", "480"),)

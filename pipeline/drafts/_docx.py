@@ -93,8 +93,10 @@ def _table_rows(tbl: etree._Element, numbering: Numbering, numbered: list[str], 
     for tr in tbl.iterfind("w:tr", NS):
         cells = []
         for tc in tr.iterfind("w:tc", NS):
+            # every paragraph of the cell, those of a text box in it too — but not the text box's
+            # duplicate copy for old readers (mc:Fallback)
             cells.append("\n".join(clean_line(_label_text(p, numbering, numbered, bullets))
-                                   for p in tc.iterfind(".//w:p", NS)).strip())
+                                   for p in tc.iterfind(".//w:p", NS) if _outside_fallback(p, tc)).strip())
         rows.append(tuple(cells))
     return tuple(rows)
 
