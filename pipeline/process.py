@@ -23,7 +23,8 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import ConversionError, DraftError, GongwenError, SearchError, SigningError, TemplateError
+from .errors import (ConversionError, DraftError, GongwenError, LedgerError, SearchError, SigningError,
+                     TemplateError)
 from .fsutil import atomic_copy, atomic_write_text, unique_path
 from .model import Draft, Number, Outcome, Problem
 
@@ -169,7 +170,12 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     finally:
         trial.unlink(missing_ok=True)
 
-    alloc = svc.ledger.allocate(draft, actor=svc.actor)
+    try:
+        alloc = svc.ledger.allocate(draft, actor=svc.actor)
+    except LedgerError as e:
+        # e.g. a typed 文号 that is not an open reservation of this series and year: no number taken.
+        return done(status="rejected", title=draft.title,
+                    problems=tuple(problems) + (Problem("发文字号", str(e)),))
     number: Number = alloc.number
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)

@@ -153,13 +153,31 @@ def test_filed_but_not_indexed_is_caught_up(inst, svc, tmp_path, monkeypatch):
     assert svc.index.search("汛期值班").hits[0].id == o.number
 
 
+def test_a_typed_number_that_is_not_reserved_is_rejected_and_the_batch_goes_on(inst, svc, tmp_path):
+    before = _register(inst)
+    typed = tmp_path / "自编文号.md"
+    typed.write_text(DRAFT.format(what="自编文号", day=14).replace("机关代字: 珠政办发\n",
+                                                                    "机关代字: 珠政办发\n文号: 珠政办发〔2015〕88号\n"),
+                     encoding="utf-8")
+    o = process_draft(typed, svc)
+    assert o.status == "rejected" and o.number is None
+    assert [p.element for p in o.problems if p.severity == "error"] == ["发文字号"]
+    assert _register(inst) == before
+    # a reserved number named by the draft is used
+    reserved = svc.ledger.reserve("珠政办发", 2015, actor="测试员", note="留给防汛通知")
+    typed.write_text(DRAFT.format(what="预留文号", day=14).replace(
+        "机关代字: 珠政办发\n", f"机关代字: 珠政办发\n文号: {reserved.reference}\n"), encoding="utf-8")
+    o = process_draft(typed, svc)
+    assert o.status == "issued" and o.number == reserved.reference
+
+
 def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
     runner = CliRunner()
     cfg = str(inst.base / "config.yaml")
     d = _draft(tmp_path, "命令行.md", "安全生产大检查", day=12)
     bad = tmp_path / "空.md"
     bad.write_text("", encoding="utf-8")
-    svc.close()  # the command opens its own services (the ledger and index allow one writer at a time)
+    svc.close()  # the command opens its own services (the index allows one writer at a time); keep this test last
     r = runner.invoke(cli, ["--config", cfg, "process", "--json", str(d), str(bad)])
     assert r.exit_code == 1, r.output
     rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
@@ -186,3 +204,4 @@ def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_pat
     findings = json.loads(r.output)
     fixity = [f for f in findings if f["area"] == "档案" and f["ok"] is False]
     assert fixity and "定稿.docx" in fixity[0]["detail"] and "SHA-256" in fixity[0]["detail"]
+
