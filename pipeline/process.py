@@ -23,8 +23,7 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import (ConversionError, DraftError, GongwenError, LedgerError, SearchError, SigningError,
-                     TemplateError)
+from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
 from .fsutil import atomic_copy, atomic_write_text, unique_path
 from .model import Draft, Number, Outcome, Problem
 
@@ -184,8 +183,9 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
-    except (ConversionError, SigningError, TemplateError, SearchError, GongwenError) as e:
-        # Resumable: the ledger keeps the document's progress; the next attempt continues.
+    except GongwenError as e:
+        # LibreOffice down, a locked key, a broken template …: resumable, the ledger keeps the
+        # document's progress and the next attempt continues with the same number.
         log.warning("%s failed at a resumable stage: %s", number.reference, e)
         return done(status="failed", number=number.reference, title=draft.title,
                     problems=tuple(problems) + (Problem("办理", f"{number.reference} 暂未办结（可续办）：{e}"),))
