@@ -238,7 +238,10 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
             raise _Reject([Problem("版面", f"正文末页放不下印章和成文日期（已调整行距仍不行），文号 {number.reference} 已作废；"
                                           "请精简末段或调整附件说明后重新提交")])
         if not stage_at_least(stage, "stamped"):
-            if result is not None and result.seal_name:
+            # A crash between the seal row and the stage advance re-stamps on resume: the same
+            # document sealed again is the same 用印 act, so it is registered once.
+            sealed_before = any(r.number == number.reference for r in svc.ledger.seal_register())
+            if result is not None and result.seal_name and not sealed_before:
                 svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
                                            handler=svc.actor, approver="、".join(draft.signers) or None,
                                            note=f"第{result.placement.page + 1}页" if result.placement else "")

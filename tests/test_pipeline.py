@@ -171,6 +171,26 @@ def test_a_typed_number_that_is_not_reserved_is_rejected_and_the_batch_goes_on(i
     assert o.status == "issued" and o.number == reserved.reference
 
 
+def test_a_crash_between_the_seal_row_and_the_stage_registers_the_seal_once(inst, svc, tmp_path, monkeypatch):
+    from pipeline.errors import LedgerError
+
+    d = _draft(tmp_path, "用印续办.md", "用印续办")
+    real = svc.ledger.advance
+
+    def crash_at_stamped(doc_id, stage, **kw):
+        if stage == "stamped":
+            raise LedgerError("数据库写入中断（模拟）")
+        return real(doc_id, stage, **kw)
+
+    monkeypatch.setattr(svc.ledger, "advance", crash_at_stamped)
+    first = process_draft(d, svc)
+    assert first.status == "failed"
+    monkeypatch.setattr(svc.ledger, "advance", real)
+    again = process_draft(d, svc)
+    assert again.status == "issued" and again.number == first.number
+    assert [r.number for r in svc.ledger.seal_register()].count(first.number) == 1
+
+
 def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
     runner = CliRunner()
     cfg = str(inst.base / "config.yaml")
