@@ -22,6 +22,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Iterator
 
@@ -320,6 +321,11 @@ class ArchiveStore:
     def find(self, ident: str) -> Record | None:
         """A record by its 文号 (reference or printed form) or its 档号."""
         ident = ident.strip()
+        if ident and "/" not in ident and self.root.is_dir():
+            # Records are folders named by their reference: look there before reading any metadata.
+            for folder in self.root.glob(f"[0-9]*/*/{glob_escape(ident)}"):
+                if (folder / METADATA).is_file():
+                    return self.load(folder)
         for rec in self.records():
             m = rec.meta
             if ident in (m.get("文件编号"), m.get("档号")):
