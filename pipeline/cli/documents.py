@@ -71,32 +71,11 @@ def init_cmd(app: App, directory: Path | None, force_keys: bool) -> None:
 
 @cli.command("run")
 @pass_app
-def run_cmd(app: App) -> None:
-    """What `make run` does: make sure the instance is set up, then run the service."""
+def run_cmd(app: App) -> int:
+    """What `make run` does: make sure the instance is set up, then run the watch service."""
     from ..instance import init_instance
+    from .watch import run_service
 
     for line in init_instance(None, app.config_path):
         click.echo(line)
-    try:
-        from . import watch as watch_mod  # the watched-folder service (issue 6)
-    except ImportError:
-        watch_mod = None
-    if watch_mod is not None and hasattr(watch_mod, "run_service"):
-        watch_mod.run_service(app)
-        return
-    _process_examples(app)
-
-
-def _process_examples(app: App) -> None:
-    """Until the watch service exists: process the example drafts in examples/ into outbox/."""
-    from ..process import open_services, process_draft, write_note
-
-    config = app.config
-    examples = Path(__file__).resolve().parents[2] / "examples"
-    files = sorted(p for p in examples.rglob("*") if p.is_file() and not p.name.startswith("."))
-    click.echo(f"处理示例稿件 {len(files)} 份 → {config.outbox}")
-    with open_services(config, app.actor) as svc:
-        for path in files:
-            o = process_draft(path, svc, route=config.route_for_folder(path.parent.name))
-            note = write_note(o.problems, path.name, config.rejected) if o.status == "rejected" else None
-            click.echo(_outcome_line(o, note))
+    return run_service(app)
