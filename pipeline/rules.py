@@ -215,10 +215,11 @@ def _fix_once(text: str) -> tuple[str, int, list[str]]:
                 # 「接口(API).」: a mark after the bracket that ends the sentence counts as Chinese
                 # when what follows it is Chinese or nothing
                 _, beyond = neighbour(ai, 1)
-                after_ok = beyond is None or _cjkish(beyond)
+                after_ok, after_cjk = beyond is None or _cjkish(beyond), _cjkish(beyond)
             else:
-                after_ok = after is None or _cjkish(after)
-            outer_ok = (prev is None or _cjkish(prev)) and after_ok and not (prev is None and after is None)
+                after_ok, after_cjk = after is None or _cjkish(after), _cjkish(after)
+            # Chinese on at least one side: "():" or "(a)." alone is not Chinese text.
+            outer_ok = (prev is None or _cjkish(prev)) and after_ok and (_cjkish(prev) or after_cjk)
             if P.CJK_RE.search(inner) or outer_ok:
                 convert(i)
                 convert(j)

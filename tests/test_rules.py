@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Config, Security
@@ -335,6 +335,8 @@ def test_punctuation_normalised(before, after):
 @pytest.mark.parametrize("text", [
     "增长1.5个百分点", "17:00前", "1,000元", "访问 https://www.gov.cn/a,b.html 查询", "Hello, world.",
     "见珠政发(2015)3号文件", "邮箱 ban.gong@zhuhui.gov.cn 收", "API V2.1", "3.要素核对",
+    # no Chinese anywhere near: brackets and the mark after them stay half-width
+    "():", "(a).", "see (a).",
 ])
 def test_punctuation_left_alone(text):
     assert fix_punctuation(text)[0] == text
@@ -351,6 +353,7 @@ def test_punctuation_reported_where_unsure(cfg):
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("公文通知2015年,.:;()?! abcAPI一二") + ["，", "（"]), max_size=40))
+@example("():")          # found by this property: a bracket pair with no Chinese around was converted
 def test_property_punctuation_idempotent_and_ascii_untouched(text):
     once = fix_punctuation(text)[0]
     assert fix_punctuation(once)[0] == once
