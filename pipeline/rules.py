@@ -16,7 +16,9 @@ from dataclasses import replace
 
 from .config import KINDS, Config
 from .drafts import patterns as P
+from .errors import LedgerError
 from .model import Block, Decision, Draft, Problem, cn_date
+from .numbers import parse_number
 
 # 文种 that are addressed to no one in particular (no 主送机关): 纪要 records a meeting; 公告/通告
 # are published; 命令/决议/公报 are proclaimed. Every other 文种 the office uses needs a 主送.
@@ -527,27 +529,26 @@ def _check_dates(d: Draft, config: Config) -> list[Problem]:
     return out
 
 
-def _number_regex(fmt: str, code: str) -> re.Pattern:
-    parts = re.split(r"(\{code\}|\{year\}|\{seq\})", fmt)
-    rx = "".join({"{code}": re.escape(code), "{year}": r"(?P<year>\d{4})", "{seq}": r"(?P<seq>[1-9]\d*)"}.get(p, re.escape(p))
-                 for p in parts)
-    return re.compile(f"^{rx}$")
-
-
 def _check_number(d: Draft, config: Config) -> list[Problem]:
-    """A 发文字号 typed in the draft: 机关代字〔2015〕3号 — 六角括号, no 第, no leading zeros (7.2.5)."""
+    """A 发文字号 typed in the draft: 机关代字〔2015〕3号 — 六角括号, no 第, no leading zeros (7.2.5).
+    Valid means what the register accepts (numbers.parse_number: the series' printed or register
+    form, the one `gongwen reserve` prints); anything else is explained from a loose reading."""
     text = d.number_text
     if not text or PLACEHOLDER_RE.search(text):
         return []
     s = P.squeeze(text)
     series = config.series.get(d.series) if d.series else None
-    if series:
-        m = _number_regex(series.number, d.series).match(s)
-        if m:
-            year = int(m["year"])
-            if config.numbering.year_from == "成文日期" and d.date and d.date.year != year:
-                return [Problem("发文字号", f"发文字号「{text}」的年份 {year} 与成文日期「{d.date_text}」的年份不一致")]
-            return []
+    try:
+        code, year, _ = parse_number(s, config)
+    except LedgerError:
+        pass
+    else:
+        if series is not None and code != d.series:
+            return [Problem("发文字号", f"发文字号「{text}」是「{code}」的文号，而本文按「{d.series}」发文："
+                                        f"机关代字应为「{d.series}」，或把草稿放入「{code}」的收件夹")]
+        if config.numbering.year_from == "成文日期" and d.date and d.date.year != year:
+            return [Problem("发文字号", f"发文字号「{text}」的年份 {year} 与成文日期「{d.date_text}」的年份不一致")]
+        return []
     loose = P.NUMBER_LOOSE_RE.match(s)
     if not loose:
         return [Problem("发文字号", f"发文字号「{text}」无法识别，应由机关代字、年份和序号组成，如“{d.series or '珠政发'}〔2015〕3号”")]
@@ -560,8 +561,12 @@ def _check_number(d: Draft, config: Config) -> list[Problem]:
     year = P.to_halfwidth_digits(loose["year"])
     if seq.startswith("0"):
         wrong.append("序号前不加“0”")
+    if re.search("[０-９]", loose["year"] + loose["seq"]):
+        wrong.append("数字应使用半角阿拉伯数字")
     if len(year) != 4:
         wrong.append("年份应写全四位")
+    elif year.isdigit() and not 1900 <= int(year) <= 2099:
+        wrong.append(f"年份 {year} 有误")
     code = loose["code"]
     if series and d.series and "{code}" in series.number and code != d.series:
         wrong.append(f"机关代字应为「{d.series}」")
@@ -569,7 +574,7 @@ def _check_number(d: Draft, config: Config) -> list[Problem]:
         wrong.append("格式与本系列的发文字号不符")
     good_code = d.series if series and "{code}" in series.number else code
     fixed = f"{good_code}〔{year}〕{int(seq)}号" if seq.isdigit() and year.isdigit() else None
-    tail = f"，应写作「{fixed}」" if fixed else ""
+    tail = f"，应写作「{fixed}」" if fixed and fixed != s else ""
     return [Problem("发文字号", f"发文字号「{text}」不规范：{'；'.join(wrong)}{tail}")]
 
 
