@@ -12,11 +12,11 @@ from .errors import SigningError
 from .model import Draft, cn_date
 from .seal import (NeedsRelayout, SealPlacement, apply_seal, compute_placement, place_seal, seal_for,
                    seal_image)
-from .sign import Verification, health, init_demo_pki, load_office_key, sign_pdf, verify_pdf
+from .sign import OfficeKey, Verification, health, init_demo_pki, load_office_key, sign_pdf, verify_pdf
 
-__all__ = ["NeedsRelayout", "SealPlacement", "StampResult", "Verification", "apply_seal", "compute_placement",
-           "health", "init_demo_pki", "place_seal", "seal_and_sign", "seal_for", "seal_image", "seal_name",
-           "sign_pdf", "verify_pdf"]
+__all__ = ["NeedsRelayout", "OfficeKey", "SealPlacement", "StampResult", "Verification", "apply_seal",
+           "compute_placement", "health", "init_demo_pki", "load_office_key", "place_seal", "seal_and_sign",
+           "seal_for", "seal_image", "seal_name", "sign_pdf", "verify_pdf"]
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,18 @@ def seal_name(issuer: str) -> str:
 
 
 def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,
-                  last_attempt: bool = False) -> StampResult:
+                  last_attempt: bool = False, key: OfficeKey | None = None) -> StampResult:
     """A sealed series (config.series[draft.series].sealed): place_seal (may raise NeedsRelayout:
     re-render tighter and call again) → apply_seal → sign_pdf with the signature widget over the seal.
     An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only. ``pdf_in`` is
     not changed; ``pdf_out`` appears only when everything succeeded. ``last_attempt``: the tightest
-    layout is reached, so a page holding only the 附件说明 above the 署名 is accepted."""
+    layout is reached, so a page holding only the 附件说明 above the 署名 is accepted. ``key``: the
+    certificate opened once for a batch (sign.load_office_key); without it, it is opened here."""
     series = config.series.get(draft.series or "")
     if series is None:
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
     # Open the certificate first: a missing key or a wrong passphrase should fail before any work.
-    key = load_office_key(config)
+    key = key or load_office_key(config)
     if not series.sealed:
         sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer, key=key)
         return StampResult(None, None, True)

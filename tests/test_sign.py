@@ -244,3 +244,24 @@ def test_health(env, tmp_path):
     missing = stamp.health(make_instance(tmp_path))
     assert any(f.ok is False for f in missing)
     assert {f.area for f in findings} == {"签章"}
+
+
+def test_the_key_is_opened_once_not_per_signature(env, tmp_path, monkeypatch):
+    """Opening the PKCS#12 and re-parsing the RSA-3072 key (with its consistency checks) cost ~90 ms
+    each; a batch opens the key once (``key=``) and every signature is made with that key object."""
+    from pyhanko.sign.signers import pdf_cms
+
+    config, _, pdfs = env
+    key = stamp.load_office_key(config)
+    elsewhere = config.model_copy(update={"signing": config.signing.model_copy(
+        update={"pkcs12": tmp_path / "not-here.p12"})})          # the file is never read again
+
+    def reparse(*a, **kw):
+        raise AssertionError("the private key was parsed again for a signature")
+
+    monkeypatch.setattr(pdf_cms.serialization, "load_der_private_key", reparse)
+    out = tmp_path / "正本.pdf"
+    result = stamp.seal_and_sign(pdfs["short"], out, draft=draft(), config=elsewhere, key=key)
+    assert result.signed and stamp.verify_pdf(out, config)[0].ok
+    stamp.sign_pdf(pdfs["attach"], tmp_path / "b.pdf", elsewhere, key=key)
+    assert stamp.verify_pdf(tmp_path / "b.pdf", config)[0].ok
