@@ -687,35 +687,63 @@ def run_in_lead(text: str) -> tuple[int, int] | None:
     return level, end.end()
 
 
+def _numbered_siblings(paragraphs: list) -> list[list]:
+    """Body paragraphs that start with a 一、 or （一） number, grouped as siblings: the 一、 ones of
+    the body (or of one attachment), the （一） ones under the same 一、."""
+    groups: dict[tuple, list] = {}
+    section = parent = 0
+    for p in paragraphs:
+        style = _style_of(p)
+        if style == "GwAttachLabel":
+            section += 1
+            parent += 1
+        elif style == "GwH1":
+            parent += 1
+        if style != "Normal":
+            continue
+        hit = P.heading_prefix(_text_of(p))
+        level = int(hit[0][-1]) if hit else 0
+        if level == 1:
+            groups.setdefault((1, section), []).append(p)
+            parent += 1
+        elif level == 2:
+            groups.setdefault((2, parent), []).append(p)
+    return list(groups.values())
+
+
 def fit_run_in_headings(paragraphs: list) -> None:
     """Set a run-in heading in its level's face (GB/T 9704 7.3.3 gives the face by level, whether
-    the heading stands on its own line or runs into the paragraph); the rest stays 仿宋."""
-    for p in paragraphs:
-        if _style_of(p) != "Normal":
-            continue
-        runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
-        if not runs or len(runs[0].findall(qn("w:t"))) != 1:
-            continue
-        lead = run_in_lead(_text_of(p))
-        if lead is None:
-            continue
-        level, k = lead
-        first, t = runs[0], runs[0].find(qn("w:t"))
-        if len(t.text or "") < k:
-            continue                     # the heading spans runs: leave the paragraph as it is
-        rest = copy.deepcopy(first)
-        rest.find(qn("w:t")).text = t.text[k:]
-        t.text = t.text[:k]
-        for el in (t, rest.find(qn("w:t"))):
-            el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-        first.addnext(rest)
-        fonts = first.get_or_add_rPr().find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = OxmlElement("w:rFonts")
-            first.get_or_add_rPr().insert(0, fonts)
-        face = L.HEADING_FONTS[level]
-        for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
-            fonts.set(qn(f"w:{slot}"), face)
+    the heading stands on its own line or runs into the paragraph); the rest stays 仿宋. Numbered
+    siblings are set alike: when one of them does not start with a short heading sentence, they are
+    numbered sentences (a 纪要's 议定事项), and none is set as a heading."""
+    for siblings in _numbered_siblings(paragraphs):
+        leads = [run_in_lead(_text_of(p)) for p in siblings]
+        if all(leads):
+            for p, lead in zip(siblings, leads):
+                _set_run_in(p, *lead)
+
+
+def _set_run_in(p, level: int, k: int) -> None:
+    """Split the paragraph's first run after ``k`` characters and set that part in the level's face."""
+    runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    if not runs or len(runs[0].findall(qn("w:t"))) != 1:
+        return
+    first, t = runs[0], runs[0].find(qn("w:t"))
+    if len(t.text or "") < k:
+        return                       # the heading spans runs: leave the paragraph as it is
+    rest = copy.deepcopy(first)
+    rest.find(qn("w:t")).text = t.text[k:]
+    t.text = t.text[:k]
+    for el in (t, rest.find(qn("w:t"))):
+        el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    first.addnext(rest)
+    fonts = first.get_or_add_rPr().find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        first.get_or_add_rPr().insert(0, fonts)
+    face = L.HEADING_FONTS[level]
+    for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{slot}"), face)
 
 
 def fit_document(doc, layout: Layout, config: Config) -> None:

@@ -455,3 +455,32 @@ def test_title_lines_properties(title):
 
 def test_cn_ordinal():
     assert [render.cn_ordinal(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
+
+
+def _lead_faces(doc, prefixes: tuple[str, ...]) -> dict[str, str | None]:
+    """The East Asian face of the first run of each body paragraph starting with one of ``prefixes``."""
+    return {p.text[:2]: east_asia(p.runs[0]._r) for p in doc.paragraphs
+            if p.style.style_id == "Normal" and p.text.startswith(prefixes)}
+
+
+def test_run_in_headings_only_when_every_numbered_sibling_is_one(cfg, out):
+    """A short numbered first sentence among long ones is a numbered sentence, not a heading: the
+    siblings are set alike (the example 纪要's 议定事项 were 黑体, 仿宋, 仿宋)."""
+    from pipeline.drafts import read_draft
+    from pipeline.rules import review
+
+    d, _ = review(read_draft(REPO / "examples" / "纪要" / "区政府第5次常务会议纪要.yaml", cfg), cfg)
+    doc = Document(str(render.render_document(d, D.minutes_number(), cfg, out / "decisions.docx")))
+    faces = _lead_faces(doc, ("一、", "二、", "三、"))
+    assert len(faces) == 3 and set(faces.values()) == {L.FONT_FANGSONG}, faces
+    # Run-in headings all of one kind keep their level's face.
+    body = (Block("paragraph", "一、总体情况。全区共有窗口单位三十个。"), Block("paragraph", "二、存在问题。授权不到位。"),
+            Block("paragraph", "（一）窗口授权不到位。部分单位授权不足。"), Block("paragraph", "（二）人员不稳定。流动较大。"))
+    doc = Document(str(render.render_document(D.notice(body=body), D.number(), cfg, out / "runin.docx")))
+    assert _lead_faces(doc, ("一、", "二、", "（一", "（二")) == {
+        "一、": L.FONT_HEITI, "二、": L.FONT_HEITI, "（一": L.FONT_KAITI, "（二": L.FONT_KAITI}
+    # One long first sentence among them: that level is set as plain numbered sentences.
+    mixed = body[:1] + (Block("paragraph", "二、存在的问题主要集中在窗口授权和人员稳定两个方面。授权不到位。"),) + body[2:]
+    doc = Document(str(render.render_document(D.notice(body=mixed), D.number(), cfg, out / "mixed.docx")))
+    assert _lead_faces(doc, ("一、", "二、", "（一", "（二")) == {
+        "一、": L.FONT_FANGSONG, "二、": L.FONT_FANGSONG, "（一": L.FONT_KAITI, "（二": L.FONT_KAITI}
