@@ -76,7 +76,7 @@ def load_office_key(config: Config) -> OfficeKey:
     return OfficeKey(key, cert, tuple(others or ()))
 
 
-def _pyhanko_signer(office: OfficeKey):
+def office_signer(office: OfficeKey):
     """pyHanko's signer for the already opened key. pyHanko's SimpleSigner re-parses its private key
     for every signature (twice per PDF: a dry run sizes the signature), and parsing an RSA-3072 key
     runs its consistency checks, ~90 ms each; this one signs RSA with the key object opened once
@@ -134,7 +134,7 @@ def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png: Path | No
     from pyhanko.stamp import StaticStampStyle
 
     office = key or load_office_key(config)
-    signer = _pyhanko_signer(office)
+    signer = office_signer(office)
     try:
         data = Path(pdf_in).read_bytes()
     except OSError as e:
@@ -335,13 +335,15 @@ def init_demo_pki(config: Config, *, force: bool = False) -> dict:
 
     org = config.organisation.name
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def demo_name(common_name: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_MARK),
+                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    ca_name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_MARK),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{org} 演示根证书 DEMO CA"),
-    ])
+    ca_name = demo_name(f"{org} 演示根证书 DEMO CA")
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
                .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -356,12 +358,7 @@ def init_demo_pki(config: Config, *, force: bool = False) -> dict:
                .sign(ca_key, hashes.SHA256()))
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_MARK),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{org}（演示 DEMO）"),
-    ])
+    subject = demo_name(f"{org}（演示 DEMO）")
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
