@@ -536,3 +536,34 @@ def test_unknown_engine_is_refused(tmp_path):
     with pytest.raises(SearchError, match="未知的检索引擎"):
         FolderIndex(tmp_path / "x", "lucene")
     assert cfg.search.engine == "whoosh"
+
+
+# --- snippets (no engine) -----------------------------------------------------------------------------
+
+
+def test_snippet_window_is_the_densest_group_of_matches():
+    from pipeline.search import text as T
+
+    def brute(matches, width):         # the definition: count every match inside each candidate window
+        lead, best, best_n = width // 5, 0, -1
+        for s, _ in matches:
+            w0 = max(0, s - lead)
+            n = sum(1 for a, b in matches if a >= w0 and b <= w0 + width)
+            if n > best_n:
+                best, best_n = w0, n
+        return best
+
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice("防汛工作的通知，各单位") for _ in range(rng.randint(1, 400)))
+        needles = rng.sample(["防汛", "的", "工作", "通知，各", "单位"], rng.randint(1, 3))
+        matches = T.find_matches(text, needles)
+        if matches:
+            width = rng.choice((5, 20, 90))
+            assert T._densest_window(matches, width) == brute(matches, width), (text, needles, width)
+    # The snippet shows the crowded part of a long text, every match in it marked.
+    body = "前言部分没有要找的词。" * 30 + "防汛、防汛、防汛。" + "其后也没有。" * 30 + "防汛。"
+    snip, spans = T.snippet(body, ["防汛"])
+    assert snip.count("【防汛】") == 3 and len(spans) == 3 and snip.startswith("…") and snip.endswith("…")

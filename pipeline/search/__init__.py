@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import threading
 import time
@@ -43,7 +42,7 @@ POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
-__all__ = ["IndexDoc", "Hit", "Results", "SearchIndex", "open_index", "reindex", "health",
+__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "reindex", "health",
            "archive_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
@@ -139,6 +138,15 @@ class Results:
     total: int                  # all matching documents (hits holds at most `limit`)
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """The index folder as found: ``kind`` is ok, missing, version (another SCHEMA_VERSION) or
+    damaged; ``message`` says in Chinese what is wrong and how to repair it."""
+
+    kind: Literal["ok", "missing", "version", "damaged"]
+    message: str = ""
+
+
 class SearchIndex(Protocol):
     version: str
 
@@ -226,18 +234,19 @@ class FolderIndex:
             raise SearchError(f"搜索索引的 {POINTER} 内容不完整，{REINDEX_HINT}。")
         return data
 
-    def state(self) -> str:
-        """missing (nothing there), ok, or a Chinese sentence saying what is wrong."""
+    def state(self) -> "IndexState":
+        """What is on disk: missing (nothing there), ok, an outdated version, or damage."""
         try:
             ptr = self._read_pointer()
         except SearchError as e:
-            return str(e)
+            return IndexState("damaged", str(e))
         if ptr is None:
             if self.root.exists() and any(self.root.iterdir()):
-                return f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。"
-            return "missing"
+                return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
+            return IndexState("missing")
         if ptr.get("version") != self.version:
-            return (f"搜索索引的版本（{ptr.get('version')}）与程序（{self.version}）不符，{REINDEX_HINT}。")
+            return IndexState("version", f"搜索索引的版本（{ptr.get('version')}）与程序（{self.version}）不符，"
+                                         f"{REINDEX_HINT}。")
         gen = self.root / ptr["generation"]
         try:
             eng = self._cls.open(gen)
@@ -246,8 +255,8 @@ class FolderIndex:
             finally:
                 eng.close()
         except Exception as e:  # any engine failure here means the files are damaged
-            return f"搜索索引 {gen} 已损坏或不完整（{type(e).__name__}: {e}），{REINDEX_HINT}。"
-        return "ok"
+            return IndexState("damaged", f"搜索索引 {gen} 已损坏或不完整（{type(e).__name__}: {e}），{REINDEX_HINT}。")
+        return IndexState("ok")
 
     def _sync(self) -> None:
         """Make sure the live generation is the one open (another process may have rebuilt)."""
@@ -424,14 +433,14 @@ def open_index(config: Config, engine: str | None = None, *,
     engine = engine or config.search.engine
     idx = FolderIndex(index_root(config, engine), engine, lock_timeout=lock_timeout)
     state = idx.state()
-    if state == "ok":
+    if state.kind == "ok":
         return idx
     if rebuild_from is not None:
         idx.rebuild(rebuild_from())
-    elif state == "missing":
+    elif state.kind == "missing":
         idx.rebuild(archive_documents(config))
     else:
-        raise SearchError(state)
+        raise SearchError(state.message)
     return idx
 
 
@@ -448,30 +457,11 @@ def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDo
 
 
 def _records(config: Config, year: int | None = None) -> Iterator[tuple[dict, Callable[[], str]]]:
-    """(metadata, text loader) per archived document, streamed. Uses the archive module's
-    ``ArchiveStore(config).records(year)`` when it is there; otherwise reads the documented
-    layout ``archive/<year>/<series>/<reference>/metadata.json`` + ``全文.txt`` directly."""
-    try:
-        from ..archive import ArchiveStore  # type: ignore[attr-defined]
-    except ImportError:
-        ArchiveStore = None
-    if ArchiveStore is not None:
-        for rec in ArchiveStore(config).records(year):
-            yield rec.meta, rec.text
-        return
-    root = config.archive_dir
-    if not root.is_dir():
-        return
-    years = [root / str(year)] if year is not None else sorted(
-        p for p in root.iterdir() if p.is_dir() and p.name.isdigit())
-    for ydir in years:
-        for meta_file in sorted(ydir.glob("*/*/metadata.json")):
-            try:
-                meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                raise SearchError(f"无法读取档案记录 {meta_file}：{e}") from None
-            text_file = meta_file.parent / "全文.txt"
-            yield meta, (lambda f=text_file: f.read_text(encoding="utf-8") if f.exists() else "")
+    """(metadata, text loader) per archived document, streamed, as the archive store reads them."""
+    from ..archive import ArchiveStore
+
+    for rec in ArchiveStore(config).records(year):
+        yield rec.meta, rec.text
 
 
 def archive_documents(config: Config, year: int | None = None) -> Iterator[IndexDoc]:
@@ -495,16 +485,15 @@ def health(config: Config) -> list[model.Finding]:
     idx = FolderIndex(index_root(config, engine), engine)
     state = idx.state()
     out: list[model.Finding] = []
-    if state == "missing":
+    if state.kind == "missing":
         n = archive_count(config)
         out.append(model.Finding(area, f"搜索索引（{engine}）存在", n == 0,
                                  "" if n == 0 else f"索引不存在，档案中有 {n} 件，{REINDEX_HINT}"))
         return out
-    version_problem = "版本" in state and "不符" in state
-    opens = state == "ok" or version_problem
-    out.append(model.Finding(area, f"搜索索引（{engine}）可以打开", opens, "" if opens else state))
-    if version_problem:
-        out.append(model.Finding(area, "索引版本与程序一致", False, state))
+    opens = state.kind in ("ok", "version")
+    out.append(model.Finding(area, f"搜索索引（{engine}）可以打开", opens, "" if opens else state.message))
+    if state.kind == "version":
+        out.append(model.Finding(area, "索引版本与程序一致", False, state.message))
         return out
     if not opens:
         out.append(model.Finding(area, "索引版本与程序一致", None, "索引无法打开，未检查"))

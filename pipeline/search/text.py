@@ -9,6 +9,7 @@ from here, which is what makes their results identical.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -111,24 +112,30 @@ def find_matches(text: str, needles: Iterable[str], cap: int = 2000) -> list[tup
     return merged
 
 
+def _densest_window(matches: list[tuple[int, int]], width: int) -> int:
+    """The window start (a little before a match) whose ``width`` characters cover the most whole
+    matches; the earliest wins a tie. ``matches`` are merged, so starts and ends are both sorted and
+    each count is two binary searches (a common word in a long report has thousands of matches:
+    counting them pairwise cost ~60 ms per hit)."""
+    lead = width // 5
+    starts = [a for a, _ in matches]
+    ends = [b for _, b in matches]
+    best, best_n = 0, -1
+    for s in starts:
+        w0 = max(0, s - lead)
+        n = max(0, bisect.bisect_right(ends, w0 + width) - bisect.bisect_left(starts, w0))
+        if n > best_n:
+            best, best_n = w0, n
+    return best
+
+
 def snippet(text: str, needles: Iterable[str], width: int = 90) -> tuple[str, tuple[tuple[int, int], ...]]:
     """A window of about ``width`` characters of ``text`` around the densest group of matches, with
     each match marked 【…】; whitespace is collapsed. Returns the snippet and the (start, end) spans of
     the marked text inside it (for a terminal to style instead of the brackets)."""
     text = text or ""
     matches = find_matches(text, needles)
-    if matches:
-        # The window start (a little before a match) that covers the most matches; earliest wins.
-        lead = width // 5
-        best, best_n = 0, -1
-        for s, _ in matches:
-            w0 = max(0, s - lead)
-            n = sum(1 for a, b in matches if a >= w0 and b <= w0 + width)
-            if n > best_n:
-                best, best_n = w0, n
-        lo = best
-    else:
-        lo = 0
+    lo = _densest_window(matches, width) if matches else 0
     hi = min(len(text), lo + width)
     if matches and hi - lo < width:  # near the end: show more text before the match instead
         lo = max(0, hi - width)

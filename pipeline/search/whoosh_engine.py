@@ -42,26 +42,17 @@ class GramTokenizer(Tokenizer):
                  start_pos=0, start_char=0, mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         g = T.grams([value])
-        if self.n == 1:
-            for i, unit in enumerate(g.unigrams):
-                t.text = unit
-                t.boost = 1.0
-                t.stopped = False
-                if positions:
-                    t.pos = start_pos + i
-                if chars:
-                    t.startchar = t.endchar = start_char
-                yield t
-        else:
-            for pos, gram in T.positioned_bigrams(g):
-                t.text = gram
-                t.boost = 1.0
-                t.stopped = False
-                if positions:
-                    t.pos = start_pos + pos
-                if chars:
-                    t.startchar = t.endchar = start_char
-                yield t
+        # Unigrams need no positions (never phrase-matched); bigrams carry the run gaps.
+        tokens = enumerate(g.unigrams) if self.n == 1 else T.positioned_bigrams(g)
+        for pos, text in tokens:
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = t.endchar = start_char
+            yield t
 
 
 def _schema() -> Schema:
