@@ -249,6 +249,7 @@ class Claim:
     reason: str = ""          # for invalid: what probe said
     attempts: int = 0
     claimed_at: str = ""
+    dest: str = ""            # the name chosen in rejected/ (kept so a rerun after a kill reuses it)
 
     @property
     def path(self) -> Path:
@@ -257,7 +258,7 @@ class Claim:
     def save(self) -> None:
         data = {"name": self.name, "route": self.route_key, "source": self.source, "method": self.method,
                 "state": self.state, "reason": self.reason, "attempts": self.attempts,
-                "claimed_at": self.claimed_at}
+                "claimed_at": self.claimed_at, "dest": self.dest}
         atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=False, indent=1))
 
     @classmethod
@@ -276,7 +277,8 @@ class Claim:
         return cls(dir=d, name=name, route_key=str(data.get("route") or route_key),
                    source=str(data.get("source") or ""), method=str(data.get("method") or "rename"),
                    state=str(data.get("state") or "claimed"), reason=str(data.get("reason") or ""),
-                   attempts=int(data.get("attempts") or 0), claimed_at=str(data.get("claimed_at") or ""))
+                   attempts=int(data.get("attempts") or 0), claimed_at=str(data.get("claimed_at") or ""),
+                   dest=str(data.get("dest") or ""))
 
 
 def _new_claim_dir(work_route: Path) -> Path:
@@ -769,11 +771,17 @@ class Intake:
                 outcome: Outcome | None = None, seconds: float | None = None) -> None:
         rejected = self.config.rejected
         rejected.mkdir(parents=True, exist_ok=True)
-        # The note first, under the name the draft will take: a crash in between leaves the claim,
-        # which recovery rejects again to the same free name.
-        dest = _free_name(rejected, claim.name, with_note=True)
+        # The note first, under the name the draft will take, and that name in the claim record: a
+        # kill in between leaves the claim, which recovery rejects again to the same name (its new
+        # note replaces the one written before the kill, instead of leaving it without its draft).
         header = f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
         try:
+            if claim.dest and not (rejected / claim.dest).exists():
+                dest = rejected / claim.dest
+            else:
+                dest = _free_name(rejected, claim.name, with_note=True)
+                claim.dest = dest.name
+                claim.save()
             note = self.hooks.write_note(problems, dest.name, rejected, header=header)
             dest = _move_to_free(claim.path, rejected, dest.name)
         except OSError as e:
@@ -782,7 +790,8 @@ class Intake:
                                         problems=(Problem("退回", f"无法写入 rejected/：{e}"),)), seconds or 0.0)
             return
         if note != note_path(dest) and note.exists():
-            # the draft had to take another name at the last moment: keep the note beside it
+            # the draft had to take another name at the last moment, or this is a rerun after a kill
+            # and the note written then holds the name: either way the new note goes beside the draft
             with contextlib.suppress(OSError):
                 os.replace(note, note_path(dest))
                 note = note_path(dest)

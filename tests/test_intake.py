@@ -627,3 +627,40 @@ def test_recovery_catches_up_documents_filed_but_not_indexed(env):
     assert seen == [None]
     assert [(e.kind, e.name) for e in events] == [("recovered", "珠政发〔2015〕4号")]
     assert "补编" in events[0].message
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL at one precise moment (nothing after it runs)."""
+
+
+def test_kill_between_note_and_move_leaves_one_draft_beside_one_note(env, monkeypatch):
+    """The note is written before the draft is moved to rejected/; a kill in between must not leave
+    that note behind on its own when the restarted service rejects the draft again."""
+    from pipeline.process import write_note
+
+    config, fake, clock, events, _ = env
+    problems = (Problem("标题", "标题缺少文种"),)
+    fake.results["草稿.md"] = Outcome(file="草稿.md", status="rejected", problems=problems)
+    hooks = Hooks(process=fake.process, write_note=write_note, probe=fake.probe,
+                  suffixes=frozenset({".md"}), archived=fake.archived)
+    it = Intake(config, svc=None, on_event=events.append, hooks=hooks, clock=clock)
+    real_move = intake.move_noclobber
+
+    def killed(src, dst):
+        raise _Killed()
+
+    monkeypatch.setattr(intake, "move_noclobber", killed)
+    f = inbox(config) / "草稿.md"
+    f.write_bytes(b"x END")
+    it.notice(f, "finished")
+    with pytest.raises(_Killed):
+        it.step()
+    assert sorted(p.name for p in config.rejected.iterdir()) == ["草稿.md.问题.txt"]
+    monkeypatch.setattr(intake, "move_noclobber", real_move)
+    again = Intake(config, svc=None, on_event=events.append, hooks=hooks, clock=clock)   # the restart
+    again.recover()
+    assert kinds(events)[-2:] == ["recovered", "rejected"]
+    assert sorted(p.name for p in config.rejected.iterdir()) == ["草稿.md", "草稿.md.问题.txt"]
+    assert (config.rejected / "草稿.md").read_bytes() == b"x END"
+    assert "标题缺少文种" in (config.rejected / "草稿.md.问题.txt").read_text(encoding="utf-8")
+    assert claims(config) == []
