@@ -71,8 +71,14 @@ LATIN_EM = 0.56
 AUTOSPACE_EM = 0.2
 
 
+# Punctuation below U+2E80 that Chinese text sets full-width (measured: LibreOffice takes it from the
+# CJK face, 1 em): quotation marks, the dash of ——, the ellipsis of …… . The middle dot of a name
+# (阿卜杜·热合曼) stays narrow.
+WIDE_PUNCTUATION = frozenset("“”‘’—…")
+
+
 def _is_wide(ch: str) -> bool:
-    return ord(ch) >= 0x2E80
+    return ord(ch) >= 0x2E80 or ch in WIDE_PUNCTUATION
 
 
 def text_width_twips(text: str, size_pt: float = SIZE_3, spacing_twips: int = CHAR_SPACING_TWIPS) -> int:

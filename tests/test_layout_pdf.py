@@ -89,6 +89,11 @@ def find(lines: list[Line], text: str) -> Line:
     return hits[0]
 
 
+# Chinese quotation marks are set full-width (1 em) in Chinese text; counted as Latin (0.56 em) the
+# second line measured 19.25 em and LibreOffice wrapped its last character onto a third line.
+QUOTED_TITLE = "珠晖区人民政府关于深入开展“放管服”改革“十四五”规划编制工作的通知"
+
+
 # --- one LibreOffice run for the module ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -104,6 +109,8 @@ def pdfs(tmp_path_factory):
         "minutes": (D.minutes(), D.minutes_number()),
         "unsealed": (D.notice(series="珠政办发", signature="珠晖区人民政府办公室", attachments=(),
                               attachment_note=(), body=D.notice().body[:3]), D.number("珠政办发")),
+        "quoted": (D.notice(title=QUOTED_TITLE, attachments=(), attachment_note=(), body=D.notice().body[:1]),
+                   D.number(seq=6)),
     }
     inputs = [render.render_document(d, n, config, root / "docx" / f"{k}.docx") for k, (d, n) in docs.items()]
     out, home, tmp = root / "pdf", root / "home", root / "tmp"
@@ -196,6 +203,13 @@ def test_red_header_of_a_document(pages):
     assert main_to.x0 < LEFT + 0.2 and main_to.text.endswith("：")
     shift = L.GLYPH_TOP_BODY_MM - L.GLYPH_TOP_TITLE_MM        # a 2号 glyph sits higher in its line
     assert abs(main_to.top - titles[-1].top - 2 * PITCH - shift) < 0.3                # one blank line
+
+
+def test_title_with_quotation_marks_keeps_its_lines(pages):
+    lines, _ = pages["quoted"][0]
+    titles = [ln for ln in lines if abs(ln.chars[0]["size"] - L.SIZE_2) < 0.1]
+    assert [t.text for t in titles] == L.title_lines(QUOTED_TITLE), [t.text for t in titles]
+    assert len(titles) == 2 and all(abs(t.centre - CENTRE) < 0.3 and t.x1 - t.x0 <= RIGHT - LEFT for t in titles)
 
 
 def test_upward_header_signers(pages):

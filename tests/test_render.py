@@ -432,6 +432,13 @@ def test_render_is_atomic_and_overwrites_only_the_target(cfg, tmp_path):
 
 # --- title lines ----------------------------------------------------------------------------------------
 
+def test_chinese_quotation_marks_and_ellipsis_are_full_width():
+    em = L.SIZE_3 * 20 + L.CHAR_SPACING_TWIPS
+    for ch in "“”‘’—…":
+        assert L.text_width_twips(ch) == em, ch
+    assert L.text_width_twips("·") < em                   # the middle dot of a name stays narrow
+
+
 def test_title_lines_known_cases():
     assert L.title_lines("关于A&B公司<试点>的通知") == ["关于A&B公司<试点>的通知"]
     assert L.title_lines("珠晖区人民政府办公室关于做好2015年春节期间安全生产工作的通知") == [
