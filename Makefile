@@ -55,6 +55,7 @@ install: system-deps $(STAMP)
 
 templates: install
 	$(PY) scripts/build_templates.py
+	$(PY) scripts/build_archive_templates.py
 
 clean-venv:
 	rm -rf $(VENV)

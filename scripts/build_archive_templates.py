@@ -14,7 +14,7 @@ Context each template expects (pipeline/yearend/catalogue.py and report.py build
 - 备考表: cover (as above), label, remarks, arranger, arranged_on, checker, checked_on
 - 检测报告: head {…}, items [{no, code, prop, name, result, checked, detail}], failures [{no, item, ident,
   file, message}], verdict, notes
-- 移交登记表: form {…} (see report.handover_form_context)
+- 移交登记表: form {…} (see report.handover_form)
 """
 from __future__ import annotations
 

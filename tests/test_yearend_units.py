@@ -274,3 +274,28 @@ def test_a_folder_that_is_not_a_package_fails_the_receiving_check(tmp_path):
     assert not report.ok and report.items[0].code == "YJ-0" and report.items[0].ok is False
     assert "不是移交包" in report.items[0].failures[0].message
     assert all(i.ok is None for i in report.items[1:])          # the rest not run — and not passed
+
+
+# --- the year-end templates ------------------------------------------------------------------------------
+
+def test_build_script_regenerates_the_committed_archive_templates(tmp_path):
+    """templates/归档文件目录.docx … are what scripts/build_archive_templates.py makes (so a change to the
+    script cannot silently diverge from what gongwen renders)."""
+    import re
+    import zipfile
+
+    from scripts import build_archive_templates
+
+    parts = re.compile(r"^word/(document|styles|settings|header\d*|footer\d*)\.xml$")
+
+    def xml(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if parts.match(n)}
+
+    made = build_archive_templates.build(tmp_path)
+    assert sorted(p.name for p in made) == sorted(f"{n}.docx" for n in build_archive_templates.BUILDERS)
+    repo = Path(__file__).resolve().parent.parent / "templates"
+    for fresh in made:
+        committed = xml(repo / fresh.name)
+        assert committed and committed == xml(fresh), (
+            f"{fresh.name} differs from scripts/build_archive_templates.py; run `make templates`")

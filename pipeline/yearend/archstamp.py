@@ -32,10 +32,18 @@ EDGE_MM = 5.0                 # never closer than this to the paper's edge (prin
 REASON_PREFIX = "归档章"
 
 
+STAMP_RED = layout.RED
+
+
 def is_archive_stamp(v) -> bool:
     """Whether a sign.Verification is the 归档章's signature (its reason names the 档号)."""
     return v.reason.startswith(REASON_PREFIX)
-STAMP_RED = layout.RED
+
+
+def stamped_code(sigs) -> str | None:
+    """The 档号 named by the last 归档章 signature among ``sigs`` (sign.Verification), None if none."""
+    stamps = [s for s in sigs if is_archive_stamp(s)]
+    return stamps[-1].reason[len(REASON_PREFIX):].strip() if stamps else None
 
 
 def _px(mm: float) -> int:
@@ -206,11 +214,10 @@ class ArchiveSigner:
         from ..sign import load_office_key
 
         self.config = config
-        self.office = load_office_key(config)
-        self._signer = _cached_key_signer(self.office)
-        self.fontconfig = None
         from ..convert import fonts_conf
 
+        self.office = load_office_key(config)
+        self._signer = _cached_key_signer(self.office)
         self.fontconfig = fonts_conf(config)
 
     def stamp(self, pdf_in: Path, pdf_out: Path, values: StampValues, code: str) -> StampPlacement:

@@ -160,11 +160,33 @@ def virus_scan(paths: list[Path], timeout: float = 3600) -> tuple[bool | None, l
     return False, [Failure("病毒检测", "", f"{Path(exe).name} 出错（退出码 {res.returncode}）：{res.stderr.strip()[-300:]}")], ""
 
 
+def usability_problems(facts) -> list[str]:
+    """Why a PDF (pdfcheck.PdfFacts of one that opens) is not usable as an archival file: no PDF/A
+    claim, no OutputIntent, fonts not embedded, no text to extract."""
+    problems = []
+    if not facts.pdfa:
+        problems.append("未声明 PDF/A（XMP 中没有 pdfaid）")
+    if not facts.has_output_intent:
+        problems.append("没有输出意图（OutputIntent）")
+    if not facts.all_fonts_embedded:
+        problems.append("有未嵌入的字体：" + "、".join(f.name for f in facts.fonts if not f.embedded)[:200])
+    if facts.text_chars == 0:
+        problems.append("提取不到文字")
+    return problems
+
+
+def active_content(facts) -> list[str]:
+    """Executable content in a PDF: JavaScript, launch actions, embedded files."""
+    return [what for flag, what in ((facts.has_javascript, "含 JavaScript"),
+                                    (facts.has_launch_action, "含启动（Launch）动作"),
+                                    (facts.has_embedded_files, "含嵌入文件")) if flag]
+
+
 def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots, missing_roots) -> None:
     """The 正本: usability, active content, electronic properties, text, attachments, signatures."""
     from ..pdfcheck import inspect_pdf
     from ..sign import verify_signatures
-    from .archstamp import is_archive_stamp
+    from .archstamp import is_archive_stamp, stamped_code
 
     name = pdf.name
     facts = inspect_pdf(pdf)
@@ -178,21 +200,10 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
         run.fail("GD-ZS-1-2", ident, name, "PDF 无法打开，签名无法验证")
         run.add("GD-ZS-1-2")
         return
-    problems = []
-    if not facts.pdfa:
-        problems.append("未声明 PDF/A（XMP 中没有 pdfaid）")
-    if not facts.has_output_intent:
-        problems.append("没有输出意图（OutputIntent）")
-    if not facts.all_fonts_embedded:
-        problems.append("有未嵌入的字体：" + "、".join(f.name for f in facts.fonts if not f.embedded)[:200])
-    if facts.text_chars == 0:
-        problems.append("提取不到文字")
-    for p in problems:
+    for p in usability_problems(facts):
         run.fail("GD-KY-2", ident, name, p)
-    for flag, what in ((facts.has_javascript, "含 JavaScript"), (facts.has_launch_action, "含启动（Launch）动作"),
-                       (facts.has_embedded_files, "含嵌入文件")):
-        if flag:
-            run.fail("GD-AQ-2-2", ident, name, what)
+    for p in active_content(facts):
+        run.fail("GD-AQ-2-2", ident, name, p)
     # 电子属性一致性: format and page count against the metadata.
     fmt = entry.get("格式信息") or ""
     if fmt.upper().startswith("PDF/A"):
@@ -230,11 +241,11 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
             run.fail("GD-ZS-1-2", ident, name, f"{what}无效：{s.detail}")
     code = meta.get("档号")
     if code:
-        stamps = [s for s in sigs if is_archive_stamp(s)]
-        if not stamps:
+        stamped = stamped_code(sigs)
+        if stamped is None:
             run.fail("GD-WZ-4", ident, name, "已编档号，但正本没有归档章")
-        elif stamps[-1].reason.split()[-1] != code:
-            run.fail("GD-WZ-4", ident, name, f"归档章所载档号“{stamps[-1].reason}”与元数据档号 {code} 不符")
+        elif stamped != code:
+            run.fail("GD-WZ-4", ident, name, f"归档章所载档号“{stamped}”与元数据档号 {code} 不符")
 
 
 def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
@@ -374,7 +385,8 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
             run.fail("GD-KY-3", ident, name, f"格式“{fmt}”不是归档格式")
         if not f.get("文档创建程序") and f.get("稿本") != "原稿":
             run.fail("GD-KY-3", ident, name, "未记录文档创建程序")
-        head = path.open("rb").read(8)
+        with path.open("rb") as fh:
+            head = fh.read(8)
         if fmt.upper().startswith("PDF") and not head.startswith(b"%PDF-"):
             run.fail("GD-ZS-3", ident, name, f"元数据格式为 {fmt}，文件不是 PDF")
         elif fmt.upper().startswith("DOCX"):
@@ -568,13 +580,14 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
             if not files[kind].is_file():
                 run.fail("GD-WZ-4", key.label, files[kind].name, f"缺少{label}")
         if files["xlsx"].is_file():
-            n = _xlsx_rows(files["xlsx"])
+            n = xlsx_rows(files["xlsx"])
             if n != len(entries):
                 run.fail("GD-WZ-1-1", key.label, files["xlsx"].name, f"目录列 {n} 件，整理方案为 {len(entries)} 件")
     run.note("GD-WZ-1-1", f"{len(records)} 件，与整理方案及目录比对")
 
 
-def _xlsx_rows(path: Path) -> int:
+def xlsx_rows(path: Path) -> int:
+    """件 rows of a 归档文件目录 workbook (its 目录 sheet, rows with a 档号); -1 when it cannot be read."""
     from openpyxl import load_workbook
 
     try:

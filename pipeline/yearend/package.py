@@ -270,9 +270,9 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
     import bagit
 
     from ..pdfcheck import inspect_pdf
-    from .checks import virus_scan
     from ..sign import load_trust_roots, verify_signatures
-    from .archstamp import is_archive_stamp
+    from .archstamp import is_archive_stamp, stamped_code
+    from .checks import active_content, usability_problems, virus_scan, xlsx_rows
 
     started = now_iso()
     pkg = Path(pkg)
@@ -426,14 +426,10 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             if facts.error:
                 fail("YJ-KY-2", code, f.name, f"无法打开：{facts.error}")
                 continue
-            for flag, msg in ((not facts.pdfa, "未声明 PDF/A"), (not facts.all_fonts_embedded, "有未嵌入的字体"),
-                              (facts.text_chars == 0, "提取不到文字"), (not facts.has_output_intent, "没有输出意图")):
-                if flag:
-                    fail("YJ-KY-2", code, f.name, msg)
-            for flag, msg in ((facts.has_javascript, "含 JavaScript"), (facts.has_launch_action, "含启动动作"),
-                              (facts.has_embedded_files, "含嵌入文件")):
-                if flag:
-                    fail("YJ-AQ-2", code, f.name, msg)
+            for msg in usability_problems(facts):
+                fail("YJ-KY-2", code, f.name, msg)
+            for msg in active_content(facts):
+                fail("YJ-AQ-2", code, f.name, msg)
             if facts.pages != eep.pages:
                 fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
             pages = pages_text(path)
@@ -446,8 +442,7 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             for s in sigs:
                 if not s.ok:
                     fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
-            stamps = [s for s in sigs if is_archive_stamp(s)]
-            if not stamps or stamps[-1].reason.split()[-1] != code:
+            if stamped_code(sigs) != code:
                 fail("YJ-ZS-1-3", code, f.name, "正本没有载明本档号的归档章签名")
     # Counts and totals against the 登记表, the 移交清单 and the 目录.
     add("YJ-WZ-1-1", len(folders))
@@ -474,9 +469,7 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             fail("YJ-WZ-1-1", c, "移交清单.json", "包内有此件，移交清单中没有")
     rows = 0
     for x in sorted((data / "目录").glob("归档文件目录-*.xlsx")) if (data / "目录").is_dir() else []:
-        from .checks import _xlsx_rows
-
-        rows += max(_xlsx_rows(x), 0)
+        rows += max(xlsx_rows(x), 0)
     if rows != len(folders):
         fail("YJ-WZ-1-1", "归档文件目录", "目录/", f"目录共列 {rows} 件，包内实有 {len(folders)} 件")
     note("YJ-WZ-1-1", f"{len(folders)} 件，{n_files} 个文件")
