@@ -299,3 +299,15 @@ def test_build_script_regenerates_the_committed_archive_templates(tmp_path):
         committed = xml(repo / fresh.name)
         assert committed and committed == xml(fresh), (
             f"{fresh.name} differs from scripts/build_archive_templates.py; run `make templates`")
+
+
+def test_check_refuses_a_report_file_it_cannot_write_before_checking(instance_path, tmp_path):
+    """A typo in --report is caught at once, not after a check of the whole year."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    r = CliRunner().invoke(cli, ["--config", str(instance_path), "check", "2015", "--report",
+                                 str(tmp_path / "检测报告.xlsx")])
+    assert r.exit_code == 2 and ".json、.docx 或 .pdf" in r.output
+    assert "四性检测" not in r.output and not (tmp_path / "检测报告.xlsx").exists()

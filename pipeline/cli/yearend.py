@@ -111,6 +111,12 @@ def check_cmd(app: App, year: int | None, package: Path | None, as_json: bool, r
     Exit status 1 if anything fails (a year with nothing in it fails too)."""
     if (year is None) == (package is None):
         raise click.UsageError("请给出年度 YEAR，或用 --package DIR 检测移交包（二者取一）")
+    from ..yearend.report import REPORT_SUFFIXES
+
+    if report_file is not None and report_file.suffix.lower() not in REPORT_SUFFIXES:
+        # Said before the check runs (minutes on a large year), not after it.
+        raise click.BadParameter(f"检测报告只能写成 .json、.docx 或 .pdf，不能是“{report_file.name}”",
+                                 param_hint="--report")
     if package is not None:
         from ..yearend.package import check_package
 

@@ -16,6 +16,7 @@ from .report_model import PROPS, CheckReport
 
 # Failures listed in the .docx/PDF report; the JSON always has all of them.
 MAX_REPORT_FAILURES = 2000
+REPORT_SUFFIXES = (".json", ".docx", ".pdf")
 
 
 def report_context(report: CheckReport, config: Config) -> dict:
@@ -50,7 +51,7 @@ def write_report(report: CheckReport, config: Config | None, out: Path) -> Path:
     suffix = out.suffix.lower()
     if suffix == ".json":
         return atomic_write_text(out, json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
-    if suffix not in (".docx", ".pdf"):
+    if suffix not in REPORT_SUFFIXES:
         raise ArchiveError(f"检测报告只能写成 .json、.docx 或 .pdf：{out.name}")
     ctx = report_context(report, config)
     with tempfile.TemporaryDirectory(prefix=".report-") as tmp:
