@@ -567,3 +567,32 @@ def test_snippet_window_is_the_densest_group_of_matches():
     body = "前言部分没有要找的词。" * 30 + "防汛、防汛、防汛。" + "其后也没有。" * 30 + "防汛。"
     snip, spans = T.snippet(body, ["防汛"])
     assert snip.count("【防汛】") == 3 and len(spans) == 3 and snip.startswith("…") and snip.endswith("…")
+
+
+def _text_pdf(path: Path, text: str) -> None:
+    """A one-page PDF whose only content is ``text`` in Helvetica (ASCII: no CJK font needed)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    stream = pdf.make_stream(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii"))
+    pdf.pages.append(pikepdf.Page(pikepdf.Dictionary(
+        Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842], Contents=stream,
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)))))
+    pdf.save(path)
+
+
+def test_reindex_reads_the_pdf_of_a_record_without_its_text_file(archived):
+    """`gongwen reindex` rebuilds from the archive's metadata and PDFs: a record whose 全文.txt is gone
+    is still found by the words of its 正本."""
+    d = doc("珠政发〔2018〕9号", "关于档案重建的通知", "", D(2018, 2, 2), "珠政发", "通知")
+    folder = write_record(archived.archive_dir, d)
+    (folder / "全文.txt").unlink()
+    _text_pdf(folder / "正本.pdf", "Rebuilt from the signed PDF")
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    meta["电子文件"] = [{"稿本": "正本", "计算机文件名": "正本.pdf"}]
+    (folder / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    assert reindex(archived) == len(DOCS) + 1
+    with open_index(archived) as index:
+        assert ids(index.search("signed PDF")) == {"珠政发〔2018〕9号"}

@@ -461,7 +461,23 @@ def _records(config: Config, year: int | None = None) -> Iterator[tuple[dict, Ca
     from ..archive import ArchiveStore
 
     for rec in ArchiveStore(config).records(year):
-        yield rec.meta, rec.text
+        yield rec.meta, (lambda rec=rec: record_text(rec))
+
+
+def record_text(rec) -> str:
+    """The text to index for an archive record: its 全文.txt, or — when that file is missing (a
+    record filed by hand or damaged) — the text of its 正本 PDF, so a rebuild never loses a document's
+    words while the PDF is there."""
+    text = rec.text()
+    if text.strip():
+        return text
+    pdf = rec.file("正本")
+    if pdf is None or not pdf.is_file():
+        return text
+    from ..yearend.pdftext import pages_text
+
+    pages = pages_text(pdf)
+    return "" if isinstance(pages, str) else "\n".join(pages)
 
 
 def archive_documents(config: Config, year: int | None = None) -> Iterator[IndexDoc]:
