@@ -184,7 +184,7 @@ def test_slow_writer_is_not_taken_early(tmp_path, kind):
         t.join()
     assert seen_early == []
     assert fake.calls == [(target.name, data)]
-    assert run.of("waiting") == [] or kind == "docx"
+    assert run.of("waiting") == []
 
 
 def test_lock_and_temp_files_are_ignored(tmp_path, monkeypatch):
