@@ -93,6 +93,37 @@ def text_width_twips(text: str, size_pt: float = SIZE_3, spacing_twips: int = CH
     return round(width)
 
 
+def line_starts(text: str, *, first_indent_twips: int, spacing_twips: int = CHAR_SPACING_TWIPS,
+                width_twips: int = TYPE_AREA_WIDTH_TWIPS) -> list[int]:
+    """Where each line of a justified 3号 paragraph starts (indices into ``text``), as LibreOffice
+    breaks it: greedy, a closing mark that does not fit hangs past the margin, a line does not end on
+    an opening mark, a run of Latin letters or digits is not broken. An estimate: measured against
+    LibreOffice's output it is exact for most paragraphs and otherwise a character or two late (its
+    Latin widths are averages), never early."""
+    em = SIZE_3 * TWIPS_PER_PT
+    starts, used, avail, i, n = [0], 0.0, width_twips - first_indent_twips, 0, len(text)
+    while i < n:
+        ch = text[i]
+        w = (em if _is_wide(ch) else em * LATIN_EM) + spacing_twips
+        if i > starts[-1] and ch.isalnum() and text[i - 1].isalnum() and _is_wide(ch) != _is_wide(text[i - 1]):
+            w += em * AUTOSPACE_EM
+        if i > starts[-1] and used + w - spacing_twips > avail:
+            brk = i + 1 if ch in _NO_LINE_START else i          # hanging punctuation
+            while brk > starts[-1] + 1 and text[brk - 1] in _OPENERS:
+                brk -= 1
+            while (brk > starts[-1] + 1 and brk < n and text[brk].isascii() and text[brk].isalnum()
+                   and text[brk - 1].isascii() and text[brk - 1].isalnum()):
+                brk -= 1
+            if brk >= n:
+                break
+            starts.append(brk)
+            i, used, avail = brk, 0.0, width_twips
+            continue
+        used += w
+        i += 1
+    return starts
+
+
 # Heading fonts by level: 一、 黑体, （一） 楷体, 1. 仿宋, （1） 仿宋; no bold (the face carries weight).
 HEADING_FONTS = {1: FONT_HEITI, 2: FONT_KAITI, 3: FONT_FANGSONG, 4: FONT_FANGSONG}
 

@@ -35,6 +35,7 @@ from .fsutil import atomic_write_bytes
 from .model import Block, Draft, Number, cn_date
 
 TIGHTEN_MAX = 3
+TIGHTEN_CHAR_STEP = 5      # twips of character spacing taken off per tighten level (0.25 pt)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Layout:
     """Knobs the pipeline may turn when a rendered PDF needs adjusting (GB/T 9704 7.3.5.5)."""
 
     # 0 = standard; 1..3 = progressively tighter line/character spacing on the last page's content
-    # so a signature block is never left alone on a page.
+    # so a signature block is never left alone on a page; at 3 a one-paragraph body is also cut so
+    # that its end can go with the block (split_tail).
     tighten: int = 0
 
     def __post_init__(self) -> None:
@@ -596,12 +598,62 @@ def fit_attachment_note(paragraphs: list) -> None:
         _set_ind(p, left=left, right=0, hanging=hanging)
 
 
-def keep_signature_with_body(paragraphs: list) -> None:
+# Where a body of one paragraph is cut when its end must go with the signature block: after a
+# clause, at least this many characters before the estimated start of its last-but-one line
+# (layout.line_starts is a character or two late at times; a cut too late would wrap a stray
+# character onto a line of its own).
+TAIL_MARGIN_CHARS = 6
+_CLAUSE_ENDS = "。！？；，、："
+
+
+def _cut_runs(p, lo: int, hi: int) -> None:
+    """Keep only the characters lo..hi of the paragraph's text (runs outside are removed)."""
+    pos = 0
+    for run in [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]:
+        t = run.find(qn("w:t"))
+        text = t.text or ""
+        a, b = max(lo, pos), min(hi, pos + len(text))
+        if a >= b:
+            run.getparent().remove(run)
+        else:
+            t.text = text[a - pos:b - pos]
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        pos += len(text)
+
+
+def split_tail(p, spacing_twips: int):
+    """Cut a body paragraph of three or more lines so that its last two lines (and a little more)
+    become a continuation paragraph (no first-line indent), which a keep-with-next chain can carry to
+    the next page with the signature block while the rest of the paragraph stays — the flow a long
+    paragraph has by itself. Returns the new paragraph (inserted after ``p``), or None."""
+    runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    if not runs or any(len(r.findall(qn("w:t"))) != 1 or r.find(qn("w:br")) is not None for r in runs):
+        return None
+    text = _text_of(p)
+    starts = L.line_starts(text, first_indent_twips=L.chars(2), spacing_twips=spacing_twips)
+    if len(starts) < 3:
+        return None
+    lo, last = starts[-3] + 1, starts[-2] - TAIL_MARGIN_CHARS
+    if last < lo:
+        return None
+    cut = next((i for i in range(last, lo - 1, -1) if text[i - 1] in _CLAUSE_ENDS), last)
+    tail = copy.deepcopy(p)
+    _cut_runs(p, 0, cut)
+    _cut_runs(tail, cut, len(text))
+    _set_ind(tail, left=0, right=0, firstLine=0)
+    p.addnext(tail)
+    return tail
+
+
+def keep_signature_with_body(paragraphs: list, carry_tail: bool = False) -> None:
     """Chain keep-with-next from the last body paragraph through the 附件说明 and the blank lines
     to the 署名 (and the date when a 附注 follows), so the signature block never starts a page
     without body text above it (7.3.5.5). When the body is a single paragraph the chain starts
     below it instead: moving it would leave page 1 without body text (7.3.1), and the seal may sit
-    within one line of the 附件说明."""
+    within one line of the 附件说明. ``carry_tail`` (the last layout attempt): that single paragraph
+    is cut so that its last lines go with the block (split_tail) — otherwise a one-paragraph body
+    that just fills page 1 leaves the block alone on page 2 at every spacing. ``paragraphs`` (the
+    body's top-level paragraphs) gets the new paragraph too."""
     styles = [_style_of(p) for p in paragraphs]
     sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
     if sig_at is None:
@@ -610,6 +662,14 @@ def keep_signature_with_body(paragraphs: list) -> None:
     while start > 0 and styles[start - 1] in ("GwBlank", "GwAttachNote", "GwAttachNoteMore"):
         start -= 1
     body = [i for i, s in enumerate(styles[:start]) if s in _BODY_STYLES]
+    if len(body) == 1 and body[-1] == start - 1 and carry_tail and styles[body[-1]] == "Normal":
+        tail = split_tail(paragraphs[body[-1]], L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * TIGHTEN_MAX)
+        if tail is not None:
+            paragraphs.insert(start, tail)
+            styles.insert(start, "Normal")
+            sig_at += 1
+            start += 1
+            body.append(start - 1)
     if len(body) > 1 and body[-1] == start - 1:
         start -= 1
     while start < sig_at and styles[start] == "GwBlank":     # a chain never starts on a blank line
@@ -650,7 +710,7 @@ def tighten(paragraphs: list, level: int) -> None:
         return
     i, budget = ends[-1], L.LINES_PER_PAGE + 2
     line = round(L.LINE_PITCH_TWIPS * (1 - 0.04 * level))
-    spacing = L.CHAR_SPACING_TWIPS - 5 * level
+    spacing = L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * level
     while i >= 0 and budget > 0 and styles[i] in _MAIN_STYLES:
         p = paragraphs[i]
         budget -= _estimated_lines(p)
@@ -754,5 +814,5 @@ def fit_document(doc, layout: Layout, config: Config) -> None:
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
     fit_signature(top)
     fit_attachment_note(top)
-    keep_signature_with_body(top)
+    keep_signature_with_body(top, carry_tail=layout.tighten == TIGHTEN_MAX)
     tighten(top, layout.tighten)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -491,3 +492,37 @@ def test_run_in_headings_only_when_every_numbered_sibling_is_one(cfg, out):
     doc = Document(str(render.render_document(D.notice(body=mixed), D.number(), cfg, out / "mixed.docx")))
     assert _lead_faces(doc, ("一、", "二、", "（一", "（二")) == {
         "一、": L.FONT_FANGSONG, "二、": L.FONT_FANGSONG, "（一": L.FONT_KAITI, "（二": L.FONT_KAITI}
+
+
+def test_last_attempt_cuts_a_one_paragraph_body_to_carry_its_end(cfg, out):
+    text = "各单位要按照区政府统一部署，认真做好防汛抗旱各项工作，确保人民群众生命财产安全。" * 4 + "请认真贯彻执行。"
+    d = D.notice(body=(Block("paragraph", text),), attachments=(), attachment_note=())
+
+    def body(doc):
+        return [p for p in doc.paragraphs if p.style.style_id == "Normal" and p.text]
+
+    plain = Document(str(render.render_document(d, D.number(), cfg, out / "one-0.docx")))
+    assert [p.text for p in body(plain)] == [text]
+    last = Document(str(render.render_document(d, D.number(), cfg, out / "one-3.docx",
+                                               layout=render.Layout(tighten=render.TIGHTEN_MAX))))
+    head, tail = body(last)
+    assert head.text + tail.text == text and head.text.endswith(("，", "。"))   # cut after a clause
+    assert tail.paragraph_format.first_line_indent == 0                        # a continuation line
+    assert tail._p.pPr.find(qn("w:keepNext")) is not None and head._p.pPr.find(qn("w:keepNext")) is None
+    # two or three lines carried, never the whole paragraph
+    assert 2 * 28 <= len(tail.text) < 4 * 28 and len(head.text) >= 28
+    # a body of several paragraphs is not cut: its last paragraph goes with the block as it is
+    several = Document(str(render.render_document(replace(d, body=(Block("paragraph", "第一段。"), Block("paragraph", text))),
+                                                  D.number(), cfg, out / "two-3.docx",
+                                                  layout=render.Layout(tighten=render.TIGHTEN_MAX))))
+    assert [p.text for p in body(several)] == ["第一段。", text]
+
+
+def test_line_starts_of_a_justified_paragraph():
+    cjk = D.text(28 * 4)
+    assert L.line_starts(cjk, first_indent_twips=L.chars(2)) == [0, 26, 54, 82, 110]   # 28 a line, 26 after the indent
+    # a closing mark that does not fit hangs past the margin; a number is not broken
+    hang = D.text(25) + "，" + D.text(10)
+    assert L.line_starts(hang, first_indent_twips=L.chars(2))[1] == 26
+    digits = D.text(24) + "2015" + D.text(10)
+    assert L.line_starts(digits, first_indent_twips=L.chars(2))[1] == 24

@@ -437,13 +437,20 @@ def test_date_only_block_when_there_is_no_signature():
 
 # --- the project's own render + convert (GB/T 9704 templates) ------------------------------------
 
-def _real_draft(n_body: int, attach: bool = False):
+# One paragraph of seven lines fills page 1 under the 版头: the block falls onto page 2 alone at
+# every spacing unless the paragraph's end goes with it (render.split_tail on the last attempt).
+ONE_PARAGRAPH = "各单位要按照区政府统一部署，认真做好防汛抗旱各项工作，确保人民群众生命财产安全。" * 4 + "请认真贯彻执行。"
+
+
+def _real_draft(n_body: int, attach: bool = False, body_text: str | None = None):
     import datetime as dt
 
     from pipeline.model import Attachment, Block, Draft
 
     body = tuple(Block("paragraph", f"第{i + 1}项工作按照区政府统一部署推进落实，各单位要高度重视，认真组织实施。")
                  for i in range(n_body))
+    if body_text is not None:
+        body = (Block("paragraph", body_text),)
     atts = (Attachment(name="珠晖区印章测试名单", number=1, blocks=(Block("paragraph", "名单内容。"),)),
             Attachment(name="珠晖区印章测试安排表", number=2, blocks=(Block("paragraph", "安排内容。"),))) if attach else ()
     return Draft(source="t.yaml", source_format="yaml", kind="通知", series="珠政发", title="关于印章位置测试的通知",
@@ -466,7 +473,8 @@ def rendered(tmp_path_factory):
     number = Number(series="珠政发", year=2015, seq=3, text="珠政发〔2015〕3号", reference="珠政发〔2015〕3号")
     out = {}
     for name, d in (("short", _real_draft(2)), ("near-bottom-13", _real_draft(13)),
-                    ("near-bottom-14", _real_draft(14)), ("attach", _real_draft(3, attach=True))):
+                    ("near-bottom-14", _real_draft(14)), ("attach", _real_draft(3, attach=True)),
+                    ("one-paragraph", _real_draft(0, body_text=ONE_PARAGRAPH))):
         for tighten in range(render.TIGHTEN_MAX + 1):
             docx = render.render_document(d, number, config, root / f"{name}-{tighten}.docx",
                                           layout=render.Layout(tighten=tighten))
@@ -498,8 +506,26 @@ def test_rendered_documents_seal_geometry(rendered):
                 later = [re.sub(r"\s+", "", doc.pages[i].extract_text() or "")
                          for i in range(pl.page + 1, len(doc.pages))]
             assert any(t.startswith("附件2") or t.startswith("附件1") for t in later)
+        elif name == "one-paragraph":
+            assert ONE_PARAGRAPH.endswith(above), above     # the paragraph's own last line
         else:
             assert "认真组织实施" in above, above           # the body's last line
+
+
+def test_one_paragraph_body_that_fills_page_one_takes_its_end_along(rendered):
+    """The number is not voided: on the last attempt the paragraph's last lines go to page 2 with
+    the block, page 1 keeps the rest of the paragraph (GB/T 9704 7.3.1: body text on the first page),
+    and the text reads on unbroken."""
+    from pipeline import render
+
+    pdf, pl, tighten = rendered["one-paragraph"]
+    assert tighten == render.TIGHTEN_MAX and pl.page == 1
+    with pdfplumber.open(pdf) as doc:
+        pages = [re.sub(r"\s+", "", p.extract_text() or "") for p in doc.pages]
+    head = pages[0][pages[0].index("区政府各部门：") + len("区政府各部门："):pages[0].index("—1—")]
+    tail = pages[1][:pages[1].index("珠晖区人民政府")]
+    assert len(head) > 28 and 28 <= len(tail) < 3 * 30        # body text on page 1; a couple of lines with the block
+    assert head + tail == ONE_PARAGRAPH
 
 
 def test_rendered_near_bottom_block_is_never_alone(rendered):
