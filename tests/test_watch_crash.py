@@ -46,6 +46,21 @@ def start(cfg: Path, out: Path, env: dict) -> subprocess.Popen:
                             env=env, cwd=REPO, start_new_session=True)
 
 
+def fresh_instance(tmp_path: Path, **overrides):
+    """A new instance with demo keys in tmp_path, and the environment of its own service process
+    (own HOME and TMPDIR: LibreOffice leaves its files there). Returns (config path, config, env)."""
+    from pipeline.config import load
+    from pipeline.instance import init_instance
+
+    cfg = write_instance(tmp_path / "instance", **overrides)
+    init_instance(None, str(cfg))
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp"), "GONGWEN_ACTOR": "测试员",
+           "PYTHONUNBUFFERED": "1"}
+    return cfg, load(cfg), env
+
+
 def kill_hard(proc: subprocess.Popen) -> None:
     """SIGKILL the service and everything it started (converter included), by process id."""
     try:
@@ -92,8 +107,6 @@ def build_drafts() -> dict[str, tuple[str, bytes, str]]:
 
 def test_sigkill_mid_run_then_restart_accounts_for_every_draft(tmp_path):
     from pipeline.archive import ArchiveStore
-    from pipeline.config import load
-    from pipeline.instance import init_instance
     from pipeline.ledger import Ledger
 
     import yaml
@@ -101,13 +114,7 @@ def test_sigkill_mid_run_then_restart_accounts_for_every_draft(tmp_path):
     raw_intake = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["intake"]
     raw_intake.update({"stable_seconds": 0.5, "invalid_timeout_s": 3, "poll_interval_s": 0.5,
                        "rescan_interval_s": 300})
-    cfg = write_instance(tmp_path / "instance", intake=raw_intake)
-    init_instance(None, str(cfg))
-    config = load(cfg)
-    home = tmp_path / "home"
-    (home / "tmp").mkdir(parents=True)
-    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp"), "GONGWEN_ACTOR": "测试员",
-           "PYTHONUNBUFFERED": "1"}
+    cfg, config, env = fresh_instance(tmp_path, intake=raw_intake)
     out = tmp_path / "console.txt"
     drafts = build_drafts()
 
@@ -191,16 +198,8 @@ def test_sigkill_mid_run_then_restart_accounts_for_every_draft(tmp_path):
 
 def test_sigterm_finishes_the_current_document_stops_the_converter_and_exits_0(tmp_path):
     from pipeline.archive import ArchiveStore
-    from pipeline.config import load
-    from pipeline.instance import init_instance
 
-    cfg = write_instance(tmp_path / "instance")
-    init_instance(None, str(cfg))
-    config = load(cfg)
-    home = tmp_path / "home"
-    (home / "tmp").mkdir(parents=True)
-    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp"), "GONGWEN_ACTOR": "测试员",
-           "PYTHONUNBUFFERED": "1"}
+    cfg, config, env = fresh_instance(tmp_path)
     out = tmp_path / "console.txt"
     proc = start(cfg, out, env)
     seen: set[int] = set()
