@@ -261,10 +261,12 @@ def _only_annex_note_above(pages: list[list[TextLine]], p: int, first: int) -> b
     return False
 
 
-def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float, float, float, float]], *,
-                      signature: str | None, date_text: str, diameter_mm: float,
-                      annex_only_ok: bool = False) -> SealPlacement:
-    """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
+def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text: str,
+               annex_only_ok: bool = False) -> tuple[int, int, int | None]:
+    """(page, date line, 署名 line or None) of the 署名/成文日期 block: the first line that reads as the
+    date with the 署名 directly above it. NeedsRelayout when the block is split over two pages, has
+    nothing above it on its page, or (unless ``annex_only_ok``) only the 附件说明; SigningError when
+    it is not there at all."""
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
         raise SigningError("没有成文日期，无法确定用印位置")
@@ -290,9 +292,6 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
         what = f"发文机关署名「{signature}」紧接其上的成文日期「{date_text}」" if want_sig else f"成文日期「{date_text}」"
         raise SigningError(f"在转换后的 PDF 中找不到{what}，无法确定用印位置")
     p, di, si = found
-    lines = pages[p]
-    date = lines[di]
-    sig = lines[si] if si is not None else None
     first = si if si is not None else di
     if first == 0:
         raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）")
@@ -300,6 +299,18 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
         # Legal under the seal rule (its top may be within one line of the 附件说明), but a page
         # with nothing of the body on it reads as a stray signature: try a tighter layout first.
         raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版")
+    return p, di, si
+
+
+def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float, float, float, float]], *,
+                      signature: str | None, date_text: str, diameter_mm: float,
+                      annex_only_ok: bool = False) -> SealPlacement:
+    """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
+    p, di, si = find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
+    lines = pages[p]
+    date = lines[di]
+    sig = lines[si] if si is not None else None
+    first = si if si is not None else di
     last = lines[first - 1]
 
     r = layout.mm_to_pt(diameter_mm) / 2
@@ -344,6 +355,13 @@ def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm:
     pages, boxes = _page_lines(Path(pdf))
     return compute_placement(pages, boxes, signature=signature, date_text=date_text, diameter_mm=diameter_mm,
                              annex_only_ok=annex_only_ok)
+
+
+def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False) -> None:
+    """For a document sent without a seal (7.3.5.2): its 署名/成文日期 block must not stand alone on a
+    page either (7.3.5.5). Raises NeedsRelayout (re-render tighter) or SigningError like place_seal."""
+    pages, _ = _page_lines(Path(pdf))
+    find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
 
 
 # --- drawing it ---------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from pathlib import Path
 from .config import Config
 from .errors import SigningError
 from .model import Draft, cn_date
-from .seal import (NeedsRelayout, SealPlacement, apply_seal, compute_placement, place_seal, seal_for,
-                   seal_image)
+from .seal import (NeedsRelayout, SealPlacement, apply_seal, check_block, compute_placement, place_seal,
+                   seal_for, seal_image)
 from .sign import OfficeKey, Verification, health, init_demo_pki, load_office_key, sign_pdf, verify_pdf
 
 __all__ = ["NeedsRelayout", "OfficeKey", "SealPlacement", "StampResult", "Verification", "apply_seal",
-           "compute_placement", "health", "init_demo_pki", "load_office_key", "place_seal", "seal_and_sign",
-           "seal_for", "seal_image", "seal_name", "sign_pdf", "verify_pdf"]
+           "check_block", "compute_placement", "health", "init_demo_pki", "load_office_key", "place_seal",
+           "seal_and_sign", "seal_for", "seal_image", "seal_name", "sign_pdf", "verify_pdf"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,
                   last_attempt: bool = False, key: OfficeKey | None = None) -> StampResult:
     """A sealed series (config.series[draft.series].sealed): place_seal (may raise NeedsRelayout:
     re-render tighter and call again) → apply_seal → sign_pdf with the signature widget over the seal.
-    An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only. ``pdf_in`` is
+    An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only, after checking
+    that a 署名/成文日期 block (文件 and 信函 formats) does not stand alone on a page. ``pdf_in`` is
     not changed; ``pdf_out`` appears only when everything succeeded. ``last_attempt``: the tightest
     layout is reached, so a page holding only the 附件说明 above the 署名 is accepted. ``key``: the
     certificate opened once for a batch (sign.load_office_key); without it, it is opened here."""
@@ -47,11 +48,15 @@ def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
     # Open the certificate first: a missing key or a wrong passphrase should fail before any work.
     key = key or load_office_key(config)
+    date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
     if not series.sealed:
+        if series.format != "纪要" and date_text:
+            # 署名 and 成文日期 without a seal (7.3.5.2) must not stand alone on a page either.
+            check_block(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,
+                        annex_only_ok=last_attempt)
         sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer, key=key)
         return StampResult(None, None, True)
 
-    date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
     if not date_text:
         raise SigningError("公文没有成文日期，无法确定用印位置")
     placement = place_seal(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,

@@ -13,7 +13,7 @@ import pytest
 from pipeline import stamp
 from pipeline.errors import SigningError
 from pipeline.model import Draft
-from tests.test_seal import ATTACH, SHORT, build_docx, make_instance
+from tests.test_seal import ATTACH, BOTTOM, SHORT, build_docx, make_instance
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def env(tmp_path_factory):
     config = make_instance(root)
     info = stamp.init_demo_pki(config)
     pdfs = {name: convert_once(build_docx(root / f"{name}.docx", **case), root / f"{name}.pdf", config)
-            for name, case in (("short", SHORT), ("attach", ATTACH))}
+            for name, case in (("short", SHORT), ("attach", ATTACH), ("bottom", BOTTOM))}
     return config, info, pdfs
 
 
@@ -206,6 +206,17 @@ def test_unsealed_series_gets_an_invisible_signature(env, tmp_path):
         assert x1 - x0 == 0 and y1 - y0 == 0
         # No seal image anywhere.
         assert not any("/GwSeal" in str(k) for p in pdf.pages for k in p.Resources.get("/XObject", {}).keys())
+
+
+def test_unsealed_document_block_alone_on_a_page_needs_relayout(env, tmp_path):
+    """Without a seal the 署名 and 成文日期 must not stand alone on a page either (7.3.5.5)."""
+    config, _, pdfs = env
+    unsealed = config.model_copy(update={"series": {
+        **config.series, "珠政发": config.series["珠政发"].model_copy(update={"sealed": False})}})
+    with pytest.raises(stamp.NeedsRelayout, match="第2页只有"):
+        stamp.seal_and_sign(pdfs["bottom"], tmp_path / "a.pdf", draft=draft(), config=unsealed)
+    assert not (tmp_path / "a.pdf").exists()
+    assert stamp.seal_and_sign(pdfs["short"], tmp_path / "b.pdf", draft=draft(), config=unsealed).signed
 
 
 def test_seal_image_as_the_signature_appearance(env, tmp_path):
