@@ -347,6 +347,11 @@ def _normalise_elements(d: Draft) -> tuple[Draft, list[Problem]]:
         m = P.NOTE_RE.match(d.note)
         if m:
             d = replace(d, note=m["text"].strip())
+    if d.number_text and P.squeeze(d.number_text) != d.number_text:
+        # The register reads a 发文字号 strictly (numbers.parse_number): no spaces in it.
+        if P.squeeze(d.number_text) != d.number_text.strip():
+            problems.append(Problem("发文字号", f"发文字号「{d.number_text}」中的空格已删去", "warning"))
+        d = replace(d, number_text=P.squeeze(d.number_text))
     if d.secrecy and d.secrecy.strip() in NOT_CLASSIFIED:
         problems.append(Problem("密级", f"「{d.secrecy}」不是密级；非涉密公文不标注密级，已忽略", "warning"))
         d = replace(d, secrecy=None)

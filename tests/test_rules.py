@@ -204,6 +204,9 @@ def test_good_typed_number_and_suggestion(cfg):
     minutes = good(kind="纪要", series="常务会议纪要", number_text="〔2015〕5号", title=None, main_to=None,
                    signature=None, meeting=Meeting(name="常务会议", time="上午", place="会议室", chair="陈礼洋", present=("陈礼洋",)))
     assert not problems(minutes, cfg, "发文字号")
+    # Spaces typed inside a number are taken out (the register reads numbers strictly), with a note.
+    nd, ps = review(good(number_text="珠政发〔2015〕 3 号"), cfg)
+    assert nd.number_text == "珠政发〔2015〕3号" and [p.severity for p in ps] == ["warning"], ps
     # `gongwen reserve` prints a 纪要 number in its register form; written so in the draft it is right.
     assert not problems(replace(minutes, number_text="常务会议纪要〔2015〕5号"), cfg, "发文字号")
     ps = problems(replace(minutes, number_text="珠政发〔2015〕5号"), cfg, "发文字号")
