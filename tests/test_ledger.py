@@ -565,6 +565,15 @@ def test_cli_register_table_and_json(instance):
     assert r.exit_code != 0 and "没有名为“乱写”的发文系列" in r.output
 
 
+def test_cli_register_reads_without_creating_a_register(tmp_path):
+    path = make_instance(tmp_path / "fresh")
+    r = run(path, "register", "2015")
+    assert r.exit_code == 0 and "没有登记" in r.stdout
+    assert not ledger_path(load(path)).exists()              # a read never creates the database
+    r = run(path, "register", "2015", "--json")
+    assert json.loads(r.stdout)["rows"] == []
+
+
 def test_cli_reserve_and_void(instance, capsys):
     r = run(instance, "reserve", "珠政发", "--year", "2015", "--note", "留给区长讲话")
     assert r.exit_code == 0 and "已预留 珠政发〔2015〕3号" in r.stdout

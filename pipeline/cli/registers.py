@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app
-from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, register_xlsx
+from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path, register_xlsx
 
 
 def _console() -> Console:
@@ -38,14 +38,17 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
     if xlsx and Path(xlsx).exists() and not force:
         raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
-    with Ledger.open(config) as ledger:
-        if seals:
-            rows, columns, name = ledger.seal_register(year), SEAL_COLUMNS, "用印登记簿"
-            if series:
-                prefix = {d.reference for d in ledger.documents(year=None, series=series)}
-                rows = [r for r in rows if r.number in prefix]
-        else:
-            rows, columns, name = ledger.register(year, series), REGISTER_COLUMNS, "发文登记簿"
+    columns, name = (SEAL_COLUMNS, "用印登记簿") if seals else (REGISTER_COLUMNS, "发文登记簿")
+    rows: list = []
+    if ledger_path(config).is_file():          # a listing never creates the register
+        with Ledger.open(config) as ledger:
+            if seals:
+                rows = ledger.seal_register(year)
+                if series:
+                    prefix = {d.reference for d in ledger.documents(year=None, series=series)}
+                    rows = [r for r in rows if r.number in prefix]
+            else:
+                rows = ledger.register(year, series)
     org = config.organisation.name
     title = f"{org}{year}年{series or ''}{name}"
     if xlsx:
