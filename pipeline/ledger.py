@@ -660,11 +660,6 @@ class Ledger:
             return None
         return self._doc(row) if row is not None else None
 
-    def document_by_id(self, doc_id: int) -> DocumentRow | None:
-        with self._read() as db:
-            row = db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return self._doc(row) if row is not None else None
-
     def pending(self) -> list[DocumentRow]:
         """Documents numbered but not finished (to resume after a crash), oldest first."""
         marks = ", ".join("?" * (len(STAGES) - 1))
