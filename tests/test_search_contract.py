@@ -397,6 +397,25 @@ def test_health_names_documents_missing_from_the_index(archived):
     index.close()
 
 
+
+def test_archive_codes_as_the_index_holds_them(built):
+    codes = built.archive_codes()
+    assert set(codes) == IDS and codes["珠政发〔2015〕3号"] == "Z109-WS·2015-Y-BGS-0001"
+    assert codes["珠政函〔2016〕7号"] is None
+    assert built.archive_codes(2015) == {"珠政发〔2015〕3号": "Z109-WS·2015-Y-BGS-0001",
+                                         "珠政发〔2015〕13号": "Z109-WS·2015-Y-BGS-0002"}
+
+
+def test_health_names_a_document_whose_archive_code_the_index_lacks(archived):
+    """A 档号 given at year end that did not reach the index: searching by it would find nothing."""
+    open_index(archived).close()
+    folder = archived.archive_dir / "2016" / "珠政函" / "珠政函〔2016〕7号"
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    meta["档号"] = "Z109-WS·2016-D30-BGS-0001"
+    (folder / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    last = health(archived)[-1]
+    assert last.ok is False and "档号" in last.detail and "珠政函〔2016〕7号" in last.detail
+
 # --- one writer at a time, crashes ----------------------------------------------------------------
 # Child processes are started with "spawn": a fresh interpreter, like the watcher and a CLI.
 

@@ -264,7 +264,9 @@ def test_archive_gives_codes_per_class_and_a_second_run_changes_nothing(year):
     first, second = year.first, year.second
     assert len(first.newly) >= 60 and len(first.stamped) == len(first.newly) == len(first.registered)
     assert first.late == () and first.outputs
+    assert len(first.indexed) == len(first.newly)                  # the 档号 reached the search index
     assert not second.changed and second.newly == second.stamped == second.registered == second.outputs == ()
+    assert second.indexed == ()
     assert year.after_second == year.before_second          # not one byte of records, 目录 or plan changed
     config = load_config(year.cfg)
     recs = list(ArchiveStore(config).records(YEAR))
@@ -286,6 +288,20 @@ def test_archive_gives_codes_per_class_and_a_second_run_changes_nothing(year):
     for s in second.classes:
         for name in (f"归档文件目录-{s.key.stem}.xlsx", f"归档文件目录-{s.key.stem}.pdf", f"备考表-{s.key.stem}.pdf"):
             assert (ydir / name).is_file(), name
+
+
+def test_a_search_for_the_archive_code_finds_the_document(year):
+    from pipeline.archive import ArchiveStore
+    from pipeline.search import health, open_index
+
+    config = load_config(year.cfg)
+    recs = list(ArchiveStore(config).records(YEAR))
+    with open_index(config) as index:
+        assert index.archive_codes(YEAR) == {r.reference: r.meta["档号"] for r in recs}
+        for r in recs[::20]:
+            hits = index.search(r.meta["档号"]).hits
+            assert [h.id for h in hits] == [r.reference] and hits[0].archive_code == r.meta["档号"]
+    assert all(f.ok for f in health(config)), [f for f in health(config) if not f.ok]
 
 
 def test_same_matter_is_kept_together_in_the_order(year):
@@ -710,3 +726,9 @@ def test_an_interrupted_archive_resumes_to_the_same_arrangement(year, tmp_path):
     done = {r.reference: r.meta["档号"] for r in ArchiveStore(load_config(year.cfg)).records(YEAR)}
     again = {r.reference: r.meta["档号"] for r in ArchiveStore(config).records(YEAR)}
     assert again == done
+    # The search index caught up too, the 20 stamped before the crash included.
+    from pipeline.search import open_index
+
+    assert sorted(result.indexed) == sorted(again)
+    with open_index(config) as index:
+        assert index.archive_codes(YEAR) == again

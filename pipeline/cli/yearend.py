@@ -85,7 +85,8 @@ def archive_cmd(app: App, year: int, no_pdf: bool) -> None:
         console.print("已整理过，本次没有任何改动（件号、档号、归档章、目录均保持不变）。")
     else:
         console.print(f"本次新编档号 {len(result.newly)} 件（其中补归档 {len(result.late)} 件），加盖归档章 "
-                      f"{len(result.stamped)} 件，档号记入登记簿 {len(result.registered)} 件。")
+                      f"{len(result.stamped)} 件，档号记入登记簿 {len(result.registered)} 件、"
+                      f"检索索引 {len(result.indexed)} 件。")
     for w in result.warnings:
         console.print(f"[yellow]提示：{w}[/yellow]")
     for p in result.outputs:

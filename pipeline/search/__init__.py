@@ -158,6 +158,7 @@ class SearchIndex(Protocol):
                snippets: bool = True) -> Results: ...
     def count(self) -> int: ...
     def ids(self) -> set[str]: ...
+    def archive_codes(self, year: int | None = None) -> dict[str, str | None]: ...
     def rebuild(self, docs: Iterable[IndexDoc], *, chunk: int = 500,
                 progress: Callable[[int], None] | None = None) -> int: ...
     def close(self) -> None: ...
@@ -300,6 +301,12 @@ class FolderIndex:
         with self._mutex:
             self._sync()
             return self._guard(self._engine.ids)
+
+    def archive_codes(self, year: int | None = None) -> dict[str, str | None]:
+        """{文号: 档号 or None} of every indexed document (of one 年度), as the index holds them."""
+        with self._mutex:
+            self._sync()
+            return self._guard(lambda: self._engine.archive_codes(year))
 
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -495,7 +502,7 @@ def archive_count(config: Config) -> int:
 
 def health(config: Config) -> list[model.Finding]:
     """For `gongwen doctor`: the index opens, its version matches, and it holds exactly the
-    archive's documents."""
+    archive's documents, each with the 档号 its record carries."""
     engine = config.search.engine
     area = "索引"
     idx = FolderIndex(index_root(config, engine), engine)
@@ -517,21 +524,29 @@ def health(config: Config) -> list[model.Finding]:
         return out
     out.append(model.Finding(area, "索引版本与程序一致", True, idx.version))
     try:
-        in_index = idx.ids()
-        in_archive = {meta.get("文件编号") for meta, _ in _records(config)}
+        in_index = idx.archive_codes()
+        in_archive = {meta.get("文件编号"): meta.get("档号") or None for meta, _ in _records(config)}
     except GongwenError as e:  # the index or the archive could not be read: not checked
         out.append(model.Finding(area, "索引与档案一致", None, str(e)))
         return out
     finally:
         idx.close()
-    missing = sorted(x for x in in_archive - in_index if x)
-    extra = sorted(in_index - in_archive)
+    missing = sorted(x for x in in_archive.keys() - in_index.keys() if x)
+    extra = sorted(in_index.keys() - in_archive.keys())
+    # A 档号 given at year end and not yet in the index: searching by it would find nothing.
+    stale = sorted(x for x in in_archive.keys() & in_index.keys() if in_archive[x] != in_index[x])
+
+    def some(refs: list[str]) -> str:
+        return "、".join(refs[:5]) + (" 等" if len(refs) > 5 else "")
+
     detail = []
     if missing:
-        detail.append(f"未编入索引 {len(missing)} 件：{'、'.join(missing[:5])}{' 等' if len(missing) > 5 else ''}")
+        detail.append(f"未编入索引 {len(missing)} 件：{some(missing)}")
     if extra:
-        detail.append(f"索引中多出 {len(extra)} 件：{'、'.join(extra[:5])}{' 等' if len(extra) > 5 else ''}")
-    ok = not missing and not extra
+        detail.append(f"索引中多出 {len(extra)} 件：{some(extra)}")
+    if stale:
+        detail.append(f"索引中的档号与档案不符 {len(stale)} 件：{some(stale)}")
+    ok = not missing and not extra and not stale
     out.append(model.Finding(area, "索引与档案一致", ok,
                              f"{len(in_index)} 件" if ok else "；".join(detail) + f"，{REINDEX_HINT}"))
     return out

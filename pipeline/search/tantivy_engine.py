@@ -134,6 +134,16 @@ class TantivyEngine:
         s = self._searcher()
         return {t for t, c in s.terms_with_prefix("id", "", filter_query=tantivy.Query.all_query()) if c > 0}
 
+    def archive_codes(self, year: int | None) -> dict[str, str | None]:
+        s = self._searcher()
+        q = (tantivy.Query.all_query() if year is None else
+             tantivy.Query.range_query(self._schema, "year", tantivy.FieldType.Integer, year, year))
+        out = {}
+        for _, addr in s.search(q, max(1, s.num_docs)).hits:
+            f = s.doc(addr).to_dict()
+            out[_first(f, "id")] = _first(f, "archive_code") or None
+        return out
+
     def _translate(self, p: Q.Plan) -> tantivy.Query:
         sch = self._schema
         Occur = tantivy.Occur

@@ -176,6 +176,10 @@ class WhooshEngine:
     def ids(self) -> set[str]:
         return {f["id"] for f in self._s().reader().all_stored_fields()}
 
+    def archive_codes(self, year: int | None) -> dict[str, str | None]:
+        return {f["id"]: f.get("archive_code") for f in self._s().reader().all_stored_fields()
+                if year is None or f.get("year") == year}
+
     def search(self, plan: Q.Plan, filt: Q.Plan | None, limit: int | None, sort: str) -> tuple[list[StoredHit], int]:
         s = self._s()
         kw = {"limit": limit, "terms": False}

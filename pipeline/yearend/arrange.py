@@ -1,5 +1,6 @@
 """Year-end arrangement (DA/T 22-2015 5.2–5.4): classes, order by 时间结合事由, 件号 and 档号, the
-归档章 on each 正本, the 档号 in the register and in the metadata — idempotent and resumable.
+归档章 on each 正本, the 档号 in the register, the metadata and the search index — idempotent and
+resumable.
 
 The order within a class (时间结合事由, standards.md §3.6), as one rule:
 1. 事由 groups: two documents of a class are on the same matter when one cites the other's 文号 in
@@ -284,13 +285,14 @@ class ArchiveResult:
     late: tuple[str, ...]               # of which filed late (end of class, with a note)
     stamped: tuple[str, ...]            # references whose 正本 got the 归档章 in this run
     registered: tuple[str, ...]         # references whose 档号 went into the register in this run
+    indexed: tuple[str, ...]            # references whose 档号 went into the search index in this run
     outputs: tuple[Path, ...]           # 目录 / 备考表 files (re)written in this run
     warnings: tuple[str, ...]
     plan: Path
 
     @property
     def changed(self) -> bool:
-        return bool(self.newly or self.stamped or self.registered or self.outputs)
+        return bool(self.newly or self.stamped or self.registered or self.indexed or self.outputs)
 
 
 def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) -> "StampValues":
@@ -328,6 +330,25 @@ def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveSt
             "业务行为": events,
         }
         return store.update_record(rec, replace={pdf.name: out}, meta_updates=updates)
+
+
+def sync_index(config: Config, year: int, records: dict[str, Record]) -> tuple[list[str], list[str]]:
+    """Put each record's 档号 into the search index where the index does not hold it yet (so a
+    search for the 档号 finds the document). Compared with the index itself, not with what this run
+    stamped: a run killed after stamping is caught up by the next. Returns (updated references,
+    warnings); an index that cannot be opened or written is a warning naming `gongwen reindex`, never
+    a failed arrangement (the index is derived data)."""
+    from ..errors import SearchError
+    from ..search import IndexDoc, open_index, record_text
+
+    try:
+        with open_index(config) as index:
+            held = index.archive_codes(year)
+            stale = [r for ref, r in sorted(records.items()) if held.get(ref, "") != (r.meta.get("档号") or None)]
+            index.add(IndexDoc.from_record(r.meta, record_text(r)) for r in stale)
+    except SearchError as e:
+        return [], [f"档号未能写入检索索引（{e}）；请运行 gongwen reindex"]
+    return [r.reference for r in stale], []
 
 
 def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Progress | None = None,
@@ -389,6 +410,10 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
                 raise ArchiveError(f"{entry.reference} 的档号未能记入登记簿：{e}") from e
             registered.append(entry.reference)
     if progress:
+        progress(len(entries), len(entries), "检索索引")
+    indexed, index_warnings = sync_index(config, year, by_ref)
+    warnings += index_warnings
+    if progress:
         progress(len(entries), len(entries), "目录")
 
     summaries = []
@@ -414,5 +439,6 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
         plan.updated = now if (newly or stamped or registered or outputs) else plan.updated
         save_plan(config, plan)
     return ArchiveResult(year=year, classes=tuple(summaries), newly=tuple(newly), late=tuple(late),
-                         stamped=tuple(stamped), registered=tuple(registered), outputs=tuple(outputs),
+                         stamped=tuple(stamped), registered=tuple(registered), indexed=tuple(indexed),
+                         outputs=tuple(outputs),
                          warnings=tuple(warnings), plan=plan_path(config, year))
