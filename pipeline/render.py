@@ -267,6 +267,28 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", text)
 
 
+def _missing(text: str, values: list[str]) -> list[str]:
+    """The values that ``text`` does not hold as often as they were given. A value counts once for
+    every time it occurs inside any given value (the 署名 「珠晖区人民政府」 is also in the 标志 and the
+    title), so a value lost from the template is caught even when its words appear elsewhere. Never
+    a false alarm: the given values occupy separate places in the text, and str.count (leftmost,
+    non-overlapping) finds the most separate occurrences there are."""
+    by_length = sorted(values, key=len, reverse=True)
+    out: list[str] = []
+    for v in dict.fromkeys(values):
+        found = text.count(v)
+        needed = 0
+        for w in by_length:
+            if len(w) < len(v) or needed > found:
+                break
+            needed += w.count(v)
+        if needed > found:
+            out.append(v)
+    # A short value found short only because a longer missing one holds it (a table cell 「单位」
+    # inside a lost 主送 「…区直各单位」) is not named again.
+    return [v for v in out if not any(v != w and v in w for w in out)]
+
+
 def check_output(data: bytes, template: Path, *, expect: Iterable[str] = (),
                  context_values: Iterable[str] = ()) -> None:
     """Raise TemplateError when the rendered document still holds template tags (beyond those the
@@ -281,8 +303,7 @@ def check_output(data: bytes, template: Path, *, expect: Iterable[str] = (),
         tag = re.search(r"\{[{%].{0,40}", sample)
         raise TemplateError(f"模板 {template.name} 套用后仍残留标签：{tag.group(0) if tag else sample[:40]!r}"
                             "（标签可能被 Word 拆分或拼写有误）")
-    squashed = _squash(full)
-    missing = [v for v in expect if _squash(v) not in squashed]
+    missing = _missing(_squash(full), [_squash(v) for v in expect])
     if missing:
         shown = "、".join(f"「{m[:30]}」" for m in missing[:5])
         raise TemplateError(f"模板 {template.name} 套用后缺少内容：{shown}"

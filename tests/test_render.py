@@ -311,6 +311,27 @@ def test_every_value_is_checked(cfg, out, tmp_path):
     assert not target.exists()                                          # nothing half-written
 
 
+def test_a_lost_value_is_caught_even_when_its_text_appears_elsewhere(cfg, out, tmp_path):
+    """The 署名 「珠晖区人民政府」 is also part of the 标志 「珠晖区人民政府文件」 and the title: a template
+    that lost the 署名 tag must still be caught (each value as often as it was given)."""
+    broken = tmp_path / "下行文.docx"
+    with zipfile.ZipFile(cfg.template_path("下行文")) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                assert b"{{ signature }}" in data
+                data = data.replace(b"{{ signature }}", b"")
+            zout.writestr(item, data)
+    c2 = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"templates": tmp_path})})
+    with pytest.raises(TemplateError, match="缺少内容：「珠晖区人民政府」"):
+        render.render_document(D.notice(), D.number(), c2, out / "lost-signature.docx")
+    # A value written twice where the template shows it twice is fine, and repeated text in the
+    # body does not confuse the count.
+    d = D.notice(body=(Block("paragraph", "珠晖区人民政府珠晖区人民政府"), Block("paragraph", "哈哈哈")),
+                 cc="哈哈")
+    render.render_document(d, D.number(), cfg, out / "repeats.docx")
+
+
 def test_leftover_tags_are_detected(tmp_path):
     tpl = tmp_path / "raw.docx"
     doc = Document()
