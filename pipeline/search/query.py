@@ -97,6 +97,12 @@ def parse_archive_code(s: str) -> str | None:
 # --- lexer ---------------------------------------------------------------------------------------
 
 _QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂"}
+# Grouping parentheses: ASCII and the full-width ones a Chinese input method types.
+OPEN_PARENS, CLOSE_PARENS = ("(", "（"), (")", "）")
+
+
+def _count(word: str, chars: tuple[str, ...]) -> int:
+    return sum(word.count(c) for c in chars)
 
 
 @dataclass(frozen=True)
@@ -123,11 +129,11 @@ def _lex(q: str) -> list[_Tok]:
             toks.append(_Tok("PHRASE", q[i + 1:j]))
             i = j + 1
             continue
-        if ch == "(":
+        if ch in OPEN_PARENS:
             toks.append(_Tok("LP"))
             i += 1
             continue
-        if ch == ")":
+        if ch in CLOSE_PARENS:
             toks.append(_Tok("RP"))
             i += 1
             continue
@@ -151,9 +157,9 @@ def _lex(q: str) -> list[_Tok]:
         word = q[i:j]
         i = j
         # A word may carry closing parentheses of a group: peel off the unbalanced ones, so that
-        # "(珠晖 OR 衡阳)" groups while "珠政发(2015)3号" stays one word.
+        # "(珠晖 OR 衡阳)" groups while "珠政发(2015)3号" / "珠政发（2015）3号" stay one word.
         trailing = 0
-        while word.endswith(")") and word.count(")") > word.count("("):
+        while word.endswith(CLOSE_PARENS) and _count(word, CLOSE_PARENS) > _count(word, OPEN_PARENS):
             word = word[:-1]
             trailing += 1
         if word in ("AND", "&&"):
