@@ -48,6 +48,7 @@ class Services:
     store: ArchiveStore
     _converter: object | None = field(default=None, repr=False)
     _index: object | None = field(default=None, repr=False)
+    _key: object | None = field(default=None, repr=False)
 
     @property
     def converter(self):
@@ -58,6 +59,16 @@ class Services:
             # finds and ends the LibreOffice the dead process left behind.
             self._converter = Converter(self.config, workdir=self.config.work_dir / "converter")
         return self._converter
+
+    @property
+    def office_key(self):
+        """The office certificate, opened once per run (opening a PKCS#12 costs ~90 ms). A missing
+        key or wrong passphrase raises SigningError each time it is asked for, so fixing it works."""
+        if self._key is None:
+            from .sign import load_office_key
+
+            self._key = load_office_key(self.config)
+        return self._key
 
     @property
     def index(self):
@@ -228,19 +239,20 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
             stage = _advance(svc, alloc.doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
-                                             last_attempt=tighten == MAX_TIGHTEN)
+                                             last_attempt=tighten == MAX_TIGHTEN, key=svc.office_key)
                 break
             except stamp.NeedsRelayout as e:
                 last_reason = str(e)
                 log.info("%s: relayout (tighten=%d): %s", number.reference, tighten + 1, e)
         else:
-            svc.ledger.void(number.reference, reason=f"版面无法容纳印章和成文日期：{last_reason}", actor=svc.actor)
-            raise _Reject([Problem("版面", f"正文末页放不下印章和成文日期（已调整行距仍不行），文号 {number.reference} 已作废；"
+            what = "印章、署名和成文日期" if config.series[number.series].sealed else "署名和成文日期"
+            svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{last_reason}", actor=svc.actor)
+            raise _Reject([Problem("版面", f"正文末页放不下{what}（已调整行距仍不行），文号 {number.reference} 已作废；"
                                           "请精简末段或调整附件说明后重新提交")])
         if not stage_at_least(stage, "stamped"):
             # A crash between the seal row and the stage advance re-stamps on resume: the same
             # document sealed again is the same 用印 act, so it is registered once.
-            sealed_before = any(r.number == number.reference for r in svc.ledger.seal_register())
+            sealed_before = any(e.event == "seal_used" for e in svc.ledger.events(number.reference))
             if result is not None and result.seal_name and not sealed_before:
                 svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
                                            handler=svc.actor, approver="、".join(draft.signers) or None,
