@@ -40,7 +40,8 @@ ALGORITHM_NAMES = {"sm3": "SM3", "sha256": "SHA-256"}
 ALGORITHM_KEYS = {v: k for k, v in ALGORITHM_NAMES.items()}
 FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Markdown",
            ".txt": "纯文本", ".qmd": "Markdown", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
-TMP_PREFIX = ".tmp-"
+TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
+OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,25 @@ class FixityResult:
     file: str
     algorithm: str       # SM3 / SHA-256
     expected: str
-    actual: str | None   # None: the file is missing
+    actual: str | None   # None: the file is missing, or this machine cannot compute the algorithm
+    present: bool = True
 
     @property
     def ok(self) -> bool:
         return self.actual == self.expected
+
+    @property
+    def verified(self) -> bool:
+        """False when the file is there but its algorithm is not available here (no SM3 in OpenSSL)."""
+        return not self.present or self.actual is not None
+
+    @property
+    def status(self) -> str:
+        if not self.present:
+            return "文件缺失"
+        if self.actual is None:
+            return "未核验（本机不支持该算法）"
+        return "一致" if self.ok else "摘要不符"
 
 
 @dataclass(frozen=True)
@@ -98,10 +113,11 @@ class Record:
             path = self.path / f["计算机文件名"]
             stored = {ALGORITHM_KEYS.get(d["算法"], d["算法"].lower()): d["值"] for d in f.get("数字摘要", [])}
             usable = tuple(a for a in stored if a in ("sm3", "sha256") and a in fixity_algorithms())
-            actual = digest_file(path, usable) if path.is_file() and usable else {}
+            present = path.is_file()
+            actual = digest_file(path, usable) if present and usable else {}
             for algo in stored:
                 out.append(FixityResult(file=f["计算机文件名"], algorithm=ALGORITHM_NAMES.get(algo, algo),
-                                        expected=stored[algo], actual=actual.get(algo)))
+                                        expected=stored[algo], actual=actual.get(algo), present=present))
         return out
 
 
@@ -218,6 +234,23 @@ class ArchiveStore:
     def __init__(self, config: Config):
         self.config = config
         self.root = config.archive_dir
+        self.recover()
+
+    def recover(self) -> list[Path]:
+        """Finish a year-end swap a crash interrupted: a ".old-<文号>" whose "<文号>" is missing is
+        the only copy and goes back; one whose "<文号>" exists is the superseded version and goes.
+        Returns the records put back."""
+        restored = []
+        if not self.root.is_dir():
+            return restored
+        for backup in sorted(self.root.glob(f"[0-9]*/*/{OLD_PREFIX}*")):
+            target = backup.with_name(backup.name[len(OLD_PREFIX):])
+            if target.exists():
+                _remove_tree(backup)
+            else:
+                os.rename(backup, target)
+                restored.append(target)
+        return restored
 
     # --- paths ---------------------------------------------------------------------------------
     def record_dir(self, number: Number) -> Path:
@@ -285,14 +318,23 @@ class ArchiveStore:
             meta["电子文件"] = entries
             meta.update(meta_updates or {})
             atomic_write_text(tmp / METADATA, _dump(meta))
-            trash = old.parent / f"{TMP_PREFIX}old-{uuid.uuid4().hex}"
-            make_writable(old)
-            os.rename(old, trash)
+        except BaseException:
+            _remove_tree(tmp)
+            raise
+        # The swap: the old version steps aside under a name that says whose it is, the new one
+        # takes its place. A crash between the two renames leaves ".old-<文号>" and no "<文号>":
+        # recover() (run whenever the store is opened) puts the old version back.
+        backup = old.parent / f"{OLD_PREFIX}{old.name}"
+        make_writable(old)
+        os.rename(old, backup)
+        try:
             os.rename(tmp, old)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            os.rename(backup, old)
+            _remove_tree(tmp)
+            make_readonly(old)
             raise
-        _remove_tree(trash)
+        _remove_tree(backup)
         make_readonly(old)
         return Record(old, meta)
 
@@ -368,18 +410,23 @@ def health(config: Config) -> list[Finding]:
     n = bad = 0
     details: list[str] = []
     writable: list[str] = []
+    unverified: set[str] = set()
     for rec in store.records():
         n += 1
         for r in rec.verify():
-            if not r.ok:
+            if not r.verified:
+                unverified.add(r.algorithm)
+            elif not r.ok:
                 bad += 1
-                what = "缺失" if r.actual is None else "摘要不符"
-                details.append(f"{rec.reference}/{r.file}（{r.algorithm}）{what}")
+                details.append(f"{rec.reference}/{r.file}（{r.algorithm}）{r.status}")
         # Mode bits, not os.access: root may write anything, yet the record must still be marked.
         if any(p.stat().st_mode & 0o222 for p in (rec.path, *rec.path.iterdir())):
             writable.append(rec.reference)
+    note = "；".join(details[:20]) + (f" 等 {len(details)} 处" if len(details) > 20 else "")
+    if unverified:
+        note = "；".join(p for p in (note, f"本机不支持 {'、'.join(sorted(unverified))}，该算法的摘要未核验") if p)
     findings.append(Finding("档案", f"固定性（{'、'.join(ALGORITHM_NAMES[a] for a in fixity_algorithms())}）校验 {n} 件",
-                            bad == 0, "；".join(details[:20]) + (f" 等 {len(details)} 处" if len(details) > 20 else "")))
+                            bad == 0, note))
     findings.append(Finding("档案", "已归档记录只读", not writable, "、".join(writable[:20])))
     left = store.leftovers()
     findings.append(Finding("档案", "无中断归档遗留的临时文件夹", not left, "、".join(str(p) for p in left[:10])))

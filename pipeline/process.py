@@ -349,10 +349,27 @@ def _index_record(record: Record, doc_id: int, svc: Services) -> bool:
 
 
 def _to_outbox(record: Record, outbox: Path) -> tuple[Path, Path]:
+    """Copy the 定稿 and the 正本 to the outbox. A copy already there is kept if identical; one a
+    clerk has changed is never overwritten — the fresh copy gets a "(2)" name beside it."""
     outbox.mkdir(parents=True, exist_ok=True)
-    docx = atomic_copy(record.file("定稿"), outbox / f"{record.reference}.docx")
-    pdf = atomic_copy(record.file("正本"), outbox / f"{record.reference}.pdf")
-    return docx, pdf
+    out = []
+    for role, suffix in (("定稿", ".docx"), ("正本", ".pdf")):
+        src = record.file(role)
+        dest = outbox / f"{record.reference}{suffix}"
+        if dest.exists() and not _same_file(src, dest):
+            dest = unique_path(dest)
+        if not dest.exists():
+            atomic_copy(src, dest)
+        out.append(dest)
+    return out[0], out[1]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    from .hashing import digest_file
+
+    return digest_file(a, ("sha256",)) == digest_file(b, ("sha256",))
 
 
 def catch_up(svc: Services) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -132,3 +133,60 @@ def test_find_by_reference_and_update_record_keeps_fixity(bare_config, tmp_path)
     assert not stat.S_IMODE((rec.path / "正本.pdf").stat().st_mode) & 0o222
     assert store.leftovers() == []
     assert [r.reference for r in store.records(2015)] == ["珠政发〔2015〕1号", "珠政发〔2015〕2号"]
+
+
+def test_a_crash_in_the_middle_of_the_year_end_swap_is_recovered(bare_config, tmp_path):
+    store = ArchiveStore(bare_config)
+    rec = _file(store, bare_config, tmp_path)
+    # killed after the old version stepped aside and before the new one took its place
+    os.chmod(rec.path.parent, 0o755)
+    backup = rec.path.with_name(".old-" + rec.path.name)
+    os.rename(rec.path, backup)
+    assert store.find("珠政发〔2015〕3号") is None
+    again = ArchiveStore(bare_config)          # opening the store finishes the interrupted swap
+    found = again.find("珠政发〔2015〕3号")
+    assert found is not None and found.path == rec.path and not backup.exists()
+    assert all(r.ok for r in found.verify()) and again.leftovers() == []
+    # killed after the swap, before the old version was removed: the superseded copy goes
+    shutil.copytree(rec.path, backup)
+    ArchiveStore(bare_config)
+    assert not backup.exists() and rec.path.is_dir()
+
+
+def test_a_failed_swap_puts_the_old_version_back(bare_config, tmp_path, monkeypatch):
+    store = ArchiveStore(bare_config)
+    rec = _file(store, bare_config, tmp_path)
+    real = os.rename
+    calls = []
+
+    def second_rename_fails(a, b):
+        calls.append((a, b))
+        if len(calls) == 2:
+            raise OSError("I/O error (simulated)")
+        return real(a, b)
+
+    import pipeline.archive as archive_mod
+
+    monkeypatch.setattr(archive_mod.os, "rename", second_rename_fails)
+    with pytest.raises(OSError):
+        store.update_record(rec, meta_updates={"档号": "Z109-WS·2015-Y-BGS-0001"})
+    monkeypatch.undo()
+    back = store.find("珠政发〔2015〕3号")
+    assert back is not None and back.meta["档号"] is None and all(r.ok for r in back.verify())
+    assert store.leftovers() == [] and not list(rec.path.parent.glob(".old-*"))
+
+
+def test_an_algorithm_this_machine_lacks_is_not_verified_not_missing(bare_config, tmp_path, monkeypatch):
+    store = ArchiveStore(bare_config)
+    rec = _file(store, bare_config, tmp_path)
+    if not sm3_available():
+        pytest.skip("this machine's OpenSSL has no SM3, so no SM3 digest was stored to test with")
+    import pipeline.archive as archive_mod
+
+    monkeypatch.setattr(archive_mod, "fixity_algorithms", lambda: ("sha256",))
+    results = store.find("珠政发〔2015〕3号").verify()
+    sm3 = [r for r in results if r.algorithm == "SM3"]
+    assert sm3 and all(r.present and not r.verified and r.status.startswith("未核验") for r in sm3)
+    assert all(r.ok for r in results if r.algorithm == "SHA-256")
+    fixity = health(bare_config)[0]
+    assert fixity.ok is True and "未核验" in fixity.detail and "缺失" not in fixity.detail

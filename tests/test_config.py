@@ -72,3 +72,15 @@ def test_config_from_environment(tmp_path, monkeypatch):
     p = _write(tmp_path, lambda r: None)
     monkeypatch.setenv("GONGWEN_CONFIG", str(p))
     assert load().base == tmp_path
+
+
+def test_a_file_system_error_is_one_chinese_line_not_a_traceback(tmp_path, capsys):
+    from pipeline.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        main(["init", str(blocker / "instance")])
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：文件操作失败") and str(blocker) in err and "Traceback" not in err

@@ -191,6 +191,16 @@ def test_a_crash_between_the_seal_row_and_the_stage_registers_the_seal_once(inst
     assert [r.number for r in svc.ledger.seal_register()].count(first.number) == 1
 
 
+def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):
+    d = _draft(tmp_path, "外发.md", "外发核对")
+    first = process_draft(d, svc)
+    Path(first.pdf).write_bytes(b"clerk's annotated copy")
+    again = process_draft(d, svc)
+    assert again.duplicate and Path(first.pdf).read_bytes() == b"clerk's annotated copy"
+    assert Path(again.pdf) != Path(first.pdf) and Path(again.pdf).read_bytes() == svc.store.find(first.number).file("正本").read_bytes()
+    assert Path(again.docx) == Path(first.docx)          # the untouched .docx is simply kept
+
+
 def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
     runner = CliRunner()
     cfg = str(inst.base / "config.yaml")

@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("已中止。", err=True)
         sys.exit(130)
+    except OSError as e:
+        # A full disk, a permission or a missing folder: one line naming the file, not a traceback.
+        if debug:
+            raise
+        where = f"：{e.filename}" if getattr(e, "filename", None) else ""
+        click.echo(f"错误：文件操作失败{where}（{e.strerror or e}）", err=True)
+        sys.exit(1)
 
 
 # Command modules register on `cli` when imported.

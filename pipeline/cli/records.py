@@ -37,9 +37,10 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
+                                           "status": r.status,
                                            "expected": r.expected, "actual": r.actual} for r in fixity]},
                               ensure_ascii=False, indent=2))
-        if not all(r.ok for r in fixity):
+        if not all(r.ok for r in fixity if r.verified):
             raise SystemExit(1)
         return
     console = Console()
@@ -61,7 +62,8 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     by_file = {f["计算机文件名"]: f for f in m.get("电子文件", [])}
     for r in fixity:
         f = by_file.get(r.file, {})
-        status = "[green]一致[/green]" if r.ok else ("[red]文件缺失[/red]" if r.actual is None else "[red]摘要不符[/red]")
+        colour = "green" if r.ok else ("yellow" if not r.verified else "red")
+        status = f"[{colour}]{r.status}[/{colour}]"
         files.add_row(r.file, f.get("稿本", ""), str(f.get("计算机文件大小", "")), f.get("格式信息", ""), r.algorithm, status)
     console.print(files)
     sig = m.get("电子签名")
@@ -77,8 +79,8 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     for ev in events:
         history.add_row(str(ev.time), ev.event, ev.actor)
     console.print(history)
-    if not all(r.ok for r in fixity):
-        bad = "；".join(f"{r.file}（{r.algorithm}）" for r in fixity if not r.ok)
+    if not all(r.ok for r in fixity if r.verified):
+        bad = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)
         console.print(f"[red]固定性校验未通过：{bad}[/red]")
         raise SystemExit(1)
 
