@@ -42,15 +42,31 @@ FONTS = {
 }
 
 
-def _custom_xml(props: dict[str, str]) -> bytes:
+def _custom_xml(props: dict) -> bytes:
+    """docProps/custom.xml: the metadata a clerk types into Word's 文件 › 属性 › 自定义."""
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return f"<vt:bool>{'true' if v else 'false'}</vt:bool>"
+        return f"<vt:lpwstr>{escape(str(v))}</vt:lpwstr>"
+
     items = "".join(
-        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i}" name="{escape(k)}">'
-        f"<vt:lpwstr>{escape(str(v))}</vt:lpwstr></property>"
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i}" name="{escape(k)}">{value(v)}</property>'
         for i, (k, v) in enumerate(props.items(), 2))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
             'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
             f"{items}</Properties>").encode("utf-8")
+
+
+def save_docx(doc, path: Path, props: dict | None = None) -> Path:
+    """Save ``doc`` at ``path`` with the custom document properties ``props`` (if any)."""
+    if props:
+        package = doc.part.package
+        part = Part(PackURI("/docProps/custom.xml"), CUSTOM_CT, _custom_xml(props), package)
+        package.relate_to(part, RT.CUSTOM_PROPERTIES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
 
 
 def build_docx(path: Path, lines: list, props: dict[str, str] | None = None, title: str = "") -> Path:
@@ -86,13 +102,7 @@ def build_docx(path: Path, lines: list, props: dict[str, str] | None = None, tit
     core.last_modified_by = "秘书组"
     core.created = core.modified = FIXED_TIME
     core.revision = 1
-    if props:
-        package = doc.part.package
-        part = Part(PackURI("/docProps/custom.xml"), CUSTOM_CT, _custom_xml(props), package)
-        package.relate_to(part, RT.CUSTOM_PROPERTIES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+    return save_docx(doc, path, props)
 
 
 # --- the examples -----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ tests/test_robustness.py checks that the committed drafts match this script.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 import re
@@ -29,18 +28,16 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from docx import Document
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_example_docx import FIXED_TIME, save_docx  # noqa: E402  (the sibling script's helpers)
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
-from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "tests" / "fixtures" / "robustness"
-FIXED_TIME = dt.datetime(2015, 3, 20, 9, 0, 0)
-CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 
 ALIGN = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
          "left": WD_ALIGN_PARAGRAPH.LEFT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
@@ -226,21 +223,6 @@ def _numbering(doc) -> None:
     np.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="902"><w:abstractNumId w:val="91"/></w:num>'))
 
 
-def _custom_xml(props: dict) -> bytes:
-    def value(v) -> str:
-        if isinstance(v, bool):
-            return f"<vt:bool>{'true' if v else 'false'}</vt:bool>"
-        return f"<vt:lpwstr>{escape(str(v))}</vt:lpwstr>"
-
-    items = "".join(
-        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i}" name="{escape(k)}">{value(v)}</property>'
-        for i, (k, v) in enumerate(props.items(), 2))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-            f"{items}</Properties>").encode("utf-8")
-
-
 def _borderless(table) -> None:
     tbl_pr = table._tbl.tblPr
     borders = parse_xml(f'<w:tblBorders {nsdecls("w")}>' + "".join(
@@ -321,13 +303,7 @@ def build(path: Path, items: list, *, props: dict | None = None, core: dict | No
     c.title = ""
     for k, v in (core or {}).items():
         setattr(c, k, v)
-    if props:
-        package = doc.part.package
-        part = Part(PackURI("/docProps/custom.xml"), CUSTOM_CT, _custom_xml(props), package)
-        package.relate_to(part, RT.CUSTOM_PROPERTIES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+    return save_docx(doc, path, props)
 
 
 def _field_paragraph(doc_items: list, before: str, result: str, instr: str) -> None:

@@ -1,8 +1,6 @@
 """Shared fixtures: a fresh gongwen instance in a temporary folder, paths to the shared test data."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -34,6 +32,15 @@ def write_instance(root: Path, **overrides) -> Path:
     cfg = root / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return cfg
+
+
+@pytest.fixture(scope="session")
+def cfg():
+    """The repository's default instance, validated without the template-file check: for readers
+    and rules, which never render."""
+    from pipeline.config import Config
+
+    return Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
 
 
 @pytest.fixture

@@ -178,7 +178,7 @@ def test_a_failed_swap_puts_the_old_version_back(bare_config, tmp_path, monkeypa
 
 def test_an_algorithm_this_machine_lacks_is_not_verified_not_missing(bare_config, tmp_path, monkeypatch):
     store = ArchiveStore(bare_config)
-    rec = _file(store, bare_config, tmp_path)
+    _file(store, bare_config, tmp_path)
     if not sm3_available():
         pytest.skip("this machine's OpenSSL has no SM3, so no SM3 digest was stored to test with")
     import pipeline.archive as archive_mod

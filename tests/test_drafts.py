@@ -8,10 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import REPO, shared_path
-from pipeline.config import Config
 from pipeline.drafts import SUPPORTED_SUFFIXES, probe, read_draft
 from pipeline.errors import DraftError
 
@@ -19,12 +17,6 @@ EXAMPLES = REPO / "examples"
 FIXTURES = REPO / "tests" / "fixtures" / "drafts"
 CJK = re.compile("[\u4e00-\u9fff]")
 
-
-@pytest.fixture(scope="module")
-def cfg() -> Config:
-    # The repository's default instance, validated without the template-file check (readers don't
-    # use templates).
-    return Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
 
 
 def ex(rel: str) -> Path:

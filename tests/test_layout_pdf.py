@@ -10,7 +10,6 @@ import re
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import pdfplumber
 import pytest

@@ -18,7 +18,7 @@ from pipeline import layout as L
 from pipeline import render
 from pipeline.config import load
 from pipeline.errors import TemplateError
-from pipeline.model import Block, Draft
+from pipeline.model import Block
 from tests import render_drafts as D
 from tests.conftest import REPO, shared_path, write_instance
 

@@ -23,10 +23,6 @@ FIXTURES = REPO / "tests" / "fixtures" / "drafts"
 CJK = re.compile("[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
-def cfg() -> Config:
-    return Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
-
 
 def good(**kw) -> Draft:
     """A complete, correct 通知 of 珠政发."""

@@ -9,7 +9,6 @@ import getpass
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
