@@ -155,22 +155,9 @@ def sha256_file(path: Path) -> str:
 def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
     """True when the document's archive record holds a byte-identical copy of ``claimed`` as its
     原稿 — only then may the claimed copy be removed (a move into the archive, nothing lost)."""
-    from .archive import METADATA
-
     if not outcome.number:
         return False
-    store = svc.store
-    rec = None
-    root = Path(store.root)
-    # Records live at <year>/<机关代字>/<文号>/: look the folder up directly before a full search.
-    for ydir in (p for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else ():
-        for sdir in (p for p in ydir.iterdir() if p.is_dir()):
-            if (sdir / outcome.number / METADATA).is_file():
-                rec = store.load(sdir / outcome.number)
-                break
-        if rec is not None:
-            break
-    rec = rec or store.find(outcome.number)
+    rec = svc.store.find(outcome.number)   # by its folder name first: no metadata scan
     original = rec.file("原稿") if rec is not None else None
     if original is None or not original.is_file():
         return False

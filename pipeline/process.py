@@ -146,8 +146,7 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
         draft = drafts.read_draft(path, config, route)
     except DraftError as e:
         return None, [Problem("文件", str(e))]
-    draft, problems = rules.review(draft, config)
-    return draft, list(draft.read_problems) + [p for p in problems if p not in draft.read_problems]
+    return rules.review(draft, config)  # the reader's problems come first in its list
 
 
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,

@@ -587,23 +587,14 @@ def test_console_lines(tmp_path):
 def test_archive_check_compares_the_records_original_byte_for_byte(tmp_path):
     from types import SimpleNamespace
 
-    from pipeline.archive import METADATA
+    from pipeline.archive import METADATA, ArchiveStore
 
     rec_dir = tmp_path / "archive" / "2015" / "珠政发" / "珠政发〔2015〕3号"
     rec_dir.mkdir(parents=True)
-    (rec_dir / METADATA).write_text("{}", encoding="utf-8")
+    meta = {"文件编号": "珠政发〔2015〕3号", "电子文件": [{"稿本": "原稿", "计算机文件名": "原稿.md"}]}
+    (rec_dir / METADATA).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     (rec_dir / "原稿.md").write_bytes(b"the draft")
-
-    class Store:
-        root = tmp_path / "archive"
-
-        def load(self, folder):
-            return SimpleNamespace(file=lambda role: folder / "原稿.md" if role == "原稿" else None)
-
-        def find(self, ident):
-            return None
-
-    svc = SimpleNamespace(store=Store())
+    svc = SimpleNamespace(store=ArchiveStore(SimpleNamespace(archive_dir=tmp_path / "archive")))
     claimed = tmp_path / "claimed.md"
     o = Outcome(file="x", status="issued", number="珠政发〔2015〕3号")
     claimed.write_bytes(b"the draft")

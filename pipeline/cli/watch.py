@@ -49,6 +49,9 @@ def _rel(config: Config, p: Path | None) -> str:
         return str(p)
 
 
+PLAIN_LABELS = {"failed": "失败", "kept": "注意", "waiting": "等待", "recovered": "恢复"}
+
+
 def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
     """The one line a person watching the console sees for an event (None: nothing to show)."""
     o = ev.outcome
@@ -60,14 +63,8 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         label = "重复" if ev.kind == "duplicate" else "退回"
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"{label} ← {ev.name}：{ev.message}{see}"
-    if ev.kind == "failed":
-        return f"失败 ← {ev.name}：{ev.message}"
-    if ev.kind == "kept":
-        return f"注意 ← {ev.name}：{ev.message}"
-    if ev.kind == "waiting":
-        return f"等待 ← {ev.name}：{ev.message}"
-    if ev.kind == "recovered":
-        return f"恢复 ← {ev.name}：{ev.message}"
+    if ev.kind in PLAIN_LABELS:
+        return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":
         return f"{ev.message}。把草稿放进对应文件夹即可；按 Ctrl+C 停止。"
     if ev.kind == "stopped":
