@@ -25,12 +25,10 @@ from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metada
 from .config import Config, Route
 from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
 from .fsutil import atomic_copy, atomic_write_text, unique_path
+from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
 
 log = logging.getLogger("gongwen.process")
-
-STAGES = ("allocated", "rendered", "converted", "stamped", "filed", "indexed")
-MAX_TIGHTEN = 3
 
 
 def stage_at_least(stage: str, target: str) -> bool:
@@ -231,14 +229,14 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
     result = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
         last_reason = ""
-        for tighten in range(MAX_TIGHTEN + 1):
+        for tighten in range(render.TIGHTEN_MAX + 1):
             render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
             stage = _advance(svc, alloc.doc_id, stage, "rendered", {"tighten": tighten})
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, alloc.doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
-                                             last_attempt=tighten == MAX_TIGHTEN, key=svc.office_key)
+                                             last_attempt=tighten == render.TIGHTEN_MAX, key=svc.office_key)
                 break
             except stamp.NeedsRelayout as e:
                 last_reason = str(e)
