@@ -35,7 +35,7 @@ from .model import Draft, Finding, Number
 from .numbers import check_formats, format_number, parse_number
 
 __all__ = [
-    "Ledger", "Allocation", "DocumentRow", "RegisterRow", "SealRow", "Event", "ChainReport", "Break",
+    "Ledger", "Allocation", "DocumentRow", "RegisterRow", "SealRow", "Event", "ChainReport", "Break", "Anchor",
     "STAGES", "STAGE_NAMES", "REGISTER_COLUMNS", "SEAL_COLUMNS", "format_number", "parse_number",
     "health", "ledger_path", "register_xlsx",
 ]
@@ -58,7 +58,22 @@ STAGE_NAMES = {
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
+# The anchor of a record's content (see ``anchor``): recorded with the "filed" stage and by "anchored"
+# events; only these two events carry one, so `log()` may not write either.
+ANCHORED = "anchored"
+ANCHOR_EVENTS = ("filed", ANCHORED)
 _SNAPSHOT_KEYS = ("register", "seal_register")
+# Register and seal columns by their Chinese names, for messages that name a changed column.
+COLUMN_NAMES = {
+    "id": "行号", "series": "机关代字", "year": "年份", "seq": "顺序号", "number_text": "印制文号",
+    "reference": "发文字号", "stage": "状态", "content_hash": "内容摘要", "registered_at": "登记时间",
+    "reserved_at": "预留时间", "title": "标题", "kind": "文种", "doc_date": "成文日期", "secrecy": "密级",
+    "urgency": "紧急程度", "signers": "签发人", "drafter_unit": "拟稿部门", "drafter": "拟稿人",
+    "main_to": "主送", "cc": "抄送", "copies": "份数", "attachments": "附件", "source": "草稿文件",
+    "note": "备注", "archive_code": "档号", "void_reason": "作废原因", "voided_at": "作废时间",
+    "voided_by": "作废人", "updated_at": "更新时间", "used_at": "用印时间", "seal_name": "印章名称",
+    "document_id": "文件行号", "handler": "经办人", "approver": "审批人",
+}
 
 # 发文登记簿 columns (standards.md §6.1; issue 3 item 5), field → heading. 备注 carries the void reason
 # or reservation note.
@@ -227,6 +242,19 @@ class Event:
     algorithm: str
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One anchor of a record (or of a year's arrangement) in the event chain: which event, why, and
+    the digests it fixed (``anchor``: algorithm, the metadata file's digest, each file's digest)."""
+
+    event_id: int
+    time: str
+    actor: str
+    event: str               # filed / anchored
+    reason: str              # 归档, 整理归档, 补锚定 …
+    anchor: dict
 
 
 @dataclass(frozen=True)
@@ -566,8 +594,10 @@ class Ledger:
             self._append(db, stage, actor, row["reference"],
                          {**detail, "from": cur, "register": self._snapshot(db, doc_id)})
 
-    def void(self, reference: str, *, reason: str, actor: str) -> Number:
-        """Mark a number 作废: it stays in the register with the reason, time and who."""
+    def void(self, reference: str, *, reason: str, actor: str, force: bool = False) -> Number:
+        """Mark a number 作废: it stays in the register with the reason, time and who. A document
+        that already has its 档号 is refused unless ``force`` (the year's check then names it); a
+        forced void says so in the reason and in its event."""
         reason = (reason or "").strip()
         if not reason:
             raise LedgerError("作废文号必须写明原因")
@@ -576,11 +606,19 @@ class Ledger:
             if row["stage"] == VOIDED:
                 raise LedgerError(f"{row['reference']} 已于 {row['voided_at']} 由 {row['voided_by']} 作废"
                                   f"（原因：{row['void_reason']}）")
+            code = row["archive_code"]
+            extra = {}
+            if code:
+                if not force:
+                    raise LedgerError(f"{row['reference']} 已整理归档（档号 {code}），作废会使 {row['year']} 年度的"
+                                      "四性检测不通过；确需作废请加 --force，并在原因中写明为何作废已归档的文件")
+                reason = f"{reason}（已编档号 {code}，强制作废）"
+                extra = {"forced": True, "archive_code": code}
             when = _iso(self._clock())
             db.execute("UPDATE documents SET stage = ?, void_reason = ?, voided_at = ?, voided_by = ?,"
                        " updated_at = ? WHERE id = ?", (VOIDED, reason, when, actor, when, row["id"]))
             self._append(db, VOIDED, actor, row["reference"],
-                         {"from": row["stage"], "reason": reason,
+                         {"from": row["stage"], "reason": reason, **extra,
                           "register": self._snapshot(db, row["id"])})
             return self._number(row)
 
@@ -623,13 +661,50 @@ class Ledger:
     def log(self, event: str, *, actor: str, reference: str | None = None,
             detail: dict | None = None) -> None:
         """Append any other event (a retry, a resume, a rejected draft …) to the chain."""
-        if not event or event in STATE_EVENTS or event == "duplicate":
+        if not event or event in STATE_EVENTS or event in ("duplicate", ANCHORED):
             raise ValueError(f"event {event!r} is recorded by its own Ledger method")
         detail = dict(detail or {})
         if any(k in detail for k in _SNAPSHOT_KEYS):
             raise ValueError(f"detail keys {_SNAPSHOT_KEYS} are reserved for register snapshots")
         with self._write() as db:
             self._append(db, event, actor, reference, detail)
+
+    def anchor(self, reference: str | None, anchor: dict, *, actor: str, reason: str,
+               subject: str | None = None) -> int:
+        """Fix a record's content in the chain: ``anchor`` holds the digests of its metadata file and
+        its files (archive.record_anchor). Also for what belongs to no single 文号 (a year's 整理方案
+        and 目录): then ``reference`` is None and ``subject`` names it. Returns the event id."""
+        if not reason:
+            raise ValueError("an anchor needs its reason")
+        if (reference is None) == (subject is None):
+            raise ValueError("give either a reference or a subject")
+        detail = {"anchor": anchor, "reason": reason, **({"subject": subject} if subject else {})}
+        with self._write() as db:
+            return self._append(db, ANCHORED, actor, reference, detail)
+
+    def anchors(self, reference: str | None = None) -> dict[str, list[Anchor]]:
+        """Every anchor by reference (or subject), oldest first: the "filed" stage's and those of
+        ``anchor``. Anchors in any other event's detail are not anchors."""
+        marks = ", ".join("?" * len(ANCHOR_EVENTS))
+        sql, args = f"SELECT * FROM events WHERE event IN ({marks})", list(ANCHOR_EVENTS)
+        if reference is not None:
+            sql += " AND reference = ?"
+            args.append(reference)
+        out: dict[str, list[Anchor]] = {}
+        with self._read() as db:
+            for r in db.execute(sql + " ORDER BY id", args):
+                try:
+                    detail = json.loads(r["detail"])
+                except ValueError:
+                    continue
+                if not isinstance(detail, dict) or not isinstance(detail.get("anchor"), dict):
+                    continue
+                key = r["reference"] or detail.get("subject")
+                if key:
+                    reason = detail.get("reason") or ("归档" if r["event"] == "filed" else r["event"])
+                    out.setdefault(key, []).append(Anchor(r["id"], r["time"], r["actor"], r["event"], reason,
+                                                          detail["anchor"]))
+        return out
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -725,6 +800,12 @@ class Ledger:
                       reference=r["reference"], detail=json.loads(r["detail"]),
                       algorithm=r["algorithm"], prev_hash=r["prev_hash"], hash=r["hash"]) for r in rows]
 
+    def counters(self, year: int) -> dict[str, int]:
+        """The next sequence number of each series in ``year``: numbers 1…n-1 were issued."""
+        with self._read() as db:
+            return {r["series"]: r["next_seq"] for r in db.execute(
+                "SELECT series, next_seq FROM counters WHERE year = ? ORDER BY series", (year,))}
+
     def check_numbers(self, year: int | None = None) -> list[str]:
         """漏号 and counter problems: every number 1..counter-1 of each (series, year) must be a row."""
         problems = []
@@ -809,13 +890,13 @@ class Ledger:
             name = f"{label}第 {row['id']} 行（{row.get('reference')}）"
             seen.add(row["id"])
             if row["id"] not in expected:
-                out.append(Break(table, row["id"], None, None, f"{name} 没有对应的事件记录（被插入或改了行号）"))
+                out.append(Break(table, row["id"], None, None, f"{name}没有对应的事件记录（被插入或改了行号）"))
                 continue
             snap, ev = expected[row["id"]]
             diff = [k for k in sorted(set(row) | set(snap)) if row.get(k) != snap.get(k)]
             if diff:
-                out.append(Break(table, row["id"], None, None,
-                                 f"{name} 的 {'、'.join(diff)} 与事件 #{ev} 记录的不符（被改动）"))
+                cols = "、".join(COLUMN_NAMES.get(k, f"“{k}”列") for k in diff)
+                out.append(Break(table, row["id"], None, None, f"{name}的{cols}与事件 #{ev} 记录的不符（被改动）"))
         for id_ in sorted(set(expected) - seen):
             snap, ev = expected[id_]
             out.append(Break(table, id_, None, None,

@@ -214,6 +214,49 @@ def test_void_keeps_the_number_with_reason_time_and_actor(ledger):
     assert ledger.verify().ok
 
 
+def test_void_refuses_an_archived_document_unless_forced(ledger):
+    a = ledger.allocate(draft("已归档的"), actor="甲")
+    for stage in STAGES[1:]:
+        ledger.advance(a.doc_id, stage, actor="流水线")
+    ref = a.number.reference
+    ledger.set_archive_code(ref, "Z109-WS·2015-Y-BGS-0001", actor="档案员")
+    with pytest.raises(LedgerError) as e:
+        ledger.void(ref, reason="发错了", actor="甲")
+    assert str(e.value) == (f"{ref} 已整理归档（档号 Z109-WS·2015-Y-BGS-0001），作废会使 2015 年度的四性检测不通过；"
+                            "确需作废请加 --force，并在原因中写明为何作废已归档的文件")
+    assert ledger.document(ref).stage == "indexed"
+    ledger.void(ref, reason="发错了，经分管领导同意撤回", actor="甲", force=True)
+    doc = ledger.document(ref)
+    assert doc.stage == "voided"
+    assert doc.void_reason == "发错了，经分管领导同意撤回（已编档号 Z109-WS·2015-Y-BGS-0001，强制作废）"
+    ev = ledger.events(ref)[-1]
+    assert ev.event == "voided" and ev.detail["forced"] is True and ev.detail["archive_code"] == "Z109-WS·2015-Y-BGS-0001"
+    assert ledger.verify().ok
+
+
+def test_anchors_are_recorded_in_the_chain_and_cannot_be_forged_through_log(ledger):
+    a = ledger.allocate(draft("锚定"), actor="甲")
+    ref = a.number.reference
+    for stage in STAGES[1:]:
+        detail = {"path": "/x", "anchor": {"algorithm": "sm3", "metadata": "a" * 64, "files": {}}} \
+            if stage == "filed" else None
+        ledger.advance(a.doc_id, stage, actor="流水线", detail=detail)
+    ledger.anchor(ref, {"algorithm": "sm3", "metadata": "b" * 64, "files": {}}, actor="档案员", reason="整理归档")
+    ledger.anchor(None, {"algorithm": "sm3", "files": {"整理方案.json": "c" * 64}}, actor="档案员",
+                  reason="整理归档", subject="2015年度整理")
+    got = ledger.anchors()
+    assert [(x.event, x.reason, x.anchor["metadata"]) for x in got[ref]] == [
+        ("filed", "归档", "a" * 64), ("anchored", "整理归档", "b" * 64)]
+    assert [x.anchor["files"] for x in got["2015年度整理"]] == [{"整理方案.json": "c" * 64}]
+    assert ledger.anchors(ref) == {ref: got[ref]}
+    with pytest.raises(ValueError):
+        ledger.log("anchored", actor="x", reference=ref, detail={"anchor": {}})
+    # An anchor smuggled into another event's detail is not an anchor.
+    ledger.log("resumed", actor="x", reference=ref, detail={"anchor": {"metadata": "d" * 64}})
+    assert ledger.anchors(ref)[ref][-1].anchor["metadata"] == "b" * 64
+    assert ledger.verify().ok
+
+
 # --- progress, seals, archive codes -------------------------------------------------------------------
 
 def test_progress_and_pending(ledger):
@@ -358,7 +401,8 @@ def test_tamper_title_in_register(filled, cfg):
     assert not rep.ok
     b = rep.first
     assert (b.table, b.row_id) == ("documents", 3)
-    assert "珠政发〔2015〕3号" in b.message and "title" in b.message and "事件 #13" in b.message
+    # Chinese column names, no stray space after the bracket (issue 10 item 15)
+    assert b.message == "登记簿第 3 行（珠政发〔2015〕3号）的标题与事件 #13 记录的不符（被改动）"
 
 
 def test_tamper_deleted_event(filled, cfg):
@@ -419,11 +463,17 @@ def test_tamper_swapped_register_rows(filled, cfg):
 def test_tamper_forged_register_row_and_seal_row(filled, cfg):
     tamper(filled, "UPDATE seal_uses SET copies = 100 WHERE id = 1")
     b = verify(filled, cfg).first
-    assert (b.table, b.row_id) == ("seal_uses", 1) and "copies" in b.message
+    assert (b.table, b.row_id) == ("seal_uses", 1)
+    assert b.message == "用印登记第 1 行（珠政发〔2015〕1号）的份数与事件 #10 记录的不符（被改动）"
     tamper(filled, "INSERT INTO documents (id, series, year, seq, number_text, reference, stage, registered_at,"
                    " updated_at) VALUES (99, '珠政发', 2015, 99, 'x', '珠政发〔2015〕99号', 'indexed', 'x', 'x')")
     rep = verify(filled, cfg)
-    assert any(b.row_id == 99 and "没有对应的事件记录" in b.message for b in rep.breaks)
+    assert any(b.row_id == 99 and b.message == "登记簿第 99 行（珠政发〔2015〕99号）没有对应的事件记录（被插入或改了行号）"
+               for b in rep.breaks)
+    with Ledger(filled, cfg) as led:
+        # The counter, not the highest row, says which numbers were issued: no 漏号 up to 99.
+        assert led.counters(2015) == {"珠政发": 6}
+        assert led.check_numbers(2015) == ["珠政发 2015年 计数器为 6，但已登记到 99 号"]
 
 
 def test_tamper_lowered_counter_is_detected_and_never_reuses(filled, cfg):
@@ -465,7 +515,7 @@ def test_health(tmp_path):
     assert by_item["事件哈希链与登记簿一致"].ok
     tamper(ledger_path(config), "UPDATE documents SET title = '改' WHERE id = 1")
     by_item = {f.item: f for f in health(config)}
-    assert not by_item["事件哈希链与登记簿一致"].ok and "title" in by_item["事件哈希链与登记簿一致"].detail
+    assert not by_item["事件哈希链与登记簿一致"].ok and "的标题与事件" in by_item["事件哈希链与登记簿一致"].detail
 
 
 # --- 8 processes at once --------------------------------------------------------------------------------
@@ -621,3 +671,20 @@ def test_cli_register_xlsx(instance, tmp_path):
     assert ws["A1"].value == "珠晖区人民政府办公室2015年用印登记簿"
     assert [c.value for c in ws[4]][2:7] == ["珠晖区人民政府", "珠政发〔2015〕1号", "关于做好防汛工作的通知", 20, "李四"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_void_of_an_archived_document_needs_force(instance, capsys):
+    from pipeline.cli import main
+
+    with Ledger.open(load(instance)) as led:
+        led.set_archive_code("珠政发〔2015〕1号", "Z109-WS·2015-Y-BGS-0001", actor="档案员")
+    with pytest.raises(SystemExit) as e:
+        main(["--config", str(instance), "void", "珠政发〔2015〕1号", "--reason", "发错了"])
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and err.startswith("错误：珠政发〔2015〕1号 已整理归档（档号 Z109-WS·2015-Y-BGS-0001）")
+    assert "--force" in err
+    r = run(instance, "void", "珠政发〔2015〕1号", "--reason", "发错了，经领导同意撤回", "--force")
+    assert r.exit_code == 0, r.output
+    assert ("已作废 珠政发〔2015〕1号（原因：发错了，经领导同意撤回（已编档号 Z109-WS·2015-Y-BGS-0001，强制作废）；经办：王五）"
+            in r.stdout)
+    assert "2015 年度的四性检测将指出此件" in r.stdout

@@ -311,3 +311,37 @@ def test_check_refuses_a_report_file_it_cannot_write_before_checking(instance_pa
                                  str(tmp_path / "检测报告.xlsx")])
     assert r.exit_code == 2 and ".json、.docx 或 .pdf" in r.output
     assert "四性检测" not in r.output and not (tmp_path / "检测报告.xlsx").exists()
+
+
+# --- the register in the check ---------------------------------------------------------------------------
+
+def test_an_inserted_register_row_is_named_and_makes_no_derived_gap(config):
+    """A row slipped into the register with a high number is reported as inserted; the numbers
+    between the counter and it were never issued, so they are no 漏号."""
+    import sqlite3
+
+    from pipeline.ledger import Ledger, ledger_path
+    from pipeline.model import Draft
+    from pipeline.yearend.checks import check_year
+
+    import datetime as dt
+
+    with Ledger.open(config) as led:
+        for i in (1, 2):
+            led.allocate(Draft(source=f"/x/{i}.md", source_format="markdown", series="珠政发", kind="通知",
+                               title=f"关于第{i}件事的通知", date=dt.date(2015, 3, i)), actor="甲")
+            led.void(f"珠政发〔2015〕{i}号", reason="测试", actor="甲")
+    db = sqlite3.connect(ledger_path(config))
+    db.execute("INSERT INTO documents (series, year, seq, number_text, reference, stage, registered_at, updated_at)"
+               " VALUES ('珠政发', 2015, 40, '珠政发〔2015〕40号', '珠政发〔2015〕40号', 'voided', 'x', 'x')")
+    db.commit()
+    db.close()
+    with Ledger.open(config) as led:
+        report = check_year(config, 2015, ledger=led, actor="档案员", scan=False)
+    item = next(i for i in report.items if i.code == "GD-WZ-2-4")
+    messages = [f"{f.ident} {f.message}" for f in item.failures]
+    assert not [m for m in messages if "漏号" in m], messages
+    assert "发文登记簿 珠政发 2015年 计数器为 3，但已登记到 40 号" in messages
+    chain = next(i for i in report.items if i.code == "GD-WZ-5")
+    assert any(f.message == "登记簿第 3 行（珠政发〔2015〕40号）没有对应的事件记录（被插入或改了行号）"
+               for f in chain.failures)

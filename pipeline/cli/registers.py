@@ -77,14 +77,19 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
 @cli.command("void")
 @click.argument("number")
 @click.option("--reason", default=None, help="why the number is voided (required)")
+@click.option("--force", is_flag=True, help="void even a document that has its 档号 (the reason must say why)")
 @pass_app
-def void_cmd(app: App, number: str, reason: str | None) -> None:
-    """Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."""
+def void_cmd(app: App, number: str, reason: str | None, force: bool) -> None:
+    """Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason. A document
+    already arranged (with a 档号) is refused unless --force."""
     if not reason or not reason.strip():
         raise click.ClickException("作废文号必须用 --reason 写明原因")
     with Ledger.open(app.config) as ledger:
-        voided = ledger.void(number.strip(), reason=reason, actor=app.actor)
-    click.echo(f"已作废 {voided.reference}（原因：{reason.strip()}；经办：{app.actor}）")
+        voided = ledger.void(number.strip(), reason=reason, actor=app.actor, force=force)
+        doc = ledger.document(voided.reference)
+    click.echo(f"已作废 {voided.reference}（原因：{doc.void_reason}；经办：{app.actor}）")
+    if doc.archive_code:
+        click.echo(f"该文件已编档号 {doc.archive_code}，仍在档案中：{voided.year} 年度的四性检测将指出此件。")
 
 
 @cli.command("reserve")

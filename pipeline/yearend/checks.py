@@ -430,9 +430,13 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
     unused = []
     run.add("GD-WZ-2-4", len(docs))
     gaps_in = set()
+    # The counter says which numbers were issued (the chain vouches for it, GD-WZ-5): a gap is a number
+    # below it without a row. A row above it was never issued (check_numbers names it), and the
+    # numbers between are no 漏号.
+    counters = ledger.counters(year)
     for series, rows in by_series.items():
         seqs = {d.number.seq for d in rows}
-        for s in range(1, max(seqs) + 1):
+        for s in range(1, counters.get(series, 1)):
             if s not in seqs:
                 gaps_in.add(series)
                 ref = format_number(config, series, year, s).reference
@@ -446,7 +450,8 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
             if not (d.void_reason or "").strip():
                 run.fail("GD-WZ-2-4", ref, "发文登记簿", "已作废，但没有作废原因")
             if ref in filed:
-                run.fail("GD-WZ-2-4", ref, "发文登记簿", "已作废，档案中却有此文件")
+                kept = f"（档号 {d.archive_code}）" if d.archive_code else ""
+                run.fail("GD-WZ-2-4", ref, "发文登记簿", f"已作废（{d.void_reason}），档案中却仍有此文件{kept}")
         elif d.stage == "reserved":
             unused.append(ref)
             if ref in filed:
