@@ -13,6 +13,16 @@ Layout (readable without gongwen — a file browser and a text editor are enough
 A record is built in a temporary folder inside the archive and renamed into place in one step, then
 made read-only; a crash leaves either no record or a whole one. Only the year-end step changes a
 record again (``update_record``: 档号 and the 归档章), by the same build-and-swap.
+
+Anchoring: metadata.json carries the files' digests, but nothing vouched for metadata.json itself —
+an edited 题名, or an edited 全文.txt with its digest updated to match, passed every check. So each
+version of a record is anchored in the ledger's hash-chained event log: ``record_anchor`` (the
+digest of metadata.json and of every file in the folder) goes into the "filed" event when the record
+is filed, and into an "anchored" event just before the year-end swap puts the new version in place.
+``check_anchor`` compares a record with its latest anchor; ``register_problems`` compares its
+metadata with its row in the 发文登记簿 (itself protected by the chain). Records filed before anchors
+existed are reported as 未锚定 until ``adopt`` anchors them as they are (gongwen doctor --repair, or
+gongwen archive), with an event that says so: changes made before that moment cannot be found.
 """
 from __future__ import annotations
 
@@ -24,13 +34,13 @@ import uuid
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from . import __version__
 from .config import RETENTION_CODES, Config
 from .errors import ArchiveError
 from .fsutil import atomic_copy, atomic_write_text, make_readonly, make_writable
-from .hashing import digest_file, fixity_algorithms
+from .hashing import chain_algorithm, digest_file, fixity_algorithms, sm3_available
 from .model import Draft, Finding, Number
 
 SCHEMA = "gongwen-record/1"
@@ -42,6 +52,17 @@ FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Mark
            ".txt": "纯文本", ".qmd": "Markdown", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
 OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
+# Why a record was anchored (the "reason" of its anchor event).
+FILED_REASON = "归档"
+YEAREND_REASON = "整理归档"
+ADOPT_REASON = "补锚定"
+ADOPT_NOTE = "锚定启用前归档的记录，按当前内容补锚定；此前的改动无法由锚定发现"
+UNANCHORED = ("未锚定：登记簿中没有此件内容的锚定记录（锚定启用前归档）；"
+              "运行 gongwen doctor --repair 或 gongwen archive 补锚定")
+# The metadata that is also in the 发文登记簿: (metadata key, register field, label).
+REGISTER_FIELDS = (("题名", "title", "题名"), ("文种", "kind", "文种"), ("日期", "doc_date", "日期"),
+                   ("密级", "secrecy", "密级"), ("紧急程度", "urgency", "紧急程度"), ("主送", "main_to", "主送"),
+                   ("抄送", "cc", "抄送"), ("签发人", "signers", "签发人"), ("份数", "copies", "份数"))
 
 
 @dataclass(frozen=True)
@@ -231,10 +252,12 @@ def _dump(meta: dict) -> str:
 class ArchiveStore:
     """Files documents into ``config.archive_dir`` and reads them back."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, *, recover: bool = True):
+        """``recover=False``: only read — an interrupted year-end swap is left for a repair (the
+        read-only ``gongwen doctor`` reports it)."""
         self.config = config
         self.root = config.archive_dir
-        self.recover()
+        self.recovered: list[Path] = self.recover() if recover else []
 
     def recover(self) -> list[Path]:
         """Finish a year-end swap a crash interrupted: a ".old-<文号>" whose "<文号>" is missing is
@@ -290,10 +313,13 @@ class ArchiveStore:
         return Record(final, meta)
 
     def update_record(self, record: Record, *, replace: dict[str, Path] | None = None,
-                      meta_updates: dict | None = None, formats: dict[str, str] | None = None) -> Record:
+                      meta_updates: dict | None = None, formats: dict[str, str] | None = None,
+                      before_swap: Callable[[Path], None] | None = None) -> Record:
         """Year-end changes to a filed record (档号, 件号, a PDF with the 归档章): build the new
         version beside the old one, swap them with two renames, and keep it read-only.
-        ``replace`` maps a file name in the record to its new content; digests are recomputed."""
+        ``replace`` maps a file name in the record to its new content; digests are recomputed.
+        ``before_swap(folder)`` is called with the finished new version before it takes the old
+        one's place (the year end anchors it there); if it raises, nothing is swapped."""
         replace = replace or {}
         old = record.path
         tmp = old.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
@@ -318,6 +344,8 @@ class ArchiveStore:
             meta["电子文件"] = entries
             meta.update(meta_updates or {})
             atomic_write_text(tmp / METADATA, _dump(meta))
+            if before_swap is not None:
+                before_swap(tmp)
         except BaseException:
             _remove_tree(tmp)
             raise
@@ -377,6 +405,12 @@ class ArchiveStore:
                 return rec
         return None
 
+    def pending_swaps(self) -> list[Path]:
+        """".old-" folders of a year-end swap a crash interrupted (``recover`` finishes them)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob(f"[0-9]*/*/{OLD_PREFIX}*"))
+
     def leftovers(self) -> list[Path]:
         """Temporary folders left by a crash in the middle of filing (safe to remove)."""
         if not self.root.is_dir():
@@ -388,6 +422,162 @@ class ArchiveStore:
         for p in gone:
             _remove_tree(p)
         return gone
+
+
+# --- anchoring ------------------------------------------------------------------------------------
+
+def record_anchor(folder: Path, algorithm: str | None = None) -> dict:
+    """What the ledger fixes of the record in ``folder`` as it is on disk: the digest of its
+    metadata.json and of every other file in the folder (the folder's listing, so that a file added
+    later is a change too). SM3 where this machine has it (the chain's algorithm), named."""
+    algorithm = algorithm or chain_algorithm()
+    files = {p.name: digest_file(p, (algorithm,))[algorithm]
+             for p in sorted(Path(folder).iterdir()) if p.is_file() and p.name != METADATA}
+    return {"algorithm": algorithm, "metadata": digest_file(Path(folder) / METADATA, (algorithm,))[algorithm],
+            "files": files}
+
+
+@dataclass(frozen=True)
+class AnchorCheck:
+    """A record against its anchors. ``state``: 一致, 不符, 整理归档中断, 未锚定, or 未核验 (the anchor's
+    algorithm is missing here); ``problems`` are (file, message) pairs."""
+
+    state: str
+    problems: tuple[tuple[str, str], ...] = ()
+    event_id: int | None = None
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.state == "未核验" else self.state == "一致"
+
+    def summary(self) -> str:
+        if self.state == "一致":
+            return f"与登记簿锚定一致（事件 #{self.event_id}）"
+        return "；".join(f"{m}" for _, m in self.problems) or self.state
+
+
+def _current(folder: Path, algorithm: str, fixity: list[FixityResult] | None) -> dict | None:
+    """The record as ``record_anchor`` would see it now, reusing digests ``fixity`` already computed."""
+    if algorithm not in ("sm3", "sha256") or (algorithm == "sm3" and not sm3_available()):
+        return None
+    known = {r.file: r.actual for r in fixity or () if r.actual is not None
+             and ALGORITHM_KEYS.get(r.algorithm) == algorithm}
+    files = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name != METADATA:
+            files[p.name] = known.get(p.name) or digest_file(p, (algorithm,))[algorithm]
+    return {"algorithm": algorithm, "metadata": digest_file(folder / METADATA, (algorithm,))[algorithm],
+            "files": files}
+
+
+def _differences(now: dict, anchored: dict, event_id: int) -> list[tuple[str, str]]:
+    at = f"锚定于事件 #{event_id}"
+    out = []
+    if now["metadata"] != anchored.get("metadata"):
+        out.append((METADATA, f"{METADATA} 与登记簿锚定的摘要不符（元数据被改动；{at}）"))
+    want = anchored.get("files") or {}
+    for name in sorted(set(want) | set(now["files"])):
+        if name not in now["files"]:
+            out.append((name, f"{name} 缺失（{at}时有此文件）"))
+        elif name not in want:
+            out.append((name, f"{name} 不在登记簿锚定的文件之列（{at}之后加入）"))
+        elif now["files"][name] != want[name]:
+            out.append((name, f"{name} 与登记簿锚定的摘要不符（文件被改动；{at}）"))
+    return out
+
+
+def check_anchor(record: Record, anchors: list, fixity: list[FixityResult] | None = None) -> AnchorCheck:
+    """The record against its latest anchor (``anchors``: ledger.Anchor list, oldest first). A record
+    still equal to an earlier anchor while the latest is a year-end one is an interrupted year end
+    (the new version was anchored, the swap did not happen), named as such — it fails all the same."""
+    if not anchors:
+        return AnchorCheck("未锚定", (("", UNANCHORED),))
+    latest = anchors[-1]
+    now = _current(record.path, latest.anchor.get("algorithm"), fixity)
+    if now is None:
+        return AnchorCheck("未核验", (("", f"锚定所用算法 {latest.anchor.get('algorithm')} 本机不支持，未核验"),),
+                           latest.event_id)
+    diffs = _differences(now, latest.anchor, latest.event_id)
+    if not diffs:
+        return AnchorCheck("一致", (), latest.event_id)
+    if latest.reason == YEAREND_REASON:
+        for earlier in reversed(anchors[:-1]):
+            before = _current(record.path, earlier.anchor.get("algorithm"), fixity)
+            if before is not None and not _differences(before, earlier.anchor, earlier.event_id):
+                return AnchorCheck("整理归档中断", (("", f"整理归档中断：记录仍是事件 #{earlier.event_id} 锚定的版本，"
+                                                    f"登记簿已锚定事件 #{latest.event_id} 的新版本；请重新运行 gongwen archive"),),
+                                   latest.event_id)
+            if earlier.reason != YEAREND_REASON:
+                break
+    return AnchorCheck("不符", tuple(diffs), latest.event_id)
+
+
+def _register_value(doc, field: str) -> str:
+    v = getattr(doc, field)
+    if isinstance(v, tuple):
+        return "、".join(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return "" if v is None else str(v)
+
+
+def _meta_value(meta: dict, key: str) -> str:
+    v = meta.get(key)
+    if isinstance(v, list):
+        return "、".join(str(x) for x in v)
+    return "" if v is None else str(v)
+
+
+def register_problems(meta: dict, doc, *, archive_code: bool = True) -> list[str]:
+    """Where the record's metadata says something else than its row in the 发文登记簿 (``doc``, a
+    ledger.DocumentRow, or None when the register has no such number). ``archive_code=False``
+    leaves the 档号 out (the year end, which is what writes it to both)."""
+    if doc is None:
+        return [f"发文登记簿中没有 {meta.get('文件编号')}"]
+    out = []
+    for key, field_, label in REGISTER_FIELDS:
+        m, r = _meta_value(meta, key), _register_value(doc, field_)
+        if m != r:
+            out.append(f"元数据的{label}“{m}”与发文登记簿的“{r}”不符")
+    code = meta.get("档号")
+    if not archive_code:
+        return out
+    if doc.archive_code and code != doc.archive_code:
+        out.append(f"元数据的档号“{code or ''}”与发文登记簿的“{doc.archive_code}”不符")
+    elif code and not doc.archive_code:
+        out.append(f"元数据的档号“{code}”尚未记入发文登记簿（整理归档中断？请重新运行 gongwen archive）")
+    return out
+
+
+def adopt(record: Record, doc, anchors: list, ledger, *, actor: str) -> list[str]:
+    """Anchor a record that has no anchor yet (filed before anchors existed), as it is now — only
+    when its files match their digests and its metadata matches the register. Returns why it was
+    refused ([] when anchored, or when it was anchored already)."""
+    if anchors:
+        return []
+    bad = [f"{r.file}（{r.algorithm}）{r.status}" for r in record.verify() if r.verified and not r.ok]
+    bad += register_problems(record.meta, doc)
+    if bad:
+        return bad
+    ledger.anchor(record.reference, {**record_anchor(record.path), "note": ADOPT_NOTE}, actor=actor,
+                  reason=ADOPT_REASON)
+    return []
+
+
+def adopt_all(config: Config, ledger, *, actor: str, year: int | None = None) -> tuple[list[str], list[str]]:
+    """``adopt`` every unanchored record (of one year): (references anchored, refusals with why)."""
+    anchors = ledger.anchors()
+    docs = {d.reference: d for d in ledger.documents(year)}
+    done, refused = [], []
+    for rec in ArchiveStore(config).records(year):
+        if anchors.get(rec.reference):
+            continue
+        why = adopt(rec, docs.get(rec.reference), [], ledger, actor=actor)
+        if why:
+            refused.append(f"{rec.reference}：{'；'.join(why)}")
+        else:
+            done.append(rec.reference)
+    return done, refused
 
 
 def _remove_tree(path: Path) -> None:
@@ -403,17 +593,38 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _some(items: list[str], n: int = 20) -> str:
+    return "；".join(items[:n]) + (f" 等 {len(items)} 处" if len(items) > n else "")
+
+
 def health(config: Config) -> list[Finding]:
-    """Fixity of every record, leftovers of interrupted filings, read-only state."""
-    store = ArchiveStore(config)
+    """For `gongwen doctor`, reading only: fixity of every record, read-only state, leftovers of
+    interrupted filings and swaps, and — against the register — each record's anchor, its metadata,
+    and that every document the register calls filed is in the archive."""
+    from .ledger import Ledger, ledger_path
+
+    store = ArchiveStore(config, recover=False)
     findings: list[Finding] = []
     n = bad = 0
     details: list[str] = []
     writable: list[str] = []
     unverified: set[str] = set()
+    ledger = Ledger(ledger_path(config), config) if ledger_path(config).is_file() else None
+    try:
+        anchors = ledger.anchors() if ledger else {}
+        docs = {d.reference: d for d in ledger.documents()} if ledger else {}
+    finally:
+        if ledger is not None:
+            ledger.close()
+    anchor_bad: list[str] = []
+    unanchored: list[str] = []
+    meta_bad: list[str] = []
+    present: set[str] = set()
     for rec in store.records():
         n += 1
-        for r in rec.verify():
+        present.add(rec.reference)
+        fixity = rec.verify()
+        for r in fixity:
             if not r.verified:
                 unverified.add(r.algorithm)
             elif not r.ok:
@@ -422,7 +633,15 @@ def health(config: Config) -> list[Finding]:
         # Mode bits, not os.access: root may write anything, yet the record must still be marked.
         if any(p.stat().st_mode & 0o222 for p in (rec.path, *rec.path.iterdir())):
             writable.append(rec.reference)
-    note = "；".join(details[:20]) + (f" 等 {len(details)} 处" if len(details) > 20 else "")
+        if ledger is None:
+            continue
+        a = check_anchor(rec, anchors.get(rec.reference, []), fixity)
+        if a.state == "未锚定":
+            unanchored.append(rec.reference)
+        elif a.ok is False:
+            anchor_bad += [f"{rec.reference}：{m}" for _, m in a.problems]
+        meta_bad += [f"{rec.reference}：{m}" for m in register_problems(rec.meta, docs.get(rec.reference))]
+    note = _some(details)
     if unverified:
         note = "；".join(p for p in (note, f"本机不支持 {'、'.join(sorted(unverified))}，该算法的摘要未核验") if p)
     findings.append(Finding("档案", f"固定性（{'、'.join(ALGORITHM_NAMES[a] for a in fixity_algorithms())}）校验 {n} 件",
@@ -430,4 +649,24 @@ def health(config: Config) -> list[Finding]:
     findings.append(Finding("档案", "已归档记录只读", not writable, "、".join(writable[:20])))
     left = store.leftovers()
     findings.append(Finding("档案", "无中断归档遗留的临时文件夹", not left, "、".join(str(p) for p in left[:10])))
+    swaps = store.pending_swaps()
+    findings.append(Finding("档案", "无中断的整理归档换版", not swaps,
+                            "、".join(str(p) for p in swaps[:10]) + ("；运行 gongwen doctor --repair 完成" if swaps else "")))
+    if ledger is None:
+        why = "登记簿尚未建立，无从比对" if n == 0 else f"档案中有 {n} 件，登记簿却不存在"
+        findings.append(Finding("档案", "记录与登记簿一致", None if n == 0 else False, why))
+        return findings
+    text = _some(anchor_bad)
+    if unanchored:
+        text = "；".join(x for x in (text, f"未锚定 {len(unanchored)} 件（{'、'.join(unanchored[:5])}"
+                                          f"{' 等' if len(unanchored) > 5 else ''}）：运行 gongwen doctor --repair 补锚定") if x)
+    findings.append(Finding("档案", f"记录与登记簿锚定一致（{n} 件）", not anchor_bad and not unanchored,
+                            text or "每件的元数据和文件与归档时锚定的摘要相同"))
+    findings.append(Finding("档案", "元数据与发文登记簿一致", not meta_bad, _some(meta_bad)))
+    filed = sorted(r for r, d in docs.items() if d.stage in ("filed", "indexed"))
+    lost = [r for r in filed if r not in present]
+    stray = sorted(present - set(docs))
+    problems = [f"{r}：登记簿记为“{docs[r].status}”，档案中没有此件" for r in lost]
+    problems += [f"{r}：档案中有此件，登记簿中没有" for r in stray]
+    findings.append(Finding("档案", "登记簿所载已归档的文件都在档案中", not problems, _some(problems)))
     return findings

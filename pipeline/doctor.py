@@ -1,16 +1,21 @@
-"""`gongwen doctor`: every owner's health findings in one list, plus the catch-up of documents that
-were filed but not indexed (or stopped half-way) — the things a restart would also repair."""
+"""`gongwen doctor`: every owner's health findings in one list. It only reads: it creates no register,
+no index and no folder, and changes nothing it finds. `gongwen doctor --repair` first does what a
+restart would (finish an interrupted year-end swap, remove the temporary folders of an interrupted
+filing, index what was filed but not indexed) and anchors records filed before anchors existed
+(archive.adopt), then checks."""
 from __future__ import annotations
 
 from .config import Config
 from .model import Finding
 
+AREA = "修复"
 
-def run_doctor(config: Config, actor: str) -> list[Finding]:
-    """Repair what a restart would (index documents filed but not indexed), then check."""
+
+def run_doctor(config: Config, actor: str, *, repair: bool = False) -> list[Finding]:
+    """The findings of every owner's ``health``; with ``repair``, the repairs' findings first."""
     from . import archive, convert, ledger, search, stamp
 
-    findings = _catch_up(config, actor)
+    findings = _repair(config, actor) if repair else []
     for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search)):
         try:
             findings += mod.health(config)
@@ -19,13 +24,34 @@ def run_doctor(config: Config, actor: str) -> list[Finding]:
     return findings
 
 
-def _catch_up(config: Config, actor: str) -> list[Finding]:
-    """Index what was filed but not indexed (ledger.health reports documents stuck earlier on)."""
+def _repair(config: Config, actor: str) -> list[Finding]:
+    """Finish interrupted swaps, remove leftovers, index what was filed but not indexed, anchor
+    unanchored records."""
+    from .archive import ArchiveStore, adopt_all
+    from .ledger import ledger_path
     from .process import catch_up, open_services
 
+    if not ledger_path(config).is_file():
+        return [Finding(AREA, "修复", None, "登记簿尚未建立（还没有取过文号），无可修复")]
+    out = []
     try:
+        store = ArchiveStore(config)        # opening it finishes interrupted swaps
+        restored, cleaned = store.recovered, store.clean_leftovers()
+        if restored:
+            out.append(Finding(AREA, "完成中断的整理归档换版", True, "、".join(p.name for p in restored)))
+        if cleaned:
+            out.append(Finding(AREA, "清除中断归档遗留的临时文件夹", True, "、".join(str(p) for p in cleaned)))
         with open_services(config, actor) as svc:
             caught = catch_up(svc)
-    except Exception as e:
-        return [Finding("索引", "补编已归档未索引的文件", False, f"{type(e).__name__}: {e}")]
-    return [Finding("索引", "补编已归档未索引的文件", True, "、".join(caught))] if caught else []
+            if caught:
+                out.append(Finding(AREA, "补编已归档未索引的文件", True, "、".join(caught)))
+            done, refused = adopt_all(config, svc.ledger, actor=actor)
+    except Exception as e:  # noqa: BLE001 — the doctor reports every failure, whatever its kind
+        return out + [Finding(AREA, "修复", False, f"{type(e).__name__}: {e}")]
+    if done:
+        out.append(Finding(AREA, f"补锚定 {len(done)} 件", True,
+                           f"锚定启用前归档的记录，已按当前内容锚定（此前的改动无法由锚定发现）：{'、'.join(done)}"))
+    if refused:
+        out.append(Finding(AREA, f"不能补锚定 {len(refused)} 件", False,
+                           "；".join(refused) + "；请从备份恢复原件，或核对登记簿后再运行"))
+    return out

@@ -688,8 +688,8 @@ class Ledger:
         marks = ", ".join("?" * len(ANCHOR_EVENTS))
         sql, args = f"SELECT * FROM events WHERE event IN ({marks})", list(ANCHOR_EVENTS)
         if reference is not None:
-            sql += " AND reference = ?"
-            args.append(reference)
+            sql += " AND (reference = ? OR (reference IS NULL AND json_extract(detail, '$.subject') = ?))"
+            args += [reference, reference]
         out: dict[str, list[Anchor]] = {}
         with self._read() as db:
             for r in db.execute(sql + " ORDER BY id", args):

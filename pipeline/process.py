@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import drafts, rules
-from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
+from .archive import ArchiveStore, Record, StoredFile, draft_text, record_anchor, record_metadata
 from .config import Config, Route
 from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
 from .fsutil import atomic_copy, atomic_write_text, unique_path
@@ -271,7 +271,8 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
-    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
+    # The record's digests go into the chain with the stage (archive.py "Anchoring").
+    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path), "anchor": record_anchor(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
     return record
 

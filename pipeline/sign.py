@@ -196,7 +196,9 @@ class Verification:
     modification level of what was appended (e.g. FORM_FILLING for a later signature such as the
     归档章); ``modifications_ok``: every later change is one a signature may be followed by (new
     signatures and their appearances, ModificationLevel ≤ FORM_FILLING and DocMDP respected).
-    ``reason`` and ``field`` tell signatures apart (the office's 发文用印, the 归档章 …)."""
+    ``reason`` and ``field`` tell signatures apart (the office's 发文用印, the 归档章 …).
+    ``parsed`` is False for the one entry of a file that could not be read at all (truncated or
+    damaged): then no signature was found, which is not the same as none being there."""
 
     intact: bool
     valid: bool
@@ -209,6 +211,7 @@ class Verification:
     field: str = ""
     modification: str | None = None
     modifications_ok: bool = False
+    parsed: bool = True
 
     @property
     def ok(self) -> bool:
@@ -255,7 +258,8 @@ def verify_signatures(pdf: Path, roots: list, missing_roots: list[str] | tuple =
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         sigs = list(reader.embedded_signatures)
     except Exception as e:
-        return [Verification(False, False, False, False, None, None, f"无法读取 PDF 或其中的签名：{e}")]
+        return [Verification(False, False, False, False, None, None, f"无法读取 PDF 或其中的签名：{e}",
+                             parsed=False)]
     results = []
     for sig in sigs:
         reason = str(sig.sig_object.get("/Reason", "") or "")

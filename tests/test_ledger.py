@@ -249,6 +249,7 @@ def test_anchors_are_recorded_in_the_chain_and_cannot_be_forged_through_log(ledg
         ("filed", "归档", "a" * 64), ("anchored", "整理归档", "b" * 64)]
     assert [x.anchor["files"] for x in got["2015年度整理"]] == [{"整理方案.json": "c" * 64}]
     assert ledger.anchors(ref) == {ref: got[ref]}
+    assert ledger.anchors("2015年度整理") == {"2015年度整理": got["2015年度整理"]}
     with pytest.raises(ValueError):
         ledger.log("anchored", actor="x", reference=ref, detail={"anchor": {}})
     # An anchor smuggled into another event's detail is not an anchor.

@@ -345,3 +345,16 @@ def test_an_inserted_register_row_is_named_and_makes_no_derived_gap(config):
     chain = next(i for i in report.items if i.code == "GD-WZ-5")
     assert any(f.message == "登记簿第 3 行（珠政发〔2015〕40号）没有对应的事件记录（被插入或改了行号）"
                for f in chain.failures)
+
+
+def test_a_pdf_that_does_not_end_with_its_eof_marker_is_truncated(tmp_path):
+    from pipeline.yearend.pdftext import truncated
+
+    whole = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF"
+    cases = {"whole": (whole, False), "newline": (whole + b"\r\n", False),
+             "cut": (whole[:-9], True),
+             # an earlier revision and the first bytes of the next: a file cut inside its last update
+             "cut in an update": (whole + b"\n2 0 obj\n<< /Type /Sig /Contents <3082", True)}
+    for name, (data, expected) in cases.items():
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+        assert truncated(tmp_path / f"{name}.pdf") is expected, name

@@ -36,6 +36,15 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def wide_console():
+    """A rich Console; piped or captured output is wide enough that a 发文字号, a title or a message
+    is never folded mid-word."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=220)
+
+
 def default_actor() -> str:
     try:
         return os.environ.get("GONGWEN_ACTOR") or getpass.getuser()

@@ -7,7 +7,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import App, cli, pass_app
+from . import App, cli, pass_app, wide_console as _console
 from ..model import Finding
 
 MARK = {True: "[green]通过[/green]", False: "[red]未通过[/red]", None: "[yellow]未检测[/yellow]"}
@@ -27,23 +27,39 @@ def render_findings(findings: list[Finding], title: str) -> Table:
 @click.option("--json", "as_json", is_flag=True, help="print the metadata and fixity as JSON")
 @pass_app
 def show_cmd(app: App, ident: str, as_json: bool) -> None:
-    """Show one filed document by 文号 or 档号: metadata, files with fixity status, history."""
-    from ..archive import ArchiveStore
+    """Show one filed document by 文号 or 档号: metadata, files with fixity status, the record
+    against its anchor in the register and against its register row, history. Exit 1 when any of
+    these does not agree."""
+    from ..archive import ArchiveStore, check_anchor, register_problems
+    from ..ledger import Ledger, ledger_path
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
         raise click.ClickException(f"档案中没有 {ident}（可用 gongwen search 查找）")
     fixity = rec.verify()
+    if ledger_path(app.config).is_file():
+        with Ledger.open(app.config) as ledger:
+            events = ledger.events(rec.reference)
+            anchored = check_anchor(rec, ledger.anchors(rec.reference).get(rec.reference, []), fixity)
+            differ = register_problems(rec.meta, ledger.document(rec.reference))
+    else:
+        events, differ = [], [f"登记簿不存在，无法与登记簿比对"]
+        anchored = None
+    bad = not all(r.ok for r in fixity if r.verified) or differ or anchored is None or anchored.ok is False
     if as_json:
         click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
                                            "status": r.status,
-                                           "expected": r.expected, "actual": r.actual} for r in fixity]},
+                                           "expected": r.expected, "actual": r.actual} for r in fixity],
+                               "anchor": None if anchored is None else {
+                                   "state": anchored.state, "event": anchored.event_id,
+                                   "problems": [m for _, m in anchored.problems]},
+                               "register": differ},
                               ensure_ascii=False, indent=2))
-        if not all(r.ok for r in fixity if r.verified):
+        if bad:
             raise SystemExit(1)
         return
-    console = Console()
+    console = _console()
     m = rec.meta
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -72,31 +88,38 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import Ledger
-
-    with Ledger.open(app.config) as ledger:
-        events = ledger.events(rec.reference)
     for ev in events:
         history.add_row(str(ev.time), ev.event, ev.actor)
     console.print(history)
+    if anchored is not None and anchored.ok:
+        console.print(f"[green]锚定：{anchored.summary()}[/green]")
+    elif anchored is not None:
+        for _, message in anchored.problems:
+            console.print(f"[{'yellow' if anchored.ok is None else 'red'}]锚定：{message}[/]", markup=True)
+    for message in differ:
+        console.print(f"[red]与发文登记簿不符：{message}[/red]")
     if not all(r.ok for r in fixity if r.verified):
-        bad = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)
-        console.print(f"[red]固定性校验未通过：{bad}[/red]")
+        wrong = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)
+        console.print(f"[red]固定性校验未通过：{wrong}[/red]")
+    if bad:
         raise SystemExit(1)
 
 
 @cli.command("doctor")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--repair", is_flag=True, help="first finish interrupted work, index what was filed but not "
+                                            "indexed, and anchor records filed before anchors existed")
 @pass_app
-def doctor_cmd(app: App, as_json: bool) -> None:
-    """Environment and archive health: LibreOffice, fonts, certificate, register chain, fixity,
-    search index. Catches up documents that were filed but not indexed. Exit 1 on any failure."""
+def doctor_cmd(app: App, as_json: bool, repair: bool) -> None:
+    """Environment and archive health: LibreOffice, fonts, certificate, register chain, fixity, each
+    record against its anchor and its register row, search index. Only reads (creates and changes
+    nothing) unless --repair. Exit 1 on any failure."""
     from ..doctor import run_doctor
 
-    findings = run_doctor(app.config, app.actor)
+    findings = run_doctor(app.config, app.actor, repair=repair)
     if as_json:
         click.echo(json.dumps([f.__dict__ for f in findings], ensure_ascii=False, indent=2))
     else:
-        Console().print(render_findings(findings, "gongwen doctor"))
+        _console().print(render_findings(findings, "gongwen doctor --repair" if repair else "gongwen doctor"))
     if any(f.ok is False for f in findings):
         raise SystemExit(1)

@@ -7,17 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from . import App, cli, pass_app
+from . import App, cli, pass_app, wide_console as _console
 from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path, register_xlsx
-
-
-def _console() -> Console:
-    console = Console()
-    # Piped or captured output: wide enough that a 发文字号 or title is never folded mid-word.
-    return console if console.is_terminal else Console(width=220)
 
 
 @cli.command("register")

@@ -467,7 +467,7 @@ def _records(config: Config, year: int | None = None) -> Iterator[tuple[dict, Ca
     """(metadata, text loader) per archived document, streamed, as the archive store reads them."""
     from ..archive import ArchiveStore
 
-    for rec in ArchiveStore(config).records(year):
+    for rec in ArchiveStore(config, recover=False).records(year):    # reading never writes
         yield rec.meta, (lambda rec=rec: record_text(rec))
 
 

@@ -16,6 +16,13 @@ Idempotent and resumable: the arrangement is written first to ``yearend/<年度>
 run changes nothing and an interrupted run continues where it stopped. A document filed after its
 class was arranged goes to the end of that class with a 备注 (standards.md §3.6 practice); the 件号
 already given never move.
+
+Nothing forged is arranged: every record is compared with its anchor in the ledger and with its row
+in the 发文登记簿 first (archive.check_anchor, register_problems), and the run is refused, naming
+them, if one differs; records filed before anchors existed are anchored as they are (archive.adopt).
+Each new version a 归档章 makes is anchored before it takes the old one's place. The 整理方案 and the
+目录 are anchored too (``year_subject``): an edited plan is put right from the records' metadata
+(the 档号 there is anchored and signed into the 归档章), an edited 目录 is written again.
 """
 from __future__ import annotations
 
@@ -27,12 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..archive import ArchiveStore, Record
+from ..archive import (YEAREND_REASON, ArchiveStore, Record, adopt, check_anchor, record_anchor,
+                       register_problems)
 from ..config import RETENTION_CODES, Config
 from ..errors import ArchiveError, LedgerError
 from ..fsutil import atomic_write_text
+from ..hashing import chain_algorithm, digest_file
 from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, record_date,
-                     yearend_dir)
+                     year_subject, yearend_dir)
 
 PLAN_FILE = "整理方案.json"
 PLAN_SCHEMA = "gongwen-arrangement/1"
@@ -248,6 +257,68 @@ def extend_plan(plan: Plan | None, records: list[Record], config: Config, *, act
     return plan, newly, late, warnings
 
 
+def reconcile_plan(plan: Plan, records: dict[str, Record], config: Config) -> list[str]:
+    """Put right the entries of a 件 that carries its 档号 when the plan says otherwise (two 件
+    swapped, a 档号 typed over): the record's metadata wins. Returns what was put right."""
+    out = []
+    for key in list(plan.classes):
+        keep = []
+        for e in plan.classes[key]:
+            rec = records.get(e.reference)
+            code = rec.meta.get("档号") if rec is not None else None
+            if not code or code == e.code or not ARCHIVE_CODE_RE.match(code):
+                keep.append(e)
+                continue
+            out.append(f"整理方案中 {e.reference} 的档号被改为 {e.code}，已按该件元数据改回 {code}")
+            fixed = PlanEntry(int(code.rsplit("-", 1)[1]), code, e.reference, bool(rec.meta.get("补归档")),
+                              rec.meta.get("备注") or "", rec.meta.get("整理时间") or e.arranged_at)
+            home = class_of(rec.meta, config)
+            (keep if home == key else plan.classes.setdefault(home, [])).append(fixed)
+        plan.classes[key] = keep
+    for key in list(plan.classes):
+        plan.classes[key].sort(key=lambda e: e.item_no)
+        if not plan.classes[key]:
+            del plan.classes[key]
+    return out
+
+
+def verify_records(records: list[Record], docs: dict, ledger, *, actor: str) -> tuple[list[str], list[str]]:
+    """Before anything is arranged: each record as its anchor and its register row say, or refused.
+    Records without an anchor are anchored as they are (archive.adopt). Returns (refusals, adopted)."""
+    anchors = ledger.anchors()
+    refused, adopted = [], []
+    for rec in records:
+        ref = rec.reference
+        mine = anchors.get(ref, [])
+        if not mine:
+            why = adopt(rec, docs[ref], mine, ledger, actor=actor)
+            if why:
+                refused.append(f"{ref} 未锚定，且不能按现有内容补锚定：{'；'.join(why)}")
+            else:
+                adopted.append(ref)
+            continue
+        state = check_anchor(rec, mine)
+        # An interrupted year end left the filed version: it is stamped again, and anchored again.
+        if state.state not in ("一致", "整理归档中断"):
+            refused.append(f"{ref} 与登记簿锚定不符，不能整理归档：{state.summary()}")
+        differ = register_problems(rec.meta, docs[ref], archive_code=False)
+        if differ:
+            refused.append(f"{ref} 的元数据与发文登记簿不符，不能整理归档：{'；'.join(differ)}")
+    return refused, adopted
+
+
+def year_files(config: Config, plan: Plan, make_pdf: bool) -> dict[str, Path]:
+    """The files of a year's arrangement the ledger anchors: the plan and each class's 目录 and 备考表."""
+    from .catalogue import class_files
+
+    out = {PLAN_FILE: plan_path(config, plan.year)}
+    for key in plan.classes:
+        for kind, path in class_files(config, plan.year, key).items():
+            if make_pdf or kind == "xlsx" or path.is_file():
+                out[path.name] = path
+    return out
+
+
 def reorder_warnings(plan: Plan, records: dict[str, Record], config: Config) -> list[str]:
     """Recompute the order of each class's first arrangement from today's metadata; a difference
     is reported (the 件号 already given stay — 档号 are never renumbered)."""
@@ -289,10 +360,11 @@ class ArchiveResult:
     outputs: tuple[Path, ...]           # 目录 / 备考表 files (re)written in this run
     warnings: tuple[str, ...]
     plan: Path
+    repaired: tuple[str, ...] = ()      # what was put right: an edited plan or 目录, records anchored late
 
     @property
     def changed(self) -> bool:
-        return bool(self.newly or self.stamped or self.registered or self.indexed or self.outputs)
+        return bool(self.newly or self.stamped or self.registered or self.indexed or self.outputs or self.repaired)
 
 
 def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) -> "StampValues":
@@ -303,7 +375,7 @@ def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) ->
 
 
 def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveStore, config: Config,
-                  actor: str, now: str, signer) -> Record:
+                  actor: str, now: str, signer, ledger) -> Record:
     pdf = rec.file("正本")
     if pdf is None or not pdf.is_file():
         raise ArchiveError(f"{rec.reference} 没有正本 PDF，无法加盖归档章")
@@ -329,7 +401,12 @@ def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveSt
             "备注": entry.note,
             "业务行为": events,
         }
-        return store.update_record(rec, replace={pdf.name: out}, meta_updates=updates)
+        # The new version is anchored before it takes the old one's place: a crash between the two
+        # leaves the old version and an anchor it does not match, which check names and a new run
+        # of archive finishes (archive.check_anchor, "整理归档中断").
+        return store.update_record(rec, replace={pdf.name: out}, meta_updates=updates,
+                                   before_swap=lambda folder: ledger.anchor(
+                                       rec.reference, record_anchor(folder), actor=actor, reason=YEAREND_REASON))
 
 
 def sync_index(config: Config, year: int, records: dict[str, Record]) -> tuple[list[str], list[str]]:
@@ -374,10 +451,28 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     not_done = [f"{r.reference}（{docs[r.reference].status}）" for r in records if docs[r.reference].stage != "indexed"]
     if not_done:
         raise ArchiveError(f"以下文件在登记簿中不是“已发”状态，不能编档号：{'、'.join(not_done)}")
+    refused, adopted = verify_records(records, docs, ledger, actor=actor)
+    if refused:
+        raise ArchiveError(f"{year} 年度有 {len(refused)} 件与登记簿不符，拒绝整理归档（请从备份恢复原件，"
+                           f"gongwen check {year} 列出详情）：{'；'.join(refused)}")
+    repaired: list[str] = []
+    if adopted:
+        repaired.append(f"{len(adopted)} 件在锚定启用前归档，已按现有内容补锚定（此前的改动无法由锚定发现）："
+                        f"{'、'.join(adopted[:10])}{' 等' if len(adopted) > 10 else ''}")
 
     now = now_iso()
     old = load_plan(config, year)
     before = json.dumps(old.to_json(), ensure_ascii=False, sort_keys=True) if old else None
+    anchored = (ledger.anchors(year_subject(year)).get(year_subject(year)) or [None])[-1]
+    trusted = anchored.anchor.get("files", {}) if anchored else None
+    plan_file = plan_path(config, year)
+    plan_drift = plan_file.is_file() and (trusted is None or _digest(plan_file, anchored) != trusted.get(PLAN_FILE))
+    if old is not None:
+        repaired += reconcile_plan(old, by_ref, config)
+        if plan_drift and anchored is not None:
+            head = anchored.anchor.get("plan") or {}
+            old.created, old.actor = head.get("首次整理时间", old.created), head.get("整理人", old.actor)
+            repaired.append(f"{PLAN_FILE} 与登记簿锚定的不同（被改动或上次整理中断），已按各件元数据核对后重写")
     plan, newly, late, warnings = extend_plan(old, records, config, actor=actor, now=now)
     missing = [e.reference for _, e in plan.entries() if e.reference not in by_ref]
     if missing:
@@ -400,7 +495,7 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
                 from .archstamp import ArchiveSigner
 
                 signer = ArchiveSigner(config)
-            rec = _stamp_record(rec, key, entry, store, config, actor, now, signer)
+            rec = _stamp_record(rec, key, entry, store, config, actor, now, signer, ledger)
             by_ref[entry.reference] = rec
             stamped.append(entry.reference)
         if docs[entry.reference].archive_code != entry.code:
@@ -431,14 +526,47 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
         "类别": {s.key.stem: {"件数": s.items, "文件数": s.files, "总字节数": s.bytes, "页数": s.pages,
                              "起止档号": [s.first_code, s.last_code]} for s in summaries},
     }
-    outputs = write_catalogues(config, plan, by_ref, actor=actor, make_pdf=make_pdf)
+    # Files not as the ledger anchored them are written again from the records; before any anchor
+    # (a year arranged by an older gongwen, or a first run cut short) all of them are.
+    stale = set()
+    for name, path in year_files(config, plan, make_pdf).items():
+        if name == PLAN_FILE or not path.is_file():
+            continue
+        if trusted is None:
+            stale.add(name)
+        elif _digest(path, anchored) != trusted.get(name):
+            stale.add(name)
+            repaired.append(f"{name} 与登记簿锚定的摘要不符（被改动），已按档案重写")
+    outputs = write_catalogues(config, plan, by_ref, actor=actor, make_pdf=make_pdf, stale=stale)
     plan.status = "完成"
     after = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True)
-    if after != before:
+    if after != before or plan_drift:
         # Compare without the timestamp so an unchanged year keeps its file byte for byte.
-        plan.updated = now if (newly or stamped or registered or outputs) else plan.updated
+        plan.updated = now if (newly or stamped or registered or outputs or repaired) else plan.updated
         save_plan(config, plan)
+    _anchor_year(config, plan, make_pdf, ledger, actor, trusted)
     return ArchiveResult(year=year, classes=tuple(summaries), newly=tuple(newly), late=tuple(late),
                          stamped=tuple(stamped), registered=tuple(registered), indexed=tuple(indexed),
-                         outputs=tuple(outputs),
-                         warnings=tuple(warnings), plan=plan_path(config, year))
+                         outputs=tuple(outputs), warnings=tuple(repaired + warnings), plan=plan_path(config, year),
+                         repaired=tuple(repaired))
+
+
+def _digest(path: Path, anchored=None) -> str:
+    """A file's digest in the algorithm of the anchor it is compared with (the chain's for a new one)."""
+    algorithm = (anchored.anchor.get("algorithm") if anchored is not None else None) or chain_algorithm()
+    try:
+        return digest_file(path, (algorithm,))[algorithm]
+    except ValueError:          # an algorithm this machine lacks: never equal, so written again
+        return ""
+
+
+def _anchor_year(config: Config, plan: Plan, make_pdf: bool, ledger, actor: str, trusted: dict | None) -> None:
+    """Anchor the plan and the 目录 as they now are, unless the ledger already holds exactly that."""
+    algorithm = chain_algorithm()
+    files = {name: digest_file(path, (algorithm,))[algorithm]
+             for name, path in sorted(year_files(config, plan, make_pdf).items()) if path.is_file()}
+    if files == trusted:
+        return
+    ledger.anchor(None, {"algorithm": algorithm, "files": files,
+                         "plan": {"首次整理时间": plan.created, "整理人": plan.actor}},
+                  actor=actor, reason=YEAREND_REASON, subject=year_subject(plan.year))

@@ -4,7 +4,9 @@ Each class gets ``归档文件目录-<年度>-<保管期限>-<机构>.xlsx`` (op
 repeated on every printed page, borders, column widths, a cover sheet) and the same as PDF (the
 ``归档文件目录.docx`` template filled with render_template, converted by LibreOffice), plus
 ``备考表-….pdf``. Files are rewritten only when their content changes (a hash kept in the plan), so a
-second ``gongwen archive`` leaves them byte for byte as they were.
+second ``gongwen archive`` leaves them byte for byte as they were — or when they are not what the
+ledger anchored (``stale``: edited by hand, or written before anchors existed): they are derived from
+the records, so writing them again is the repair.
 """
 from __future__ import annotations
 
@@ -50,13 +52,23 @@ def to_pdf(config: Config, pairs: list[tuple[Path, Path]]) -> list[Path]:
     return [Path(r) for r in results]
 
 
+# The columns a 件's own metadata fills (not 序号, 档号 and 备注, which come from the arrangement), by
+# their heading in COLUMNS: what the check compares row by row.
+ROW_FIELDS = (("文号", "number"), ("责任者", "author"), ("题名", "title"), ("日期", "date"), ("密级", "secrecy"),
+              ("页数", "pages"))
+
+
+def row_values(meta: dict) -> dict:
+    """The 目录 values a 件's metadata gives."""
+    return {"number": meta.get("文件编号") or "", "author": meta.get("责任者") or "", "title": meta.get("题名") or "",
+            "date": date8(meta), "secrecy": meta.get("密级") or "", "pages": meta.get("页数") or ""}
+
+
 def catalogue_rows(entries, records: dict[str, Record]) -> list[dict]:
     rows = []
     for i, e in enumerate(entries, 1):
         m = records[e.reference].meta
-        rows.append({"seq": i, "code": e.code, "number": m.get("文件编号") or "", "author": m.get("责任者") or "",
-                     "title": m.get("题名") or "", "date": date8(m), "secrecy": m.get("密级") or "",
-                     "pages": m.get("页数") or "", "note": e.note or m.get("备注") or ""})
+        rows.append({"seq": i, "code": e.code, **row_values(m), "note": e.note or m.get("备注") or ""})
     return rows
 
 
@@ -155,8 +167,10 @@ def class_files(config: Config, year: int, key: ClassKey) -> dict[str, Path]:
 
 
 def write_catalogues(config: Config, plan, records: dict[str, Record], *, actor: str,
-                     make_pdf: bool = True, checker: str = "", checked_on: str = "") -> list[Path]:
-    """(Re)write each class's 目录 and 备考表 when its content changed; returns the files written."""
+                     make_pdf: bool = True, checker: str = "", checked_on: str = "",
+                     stale: frozenset[str] | set[str] = frozenset()) -> list[Path]:
+    """(Re)write each class's 目录 and 备考表 when its content changed, or when one of its files is
+    named in ``stale``; returns the files written."""
     written: list[Path] = []
     todo: list[tuple[Path, Path]] = []
     yearend_dir(config, plan.year).mkdir(parents=True, exist_ok=True)
@@ -173,7 +187,8 @@ def write_catalogues(config: Config, plan, records: dict[str, Record], *, actor:
             digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
             files = class_files(config, plan.year, key)
             wanted = [files["xlsx"]] + ([files["pdf"], files["remarks"]] if make_pdf else [])
-            if plan.catalogues.get(key.stem) == digest and all(p.is_file() for p in wanted):
+            if (plan.catalogues.get(key.stem) == digest and all(p.is_file() for p in wanted)
+                    and not any(p.name in stale for p in wanted)):
                 continue
             atomic_write_bytes(files["xlsx"], xlsx_bytes(config, key, rows))
             written.append(files["xlsx"])

@@ -13,15 +13,15 @@ import shutil
 import subprocess
 import zipfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ..archive import METADATA, TEXT, ArchiveStore, Record
+from ..archive import METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Record, check_anchor, register_problems
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
-from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso
-from .pdftext import missing_attachments, norm, pages_text
+from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, year_subject, yearend_dir
+from .pdftext import missing_attachments, norm, pages_text, truncated
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
 Progress = Callable[[int, int, str], None]
@@ -30,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 # ⚠ there): GD = 归档环节, ZS 真实性, WZ 完整性, KY 可用性, AQ 安全性.
 ITEMS = (
     ("GD-0", "检测对象", "本年度有可检测的文件"),
-    ("GD-ZS-1-1", "真实性", "固化信息有效性：数字摘要（重新计算 SM3/SHA-256 与记录比对）"),
+    ("GD-ZS-1-1", "真实性", "固化信息有效性：数字摘要（重新计算 SM3/SHA-256 与记录比对，记录与登记簿锚定比对）"),
     ("GD-ZS-1-2", "真实性", "固化信息有效性：电子签名（发文签名与归档章签名）"),
     ("GD-ZS-2-1", "真实性", "元数据项长度与必填项"),
     ("GD-ZS-2-2", "真实性", "元数据数据类型与格式"),
@@ -40,8 +40,8 @@ ITEMS = (
     ("GD-ZS-2-6", "真实性", "档号规范性"),
     ("GD-ZS-2-7", "真实性", "数据重复性（档号、文号、电子文件号）"),
     ("GD-ZS-3", "真实性", "电子属性一致性（大小、格式、页数、题名与文号见于正文）"),
-    ("GD-ZS-4", "真实性", "元数据与内容关联（存储位置、全文）"),
-    ("GD-WZ-1-1", "完整性", "总件数与归档文件目录相符"),
+    ("GD-ZS-4", "真实性", "元数据与内容关联（存储位置、全文、发文登记簿）"),
+    ("GD-WZ-1-1", "完整性", "总件数与归档文件目录相符（整理方案与目录逐件比对）"),
     ("GD-WZ-1-2", "完整性", "总字节数与归档登记相符"),
     ("GD-WZ-2-1", "完整性", "元数据项齐全"),
     ("GD-WZ-2-2", "完整性", "件号连续无重复"),
@@ -49,14 +49,14 @@ ITEMS = (
     ("GD-WZ-2-4", "完整性", "发文登记簿无漏号（每个文号已归档、作废有原因或为未用预留号）"),
     ("GD-WZ-3-1", "完整性", "电子文件齐全"),
     ("GD-WZ-3-2", "完整性", "附件齐全（附件说明所列附件见于正本）"),
-    ("GD-WZ-4", "完整性", "归档信息组织完整（档号、归档章、目录、备考表）"),
+    ("GD-WZ-4", "完整性", "归档信息组织完整（档号、归档章、目录、备考表，及其与登记簿锚定比对）"),
     ("GD-WZ-5", "完整性", "登记簿与事件链完整（哈希链、登记簿与事件一致）"),
     ("GD-KY-1", "可用性", "元数据可读取解析"),
     ("GD-KY-2", "可用性", "内容可用（能打开、PDF/A、字体嵌入、可提取文字）"),
     ("GD-KY-3", "可用性", "格式与软硬件环境符合归档要求"),
     ("GD-KY-4", "可用性", "无加密、无非公开压缩"),
     ("GD-AQ-1", "安全性", "病毒检测"),
-    ("GD-AQ-2-1", "安全性", "无非归档文件"),
+    ("GD-AQ-2-1", "安全性", "无非归档文件（件内与年度文件夹内）"),
     ("GD-AQ-2-2", "安全性", "无可执行内容（JavaScript、启动动作、嵌入文件）"),
     ("GD-AQ-3", "安全性", "归档过程安全（记录只读、无中断遗留）"),
 )
@@ -137,6 +137,26 @@ def load_year(config: Config, year: int) -> tuple[list[Record], list[tuple[Path,
     return good, bad
 
 
+def stray_files(config: Config, year: int) -> list[Path]:
+    """Files under archive/<年度>/ outside every record folder: in the year folder, in a series
+    folder, or hidden there (a record folder without metadata is GD-KY-1's; ".tmp-" leftovers and
+    ".old-" swaps are GD-AQ-3's)."""
+    ydir = config.archive_dir / str(year)
+    out: list[Path] = []
+    if not ydir.is_dir():
+        return out
+    for entry in sorted(ydir.iterdir()):
+        if not entry.is_dir() or entry.name.startswith("."):
+            out.append(entry)
+            continue
+        for inner in sorted(entry.iterdir()):
+            if inner.is_dir() and inner.name.startswith((TMP_PREFIX, OLD_PREFIX)):
+                continue
+            if not inner.is_dir() or inner.name.startswith("."):
+                out.append(inner)
+    return out
+
+
 def virus_scan(paths: list[Path], timeout: float = 3600) -> tuple[bool | None, list[Failure], str]:
     """ClamAV over ``paths`` when installed: (ok, failures, note); ok None when it cannot run."""
     exe = shutil.which("clamdscan") or shutil.which("clamscan")
@@ -175,6 +195,18 @@ def usability_problems(facts) -> list[str]:
     return problems
 
 
+def signatures(pdf: Path, roots, missing_roots) -> list:
+    """sign.verify_signatures, except that a file cut short (no %%EOF at its end) has its signatures
+    marked unreadable (``parsed`` False) — the ones it appended last are gone, not absent."""
+    from ..sign import Verification, verify_signatures
+
+    sigs = verify_signatures(pdf, roots, missing_roots)
+    if not truncated(pdf):
+        return sigs
+    return [replace(s, parsed=False) for s in sigs] or [
+        Verification(False, False, False, False, None, None, "文件末尾没有 %%EOF 标记，签名无法找到", parsed=False)]
+
+
 def active_content(facts) -> list[str]:
     """Executable content in a PDF: JavaScript, launch actions, embedded files."""
     return [what for flag, what in ((facts.has_javascript, "含 JavaScript"),
@@ -185,7 +217,6 @@ def active_content(facts) -> list[str]:
 def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots, missing_roots) -> None:
     """The 正本: usability, active content, electronic properties, text, attachments, signatures."""
     from ..pdfcheck import inspect_pdf
-    from ..sign import verify_signatures
     from .archstamp import is_archive_stamp, stamped_code
 
     name = pdf.name
@@ -232,17 +263,23 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
                 run.fail("GD-WZ-3-2", ident, name, f"附件说明列有“{a}”，正本中没有该附件（附件缺失）")
     # Signatures: the office's, and the 归档章's naming this 档号.
     run.add("GD-ZS-1-2")
-    sigs = verify_signatures(pdf, roots, missing_roots)
+    sigs = signatures(pdf, roots, missing_roots)
+    unreadable = [s for s in sigs if not s.parsed]
     if meta.get("电子签名") and not sigs:
         run.fail("GD-ZS-1-2", ident, name, "元数据记有电子签名，文件中没有签名")
     for s in sigs:
-        if not s.ok:
-            what = "归档章签名" if is_archive_stamp(s) else f"签名（{s.signer or s.field}）"
+        if not s.parsed:
+            run.fail("GD-ZS-1-2", ident, name, f"签名无法读取（文件可能被截断或损坏）：{s.detail}")
+        elif not s.ok:
+            who = s.signer or s.field
+            what = "归档章签名" if is_archive_stamp(s) else (f"签名（{who}）" if who else "签名")
             run.fail("GD-ZS-1-2", ident, name, f"{what}无效：{s.detail}")
     code = meta.get("档号")
     if code:
         stamped = stamped_code(sigs)
-        if stamped is None:
+        if unreadable:
+            run.fail("GD-WZ-4", ident, name, "正本无法解析，其中的归档章无法核验（文件可能被截断或损坏）")
+        elif stamped is None:
             run.fail("GD-WZ-4", ident, name, "已编档号，但正本没有归档章")
         elif stamped != code:
             run.fail("GD-WZ-4", ident, name, f"归档章所载档号“{stamped}”与元数据档号 {code} 不符")
@@ -338,8 +375,9 @@ def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
             run.fail("GD-ZS-2-5", ident, METADATA, f"{k} 含控制字符或替换字符（U+FFFD）")
 
 
-def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> int:
-    """Fixity, presence, electronic properties, formats, extra files; returns bytes on disk."""
+def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots, anchors: list) -> int:
+    """Fixity and the anchor in the ledger, presence, electronic properties, formats, extra files;
+    returns bytes on disk."""
     m = rec.meta
     listed = {f.get("计算机文件名") for f in m.get("电子文件") or []}
     size_sum = 0
@@ -349,7 +387,14 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
         if role not in roles:
             run.fail("GD-WZ-3-1", ident, "", f"缺少{role}（元数据未登记该稿本）")
     verified: dict[str, int] = {}
-    for r in rec.verify():
+    fixity = rec.verify()
+    anchored = check_anchor(rec, anchors, fixity)
+    for file, message in anchored.problems:
+        if anchored.ok is None:
+            run.note("GD-ZS-1-1", message)
+        else:
+            run.fail("GD-ZS-1-1", ident, file, message)
+    for r in fixity:
         run.add("GD-ZS-1-1", 1)
         present = (rec.path / r.file).is_file()
         if not present:
@@ -498,9 +543,11 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
             run.fail("GD-WZ-2-3", ident, METADATA, "已编档号，但业务行为中没有“整理归档”")
 
 
-def _check_arrangement(run: _Run, config: Config, year: int, records: list[Record], disk_bytes: int) -> None:
-    """档号 format, uniqueness, 件号 continuity, counts and bytes against the plan and the 目录."""
-    from .arrange import load_plan
+def _check_arrangement(run: _Run, config: Config, year: int, records: list[Record], disk_bytes: int,
+                       anchors: list) -> None:
+    """档号 format, uniqueness, 件号 continuity, counts and bytes against the plan and the 目录; the
+    plan and the 目录 against their anchor in the ledger, and row by row against the records."""
+    from .arrange import PLAN_FILE, load_plan
     from .catalogue import class_files
 
     codes = Counter()
@@ -578,8 +625,16 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
         run.fail("GD-WZ-1-2", f"{year} 年度", "整理方案", f"归档登记 {registered_bytes} 字节，存储实有 {disk_bytes} 字节")
     else:
         run.note("GD-WZ-1-2", f"{disk_bytes} 字节")
+    by_ref = {r.reference: r for r in records}
+    for ref, (_, entry) in sorted(planned.items()):
+        have = by_ref[ref].meta.get("档号") if ref in by_ref else None
+        if have and have != entry.code:
+            run.fail("GD-WZ-1-1", entry.code, PLAN_FILE, f"整理方案中 {ref} 的档号为 {entry.code}，该件元数据为 {have}")
+    by_code = {r.meta.get("档号"): r for r in records if r.meta.get("档号")}
+    labels = {PLAN_FILE: f"{year} 年度"}
     for key, entries in plan.classes.items():
         files = class_files(config, year, key)
+        labels.update({p.name: key.label for p in files.values()})
         run.add("GD-WZ-4")
         for kind, label in (("xlsx", "归档文件目录（xlsx）"), ("pdf", "归档文件目录（PDF）"), ("remarks", "备考表")):
             if not files[kind].is_file():
@@ -588,7 +643,67 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
             n = xlsx_rows(files["xlsx"])
             if n != len(entries):
                 run.fail("GD-WZ-1-1", key.label, files["xlsx"].name, f"目录列 {n} 件，整理方案为 {len(entries)} 件")
-    run.note("GD-WZ-1-1", f"{len(records)} 件，与整理方案及目录比对")
+            for message in catalogue_row_problems(files["xlsx"], by_code):
+                run.fail("GD-WZ-1-1", key.label, files["xlsx"].name, message)
+    run.note("GD-WZ-1-1", f"{len(records)} 件，与整理方案及目录逐件比对")
+    # The plan and the 目录 as the ledger anchored them at the last `gongwen archive`.
+    if not anchors:
+        run.fail("GD-WZ-4", f"{year} 年度", PLAN_FILE, f"{year} 年度的整理方案与目录未锚定（运行 gongwen archive 补记）")
+        return
+    latest = anchors[-1]
+    algorithm = latest.anchor.get("algorithm")
+    for name in sorted(set(labels) | set(latest.anchor.get("files") or {})):
+        path = yearend_dir(config, year) / name
+        want = (latest.anchor.get("files") or {}).get(name)
+        if not path.is_file():
+            continue            # a missing 目录 or plan is named above
+        if want is None:
+            run.fail("GD-WZ-4", labels.get(name, f"{year} 年度"), name, f"{name} 未锚定（运行 gongwen archive 补记）")
+        elif _file_digest(path, algorithm) != want:
+            run.fail("GD-WZ-4", labels.get(name, f"{year} 年度"), name,
+                     f"{name} 与登记簿锚定的摘要不符（被改动；锚定于事件 #{latest.event_id}）；重新运行 gongwen archive 可按档案重写")
+
+
+def _file_digest(path: Path, algorithm: str | None) -> str | None:
+    from ..hashing import digest_file
+
+    try:
+        return digest_file(path, (algorithm,))[algorithm] if algorithm else None
+    except ValueError:
+        return None
+
+
+def catalogue_row_problems(path: Path, by_code: dict[str, Record]) -> list[str]:
+    """Each 件 row of a 目录 workbook against the metadata of the 件 its 档号 names."""
+    from openpyxl import load_workbook
+
+    from .catalogue import COLUMNS, ROW_FIELDS, row_values
+
+    heads = [name for name, _ in COLUMNS]
+    try:
+        wb = load_workbook(path, read_only=True)
+        rows = [r for r in wb["目录"].iter_rows(min_row=4, values_only=True) if r and r[1]]
+        wb.close()
+    except Exception as e:  # an unreadable workbook is one problem, named
+        return [f"目录无法读取：{type(e).__name__}: {e}"]
+    out = []
+    codes = []
+    for i, row in enumerate(rows, 1):
+        code = str(row[heads.index("档号")])
+        codes.append(code)
+        rec = by_code.get(code)
+        if rec is None:
+            out.append(f"目录第 {i} 行的档号“{code}”不是任何一件的档号")
+            continue
+        want = row_values(rec.meta)
+        for label, key in ROW_FIELDS:
+            got = row[heads.index(label)]
+            got, expect = ("" if got is None else str(got)), str(want[key])
+            if got != expect:
+                out.append(f"目录第 {i} 行（{code}）的{label}“{got}”与该件元数据的“{expect}”不符")
+    if codes != sorted(codes):
+        out.append("目录各行不是按档号顺序排列")
+    return out
 
 
 def xlsx_rows(path: Path) -> int:
@@ -617,13 +732,15 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
     roots, missing_roots = trust_roots(config)
     n_files = disk = 0
     store = ArchiveStore(config)
+    anchors = ledger.anchors()
+    docs = {d.reference: d for d in ledger.documents(year)}
     for i, rec in enumerate(records):
         if progress:
             progress(i, len(records), rec.meta.get("档号") or rec.reference)
         ident = _ident(rec.meta, rec.reference)
         try:
             _check_metadata(run, ident, rec, config)
-            disk += _check_files(run, ident, rec, roots, missing_roots)
+            disk += _check_files(run, ident, rec, roots, missing_roots, anchors.get(rec.reference, []))
         except (OSError, GongwenError, ValueError, KeyError, TypeError) as e:
             run.fail("GD-KY-1", ident, "", f"检测时出错：{type(e).__name__}: {e}")
         n_files += len(rec.meta.get("电子文件") or [])
@@ -634,10 +751,17 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
         text = rec.text()
         if norm(rec.meta.get("题名")) and norm(rec.meta.get("题名")) not in norm(text):
             run.fail("GD-ZS-4", ident, TEXT, "全文中没有题名（元数据与内容不对应）")
+        if rec.reference in docs:       # a record missing from the register is GD-WZ-2-4's
+            for message in register_problems(rec.meta, docs[rec.reference]):
+                run.fail("GD-ZS-4", ident, METADATA, message)
+    run.add("GD-AQ-2-1")
+    for path in stray_files(config, year):
+        run.fail("GD-AQ-2-1", f"{year} 年度", str(path.relative_to(config.archive_dir)),
+                 "不在任何一件的文件夹内（非归档文件）")
     if progress:
         progress(len(records), len(records), "登记簿")
     _check_register(run, config, year, records, ledger)
-    _check_arrangement(run, config, year, records, disk)
+    _check_arrangement(run, config, year, records, disk, anchors.get(year_subject(year), []))
     leftovers = [p for p in ArchiveStore(config).leftovers() if p.parent.parent.name == str(year)]
     for p in leftovers:
         run.fail("GD-AQ-3", p.parent.name, p.name, "中断归档遗留的临时文件夹")

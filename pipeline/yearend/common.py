@@ -30,6 +30,11 @@ def yearend_dir(config: Config, year: int) -> Path:
     return config.archive_dir / YEAREND_DIR / str(int(year))
 
 
+def year_subject(year: int) -> str:
+    """What the ledger's anchor of a year's 整理方案 and 目录 is filed under (they have no 文号)."""
+    return f"{int(year)}年度整理"
+
+
 @dataclass(frozen=True, order=True)
 class ClassKey:
     """The lowest class of the classification scheme a 件 belongs to."""

@@ -270,9 +270,9 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
     import bagit
 
     from ..pdfcheck import inspect_pdf
-    from ..sign import load_trust_roots, verify_signatures
+    from ..sign import load_trust_roots
     from .archstamp import is_archive_stamp, stamped_code
-    from .checks import active_content, usability_problems, virus_scan, xlsx_rows
+    from .checks import active_content, signatures, usability_problems, virus_scan, xlsx_rows
 
     started = now_iso()
     pkg = Path(pkg)
@@ -436,13 +436,17 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             if isinstance(pages, str) or norm(eep.title) not in norm("".join(pages)):
                 fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于正本文字")
             add("YJ-ZS-1-3")
-            sigs = verify_signatures(path, roots, bad_roots)
+            sigs = signatures(path, roots, bad_roots)
             if not sigs:
                 fail("YJ-ZS-1-3", code, f.name, "正本没有数字签名")
             for s in sigs:
-                if not s.ok:
+                if not s.parsed:
+                    fail("YJ-ZS-1-3", code, f.name, f"签名无法读取（文件可能被截断或损坏）：{s.detail}")
+                elif not s.ok:
                     fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
-            if stamped_code(sigs) != code:
+            if any(not s.parsed for s in sigs):
+                fail("YJ-ZS-1-3", code, f.name, "正本无法解析，其中的归档章无法核验（文件可能被截断或损坏）")
+            elif stamped_code(sigs) != code:
                 fail("YJ-ZS-1-3", code, f.name, "正本没有载明本档号的归档章签名")
     # Counts and totals against the 登记表, the 移交清单 and the 目录.
     add("YJ-WZ-1-1", len(folders))

@@ -1,8 +1,10 @@
 """Text of a PDF page by page, and the checks made on it: the title is there, and every attachment
-named in the 附件说明 has its own pages (附件 label, then its title) after the body."""
+named in the 附件说明 has its own pages (附件 label, then its title) after the body; and whether a PDF
+was cut short."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 _WS = re.compile(r"\s+")
 # A page number line (GB/T 9704 7.5: "— 1 —"), wherever the extractor puts it.
@@ -59,3 +61,14 @@ def missing_attachments(names: list[str], pages: list[str]) -> list[str]:
         if not any(n and n in t for _, t in pool):
             missing.append(name)
     return missing
+
+
+def truncated(path: Path) -> bool:
+    """Whether a PDF does not end with its end-of-file marker (ISO 32000-1 7.5.5: the last line is
+    %%EOF). A file cut short loses the incremental updates appended last — the signatures and the 归档章
+    — and what is left may even be a whole earlier revision with some bytes of the next after it; then
+    no signature is found, which is not the same as none being there."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 64))
+        return not f.read().rstrip(b"\r\n\t \x00").endswith(b"%%EOF")
