@@ -8,6 +8,7 @@ certainly safe is only reported.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -47,6 +48,22 @@ SAMPLE_NAMES = ("张三", "李四", "王五", "赵六")
 # Pictographs and emoji. ★ (密级), ✓/✔/✗/✘ (tick marks in tables) and ☎ are ordinary symbols.
 EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2300-\u23FF\u2600-\u27BF\u2B50\u2B55\uFE0F]")
 EMOJI_OK = set("★☆✓✔✗✘☎")
+
+# Characters a draft cannot carry into the archive as they are (decided as an archivist would):
+# - C0/C1 control characters other than tab and line breaks, and DEL (BEL, BS, ESC … pasted from a
+#   terminal or a web form), and the invisible bidi marks LRM, RLM, ALM: they print as nothing and
+#   mean nothing in Chinese text, but would be stored in 题名 and compared ever after — taken out,
+#   with a warning naming the element;
+# - bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): the text displays in
+#   another order than it is stored (U+202E turns the rest of a title around), so nobody could say
+#   which reading was approved — the draft is sent back.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+BIDI_MARK_RE = re.compile("[\u200e\u200f\u061c]")
+BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The longest title taken. GB/T 9704 sets no limit; a title is read at a glance (2 号 on a 156 mm 版心
+# is ~20 characters a line) and the longest real ones, 转发 chains, stay near 100 characters. 200 never
+# refuses a real title and refuses a pasted page; the year-end check uses the same figure for 题名.
+MAX_TITLE_CHARS = 200
 
 REQUEST_VERBS = re.compile("请示|恳请|请予|请批准|请审批|妥否|请批复|请核准")
 SECOND_MATTER = re.compile("另外请示|同时请示|一并请示|另请示|并请示|另外.{0,6}恳请|此外.{0,6}恳请")
@@ -130,6 +147,79 @@ def _map_prose(d: Draft, fn: Callable[[str, str, str], str]) -> Draft:
     return replace(d, title=f("标题", "", d.title), main_to=f("主送机关", "", d.main_to),
                    body=blocks(d.body, "正文"), attachments=atts, note=f("附注", "", d.note),
                    cc=f("抄送机关", "", d.cc), meeting=meeting)
+
+
+# --- invisible characters --------------------------------------------------------------------------
+# Draft fields by their element's name, for notes about any text in the draft.
+_FIELD_LABELS = {
+    "kind": "文种", "series": "机关代字", "issuer": "发文机关", "title": "标题", "main_to": "主送机关", "body": "正文",
+    "attachments": "附件", "attachment_note": "附件说明", "signature": "发文机关署名", "date_text": "成文日期",
+    "signers": "签发人", "cc": "抄送机关", "note": "附注", "secrecy": "密级", "urgency": "紧急程度",
+    "publicity": "公开属性", "printer": "印发机关", "print_date_text": "印发日期", "retention": "保管期限",
+    "number_text": "发文字号", "drafter_unit": "拟稿部门", "drafter": "拟稿人", "meeting": "会议",
+}
+_NOT_TEXT = ("source", "source_format", "origins", "read_problems")
+
+
+def _map_all_text(d: Draft, fn: Callable[[str, str, str], str]) -> Draft:
+    """Apply ``fn(element, where, text)`` to every text of the draft, whatever field holds it (a
+    paragraph of the body or of an attachment is "第N段")."""
+    def walk(value, element: str, where: str):
+        if isinstance(value, str):
+            return fn(element, where, value)
+        if isinstance(value, tuple):
+            return tuple(walk(v, element, f"第{i}段" if element in ("正文", "附件") and
+                              dataclasses.is_dataclass(v) and hasattr(v, "text") else where)
+                         for i, v in enumerate(value, 1))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return replace(value, **{f.name: walk(getattr(value, f.name), element, where)
+                                     for f in dataclasses.fields(value)})
+        return value
+
+    return replace(d, **{f.name: walk(getattr(d, f.name), _FIELD_LABELS.get(f.name, f.name), "")
+                         for f in dataclasses.fields(d) if f.name not in _NOT_TEXT})
+
+
+def _codes(chars) -> str:
+    return "、".join(f"U+{ord(c):04X}" for c in dict.fromkeys(chars))
+
+
+def _normalise_invisible(d: Draft) -> tuple[Draft, list[Problem]]:
+    """Take out control characters and bidi marks, one warning per element and place (CONTROL_RE)."""
+    found: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+    def fn(element: str, where: str, text: str) -> str:
+        for kind, rx in (("控制字符", CONTROL_RE), ("文字方向标记", BIDI_MARK_RE)):
+            hits = rx.findall(text)
+            if hits:
+                found.setdefault((element, where), {}).setdefault(kind, []).extend(hits)
+                text = rx.sub("", text)
+        return text
+
+    d = _map_all_text(d, fn)
+    problems = [Problem(element, f"{where}含有不可见的{kind}（{_codes(chars)}），已删去", "warning")
+                for (element, where), kinds in found.items() for kind, chars in kinds.items()]
+    return d, problems
+
+
+def _check_bidi(d: Draft, config: Config) -> list[Problem]:
+    out: list[Problem] = []
+
+    def fn(element: str, where: str, text: str) -> str:
+        hits = BIDI_CONTROL_RE.findall(text)
+        if hits:
+            out.append(Problem(element, f"{where}含有改变文字显示顺序的双向控制字符（{_codes(hits)}）："
+                                        "显示出来的文字与实际存储的不同，请删去后重新提交"))
+        return text
+
+    _map_all_text(d, fn)
+    return out
+
+
+def _check_title_length(d: Draft, config: Config) -> list[Problem]:
+    if d.title and len(d.title) > MAX_TITLE_CHARS:
+        return [Problem("标题", f"标题过长（{len(d.title)} 字，上限 {MAX_TITLE_CHARS} 字），请精简")]
+    return []
 
 
 # --- half-width punctuation ------------------------------------------------------------------------
@@ -756,6 +846,7 @@ CHECKS: tuple[Callable[[Draft, Config], list[Problem]], ...] = (
     _check_classified, _check_kind_series, _check_required, _check_title, _check_signature,
     _check_upward, _check_dates, _check_number, _check_attachments, _check_placeholders,
     _check_emoji, _check_traditional, _check_values, _check_cc, _check_headings, _check_meeting, _check_misc,
+    _check_bidi, _check_title_length,
 )
 
 
@@ -764,7 +855,7 @@ def review(draft: Draft, config: Config) -> tuple[Draft, list[Problem]]:
     normalisations applied. Errors mean: reject."""
     problems = list(draft.read_problems)
     d = draft
-    for step in (_normalise_elements, _normalise_punctuation, _normalise_headings):
+    for step in (_normalise_invisible, _normalise_elements, _normalise_punctuation, _normalise_headings):
         d, found = step(d)
         problems += found
     for check in CHECKS:

@@ -22,6 +22,9 @@ _DIV_FENCE = re.compile(r"^\s*:::.*$", re.M)
 _LONE_ATTR = re.compile(r"^\{[^{}\n]*\}$")
 _TRAIL_ATTR = re.compile(r"\s*\{[.#][^{}\n]*\}\s*$")
 _ATTACH_MARK = re.compile(r"<!--\s*\[?\s*附\s*件\s*\]?\s*-->")
+# An inline HTML tag: its name, for the warning (<span style=…> and </span> are both "<span>").
+_TAG = re.compile(r"^<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)")
+_LINE_BREAK_TAGS = {"br"}
 
 
 def _join(parts: list[str]) -> str:
@@ -36,10 +39,11 @@ def _join(parts: list[str]) -> str:
 
 @dataclass
 class _Dropped:
-    """What the Markdown carries that a printed 公文 cannot: pictures, and link addresses."""
+    """What the Markdown carries that a printed 公文 cannot: pictures, link addresses, HTML tags."""
 
     images: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)      # "<span>", in the order met, once each
 
 
 def _inline(tok: Token, dropped: _Dropped) -> str:
@@ -57,6 +61,14 @@ def _inline_lines(tok: Token, dropped: _Dropped) -> list[str]:
             link_text += ch.content
         elif t in ("softbreak", "hardbreak"):
             lines.append("")
+        elif t == "html_inline":
+            # The tag goes; the text between tags is separate text tokens and stays. <br> is a
+            # line break as its writer meant; a comment is not content.
+            m = _TAG.match(ch.content)
+            if m and m.group(1).lower() in _LINE_BREAK_TAGS:
+                lines.append("")
+            elif m and f"<{m.group(1).lower()}>" not in dropped.tags:
+                dropped.tags.append(f"<{m.group(1).lower()}>")
         elif t == "image":
             dropped.images.append(unquote(str(ch.attrs.get("src", ""))) if ch.attrs else "")
         elif t == "link_open":
@@ -67,7 +79,7 @@ def _inline_lines(tok: Token, dropped: _Dropped) -> list[str]:
             if address and address not in link_text and address.rstrip("/") not in link_text:
                 dropped.links.append(f"{link_text}（{href}）")
             href = None
-        # strong/em open/close and inline html add nothing to the text
+        # strong/em open/close add nothing to the text
     return [x.strip() for x in lines]
 
 
@@ -129,6 +141,9 @@ def items_from_markdown(body: str) -> tuple[list[Item], list[Problem]]:
     if dropped.links:
         shown = "、".join(f"「{x}」" for x in dropped.links[:3])
         problems.append(Problem("正文", f"链接只保留文字，网址不会印在公文上：{shown}{'等' if len(dropped.links) > 3 else ''}；如需读者看到网址，请把网址写进正文", "warning"))
+    if dropped.tags:
+        shown = "、".join(dropped.tags[:5]) + ("等" if len(dropped.tags) > 5 else "")
+        problems.append(Problem("正文", f"草稿中的 HTML 标签（{shown}）已去掉，只保留其中的文字；公文的格式由模板决定", "warning"))
     if dropped_html:
         problems.append(Problem("正文", f"草稿中有 {dropped_html} 段 HTML 代码，已忽略", "warning"))
     return items, problems

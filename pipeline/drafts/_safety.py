@@ -26,6 +26,10 @@ RATIO_MIN_SIZE = 1024 * 1024
 
 DOCUMENT_XML = "word/document.xml"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CONTENT_TYPES = "[Content_Types].xml"
+# Code a Word file can carry: a VBA project (a .docm, whatever its name says) and ActiveX controls.
+# The 原稿 is archived byte for byte, so such a draft cannot be taken in: it is sent back.
+MACRO_ENABLED = b"macroEnabled"
 
 # A DTD (and so any entity declaration) must sit in the prolog as <!DOCTYPE. Searching the bytes
 # (also in UTF-16) is cheap and cannot be fooled by a long comment before it.
@@ -139,6 +143,22 @@ def _has_dtd(data: bytes) -> bool:
     return any(m in data for m in _DTD_MARKERS)
 
 
+def _code_problem(zf: zipfile.ZipFile) -> str | None:
+    """Why the .docx carries code (macros, ActiveX) that must not enter the archive; None if it does not."""
+    names = zf.namelist()
+    vba = [n for n in names if n.lower().rsplit("/", 1)[-1] in ("vbaproject.bin", "vbadata.xml")]
+    types = zf.read(CONTENT_TYPES) if CONTENT_TYPES in names else b""
+    if vba or MACRO_ENABLED in types:
+        what = f"含 VBA 宏 {vba[0]}" if vba else "内容类型声明为启用宏"
+        return (f"这是启用宏的 Word 文档（{what}，可能是 .docm 改了扩展名）：宏可以执行代码，不能存入档案；"
+                "请在 Word/WPS 中“另存为”普通的 .docx（不含宏）后再放入")
+    activex = [n for n in names if n.lower().startswith("word/activex/")]
+    if activex:
+        return (f"文档含有 ActiveX 控件（{activex[0]}），控件可以执行代码，不能存入档案；"
+                "请在 Word/WPS 中删除控件后另存为 .docx 再放入")
+    return None
+
+
 def _container_problem(path: Path) -> str | None:
     reason, zf = _docx_zip_problem(path)
     if reason:
@@ -151,6 +171,9 @@ def _container_problem(path: Path) -> str | None:
             bad = "?"
         if bad:
             return f"文档已损坏或尚未写完（内部文件 {bad} 校验失败）"
+        code = _code_problem(zf)
+        if code:
+            return code
         for name in _xml_members(zf):
             data, why = _read_member(zf, name)
             if why:

@@ -20,6 +20,7 @@ from typing import Callable
 from ..archive import METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Record, check_anchor, register_problems
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
+from ..rules import MAX_TITLE_CHARS
 from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, year_subject, yearend_dir
 from .pdftext import missing_attachments, norm, pages_text, truncated
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
@@ -68,7 +69,7 @@ REQUIRED = ("聚合层次", "电子文件号", "全宗号", "立档单位名称"
 REQUIRED_ARRANGED = ("档号", "件号", "归档章")
 FILE_REQUIRED = ("稿本", "计算机文件名", "计算机文件大小", "格式信息", "文档创建程序", "数字摘要")
 PRESENT_KEYS = ("密级", "紧急程度", "主送", "抄送", "附件")      # may be empty, must exist
-MAX_LEN = {"题名": 500, "文件编号": 60, "责任者": 200, "主送": 1000, "抄送": 1000, "机构或问题": 100}
+MAX_LEN = {"题名": MAX_TITLE_CHARS, "文件编号": 60, "责任者": 200, "主送": 1000, "抄送": 1000, "机构或问题": 100}
 SECRECY = ("", "公开", "限制", "秘密", "机密", "绝密")
 URGENCY = ("", "特提", "特急", "加急", "平急", "急件")
 ROLES = ("正本", "定稿", "原稿", "全文")
