@@ -89,7 +89,7 @@ def make_year(root: Path, n: int) -> Path:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    from pipeline.archive import ArchiveStore, StoredFile, draft_text, record_metadata
+    from pipeline.archive import ArchiveStore, StoredFile, draft_text, record_anchor, record_metadata
     from pipeline.config import load
     from pipeline.convert import Converter
     from pipeline.ledger import Ledger
@@ -162,8 +162,9 @@ def make_year(root: Path, n: int) -> Path:
         files = [StoredFile(signed, "正本", "正本.pdf", f"PDF/A-{facts.pdfa[0]}{facts.pdfa[1:].lower()}", "LibreOffice"),
                  StoredFile(pairs[i][0], "定稿", "定稿.docx", "DOCX (Office Open XML)", "python-docx"),
                  StoredFile(Path(d.source), "原稿", "原稿.md")]
-        store.file(number=alloc.number, draft=d, files=files, metadata=metadata, text=draft_text(d))
-        ledger.advance(alloc.doc_id, "filed", actor="bench")
+        rec = store.file(number=alloc.number, draft=d, files=files, metadata=metadata, text=draft_text(d))
+        # anchored at filing, as the pipeline does (archive.py "Anchoring")
+        ledger.advance(alloc.doc_id, "filed", actor="bench", detail={"anchor": record_anchor(rec.path)})
         ledger.advance(alloc.doc_id, "indexed", actor="bench")
     ledger.close()
     shutil.rmtree(work)
@@ -209,7 +210,8 @@ def _step(cmd: list[str], cwd: Path) -> tuple[float, float, float, int]:
 
 def run(args) -> list[tuple[str, list[str], list[tuple]]]:
     n = 60 if args.quick else 1000
-    cache = Path(tempfile.gettempdir()) / f"gongwen-bench-yearend-{n}"
+    # "-anchored": a year made before records were anchored at filing is not reused
+    cache = Path(tempfile.gettempdir()) / f"gongwen-bench-yearend-{n}-anchored"
     made = None
     if not (cache / "source" / ".complete").is_file():
         shutil.rmtree(cache, ignore_errors=True)
