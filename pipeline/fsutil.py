@@ -6,9 +6,11 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (best effort: some filesystems refuse)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -37,7 +39,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> Path:
         with _suppress():
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -61,19 +63,18 @@ def atomic_copy(src: Path, dst: Path, mode: int = 0o644) -> Path:
         with _suppress():
             os.unlink(tmp)
         raise
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     return dst
 
 
-def unique_path(path: Path) -> Path:
-    """``path`` if free, else ``name (2).ext``, ``name (3).ext`` … — user files are never overwritten."""
+def unique_path(path: Path, *, companion: Callable[[Path], Path] | None = None) -> Path:
+    """``path`` if free, else ``name (2).ext``, ``name (3).ext`` … — user files are never overwritten.
+    With ``companion`` (e.g. the note beside a file), a name counts as free only if its companion's is too."""
     path = Path(path)
-    if not path.exists():
-        return path
     stem, suffix = path.stem, path.suffix
-    for i in range(2, 100000):
-        cand = path.with_name(f"{stem} ({i}){suffix}")
-        if not cand.exists():
+    for i in range(1, 100000):
+        cand = path if i == 1 else path.with_name(f"{stem} ({i}){suffix}")
+        if not cand.exists() and not (companion is not None and companion(cand).exists()):
             return cand
     raise FileExistsError(path)
 
