@@ -42,6 +42,7 @@ from filelock import FileLock, Timeout
 
 from ..config import Config, Route
 from ..errors import GongwenError
+from ..fsutil import readable
 from ..model import Outcome, Problem
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, note_path, same_content)
@@ -324,12 +325,12 @@ class Intake:
         if self.readiness.report_due(c):
             msg = f"{c.reason}；若 {_human_s(self.readiness.time_left(c))}内仍无法打开，将退回 rejected/"
             log.info("等待 %s：%s", c.path, msg)
-            self._emit(IntakeEvent("waiting", c.path.name, self._route_of(c), path=c.path, message=msg))
+            self._emit(IntakeEvent("waiting", readable(c.path.name), self._route_of(c), path=c.path, message=msg))
 
     def _park(self, c: Candidate, message: str) -> None:
         self.readiness.park(c)
         log.info("未处理 %s：%s", c.path, message)
-        self._emit(IntakeEvent("waiting", c.path.name, self._route_of(c), path=c.path, message=message))
+        self._emit(IntakeEvent("waiting", readable(c.path.name), self._route_of(c), path=c.path, message=message))
 
     def _take(self, c: Candidate, verdict: str) -> None:
         key = _resolved(c.path)
@@ -446,6 +447,9 @@ class Intake:
     def _reject(self, claim: Claim, kind: EventKind, problems: list[Problem], *, message: str,
                 outcome: Outcome | None = None, seconds: float | None = None) -> None:
         header = f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+        if claim.renamed:
+            problems = [*problems, Problem("文件名", f"原文件名不是 UTF-8 编码（常见于从 Windows 共享复制的 GBK 文件名），"
+                                                    f"已改为「{claim.name}」", "warning")]
         try:
             dest, note = self.claims.reject(claim, self.config.rejected, problems, self.hooks.write_note,
                                             header=header)

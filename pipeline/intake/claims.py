@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..fsutil import atomic_copy, atomic_write_text, fsync_dir, unique_path
+from ..fsutil import atomic_copy, atomic_write_text, fsync_dir, note_path, readable, unique_path
 from ..hashing import digest_file
 from ..model import Problem
 
@@ -34,11 +34,6 @@ CLAIMS_DIR = "claims"
 # Where drafts dropped straight into inbox/ (no route folder) are claimed; they go through the pipeline
 # with route=None, so the draft's own metadata must name its series.
 ROOT_KEY = "_收件箱"
-
-
-def note_path(draft: Path) -> Path:
-    """The 问题 note beside a rejected draft."""
-    return draft.with_name(draft.name + ".问题.txt")
 
 
 def free_name(folder: Path, name: str, *, with_note: bool) -> Path:
@@ -106,6 +101,11 @@ class Claim:
         return self.dir / self.name
 
     @property
+    def renamed(self) -> bool:
+        """The name it was dropped under was not readable text (not UTF-8) and was made readable."""
+        return bool(self.source) and Path(self.source).name != self.name
+
+    @property
     def route(self) -> str | None:
         """The route folder it came through (None: inbox/ itself)."""
         return None if self.route_key == ROOT_KEY else self.route_key
@@ -114,7 +114,8 @@ class Claim:
         data = {"name": self.name, "route": self.route_key, "source": self.source, "method": self.method,
                 "state": self.state, "reason": self.reason, "attempts": self.attempts,
                 "claimed_at": self.claimed_at, "dest": self.dest}
-        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=False, indent=1))
+        # ASCII JSON: a source path that is not UTF-8 (surrogate escapes) round-trips as \udcxx
+        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=True, indent=1))
 
     @classmethod
     def load(cls, d: Path, route_key: str) -> "Claim | None":
@@ -150,9 +151,12 @@ def _new_claim_dir(work_route: Path) -> Path:
 def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
     """Take ``src`` out of the inbox into a fresh claim folder. None when it is gone already
     (another watcher or the clerk took it). The record is written first, so a crash at any point
-    leaves either the draft in the inbox or a claim folder that recovery understands."""
+    leaves either the draft in the inbox or a claim folder that recovery understands.
+
+    A name that is not UTF-8 (a GBK name from a Windows share) is claimed under its readable form:
+    everything after — the pipeline, the note, rejected/, the register — then reads it as text."""
     d = _new_claim_dir(work_route)
-    c = Claim(dir=d, name=src.name, route_key=route_key, source=str(src),
+    c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src),
               claimed_at=datetime.now().isoformat(timespec="seconds"))
     try:
         c.save()
