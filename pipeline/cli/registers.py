@@ -10,7 +10,8 @@ import click
 from rich.table import Table
 
 from . import App, cli, pass_app, wide_console as _console
-from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path, register_xlsx
+from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path
+from ..sheets import register_xlsx
 
 
 @cli.command("register")
