@@ -228,8 +228,30 @@ def t_truncated_pdf(config):
     return {"ref": rec.reference, "code": rec.meta.get("档号")}
 
 
-def t_nothing(config):
-    return {}
+def t_byte_flipped(config):
+    rec = record(config)
+    pdf = writable(rec.file("正本"))
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    pdf.write_bytes(bytes(data))
+    return {"ref": rec.reference, "code": rec.meta.get("档号") or rec.reference}
+
+
+def t_file_deleted(config):
+    rec = record(config)
+    writable(rec.path / "定稿.docx").unlink()
+    return {"ref": rec.reference, "code": rec.meta.get("档号") or rec.reference}
+
+
+def t_register_row_deleted(config):
+    from pipeline.ledger import ledger_path
+
+    rec = record(config)
+    db = sqlite3.connect(ledger_path(config))
+    db.execute("DELETE FROM documents WHERE reference = ?", (rec.reference,))
+    db.commit()
+    db.close()
+    return {"ref": rec.reference, "code": rec.meta.get("档号") or rec.reference}
 
 
 def t_archived_voided(config):
@@ -350,6 +372,14 @@ TABLE: dict[str, Row] = {
                                      "{ref}：定稿.docx 与登记簿锚定的摘要不符（文件被改动；锚定于事件 #{ev}）"),
     "file added to a record → check": Row(t_file_added, "done", "check", "GD-ZS-1-1",
                                           "说明.txt 不在登记簿锚定的文件之列（锚定于事件 #{ev}之后加入）", "{code}", "说明.txt"),
+    "a byte of 正本 changed → check": Row(t_byte_flipped, "done", "check", "GD-ZS-1-1", "SM3 摘要不符（文件被改动）",
+                                          "{code}", "正本.pdf"),
+    "a byte of 正本 changed → doctor": Row(t_byte_flipped, "raw", "doctor", "固定性", "{ref}/正本.pdf（SM3）摘要不符"),
+    "a byte of 正本 changed → show": Row(t_byte_flipped, "raw", "show", "", "固定性校验未通过：正本.pdf（SM3）摘要不符"),
+    "定稿.docx deleted → check": Row(t_file_deleted, "done", "check", "GD-WZ-3-1", "文件缺失（元数据登记了该文件，存储中没有）",
+                                   "{code}", "定稿.docx"),
+    "register row deleted → check": Row(t_register_row_deleted, "done", "check", "GD-WZ-2-4",
+                                        "漏号：登记簿中没有此号（既未归档，也未作废或预留）", "{ref}", "发文登记簿"),
     "record never anchored → doctor": Row(t_unanchored, "raw", "doctor", "记录与登记簿锚定一致",
                                           "未锚定 1 件（{ref}）：运行 gongwen doctor --repair 补锚定"),
     "record never anchored → check": Row(t_unanchored, "done", "check", "GD-ZS-1-1",

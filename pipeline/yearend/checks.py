@@ -480,8 +480,8 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
     # below it without a row. A row above it was never issued (check_numbers names it), and the
     # numbers between are no 漏号.
     counters = ledger.counters(year)
-    for series, rows in by_series.items():
-        seqs = {d.number.seq for d in rows}
+    for series in sorted(set(by_series) | (set(counters) & set(config.series))):
+        seqs = {d.number.seq for d in by_series.get(series, ())}
         for s in range(1, counters.get(series, 1)):
             if s not in seqs:
                 gaps_in.add(series)
