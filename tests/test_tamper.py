@@ -19,7 +19,8 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from tests.test_yearend_year import ACTOR, YEAR, copy_instance, draft_text, load_config, open_ledger, writable
+from tests.test_yearend_year import (ACTOR, YEAR, copy_instance, draft_text, flip_byte, load_config, open_ledger,
+                                     writable)
 
 DRAFTS = [("珠政发", "通知", "做好春季森林防火工作", ["森林防火任务分工表"]),
           ("珠政发", "意见", "加强食品安全监管", []),
@@ -230,10 +231,7 @@ def t_truncated_pdf(config):
 
 def t_byte_flipped(config):
     rec = record(config)
-    pdf = writable(rec.file("正本"))
-    data = bytearray(pdf.read_bytes())
-    data[len(data) // 3] ^= 0x20
-    pdf.write_bytes(bytes(data))
+    flip_byte(rec.file("正本"))
     return {"ref": rec.reference, "code": rec.meta.get("档号") or rec.reference}
 
 

@@ -544,12 +544,17 @@ def _record(config, series: str = "珠政办发", *, with_attachment: bool = Fal
     raise AssertionError("no such record")
 
 
+def flip_byte(path: Path) -> None:
+    """Change one byte of a filed file (a third of the way in)."""
+    writable(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
 def _flip_byte(config):
     r = _record(config)
-    pdf = writable(r.file("正本"))
-    data = bytearray(pdf.read_bytes())
-    data[len(data) // 3] ^= 0x20
-    pdf.write_bytes(bytes(data))
+    flip_byte(r.file("正本"))
     return r.meta["档号"], "正本.pdf", ["GD-ZS-1-1"], "摘要不符"
 
 
