@@ -56,7 +56,7 @@ def test_a_book_and_the_发文登记簿_share_nothing_but_the_chain(ledger):
 
 
 @pytest.mark.parametrize("tamper, named", [
-    ("UPDATE test_incoming SET title = '改过的标题' WHERE id = 2", "测试登记簿第 2 行（测收〔2015〕2号） 的 title"),
+    ("UPDATE test_incoming SET title = '改过的标题' WHERE id = 2", "测试登记簿第 2 行（测收〔2015〕2号）的标题与事件"),
     ("DELETE FROM test_incoming WHERE id = 3", "测试登记簿第 3 行（测收〔2015〕3号）被删除"),
     ("INSERT INTO test_incoming (series, year, seq, reference, state) VALUES ('测收', 2015, 9, 'x', '待办')",
      "没有对应的事件记录"),

@@ -319,6 +319,27 @@ def year_files(config: Config, plan: Plan, make_pdf: bool) -> dict[str, Path]:
     return out
 
 
+def year_anchor(anchors: dict, year: int):
+    """The latest anchor of ``year``'s plan and 目录 among ``anchors`` (Ledger.anchors()), or None."""
+    return (anchors.get(year_subject(year)) or [None])[-1]
+
+
+def drift(config: Config, plan: Plan, anchored, *, make_pdf: bool = True) -> dict[str, str]:
+    """The year's arrangement files that exist and are not as ``anchored`` (a ledger.Anchor) fixed
+    them: name → "changed" (another digest) or "unanchored" (not in it; all of them without an anchor)."""
+    want = anchored.anchor.get("files") or {} if anchored is not None else {}
+    algorithm = anchored.anchor.get("algorithm") if anchored is not None else None
+    out = {}
+    for name, path in year_files(config, plan, make_pdf).items():
+        if not path.is_file():
+            continue
+        if name not in want:
+            out[name] = "unanchored"
+        elif _digest(path, algorithm) != want[name]:
+            out[name] = "changed"
+    return out
+
+
 def reorder_warnings(plan: Plan, records: dict[str, Record], config: Config) -> list[str]:
     """Recompute the order of each class's first arrangement from today's metadata; a difference
     is reported (the 件号 already given stay — 档号 are never renumbered)."""
@@ -463,10 +484,8 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     now = now_iso()
     old = load_plan(config, year)
     before = json.dumps(old.to_json(), ensure_ascii=False, sort_keys=True) if old else None
-    anchored = (ledger.anchors(year_subject(year)).get(year_subject(year)) or [None])[-1]
-    trusted = anchored.anchor.get("files", {}) if anchored else None
-    plan_file = plan_path(config, year)
-    plan_drift = plan_file.is_file() and (trusted is None or _digest(plan_file, anchored) != trusted.get(PLAN_FILE))
+    anchored = year_anchor(ledger.anchors(year_subject(year)), year)
+    plan_drift = old is not None and PLAN_FILE in drift(config, old, anchored, make_pdf=make_pdf)
     if old is not None:
         repaired += reconcile_plan(old, by_ref, config)
         if plan_drift and anchored is not None:
@@ -528,15 +547,8 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     }
     # Files not as the ledger anchored them are written again from the records; before any anchor
     # (a year arranged by an older gongwen, or a first run cut short) all of them are.
-    stale = set()
-    for name, path in year_files(config, plan, make_pdf).items():
-        if name == PLAN_FILE or not path.is_file():
-            continue
-        if trusted is None:
-            stale.add(name)
-        elif _digest(path, anchored) != trusted.get(name):
-            stale.add(name)
-            repaired.append(f"{name} 与登记簿锚定的摘要不符（被改动），已按档案重写")
+    stale = {name: why for name, why in drift(config, plan, anchored, make_pdf=make_pdf).items() if name != PLAN_FILE}
+    repaired += [f"{name} 与登记簿锚定的摘要不符（被改动），已按档案重写" for name, why in stale.items() if why == "changed"]
     outputs = write_catalogues(config, plan, by_ref, actor=actor, make_pdf=make_pdf, stale=stale)
     plan.status = "完成"
     after = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True)
@@ -544,28 +556,28 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
         # Compare without the timestamp so an unchanged year keeps its file byte for byte.
         plan.updated = now if (newly or stamped or registered or outputs or repaired) else plan.updated
         save_plan(config, plan)
-    _anchor_year(config, plan, make_pdf, ledger, actor, trusted)
+    _anchor_year(config, plan, make_pdf, ledger, actor, anchored)
     return ArchiveResult(year=year, classes=tuple(summaries), newly=tuple(newly), late=tuple(late),
                          stamped=tuple(stamped), registered=tuple(registered), indexed=tuple(indexed),
                          outputs=tuple(outputs), warnings=tuple(repaired + warnings), plan=plan_path(config, year),
                          repaired=tuple(repaired))
 
 
-def _digest(path: Path, anchored=None) -> str:
+def _digest(path: Path, algorithm: str | None = None) -> str:
     """A file's digest in the algorithm of the anchor it is compared with (the chain's for a new one)."""
-    algorithm = (anchored.anchor.get("algorithm") if anchored is not None else None) or chain_algorithm()
+    algorithm = algorithm or chain_algorithm()
     try:
         return digest_file(path, (algorithm,))[algorithm]
     except ValueError:          # an algorithm this machine lacks: never equal, so written again
         return ""
 
 
-def _anchor_year(config: Config, plan: Plan, make_pdf: bool, ledger, actor: str, trusted: dict | None) -> None:
+def _anchor_year(config: Config, plan: Plan, make_pdf: bool, ledger, actor: str, anchored) -> None:
     """Anchor the plan and the 目录 as they now are, unless the ledger already holds exactly that."""
     algorithm = chain_algorithm()
-    files = {name: digest_file(path, (algorithm,))[algorithm]
-             for name, path in sorted(year_files(config, plan, make_pdf).items()) if path.is_file()}
-    if files == trusted:
+    files = {name: _digest(path, algorithm) for name, path in sorted(year_files(config, plan, make_pdf).items())
+             if path.is_file()}
+    if anchored is not None and files == anchored.anchor.get("files"):
         return
     ledger.anchor(None, {"algorithm": algorithm, "files": files,
                          "plan": {"首次整理时间": plan.created, "整理人": plan.actor}},

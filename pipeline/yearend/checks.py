@@ -21,7 +21,7 @@ from ..archive import METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Reco
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
 from ..rules import MAX_TITLE_CHARS
-from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, year_subject, yearend_dir
+from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso
 from .pdftext import missing_attachments, norm, pages_text, truncated
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
@@ -545,10 +545,10 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
 
 
 def _check_arrangement(run: _Run, config: Config, year: int, records: list[Record], disk_bytes: int,
-                       anchors: list) -> None:
+                       anchors: dict) -> None:
     """档号 format, uniqueness, 件号 continuity, counts and bytes against the plan and the 目录; the
     plan and the 目录 against their anchor in the ledger, and row by row against the records."""
-    from .arrange import PLAN_FILE, load_plan
+    from .arrange import PLAN_FILE, drift, load_plan, year_anchor
     from .catalogue import class_files
 
     codes = Counter()
@@ -647,31 +647,19 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
             for message in catalogue_row_problems(files["xlsx"], by_code):
                 run.fail("GD-WZ-1-1", key.label, files["xlsx"].name, message)
     run.note("GD-WZ-1-1", f"{len(records)} 件，与整理方案及目录逐件比对")
-    # The plan and the 目录 as the ledger anchored them at the last `gongwen archive`.
-    if not anchors:
+    # The plan and the 目录 as the ledger anchored them at the last `gongwen archive` (a missing one
+    # is named above).
+    latest = year_anchor(anchors, year)
+    if latest is None:
         run.fail("GD-WZ-4", f"{year} 年度", PLAN_FILE, f"{year} 年度的整理方案与目录未锚定（运行 gongwen archive 补记）")
         return
-    latest = anchors[-1]
-    algorithm = latest.anchor.get("algorithm")
-    for name in sorted(set(labels) | set(latest.anchor.get("files") or {})):
-        path = yearend_dir(config, year) / name
-        want = (latest.anchor.get("files") or {}).get(name)
-        if not path.is_file():
-            continue            # a missing 目录 or plan is named above
-        if want is None:
-            run.fail("GD-WZ-4", labels.get(name, f"{year} 年度"), name, f"{name} 未锚定（运行 gongwen archive 补记）")
-        elif _file_digest(path, algorithm) != want:
-            run.fail("GD-WZ-4", labels.get(name, f"{year} 年度"), name,
-                     f"{name} 与登记簿锚定的摘要不符（被改动；锚定于事件 #{latest.event_id}）；重新运行 gongwen archive 可按档案重写")
-
-
-def _file_digest(path: Path, algorithm: str | None) -> str | None:
-    from ..hashing import digest_file
-
-    try:
-        return digest_file(path, (algorithm,))[algorithm] if algorithm else None
-    except ValueError:
-        return None
+    for name, why in sorted(drift(config, plan, latest).items()):
+        where = labels.get(name, f"{year} 年度")
+        if why == "unanchored":
+            run.fail("GD-WZ-4", where, name, f"{name} 未锚定（运行 gongwen archive 补记）")
+        else:
+            run.fail("GD-WZ-4", where, name, f"{name} 与登记簿锚定的摘要不符（被改动；锚定于事件 #{latest.event_id}）；"
+                                             "重新运行 gongwen archive 可按档案重写")
 
 
 def catalogue_row_problems(path: Path, by_code: dict[str, Record]) -> list[str]:
@@ -762,7 +750,7 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
     if progress:
         progress(len(records), len(records), "登记簿")
     _check_register(run, config, year, records, ledger)
-    _check_arrangement(run, config, year, records, disk, anchors.get(year_subject(year), []))
+    _check_arrangement(run, config, year, records, disk, anchors)
     leftovers = [p for p in ArchiveStore(config).leftovers() if p.parent.parent.name == str(year)]
     for p in leftovers:
         run.fail("GD-AQ-3", p.parent.name, p.name, "中断归档遗留的临时文件夹")
