@@ -95,8 +95,7 @@ def make_year(root: Path, n: int) -> Path:
     from pipeline.ledger import Ledger
     from pipeline.model import Attachment, Block, Draft, cn_date
     from pipeline.pdfcheck import inspect_pdf
-    from pipeline.sign import init_demo_pki, load_office_key
-    from pipeline.yearend.archstamp import _cached_key_signer
+    from pipeline.sign import init_demo_pki, load_office_key, office_signer
 
     cfg_path = _instance(root)
     config = load(cfg_path)
@@ -126,7 +125,7 @@ def make_year(root: Path, n: int) -> Path:
     ledger = Ledger.open(config)
     store = ArchiveStore(config)
     office = load_office_key(config)
-    signer = _cached_key_signer(office)
+    signer = office_signer(office)
     numbers = []
     for i, d in enumerate(drafts):
         alloc = ledger.allocate(d, actor="bench")
