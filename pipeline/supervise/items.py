@@ -67,7 +67,7 @@ CREATE INDEX IF NOT EXISTS {PROGRESS_TABLE}_item ON {PROGRESS_TABLE}(item_id)"""
 # Event names in the chain (detail["what"] says it in Chinese).
 EVENTS = {"supervision_added": "交办", "supervision_progress": "进展", "supervision_overdue": "逾期",
           "supervision_status": "状态变更", "supervision_closed": "销号", "supervision_answered": "答复",
-          "supervision_deadline": "时限重算", "supervision_archived": "归档"}
+          "supervision_deadline": "时限重算", "supervision_reminded": "催办", "supervision_archived": "归档"}
 
 
 def items_book(config: Config) -> Book:
@@ -264,6 +264,17 @@ def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterabl
             return []
         rows = db.execute(sql + " ORDER BY year, seq", args).fetchall()
     return [_item(r) for r in rows]
+
+
+def latest_progress(ledger: Ledger) -> dict[int, Progress]:
+    """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views)."""
+    with ledger.book_read() as db:
+        if not _has_books(db):
+            return {}
+        rows = db.execute(f"SELECT * FROM {PROGRESS_TABLE} WHERE id IN "
+                          f"(SELECT MAX(id) FROM {PROGRESS_TABLE} GROUP BY item_id)").fetchall()
+    return {p["item_id"]: Progress(id=p["id"], day=_date(p["day"]), text=p["text"], actor=p["actor"],
+                                   created_at=p["created_at"], files=_evidence(p["files"])) for p in rows}
 
 
 def history(ledger: Ledger, reference: str) -> list[dict]:
