@@ -105,3 +105,17 @@ def test_an_overdue_item_shows_in_the_催办单(ledger, config, board, tmp_path)
     last = ledger.events(board.reference)[-1]
     assert (last.event, last.actor) == ("supervision_reminded", "督查员") and late.docx.name in last.detail["what"]
     assert "区住建局：1 件（逾期 1 件）" in res.summary()
+
+
+def test_the_committed_催办单_is_what_the_script_makes_and_lints_clean(tmp_path, config):  # noqa: F811
+    from pipeline import render
+    from pipeline.supervise.remind import context
+    from scripts import build_supervise_templates
+    from tests.conftest import REPO
+    from tests.test_templates import parts
+
+    assert build_supervise_templates.main(["--out", str(tmp_path)]) == 0
+    committed, fresh = parts(REPO / "templates" / "催办单.docx"), parts(tmp_path / "催办单.docx")
+    assert committed == fresh, "templates/催办单.docx is stale; run `make templates`"
+    ctx = context(config, "区城管局", [], today=TODAY, within_days=5)
+    assert render.lint_template(REPO / "templates" / "催办单.docx", ctx.keys()) == []

@@ -451,6 +451,8 @@ def add_progress(ledger: Ledger, config: Config, reference: str, text: str, *, a
     item = get_item(ledger, reference, with_progress=False)
     if item.status in (CLOSED, CANNOT):
         raise SupervisionError(f"{item.reference} 已是“{item.status}”，不能再记进展")
+    if day < item.assigned:
+        raise SupervisionError(f"进展日期 {day.isoformat()} 早于交办日期 {item.assigned.isoformat()}")
     stored = _store_files(config, item, files, "进展材料")
     with ledger.book_write() as w:
         now = w.now
