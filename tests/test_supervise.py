@@ -310,3 +310,16 @@ def test_an_unreadable_file_takes_nothing(ledger, config, tmp_path):
     with pytest.raises(SupervisionError, match="无法作为 Excel 文件打开"):
         sv.import_items(ledger, config, bad, actor="x")
     assert sv.list_items(ledger) == []
+
+
+def test_extend_gives_a_new_时限_with_the_reason(ledger, config):
+    item = add(ledger, config, source_type="人大建议", source="第5号建议", assigned=D(2015, 3, 18))
+    sv.day_turn(ledger, config, today=D(2015, 6, 20), actor="gongwen")
+    assert sv.get_item(ledger, item.reference).status == sv.OVERDUE
+    with pytest.raises(SupervisionError, match="须写明原因"):
+        sv.extend(ledger, config, item.reference, rule="6个月", reason=" ", actor="x", today=D(2015, 6, 20))
+    longer = sv.extend(ledger, config, item.reference, rule="6个月", reason="经人大选工委同意延长",
+                       actor="督查员", today=D(2015, 6, 20))
+    assert longer.deadline == D(2015, 9, 18) and longer.status == sv.OPEN
+    assert longer.deadline_rule == "延期：6个月"
+    assert "延期" in ledger.events(item.reference)[-1].detail["what"] and ledger.verify().ok

@@ -241,6 +241,23 @@ def status_cmd(app: App, ident: str, status: str, reason: str | None, today) -> 
     click.echo(f"{item.reference} 已改为“{item.status}”（{item.status_reason}）")
 
 
+@supervise_group.command("extend")
+@click.argument("ident")
+@click.option("--deadline", required=True, help="the new 办结时限: a date, or a rule from the 交办日期 (6个月)")
+@click.option("--reason", default=None, help="why (required)")
+@TODAY_OPTION
+@pass_app
+def extend_cmd(app: App, ident: str, deadline: str, reason: str | None, today) -> None:
+    """延期: give a 督办件 a new 办结时限, with the reason."""
+    from .. import supervise as sv
+
+    when = _date(deadline, "办结时限") if any(c.isdigit() for c in deadline[:4]) else None
+    with Ledger.open(app.config) as ledger:
+        item = sv.extend(ledger, app.config, ident, deadline=when, rule=None if when else deadline,
+                         reason=reason or "", actor=app.actor, today=_today(today))
+    click.echo(f"{item.reference} 办结时限延至 {item.deadline.isoformat()}（{reason}）")
+
+
 @supervise_group.command("answer")
 @click.argument("ident")
 @click.option("--category", required=True, type=click.Choice(["A", "B", "C"]), help="答复类别")

@@ -7,7 +7,7 @@ What callers use (see docs/supervision.md and docs/internals.md):
 - ``add_item`` (the 收文 批示 path calls it), ``import_items`` (交办清单), ``items_from_minutes`` (an issued
   纪要), ``catch_up_minutes`` (redo what a failed 纪要 hook left);
 - ``list_items``, ``get_item``, ``history``, ``evidence_files``;
-- ``add_progress``, ``close_item``, ``set_status``, ``record_answer``, ``day_turn``;
+- ``add_progress``, ``close_item``, ``set_status``, ``extend``, ``record_answer``, ``day_turn``;
 - ``remind`` (催办单), ``statistics`` and ``report`` (台账 .xlsx, 督查通报 draft).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .deadlines import Rule, find_in_text, parse_rule
 from .items import (
     ANSWER_CATEGORIES, ANSWER_TYPES, CANNOT, CLOSED, EVENTS, HELD, ON_BOARD, OPEN, OVERDUE, SATISFACTION,
     STATUSES, DayTurn, Evidence, Item, Progress, add_item, add_progress, close_item, day_turn,
-    evidence_files, get_item, history, item_dir, items_book, list_items, open_books, record_answer,
+    evidence_files, extend, get_item, history, item_dir, items_book, list_items, open_books, record_answer,
     set_status,
 )
 from .sources import ImportResult, MinutesResult, RowProblem, import_items, items_from_minutes
@@ -25,6 +25,6 @@ __all__ = [
     "ANSWER_CATEGORIES", "ANSWER_TYPES", "CANNOT", "CLOSED", "EVENTS", "HELD", "ON_BOARD", "OPEN", "OVERDUE",
     "SATISFACTION", "STATUSES", "DayTurn", "Evidence", "ImportResult", "Item", "MinutesResult", "Progress",
     "RowProblem", "Rule", "add_item", "add_progress", "close_item", "day_turn", "evidence_files",
-    "find_in_text", "get_item", "history", "import_items", "item_dir", "items_book", "items_from_minutes",
+    "extend", "find_in_text", "get_item", "history", "import_items", "item_dir", "items_book", "items_from_minutes",
     "list_items", "open_books", "parse_rule", "record_answer", "set_status",
 ]

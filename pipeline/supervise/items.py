@@ -520,6 +520,37 @@ def set_status(ledger: Ledger, config: Config, reference: str, status: str, *, r
     return get_item(ledger, cur.reference)
 
 
+def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date | None = None,
+           rule: str | None = None, reason: str, actor: str, today: dt.date) -> Item:
+    """延期: a new 办结时限 (a date, or a rule counted from the 交办日期 such as 「6个月」), with the
+    reason (e.g. the 交办机构 agreed to extend a 建议's answer period). A 逾期 item whose new 时限 is
+    not yet past is 办理中 again."""
+    if not _squeeze(reason):
+        raise SupervisionError("延期须写明原因（--reason）")
+    if (deadline is None) == (rule is None):
+        raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）")
+    item = get_item(ledger, reference, with_progress=False)
+    provisional: tuple[int, ...] = ()
+    if deadline is None:
+        parsed = parse_rule(rule)
+        if parsed is None:
+            raise SupervisionError(f"办结时限“{rule}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前等）")
+        deadline, provisional = parsed.resolve(item.assigned, Calendar(config))
+    if deadline < item.assigned:
+        raise SupervisionError(f"办结时限 {deadline.isoformat()} 早于交办日期 {item.assigned.isoformat()}")
+    with ledger.book_write() as w:
+        cur = _locked(w, reference)
+        if cur.status not in (OPEN, OVERDUE, HELD):
+            raise SupervisionError(f"{cur.reference} 已是“{cur.status}”，不能延期")
+        status = OPEN if cur.status == OVERDUE and deadline >= today else cur.status
+        _update(w, config, cur.id, "supervision_deadline", actor, cur.reference,
+                f"延期：办结时限 {cur.deadline.isoformat()} → {deadline.isoformat()}（{reason.strip()}）",
+                deadline=deadline.isoformat(), deadline_rule=f"延期：{rule or deadline.isoformat()}",
+                deadline_provisional=int(bool(provisional)), status=status,
+                overdue_since=cur.overdue_since.isoformat() if status == OVERDUE and cur.overdue_since else None)
+    return get_item(ledger, cur.reference)
+
+
 def record_answer(ledger: Ledger, config: Config, reference: str, *, category: str, answered_on: dt.date,
                   satisfaction: str | None, actor: str) -> Item:
     """答复 of a 人大建议/政协提案: 答复类别 (A 已解决或基本解决, B 正在解决或列入计划, C 因条件限制
