@@ -19,12 +19,16 @@ from .items import (
     evidence_files, extend, get_item, history, item_dir, items_book, list_items, open_books, record_answer,
     set_status,
 )
-from .sources import ImportResult, MinutesResult, RowProblem, import_items, items_from_minutes
+from .sources import (
+    ImportResult, MinutesResult, RowProblem, catch_up_minutes, import_items, items_from_minutes, minutes_hook,
+    minutes_pending, record_minutes_failure,
+)
 
 __all__ = [
     "ANSWER_CATEGORIES", "ANSWER_TYPES", "CANNOT", "CLOSED", "EVENTS", "HELD", "ON_BOARD", "OPEN", "OVERDUE",
     "SATISFACTION", "STATUSES", "DayTurn", "Evidence", "ImportResult", "Item", "MinutesResult", "Progress",
-    "RowProblem", "Rule", "add_item", "add_progress", "close_item", "day_turn", "evidence_files",
+    "RowProblem", "Rule", "add_item", "catch_up_minutes", "minutes_hook", "minutes_pending",
+    "record_minutes_failure", "add_progress", "close_item", "day_turn", "evidence_files",
     "extend", "find_in_text", "get_item", "history", "import_items", "item_dir", "items_book", "items_from_minutes",
     "list_items", "open_books", "parse_rule", "record_answer", "set_status",
 ]

@@ -314,3 +314,72 @@ def _existing(ledger: Ledger, source_ref: str) -> bool:
             return False
         return db.execute(f"SELECT 1 FROM {ITEMS_TABLE} WHERE source_ref = ?",
                           (re.sub(r"\s+", "", source_ref),)).fetchone() is not None
+
+
+# --- the 纪要 hook and its catch-up -------------------------------------------------------------------
+
+MINUTES_DONE, MINUTES_FAILED = "supervision_minutes", "supervision_minutes_failed"
+
+
+def minutes_hook(ledger: Ledger, config: Config, draft: Draft, reference: str, *, actor: str) -> MinutesResult:
+    """What the pipeline calls once a 纪要 is filed: its items, then one event on the 纪要 saying so
+    (the catch-up looks for that event). Idempotent."""
+    if draft.series not in config.supervision.minutes:
+        return MinutesResult()
+    result = items_from_minutes(ledger, config, draft, reference, actor=actor)
+    if not any(e.event == MINUTES_DONE for e in ledger.events(reference)):
+        refs = [i.reference for i in result.items]
+        ledger.log(MINUTES_DONE, actor=actor, reference=reference,
+                   detail={"items": refs, "notes": list(result.notes),
+                           "what": f"议定事项列入督办 {len(refs)} 件" + (f"：{'、'.join(refs)}" if refs else "")})
+    return result
+
+
+def record_minutes_failure(ledger: Ledger, reference: str, error: Exception, *, actor: str) -> None:
+    ledger.log(MINUTES_FAILED, actor=actor, reference=reference,
+               detail={"error": f"{type(error).__name__}: {error}",
+                       "what": "议定事项未能列入督办台账，待补做"})
+
+
+def minutes_pending(ledger: Ledger, config: Config) -> list[str]:
+    """纪要 of a supervised series, filed since supervision started, whose items were never made (a
+    failed hook, or a stop between filing and the hook)."""
+    from .items import started_at
+
+    since = started_at(ledger)
+    if since is None:
+        return []
+    out = []
+    for series in config.supervision.minutes:
+        for doc in ledger.documents(series=series):
+            if doc.stage not in ("filed", "indexed") or doc.registered_at < since:
+                continue
+            if not any(e.event == MINUTES_DONE for e in ledger.events(doc.reference)):
+                out.append(doc.reference)
+    return out
+
+
+def catch_up_minutes(ledger: Ledger, config: Config, store, *, actor: str) -> tuple[list[str], list[str]]:
+    """Redo the 纪要 hook for every pending 纪要 from its archived 原稿. Returns (done, still failing
+    with the reason)."""
+    from .. import drafts
+    from ..config import Route
+
+    done, failed = [], []
+    for ref in minutes_pending(ledger, config):
+        rec = store.find(ref)
+        original = rec.file("原稿") if rec is not None else None
+        if original is None or not original.is_file():
+            failed.append(f"{ref}：档案中找不到原稿")
+            continue
+        series = ledger.document(ref).number.series
+        route = next((r for r in config.intake.routes if r.series == series), None) \
+            or Route(folder=series, series=series, kind="纪要")
+        try:
+            draft = drafts.read_draft(original, config, route)
+            minutes_hook(ledger, config, draft, ref, actor=actor)
+        except Exception as e:  # noqa: BLE001 — reported, and tried again next time
+            failed.append(f"{ref}：{type(e).__name__}: {e}")
+            continue
+        done.append(ref)
+    return done, failed
