@@ -224,6 +224,7 @@ class Supervision(_Frozen):
     # 建议/提案 marked urgent (急件): the office's shorter answer period.
     urgent_deadline: str = "1个月"
     remind_days: int = Field(5, ge=0, le=365)        # 催办单: items due within this many days
+    folder: str = "督办"                   # inbox/<folder>/: 交办清单 files (.xlsx/.yaml) dropped for the 台账
     # Which 纪要 series feed which 来源类型 when a 纪要 is issued.
     minutes: dict[str, str] = {"常务会议纪要": "常务会议"}
     report_series: str = "珠政办发"        # the 督查通报 draft's series (its 发文机关 signs it)
@@ -316,6 +317,8 @@ class Config(_Frozen):
         sup = self.supervision
         if sup.code in self.series:
             raise ValueError(f"supervision.code: {sup.code!r} is also a 发文系列; choose another")
+        if self.route_for_folder(sup.folder) is not None:
+            raise ValueError(f"supervision.folder: {sup.folder!r} is already an intake route folder")
         if sup.report_series not in self.series:
             raise ValueError(f"supervision.report_series: unknown series {sup.report_series!r}")
         for name in sup.minutes:

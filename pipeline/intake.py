@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal
 
@@ -96,6 +96,8 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
+    "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -129,10 +131,16 @@ class Hooks:
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
     catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    # 督办: 交办清单 files dropped into inbox/<supervision.folder>/ (None: that folder is not watched),
+    # and what runs when the day turns (marks 督办件 逾期; returns a line to show, or None).
+    import_items: Callable[[Any, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
+    import_suffixes: frozenset[str] = frozenset()
+    import_probe: Callable[[Path], str | None] = lambda path: None
+    day_turn: Callable[[Any, date], str | None] = lambda svc, today: None
 
 
 def default_hooks(config: Config) -> Hooks:
-    from . import drafts, process
+    from . import drafts, process, supervise
 
     return Hooks(
         process=process.process_draft,
@@ -141,6 +149,11 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=process.catch_up,
+        import_items=lambda svc, path: supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor),
+        import_suffixes=frozenset(supervise.sources.SUFFIXES),
+        import_probe=supervise.sources.probe,
+        day_turn=lambda svc, today: supervise.day_turn(svc.ledger, svc.config, today=today,
+                                                       actor=svc.actor).summary_if_changed(),
     )
 
 
@@ -333,9 +346,12 @@ class Folder:
     path: Path
     route: Route | None
     share: bool
+    imports: bool = False       # the 督办 folder: 交办清单 files, not drafts
 
     @property
     def key(self) -> str:
+        if self.imports:
+            return self.path.name
         return self.route.folder if self.route else ROOT_KEY
 
 
@@ -406,13 +422,19 @@ class Intake:
     retry, and the observers. All decisions run on the thread that calls ``step()``."""
 
     def __init__(self, config: Config, svc: Any, *, on_event: OnEvent, hooks: Hooks,
-                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None):
+                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None,
+                 today: Callable[[], date] = date.today):
         self.config, self.svc, self.on_event, self.hooks = config, svc, on_event, hooks
-        self.clock = clock
+        self.clock, self.today = clock, today
+        self._day: date | None = None
         self.stop = stop or threading.Event()
         self.intake_cfg = config.intake
         any_share = any(r.share for r in config.intake.routes)
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
+        self.import_key: str | None = None
+        if hooks.import_items is not None:
+            self.import_key = config.supervision.folder
+            self.folders.append(Folder(config.inbox / self.import_key, None, any_share, imports=True))
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
         self._events: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
@@ -554,11 +576,13 @@ class Intake:
                     or (c.writing and stable >= cfg.invalid_timeout_s))
         if not done:
             return "wait"
-        if c.path.suffix.lower() not in self.hooks.suffixes:
+        suffixes, probe = ((self.hooks.import_suffixes, self.hooks.import_probe) if c.folder.imports
+                           else (self.hooks.suffixes, self.hooks.probe))
+        if c.path.suffix.lower() not in suffixes:
             return "unsupported"
         if c.probed_sig != sig:
             try:
-                c.reason = self.hooks.probe(c.path)
+                c.reason = probe(c.path)
             except Exception as e:  # a probe must never stop the service
                 log.exception("检查文件时出错：%s", c.path)
                 c.reason = f"文件无法读取（{type(e).__name__}）"
@@ -678,6 +702,9 @@ class Intake:
 
     def _handle(self, claim: Claim) -> None:
         """Run one claimed draft through the pipeline and put it where the result says."""
+        if claim.route_key == self.import_key:
+            self._handle_import(claim)
+            return
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -714,6 +741,69 @@ class Intake:
                          message=f"{len(errors or problems)} 个问题")
         else:
             self._failed(claim, outcome, seconds)
+
+    def _handle_import(self, claim: Claim) -> None:
+        """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
+        kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
+        note naming each row (re-dropping it after the fix adds only those rows)."""
+        accepted = "、".join(sorted(self.hooks.import_suffixes))
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.import_suffixes:
+            problem = Problem("文件类型", f"督办文件夹只收交办清单（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return
+        claim.state, claim.attempts = "processing", claim.attempts + 1
+        claim.save()
+        t0 = time.perf_counter()
+        try:
+            result = self.hooks.import_items(self.svc, claim.path)
+        except GongwenError as e:       # the file itself cannot be read: nothing was taken
+            self._reject(claim, "rejected", [Problem("交办清单", str(e))], message=str(e))
+            return
+        except Exception as e:  # a busy register, a bug: keep the file and try again
+            log.exception("录入交办清单时出错：%s", claim.path)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("督办", f"录入未完成：{type(e).__name__}: {e}"),)),
+                         time.perf_counter() - t0)
+            return
+        seconds = time.perf_counter() - t0
+        if result.rejected:
+            taken = [i.reference for i in (*result.added, *result.existing)]
+            header = (f"本清单其余 {len(taken)} 件已录入督办台账" + (f"（{'、'.join(taken[:20])}）" if taken else "")
+                      + f"；修改下列各行后，可将整个文件重新放入 {self.config.paths.inbox}/{self.import_key}/，"
+                        "已录入的不会重复")
+            self._reject(claim, "rejected", result.problems(), message=result.summary(), seconds=seconds,
+                         header=header)
+            return
+        try:
+            dest = _move_to_free(claim.path, self.config.archive_dir / "督办" / "交办清单",
+                                 f"{datetime.now():%Y%m%d}-{claim.name}")
+        except OSError as e:
+            log.error("交办清单已录入，但无法移入档案目录：%s（%s），保留在工作区", claim.path, e)
+            return
+        _drop_claim_dir(claim.dir)
+        log.info("督办 ← %s：%s", claim.name, result.summary())
+        self._count("supervised")
+        self._emit(IntakeEvent("supervised", claim.name, self.import_key, path=dest, message=result.summary(),
+                               seconds=seconds))
+
+    def turn_day(self) -> None:
+        """At the first step of each new day: the day-turn hook (督办件 逾期), logged and shown."""
+        today = self.today()
+        if today == self._day:
+            return
+        self._day = today
+        try:
+            line = self.hooks.day_turn(self.svc, today)
+        except Exception:  # the service goes on; the next day (or a restart) tries again
+            log.exception("日切处理出错（%s）", today)
+            return
+        if line:
+            log.info("日切 %s：%s", today, line)
+            self._emit(IntakeEvent("day_turn", message=line))
 
     def _finish_issued(self, claim: Claim, outcome: Outcome, seconds: float, *, earlier: str) -> None:
         rname = _route_name(claim.route_key)
@@ -755,13 +845,14 @@ class Intake:
                                message="上次中断后完成" if resumed else ""))
 
     def _reject(self, claim: Claim, kind: EventKind, problems: list[Problem], *, message: str,
-                outcome: Outcome | None = None, seconds: float | None = None) -> None:
+                outcome: Outcome | None = None, seconds: float | None = None, header: str = "") -> None:
         rejected = self.config.rejected
         rejected.mkdir(parents=True, exist_ok=True)
         # The note first, under the name the draft will take, and that name in the claim record: a
         # kill in between leaves the claim, which recovery rejects again to the same name (its new
         # note replaces the one written before the kill, instead of leaving it without its draft).
-        header = f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+        header = (f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+                  + (f"\n{header}" if header else ""))
         try:
             if claim.dest and not (rejected / claim.dest).exists():
                 dest = rejected / claim.dest
@@ -876,18 +967,19 @@ def single_watcher(config: Config) -> Iterator[None]:
 
 def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_event: OnEvent,
           stop: threading.Event | None = None, once: bool = False, hooks: Hooks | None = None,
-          clock: Callable[[], float] = time.monotonic) -> dict[str, int]:
+          clock: Callable[[], float] = time.monotonic, today: Callable[[], date] = date.today) -> dict[str, int]:
     """The watched-folder service. Opens the pipeline's services once, finishes the claims an earlier
     run left, processes everything waiting, then (unless ``once``) watches until ``stop`` is set.
     The current document is always finished before stopping. Returns counts by event kind."""
     stop = stop or threading.Event()
     hooks = hooks or default_hooks(config)
     with single_watcher(config), svc_factory() as svc:
-        intake = Intake(config, svc, on_event=on_event, hooks=hooks, clock=clock, stop=stop)
+        intake = Intake(config, svc, on_event=on_event, hooks=hooks, clock=clock, stop=stop, today=today)
         intake.ensure_folders()
         if once:
             intake.once = True
             intake.recover()
+            intake.turn_day()
             intake.scan()
             intake._drain()
             started = clock()
@@ -909,6 +1001,7 @@ def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_
                 intake.recover()
                 intake.scan()
                 while not stop.is_set():
+                    intake.turn_day()
                     intake.step()
                     intake.wait()
         log.info("停止监视；统计：%s", intake.counts)

@@ -591,6 +591,10 @@ class DayTurn:
             parts.append(f"{len(self.still_provisional)} 件时限仍为暂定（节假日未知）")
         return "；".join(parts) or "无变化"
 
+    def summary_if_changed(self) -> str | None:
+        """The summary when something changed or waits for a calendar, else None (nothing to show)."""
+        return self.summary() if (self.overdue or self.recomputed or self.still_provisional) else None
+
 
 def day_turn(ledger: Ledger, config: Config, *, today: dt.date, actor: str) -> DayTurn:
     """Run at the day's turn (the watch service) and before ``supervise list``/``remind``/``report``:

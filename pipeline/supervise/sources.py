@@ -184,6 +184,24 @@ def read_rows(path: Path) -> tuple[list[tuple[str, dict]], dict]:
     raise SupervisionError(f"不支持 {suffix or '无扩展名'} 文件；交办清单请用 .xlsx 或 .yaml")
 
 
+def probe(path: Path) -> str | None:
+    """None when a 交办清单 file opens (an .xlsx zip with a workbook, YAML that parses); else a Chinese
+    reason. Cheap: the watched folder's readiness gate calls it."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                return None if "xl/workbook.xml" in z.namelist() else "不是 Excel 工作簿"
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+        return None
+    except (zipfile.BadZipFile, yaml.YAMLError, UnicodeDecodeError, ValueError) as e:
+        return f"文件无法打开（{type(e).__name__}）"
+    except OSError as e:
+        return f"无法读取文件（{e.strerror or e}）"
+
+
 def _canon(mapping: dict) -> tuple[dict, list[str]]:
     out, unknown = {}, []
     for k, v in mapping.items():
