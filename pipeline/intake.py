@@ -149,12 +149,29 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=process.catch_up,
-        import_items=lambda svc, path: supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor),
+        import_items=lambda svc, path: _import_and_index(svc, path),
         import_suffixes=frozenset(supervise.sources.SUFFIXES),
         import_probe=supervise.sources.probe,
-        day_turn=lambda svc, today: supervise.day_turn(svc.ledger, svc.config, today=today,
-                                                       actor=svc.actor).summary_if_changed(),
+        day_turn=lambda svc, today: _day_turn(svc, today),
     )
+
+
+def _import_and_index(svc: Any, path: Path):
+    from . import supervise
+    from .process import index_supervision
+
+    result = supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor)
+    index_supervision(svc)
+    return result
+
+
+def _day_turn(svc: Any, today: date) -> str | None:
+    from . import supervise
+    from .process import index_supervision
+
+    turn = supervise.day_turn(svc.ledger, svc.config, today=today, actor=svc.actor)
+    index_supervision(svc)
+    return turn.summary_if_changed()
 
 
 def sha256_file(path: Path) -> str:

@@ -227,6 +227,7 @@ def _supervise_minutes(draft: Draft, number: Number, svc: Services) -> tuple[Pro
         except Exception:  # noqa: BLE001 — the catch-up finds it without the record too
             log.exception("recording the failed 督办 hook of %s failed", number.reference)
         return (Problem("督办", f"议定事项未能列入督办台账（{e}）；gongwen doctor 或下次启动时补做", "warning"),)
+    index_supervision(svc)
     made = "、".join(i.reference for i in result.items)
     notes = tuple(Problem("督办", n, "warning") for n in result.notes)
     return ((Problem("督办", f"议定事项已列入督办台账：{made}", "warning"),) if made else ()) + notes
@@ -412,4 +413,16 @@ def catch_up(svc: Services) -> list[str]:
         log.info("%s: 议定事项已补列入督办台账", ref)
     for line in failed:
         log.warning("督办补做未成功：%s", line)
+    index_supervision(svc)
     return done
+
+
+def index_supervision(svc: Services) -> None:
+    """Put the 督办件 changed since the last time into the search index (derived data: a failure is
+    logged and the next catch-up tries again)."""
+    from .supervise.index import sync_index
+
+    try:
+        sync_index(svc.ledger, svc.config, svc.index)
+    except (SearchError, OSError) as e:
+        log.warning("督办件未编入检索索引（下次启动或 gongwen doctor 时补做）：%s", e)

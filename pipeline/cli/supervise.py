@@ -31,6 +31,23 @@ def _today(value: str | None) -> dt.date:
     return _date(value, "日期") or dt.date.today()
 
 
+def _sync_search(ledger: Ledger, config) -> None:
+    """Bring the changed 督办件 into the search index; the index is derived, so a failure is a
+    warning (doctor and the service catch it up), never the command's failure."""
+    from ..errors import SearchError
+    from ..search import open_index
+    from ..supervise.index import sync_index
+
+    try:
+        index = open_index(config)
+        try:
+            sync_index(ledger, config, index)
+        finally:
+            index.close()
+    except (SearchError, OSError) as e:
+        click.echo(f"提示：检索索引未更新（{e}）；gongwen doctor 时补做", err=True)
+
+
 def _console() -> Console:
     console = Console()
     return console if console.is_terminal else Console(width=220)
@@ -72,6 +89,7 @@ def add_cmd(app: App, matter, source_type, source, unit, co_units, leader, assig
         item = sv.add_item(ledger, config, matter=matter, source_type=source_type, source=source, lead_unit=unit,
                            co_units=co_units, leader=leader, assigned=_today(assigned), deadline=when,
                            rule=None if when else deadline, actor=app.actor, source_ref=source_ref, urgent=urgent)
+        _sync_search(ledger, config)
     click.echo(f"已登记 {item.reference}：{item.lead_unit}，办结时限 {item.deadline.isoformat()}（{item.deadline_rule}）"
                + ("；时限暂按周一至周五推算，该年节假日安排公布后将自动重算" if item.deadline_provisional else ""))
 
@@ -91,6 +109,7 @@ def import_cmd(app: App, files: tuple[Path, ...]) -> int:
             for p in res.problems():
                 click.echo(f"  {p}", err=True)
             bad += len(res.rejected)
+        _sync_search(ledger, app.config)
     return 1 if bad else 0
 
 
@@ -204,6 +223,7 @@ def progress_cmd(app: App, ident: str, text: str, files, day) -> None:
 
     with Ledger.open(app.config) as ledger:
         sv.add_progress(ledger, app.config, ident, text, actor=app.actor, day=_today(day), files=files)
+        _sync_search(ledger, app.config)
     click.echo(f"已记录 {ident.strip()} 的进展" + (f"（附 {len(files)} 个文件）" if files else ""))
 
 
@@ -221,6 +241,7 @@ def close_cmd(app: App, ident: str, note: str | None, evidence, day) -> None:
     with Ledger.open(app.config) as ledger:
         item = sv.close_item(ledger, app.config, ident, note=note or "", actor=app.actor, closed_on=_today(day),
                              evidence=evidence)
+        _sync_search(ledger, app.config)
     click.echo(f"已销号 {item.reference}（办结日期 {item.closed_on.isoformat()}"
                + (f"，佐证材料 {len(item.evidence)} 个" if item.evidence else "") + "）")
 
@@ -238,6 +259,7 @@ def status_cmd(app: App, ident: str, status: str, reason: str | None, today) -> 
     with Ledger.open(app.config) as ledger:
         item = sv.set_status(ledger, app.config, ident, status, reason=reason or "", actor=app.actor,
                              today=_today(today))
+        _sync_search(ledger, app.config)
     click.echo(f"{item.reference} 已改为“{item.status}”（{item.status_reason}）")
 
 
@@ -255,6 +277,7 @@ def extend_cmd(app: App, ident: str, deadline: str, reason: str | None, today) -
     with Ledger.open(app.config) as ledger:
         item = sv.extend(ledger, app.config, ident, deadline=when, rule=None if when else deadline,
                          reason=reason or "", actor=app.actor, today=_today(today))
+        _sync_search(ledger, app.config)
     click.echo(f"{item.reference} 办结时限延至 {item.deadline.isoformat()}（{reason}）")
 
 
@@ -271,6 +294,7 @@ def answer_cmd(app: App, ident: str, category: str, day, satisfaction) -> None:
     with Ledger.open(app.config) as ledger:
         item = sv.record_answer(ledger, app.config, ident, category=category, answered_on=_today(day),
                                 satisfaction=satisfaction, actor=app.actor)
+        _sync_search(ledger, app.config)
     click.echo(f"已记录 {item.reference} 的答复（{category}类，{item.answer_date.isoformat()}"
                + (f"，{satisfaction}" if satisfaction else "") + "）")
 
@@ -292,6 +316,7 @@ def remind_cmd(app: App, within, units, out, no_pdf, today) -> None:
     day = _today(today)
     with Ledger.open(config) as ledger:
         sv.day_turn(ledger, config, today=day, actor=app.actor)
+        _sync_search(ledger, config)
         res = remind(ledger, config, today=day, actor=app.actor, within_days=within, units=list(units) or None,
                      out_dir=out, pdf=not no_pdf)
     click.echo(res.summary())
@@ -315,6 +340,7 @@ def report_cmd(app: App, year: int, quarter, out, today) -> None:
     day = _today(today)
     with Ledger.open(config) as ledger:
         sv.day_turn(ledger, config, today=day, actor=app.actor)
+        _sync_search(ledger, config)
         rep = report(ledger, config, year=year, quarter=quarter, today=day, actor=app.actor, out_dir=out)
     t = rep.stats.total
     click.echo(f"{rep.stats.period.label}：督办事项 {t.total} 件，已办结 {t.closed} 件，办理中 {t.open} 件"
