@@ -97,3 +97,42 @@ def test_doctor_names_provisional_时限(inst, tmp_path):
                            lead_unit="区城管局", assigned=D(hi, 12, 20), actor="x", rule="15个工作日")
     f = _finding(supervise_health.health(inst), "办结时限不依赖未知的节假日安排")
     assert f.ok is False and item.reference in f.detail and f"{hi + 1}" in f.detail
+
+
+def test_year_end_files_the_台账_and_办结材料_and_check_counts_them(inst, tmp_path):
+    import os
+
+    from pipeline.ledger import Ledger
+    from pipeline.supervise.yearend import folder
+    from pipeline.yearend import archive_year, check_year
+
+    with open_services(inst, "秘书") as svc:
+        out = process_draft(_minutes(tmp_path, 6), svc, route=inst.route_for_folder("纪要"))
+        assert out.status == "issued"
+        items = sv.list_items(svc.ledger)
+        proof = tmp_path / "验收报告.pdf"
+        proof.write_bytes(b"%PDF-1.4 acceptance")
+        sv.close_item(svc.ledger, inst, items[0].reference, note="方案已印发实施", actor="督查员",
+                      closed_on=D(2015, 3, 3), evidence=[proof])
+    with Ledger.open(inst) as ledger:
+        first = archive_year(inst, 2015, ledger=ledger, actor="档案员", make_pdf=False)
+        root = folder(inst, 2015)
+        assert (root / "督查督办台账-2015年度.xlsx") in first.outputs
+        filed = root / "办结材料" / items[0].reference
+        assert (filed / "佐证材料" / "验收报告.pdf").read_bytes() == proof.read_bytes()
+        assert "方案已印发实施" in (filed / "办结说明.txt").read_text(encoding="utf-8")
+        again = archive_year(inst, 2015, ledger=ledger, actor="档案员", make_pdf=False)
+        assert not [p for p in again.outputs if root in p.parents]          # unchanged: nothing rewritten
+        rep = check_year(inst, 2015, ledger=ledger, actor="档案员", scan=False)
+        assert rep.counts["督办事项"] == 3 and rep.counts["办结材料件数"] == 1 and rep.counts["督查督办台账"] == 1
+        wz4 = next(i for i in rep.items if i.code == "GD-WZ-4")
+        # (this test skips the PDF 目录 and 备考表, which the item reports too; none of its failures is
+        # about the 督查督办台账)
+        assert not [f for f in wz4.failures if "督" in f.ident or "办结" in f.file or "清单" in f.file]
+        target = filed / "佐证材料" / "验收报告.pdf"
+        os.chmod(target, 0o644)
+        target.write_bytes(b"%PDF-1.4 forged")
+        rep = check_year(inst, 2015, ledger=ledger, actor="档案员", scan=False)
+        wz4 = next(i for i in rep.items if i.code == "GD-WZ-4")
+        assert wz4.ok is False and any("SHA-256 不符" in f.message and f.ident == items[0].reference
+                                       for f in wz4.failures)
