@@ -2,13 +2,21 @@
 area, run the pipeline on it, and put the draft where its result says (archive, rejected/, or kept for
 a retry) — exactly once, and safe against a crash at any moment.
 
+The parts, each with its own job:
+
+- ``readiness``: is a file finished and worth claiming? (pure; notices in, verdicts out; injected clock)
+- ``claims``: take a file into the work area, move it on without overwriting, find leftovers
+- ``observers``: filesystem events (inotify, or polling for shares) turned into notices
+- this module: the loop (``Intake.run()`` / ``run_once()``), where each result goes, and the retry
+  of failures.
+
 How a file travels (peers.md pitfalls 1–4):
 
     inbox/<route>/草稿.docx
       │  readiness gate: the writer has finished (inotify `closed`/moved-in, or `stable_seconds` of
       │  unchanged size+mtime under polling and rescans) AND drafts.probe() says it opens
       ▼  claim: atomic rename (EXDEV: copy + fsync + rename, then unlink the source)
-    work/<route>/<token>/草稿.docx  +  .claim.json (route, source, state)
+    work/claims/<route>/<token>/草稿.docx  +  .claim.json (route, source, state)
       │  process_draft(path, svc, route=route)  — resumable, idempotent
       ├─ issued    → the archive holds an identical copy → claimed copy removed
       ├─ rejected  → rejected/草稿.docx + 草稿.docx.问题.txt (every problem)
@@ -21,14 +29,9 @@ turns it into console lines) and the ``gongwen.intake`` logger (the CLI sends it
 from __future__ import annotations
 
 import contextlib
-import errno
-import fnmatch
-import hashlib
-import json
 import logging
 import os
 import queue
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -37,35 +40,24 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal
 
 from filelock import FileLock, Timeout
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers.polling import PollingObserver
 
-from .config import Config, Route
-from .errors import GongwenError
-from .fsutil import atomic_copy, atomic_write_text
-from .model import Outcome, Problem
+from ..config import Config, Route
+from ..errors import GongwenError
+from ..fsutil import readable
+from ..model import Outcome, Problem
+from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
+                     move_noclobber, move_to_free, note_path, same_content)
+from .observers import Folder, Observers
+from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
+
+__all__ = [
+    "Intake", "IntakeEvent", "EventKind", "OnEvent", "Hooks", "Folder", "default_hooks", "watch",
+    "single_watcher", "archive_holds_copy", "is_ignored", "IGNORED_PATTERNS", "Claim", "Claims",
+    "claim_file", "move_noclobber", "note_path", "CLAIM_RECORD", "CLAIMS_DIR", "ROOT_KEY",
+    "RETRY_DELAYS_S", "TICK_S",
+]
 
 log = logging.getLogger("gongwen.intake")
-
-# --- what is never a draft ----------------------------------------------------------------------
-# Editors' lock/owner files, partial downloads and uploads, editor swap and backup files. These are
-# transient or private to an editor, so they are ignored silently (a clerk never meant to submit them).
-# WPS writes `~$name.docx` owner files on Windows (like Word) and hidden `.~name.docx` lock files on
-# Linux (caught by the hidden-file rule); Word's save-time temp files are `~WRL0001.tmp`/`~WRD0000.tmp`,
-# its optional backups `Backup of X.wbk`, its AutoRecover files `*.asd`.
-IGNORED_PATTERNS: tuple[str, ...] = (
-    "~$*", "~*.tmp", ".~lock.*#", "*.part", "*.partial", "*.filepart", "*.tmp", "*.temp",
-    "*.crdownload", "*.download", "*.swp", "*.swo", "*.swx", "*~", "*.wbk", "*.asd",
-    "thumbs.db", "desktop.ini", "icon\r",
-)
-
-# The claim record beside a claimed draft; hidden, so it can never collide with a draft's name.
-CLAIM_RECORD = ".claim.json"
-# Claims live in work_dir/claims/<route>/<token>/ (work_dir also holds the pipeline's own scratch).
-CLAIMS_DIR = "claims"
-# Where drafts dropped straight into inbox/ (no route folder) are claimed; they go through the pipeline
-# with route=None, so the draft's own metadata must name its series.
-ROOT_KEY = "_收件箱"
 
 # Retry delays for a draft whose processing failed (LibreOffice down, disk full …). Capped at 10 min:
 # a fixed cause (LibreOffice restarted) is picked up within minutes, and a draft that keeps failing
@@ -74,14 +66,6 @@ RETRY_DELAYS_S: tuple[float, ...] = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 # How often the main loop looks at the stop flag and at pending files' stability.
 TICK_S = 0.2
-
-
-def is_ignored(name: str) -> bool:
-    """True for hidden, lock, temp and partial files: they are never drafts and are never touched."""
-    if not name or name.startswith("."):
-        return True
-    low = name.lower()
-    return any(fnmatch.fnmatchcase(low, pat) for pat in IGNORED_PATTERNS)
 
 
 # --- what the watcher reports ---------------------------------------------------------------------
@@ -140,7 +124,8 @@ class Hooks:
 
 
 def default_hooks(config: Config) -> Hooks:
-    from . import drafts, process, supervise
+    from .. import drafts, process
+    from ..supervise import sources as supervise_sources
 
     return Hooks(
         process=process.process_draft,
@@ -149,16 +134,16 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=process.catch_up,
-        import_items=lambda svc, path: _import_and_index(svc, path),
-        import_suffixes=frozenset(supervise.sources.SUFFIXES),
-        import_probe=supervise.sources.probe,
-        day_turn=lambda svc, today: _day_turn(svc, today),
+        import_items=_import_and_index,
+        import_suffixes=frozenset(supervise_sources.SUFFIXES),
+        import_probe=supervise_sources.probe,
+        day_turn=_day_turn,
     )
 
 
 def _import_and_index(svc: Any, path: Path):
-    from . import supervise
-    from .process import index_supervision
+    from .. import supervise
+    from ..process import index_supervision
 
     result = supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor)
     index_supervision(svc)
@@ -166,20 +151,12 @@ def _import_and_index(svc: Any, path: Path):
 
 
 def _day_turn(svc: Any, today: date) -> str | None:
-    from . import supervise
-    from .process import index_supervision
+    from .. import supervise
+    from ..process import index_supervision
 
     turn = supervise.day_turn(svc.ledger, svc.config, today=today, actor=svc.actor)
     index_supervision(svc)
     return turn.summary_if_changed()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
@@ -191,252 +168,14 @@ def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
     original = rec.file("原稿") if rec is not None else None
     if original is None or not original.is_file():
         return False
-    if original.stat().st_size != claimed.stat().st_size:
-        return False
-    return sha256_file(original) == sha256_file(claimed)
+    return same_content(original, claimed)
 
 
-# --- file moves that never overwrite --------------------------------------------------------------
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _free_name(folder: Path, name: str, *, with_note: bool) -> Path:
-    """``folder/name`` or ``name (2).ext`` …: the first name not taken (and, with ``with_note``, whose
-    ``.问题.txt`` is not taken either) — user files are never overwritten."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    for i in range(1, 100000):
-        cand = folder / (name if i == 1 else f"{stem} ({i}){suffix}")
-        if not cand.exists() and not (with_note and note_path(cand).exists()):
-            return cand
-    raise FileExistsError(folder / name)
-
-
-def note_path(draft: Path) -> Path:
-    return draft.with_name(draft.name + ".问题.txt")
-
-
-def move_noclobber(src: Path, dst: Path) -> Path:
-    """Move ``src`` to ``dst`` without ever replacing an existing file: hard link + unlink on one
-    filesystem (link fails if ``dst`` exists), copy + fsync + unlink across filesystems or where links
-    are unsupported. The source is removed only once the destination is durable."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError as e:
-        if e.errno == errno.EEXIST:
-            raise
-        if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            raise
-        if dst.exists():
-            raise FileExistsError(dst) from e
-        atomic_copy(src, dst, mode=0o644)
-    _fsync_dir(dst.parent)
-    os.unlink(src)
-    _fsync_dir(src.parent)
-    return dst
-
-
-def _move_to_free(src: Path, folder: Path, name: str, *, with_note: bool = False) -> Path:
-    for _ in range(100):
-        dst = _free_name(folder, name, with_note=with_note)
-        try:
-            return move_noclobber(src, dst)
-        except FileExistsError:
-            continue  # taken between the check and the link: pick the next name
-    raise FileExistsError(folder / name)
-
-
-# --- claims ---------------------------------------------------------------------------------------
-@dataclass
-class Claim:
-    """A draft taken out of the inbox: ``work/<route>/<token>/<name>`` and its record."""
-
-    dir: Path
-    name: str
-    route_key: str            # route folder, or ROOT_KEY
-    source: str               # where it was dropped
-    method: str = "rename"    # "rename" or "copy" (across filesystems)
-    state: str = "claimed"    # claimed | processing | failed | invalid | unsupported
-    reason: str = ""          # for invalid: what probe said
-    attempts: int = 0
-    claimed_at: str = ""
-    dest: str = ""            # the name chosen in rejected/ (kept so a rerun after a kill reuses it)
-
-    @property
-    def path(self) -> Path:
-        return self.dir / self.name
-
-    def save(self) -> None:
-        data = {"name": self.name, "route": self.route_key, "source": self.source, "method": self.method,
-                "state": self.state, "reason": self.reason, "attempts": self.attempts,
-                "claimed_at": self.claimed_at, "dest": self.dest}
-        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=False, indent=1))
-
-    @classmethod
-    def load(cls, d: Path, route_key: str) -> "Claim | None":
-        """Read a claim folder; None when it holds no draft file (an interrupted claim or cleanup)."""
-        data: dict = {}
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads((d / CLAIM_RECORD).read_text(encoding="utf-8"))
-        name = data.get("name")
-        if not isinstance(name, str) or not (d / name).is_file():
-            # No (readable) record: the draft is the one visible file in the folder.
-            files = [p.name for p in d.iterdir() if p.is_file() and not p.name.startswith(".")]
-            if len(files) != 1:
-                return None
-            name = files[0]
-        return cls(dir=d, name=name, route_key=str(data.get("route") or route_key),
-                   source=str(data.get("source") or ""), method=str(data.get("method") or "rename"),
-                   state=str(data.get("state") or "claimed"), reason=str(data.get("reason") or ""),
-                   attempts=int(data.get("attempts") or 0), claimed_at=str(data.get("claimed_at") or ""),
-                   dest=str(data.get("dest") or ""))
-
-
-def _new_claim_dir(work_route: Path) -> Path:
-    work_route.mkdir(parents=True, exist_ok=True)
-    while True:
-        d = work_route / f"{datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-        try:
-            d.mkdir()
-            return d
-        except FileExistsError:
-            continue
-
-
-def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
-    """Take ``src`` out of the inbox into a fresh claim folder. None when it is gone already
-    (another watcher or the clerk took it). The record is written first, so a crash at any point
-    leaves either the draft in the inbox or a claim folder that recovery understands."""
-    d = _new_claim_dir(work_route)
-    c = Claim(dir=d, name=src.name, route_key=route_key, source=str(src),
-              claimed_at=datetime.now().isoformat(timespec="seconds"))
-    try:
-        c.save()
-        try:
-            os.rename(src, c.path)
-        except OSError as e:
-            if e.errno != errno.EXDEV:
-                raise
-            # Across filesystems (a network share): copy durably, then remove the source.
-            c.method = "copy"
-            c.save()
-            atomic_copy(src, c.path, mode=0o644)
-            os.unlink(src)
-            _fsync_dir(src.parent)
-    except FileNotFoundError:
-        _drop_claim_dir(d)
-        return None
-    except BaseException:
-        if not c.path.exists():
-            _drop_claim_dir(d)
-        raise
-    _fsync_dir(d)
-    return c
-
-
-def _drop_claim_dir(d: Path) -> None:
-    """Remove a claim folder's own files (record, interrupted copies) and the folder if then empty.
-    Never touches a draft."""
-    with contextlib.suppress(FileNotFoundError):
-        (d / CLAIM_RECORD).unlink()
-    for p in d.glob(".*.tmp"):  # atomic_copy's temp file from an interrupted cross-filesystem claim
-        with contextlib.suppress(OSError):
-            p.unlink()
-    try:
-        d.rmdir()
-    except OSError as e:
-        if e.errno not in (errno.ENOENT,):
-            log.warning("认领目录未清空，保留：%s（%s）", d, e)
-
-
-# --- the watcher ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Folder:
-    """One watched folder: a route's folder, or inbox/ itself (route None)."""
-
-    path: Path
-    route: Route | None
-    share: bool
-    imports: bool = False       # the 督办 folder: 交办清单 files, not drafts
-
-    @property
-    def key(self) -> str:
-        if self.imports:
-            return self.path.name
-        return self.route.folder if self.route else ROOT_KEY
-
-
-Sig = tuple[int, int, int]  # size, mtime_ns, inode
-
-
-@dataclass
-class _Candidate:
-    path: Path
-    folder: Folder
-    sig: Sig | None = None
-    sig_since: float = 0.0          # when ``sig`` was first seen (injected clock)
-    writing: bool = False           # inotify saw a create/modify without a close since
-    closed_sig: Sig | None = None   # sig when a close / move-in said the writer finished
-    probed_sig: Sig | None = None
-    reason: str | None = None       # probe's answer for probed_sig
-    reported: Sig | None = None     # the sig a "waiting" event was sent for
-    parked: bool = False            # once mode: left in place, nothing more to do this run
-
-
-def _stat_sig(path: Path) -> Sig | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not os.path.isfile(path):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-class _Handler(FileSystemEventHandler):
-    """Runs on watchdog's thread: only queues what happened; all decisions are on the worker."""
-
-    def __init__(self, intake: "Intake", share: bool):
-        self.intake, self.share = intake, share
-
-    def dispatch(self, event: FileSystemEvent) -> None:
-        if event.is_directory:
-            return
-        t = event.event_type
-        src, dest = os.fsdecode(event.src_path or ""), os.fsdecode(event.dest_path or "")
-        if self.share:  # polling: events only say "look at it"; stability decides
-            if t == "moved":
-                if src:
-                    self.intake.notice(Path(src), "gone")
-                if dest:
-                    self.intake.notice(Path(dest), "seen")
-            elif t == "deleted":
-                self.intake.notice(Path(src), "gone")
-            elif t in ("created", "modified"):
-                self.intake.notice(Path(src), "seen")
-            return
-        if t == "moved":
-            if src:
-                self.intake.notice(Path(src), "gone")
-            if dest:
-                self.intake.notice(Path(dest), "finished")
-        elif t == "closed":
-            self.intake.notice(Path(src), "finished")
-        elif t in ("created", "modified"):
-            self.intake.notice(Path(src), "writing")
-        elif t == "deleted":
-            self.intake.notice(Path(src), "gone")
-
-
+# --- the intake -----------------------------------------------------------------------------------
 class Intake:
-    """Owns the watcher's state: the pending files, the in-flight set, the failed claims awaiting a
-    retry, and the observers. All decisions run on the thread that calls ``step()``."""
+    """The watched-folder service for one instance: observers feed the readiness gate; ready files are
+    claimed, run through the pipeline and put where the result says; failures are retried. All
+    decisions run on the thread that calls ``run()``, ``run_once()`` or ``step()``."""
 
     def __init__(self, config: Config, svc: Any, *, on_event: OnEvent, hooks: Hooks,
                  clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None,
@@ -449,28 +188,84 @@ class Intake:
         any_share = any(r.share for r in config.intake.routes)
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
         self.import_key: str | None = None
-        if hooks.import_items is not None:
+        by_folder = {}
+        if hooks.import_items is not None:     # inbox/督办/: 交办清单 files for the 督办台账
             self.import_key = config.supervision.folder
             self.folders.append(Folder(config.inbox / self.import_key, None, any_share, imports=True))
+            by_folder[config.inbox / self.import_key] = (hooks.import_suffixes, hooks.import_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
+        self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
+                                   invalid_timeout_s=config.intake.invalid_timeout_s,
+                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock, by_folder=by_folder)
+        self.claims = Claims(config.work_dir / CLAIMS_DIR)
         self._events: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
         self.wake = threading.Event()
-        self._candidates: dict[Path, _Candidate] = {}
         self._inflight: set[Path] = set()
         self._retry: dict[Path, tuple[Claim, float]] = {}   # claim dir -> (claim, due)
-        self._observers: list[Any] = []
-        self._watches: dict[Path, tuple[Any, Any]] = {}
+        self.observers = Observers(self.folders, self.notice, poll_interval_s=config.intake.poll_interval_s)
         self._next_rescan = 0.0
-        self.claims_root = config.work_dir / CLAIMS_DIR
-        self.once = False
         self.counts: dict[str, int] = {}
+
+    @property
+    def once(self) -> bool:
+        """Once mode: nothing is left for a later pass (no retries scheduled, invalid files parked)."""
+        return self.readiness.once
+
+    @once.setter
+    def once(self, value: bool) -> None:
+        self.readiness.once = value
+
+    # -- the service -----------------------------------------------------------------------------
+    def run(self) -> dict[str, int]:
+        """Watch until ``stop`` is set: finish what an earlier run left, take everything waiting,
+        then every file as it becomes ready. The current document is always finished before
+        stopping. Returns counts by event kind."""
+        self.ensure_folders()
+        with self.observers.running():
+            modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in self.folders)
+            self._emit(IntakeEvent("started", message=f"正在监视 {self.config.inbox}：{modes}"))
+            log.info("开始监视：%s", modes)
+            self.recover()
+            self.scan()
+            while not self.stop.is_set():
+                self.turn_day()
+                self.step()
+                self.wait()
+        return self._stopped()
+
+    def run_once(self) -> dict[str, int]:
+        """Process what is waiting (and what an earlier run left), then return: a file still being
+        written or not valid after ``invalid_timeout_s`` is left in place and reported."""
+        self.ensure_folders()
+        self.once = True
+        self.recover()
+        self.turn_day()
+        self.scan()
+        self._drain()
+        started = self.clock()
+        while not self.stop.is_set():
+            self.step()
+            if not self.busy():
+                break
+            if self.clock() - started > self.intake_cfg.invalid_timeout_s:
+                for c in self.readiness.candidates():
+                    if not c.parked:
+                        self._park(c, "文件仍在写入或无法判断是否写完；文件仍留在收件夹中")
+                break
+            self.wait()
+        return self._stopped()
+
+    def _stopped(self) -> dict[str, int]:
+        log.info("停止监视；统计：%s", self.counts)
+        self._emit(IntakeEvent("stopped", message="已停止"))
+        return dict(self.counts)
 
     # -- set-up ----------------------------------------------------------------------------------
     def ensure_folders(self) -> None:
         for f in self.folders:
             f.path.mkdir(parents=True, exist_ok=True)
-        self.claims_root.mkdir(parents=True, exist_ok=True)
+        self.claims.ensure()
         self.config.rejected.mkdir(parents=True, exist_ok=True)
 
     def _folder_of(self, path: Path) -> Folder | None:
@@ -486,40 +281,6 @@ class Intake:
         r = self.config.route_for_folder(key)
         return r is not None, r
 
-    @contextlib.contextmanager
-    def observing(self) -> Iterator[None]:
-        """Native (inotify) watches for local folders, a PollingObserver for shares."""
-        native, polling = None, None
-        for f in self.folders:
-            if f.share:
-                polling = polling or PollingObserver(timeout=self.intake_cfg.poll_interval_s)
-                self._watches[f.path] = (polling, polling.schedule(_Handler(self, True), str(f.path)))
-            else:
-                native = native or _native_observer()
-                self._watches[f.path] = (native, native.schedule(_Handler(self, False), str(f.path)))
-        self._observers = [o for o in (native, polling) if o is not None]
-        for o in self._observers:
-            o.start()
-        try:
-            yield
-        finally:
-            for o in self._observers:
-                o.stop()
-            for o in self._observers:
-                o.join(timeout=10)
-            self._observers, self._watches = [], {}
-
-    def _rewatch(self, f: Folder) -> None:
-        """A watched folder was deleted and has been created again: its old watch is dead."""
-        entry = self._watches.get(f.path)
-        if entry is None:
-            return
-        observer, old = entry
-        with contextlib.suppress(Exception):
-            observer.unschedule(old)
-        self._watches[f.path] = (observer, observer.schedule(_Handler(self, f.share), str(f.path)))
-        log.warning("收件夹 %s 曾被删除，已重建并恢复监视", f.path)
-
     # -- input -----------------------------------------------------------------------------------
     def notice(self, path: Path, what: str) -> None:
         """Thread-safe: record that something happened to ``path`` ("writing", "finished", "seen",
@@ -534,7 +295,7 @@ class Intake:
             try:
                 if not f.path.is_dir():
                     f.path.mkdir(parents=True, exist_ok=True)
-                    self._rewatch(f)
+                    self.observers.rewatch(f)
                 names = sorted(os.listdir(f.path))
             except OSError as e:
                 log.warning("无法读取收件夹 %s：%s", f.path, e)
@@ -546,6 +307,7 @@ class Intake:
         self._next_rescan = self.clock() + self.intake_cfg.rescan_interval_s
 
     def _drain(self) -> None:
+        """Hand the queued notices to the readiness gate."""
         now = self.clock()
         while True:
             try:
@@ -553,62 +315,12 @@ class Intake:
             except queue.Empty:
                 return
             if what == "gone":
-                c = self._candidates.get(path)
-                if c is not None and _stat_sig(path) is None:
-                    del self._candidates[path]
+                self.readiness.notice(path, "gone", share=False, now=now)
                 continue
             folder = self._folder_of(path)
-            if folder is None or is_ignored(path.name):
+            if folder is None:
                 continue
-            c = self._candidates.get(path)
-            if c is None:
-                sig = _stat_sig(path)
-                if sig is None:
-                    continue
-                c = self._candidates[path] = _Candidate(path, folder, sig=sig, sig_since=now)
-            if what == "writing":
-                c.writing, c.closed_sig, c.parked = True, None, False
-            elif what == "finished":
-                c.writing, c.closed_sig, c.parked = False, _stat_sig(path), False
-            elif not self.once:
-                c.parked = False  # a rescan looks again at a file it could not take before
-
-    # -- the readiness gate ----------------------------------------------------------------------
-    def _gate(self, c: _Candidate, now: float) -> str:
-        """"wait", "take", "unsupported", "invalid" or "gone" for one pending file."""
-        sig = _stat_sig(c.path)
-        if sig is None:
-            return "gone"
-        if sig != c.sig:
-            c.sig, c.sig_since = sig, now
-        stable = now - c.sig_since
-        cfg = self.intake_cfg
-        if c.folder.share:
-            done = stable >= cfg.stable_seconds
-        else:
-            done = (c.closed_sig == sig
-                    or (not c.writing and stable >= cfg.stable_seconds)
-                    # a writer that keeps the file open without writing: after invalid_timeout_s
-                    # its content is judged as it is (never waiting forever)
-                    or (c.writing and stable >= cfg.invalid_timeout_s))
-        if not done:
-            return "wait"
-        suffixes, probe = ((self.hooks.import_suffixes, self.hooks.import_probe) if c.folder.imports
-                           else (self.hooks.suffixes, self.hooks.probe))
-        if c.path.suffix.lower() not in suffixes:
-            return "unsupported"
-        if c.probed_sig != sig:
-            try:
-                c.reason = probe(c.path)
-            except Exception as e:  # a probe must never stop the service
-                log.exception("检查文件时出错：%s", c.path)
-                c.reason = f"文件无法读取（{type(e).__name__}）"
-            c.probed_sig = sig
-        if c.reason is None:
-            return "take"
-        if stable >= cfg.invalid_timeout_s:
-            return "invalid"
-        return "wait"
+            self.readiness.notice(path, what, share=folder.share, now=now)  # type: ignore[arg-type]
 
     # -- the work --------------------------------------------------------------------------------
     def step(self) -> None:
@@ -619,20 +331,20 @@ class Intake:
         if not self.once and now >= self._next_rescan:
             self.scan()
             self._drain()
-        for path in sorted(self._candidates, key=lambda p: self._candidates[p].sig_since):
+        for path in self.readiness.order():
             if self.stop.is_set():
                 return
-            c = self._candidates.get(path)
+            c = self.readiness.get(path)
             if c is None or c.parked:
                 continue
             key = _resolved(path)
             if key in self._inflight:
                 continue
-            verdict = self._gate(c, self.clock())
+            verdict = self.readiness.judge(c)
             if verdict == "gone":
-                del self._candidates[path]
+                self.readiness.forget(path)
             elif verdict == "wait":
-                if self.once and c.reason is not None and c.probed_sig == c.sig:
+                if self.once and c.finished_but_invalid:
                     # finished writing but not valid: once mode has no later pass to wait for
                     self._park(c, f"{c.reason}；文件仍留在收件夹中")
                 else:
@@ -647,33 +359,34 @@ class Intake:
                 del self._retry[d]
                 self._handle(claim)
 
-    def _maybe_report_waiting(self, c: _Candidate) -> None:
-        if c.reason is not None and c.probed_sig == c.sig and c.reported != c.sig:
-            c.reported = c.sig
-            left = max(0.0, self.intake_cfg.invalid_timeout_s - (self.clock() - c.sig_since))
-            msg = f"{c.reason}；若 {_human_s(left)}内仍无法打开，将退回 rejected/"
+    def _route_of(self, c: Candidate) -> str | None:
+        folder = self._folder_of(c.path)
+        return folder.route.folder if folder is not None and folder.route else None
+
+    def _maybe_report_waiting(self, c: Candidate) -> None:
+        if self.readiness.report_due(c):
+            msg = f"{c.reason}；若 {_human_s(self.readiness.time_left(c))}内仍无法打开，将退回 rejected/"
             log.info("等待 %s：%s", c.path, msg)
-            self._emit(IntakeEvent("waiting", c.path.name, c.folder.route and c.folder.route.folder,
-                                   path=c.path, message=msg))
+            self._emit(IntakeEvent("waiting", readable(c.path.name), self._route_of(c), path=c.path, message=msg))
 
-    def _park(self, c: _Candidate, message: str) -> None:
-        c.parked = True
+    def _park(self, c: Candidate, message: str) -> None:
+        self.readiness.park(c)
         log.info("未处理 %s：%s", c.path, message)
-        self._emit(IntakeEvent("waiting", c.path.name, c.folder.route and c.folder.route.folder,
-                               path=c.path, message=message))
+        self._emit(IntakeEvent("waiting", readable(c.path.name), self._route_of(c), path=c.path, message=message))
 
-    def _take(self, c: _Candidate, verdict: str) -> None:
+    def _take(self, c: Candidate, verdict: str) -> None:
         key = _resolved(c.path)
         self._inflight.add(key)
         try:
-            del self._candidates[c.path]
-            work_route = self.claims_root / c.folder.key
+            self.readiness.forget(c.path)
+            folder = self._folder_of(c.path)
+            route_key = folder.key if folder is not None else ROOT_KEY
             try:
-                claim = claim_file(c.path, work_route, c.folder.key)
+                claim = self.claims.take(c.path, route_key)
             except OSError as e:
                 # Left where it is; the next full rescan (or an event) tries again.
                 self._park(c, f"无法取走文件（{e.strerror or e}）；将在下次扫描时重试")
-                self._candidates[c.path] = c
+                self.readiness.put_back(c)
                 return
             if claim is None:
                 return
@@ -692,31 +405,13 @@ class Intake:
         index documents that were filed but not indexed (an index outage, a kill between the two)."""
         for ref in self.hooks.catch_up(self.svc):
             self._emit(IntakeEvent("recovered", ref, message=f"{ref} 已归档未编入索引，现已补编"))
-        root = self.claims_root
-        if not root.is_dir():
-            return
-        for route_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            for d in sorted(p for p in route_dir.iterdir() if p.is_dir()):
-                if self.stop.is_set():
-                    return
-                claim = Claim.load(d, route_dir.name)
-                if claim is None:
-                    _drop_claim_dir(d)
-                    continue
-                if claim.method == "copy" and claim.state == "claimed" and claim.source:
-                    src = Path(claim.source)
-                    # Interrupted cross-filesystem claim: the source is still there. If it is the
-                    # same file, drop our copy and let the inbox file be claimed afresh.
-                    with contextlib.suppress(OSError):
-                        if src.is_file() and sha256_file(src) == sha256_file(claim.path):
-                            claim.path.unlink()
-                            _drop_claim_dir(d)
-                            continue
-                log.info("恢复认领的草稿 %s（状态 %s）", claim.path, claim.state)
-                self._emit(IntakeEvent("recovered", claim.name, _route_name(claim.route_key),
-                                       path=claim.path, message=f"上次运行留下的草稿（{claim.state}），继续处理"))
-                self._handle(claim)
+        for claim in self.claims.leftovers(self.stop):
+            log.info("恢复认领的草稿 %s（状态 %s）", claim.path, claim.state)
+            self._emit(IntakeEvent("recovered", claim.name, claim.route, path=claim.path,
+                                   message=f"上次运行留下的草稿（{claim.state}），继续处理"))
+            self._handle(claim)
 
+    # -- where each result goes ------------------------------------------------------------------
     def _handle(self, claim: Claim) -> None:
         """Run one claimed draft through the pipeline and put it where the result says."""
         if claim.route_key == self.import_key:
@@ -796,12 +491,12 @@ class Intake:
                          header=header)
             return
         try:
-            dest = _move_to_free(claim.path, self.config.archive_dir / "督办" / "交办清单",
-                                 f"{datetime.now():%Y%m%d}-{claim.name}")
+            dest = move_to_free(claim.path, self.config.archive_dir / "督办" / "交办清单",
+                                f"{datetime.now():%Y%m%d}-{claim.name}")
         except OSError as e:
             log.error("交办清单已录入，但无法移入档案目录：%s（%s），保留在工作区", claim.path, e)
             return
-        _drop_claim_dir(claim.dir)
+        drop_claim_dir(claim.dir)
         log.info("督办 ← %s：%s", claim.name, result.summary())
         self._count("supervised")
         self._emit(IntakeEvent("supervised", claim.name, self.import_key, path=dest, message=result.summary(),
@@ -823,7 +518,6 @@ class Intake:
             self._emit(IntakeEvent("day_turn", message=line))
 
     def _finish_issued(self, claim: Claim, outcome: Outcome, seconds: float, *, earlier: str) -> None:
-        rname = _route_name(claim.route_key)
         resumed = earlier in ("processing", "failed", "kept")
         duplicate_msg = f"内容与已发文件 {outcome.number} 相同，未重复编号"
         if outcome.duplicate and not resumed:
@@ -848,52 +542,35 @@ class Intake:
             msg = f"已发文 {outcome.number}，但未能确认档案中有相同的原稿，草稿保留在 {claim.path}"
             log.error(msg)
             self._count("kept")
-            self._emit(IntakeEvent("kept", claim.name, rname, outcome=outcome, path=claim.path,
+            self._emit(IntakeEvent("kept", claim.name, claim.route, outcome=outcome, path=claim.path,
                                    message=msg, seconds=seconds))
             return
-        # The archive holds an identical copy: removing ours completes a move, nothing is lost.
-        with contextlib.suppress(FileNotFoundError):
-            claim.path.unlink()
-        _drop_claim_dir(claim.dir)
+        self.claims.release(claim)
         log.info("发文 %s ← %s（%s）%.1f s%s", outcome.number, claim.name, outcome.title or "",
                  seconds, "（恢复）" if resumed else "")
         self._count("issued")
-        self._emit(IntakeEvent("issued", claim.name, rname, outcome=outcome, seconds=seconds,
+        self._emit(IntakeEvent("issued", claim.name, claim.route, outcome=outcome, seconds=seconds,
                                message="上次中断后完成" if resumed else ""))
 
     def _reject(self, claim: Claim, kind: EventKind, problems: list[Problem], *, message: str,
                 outcome: Outcome | None = None, seconds: float | None = None, header: str = "") -> None:
-        rejected = self.config.rejected
-        rejected.mkdir(parents=True, exist_ok=True)
-        # The note first, under the name the draft will take, and that name in the claim record: a
-        # kill in between leaves the claim, which recovery rejects again to the same name (its new
-        # note replaces the one written before the kill, instead of leaving it without its draft).
         header = (f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
                   + (f"\n{header}" if header else ""))
+        if claim.renamed:
+            problems = [*problems, Problem("文件名", f"原文件名不是 UTF-8 编码（常见于从 Windows 共享复制的 GBK 文件名），"
+                                                    f"已改为「{claim.name}」", "warning")]
         try:
-            if claim.dest and not (rejected / claim.dest).exists():
-                dest = rejected / claim.dest
-            else:
-                dest = _free_name(rejected, claim.name, with_note=True)
-                claim.dest = dest.name
-                claim.save()
-            note = self.hooks.write_note(problems, dest.name, rejected, header=header)
-            dest = _move_to_free(claim.path, rejected, dest.name)
+            dest, note = self.claims.reject(claim, self.config.rejected, problems, self.hooks.write_note,
+                                            header=header)
         except OSError as e:
             log.error("无法把 %s 移到 rejected/：%s；草稿保留在工作区", claim.path, e)
             self._failed(claim, Outcome(file=str(claim.path), status="failed",
                                         problems=(Problem("退回", f"无法写入 rejected/：{e}"),)), seconds or 0.0)
             return
-        if note != note_path(dest) and note.exists():
-            # the draft had to take another name at the last moment, or this is a rerun after a kill
-            # and the note written then holds the name: either way the new note goes beside the draft
-            with contextlib.suppress(OSError):
-                os.replace(note, note_path(dest))
-                note = note_path(dest)
-        _drop_claim_dir(claim.dir)
+        drop_claim_dir(claim.dir)
         log.info("退回 %s → %s：%s", claim.name, dest, message)
         self._count(kind)
-        self._emit(IntakeEvent(kind, claim.name, _route_name(claim.route_key), outcome=outcome, path=dest,
+        self._emit(IntakeEvent(kind, claim.name, claim.route, outcome=outcome, path=dest,
                                note=note, message=message, seconds=seconds))
 
     def _failed(self, claim: Claim, outcome: Outcome, seconds: float) -> None:
@@ -911,7 +588,7 @@ class Intake:
             retry = delay
         log.warning("失败 %s（第 %d 次）：%s", claim.name, claim.attempts, msg)
         self._count("failed")
-        self._emit(IntakeEvent("failed", claim.name, _route_name(claim.route_key), outcome=outcome,
+        self._emit(IntakeEvent("failed", claim.name, claim.route, outcome=outcome,
                                path=claim.path, message=msg, seconds=seconds, retry_in=retry))
 
     def _emit(self, ev: IntakeEvent) -> None:
@@ -926,7 +603,7 @@ class Intake:
     # -- loop helpers ----------------------------------------------------------------------------
     def busy(self) -> bool:
         """True while some file is pending (not parked) — used by once mode."""
-        return any(not c.parked for c in self._candidates.values())
+        return self.readiness.busy()
 
     def wait(self) -> None:
         """Sleep until an event arrives, the stop flag is set, or the next tick."""
@@ -938,27 +615,11 @@ class Intake:
         return len(self._retry)
 
 
-def _native_observer():
-    try:
-        from watchdog.observers.inotify import InotifyObserver
-    except Exception:  # not Linux: the platform's native observer (no close events; stability gates)
-        from watchdog.observers import Observer
-
-        return Observer()
-    # full events: a file moved in from outside the folder is reported as moved, not created,
-    # which tells us its writer has finished.
-    return InotifyObserver(generate_full_events=True)
-
-
 def _resolved(p: Path) -> Path:
     try:
         return p.resolve()
     except OSError:
         return p.absolute()
-
-
-def _route_name(key: str) -> str | None:
-    return None if key == ROOT_KEY else key
 
 
 def _human_s(s: float) -> str:
@@ -985,42 +646,9 @@ def single_watcher(config: Config) -> Iterator[None]:
 def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_event: OnEvent,
           stop: threading.Event | None = None, once: bool = False, hooks: Hooks | None = None,
           clock: Callable[[], float] = time.monotonic, today: Callable[[], date] = date.today) -> dict[str, int]:
-    """The watched-folder service. Opens the pipeline's services once, finishes the claims an earlier
-    run left, processes everything waiting, then (unless ``once``) watches until ``stop`` is set.
-    The current document is always finished before stopping. Returns counts by event kind."""
-    stop = stop or threading.Event()
-    hooks = hooks or default_hooks(config)
+    """The watched-folder service: one per instance; opens the pipeline's services once, then
+    ``Intake.run()`` (or ``run_once()``). Returns counts by event kind."""
     with single_watcher(config), svc_factory() as svc:
-        intake = Intake(config, svc, on_event=on_event, hooks=hooks, clock=clock, stop=stop, today=today)
-        intake.ensure_folders()
-        if once:
-            intake.once = True
-            intake.recover()
-            intake.turn_day()
-            intake.scan()
-            intake._drain()
-            started = clock()
-            while not stop.is_set():
-                intake.step()
-                if not intake.busy():
-                    break
-                if clock() - started > config.intake.invalid_timeout_s:
-                    for c in list(intake._candidates.values()):
-                        if not c.parked:
-                            intake._park(c, "文件仍在写入或无法判断是否写完；文件仍留在收件夹中")
-                    break
-                intake.wait()
-        else:
-            with intake.observing():
-                modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in intake.folders)
-                intake._emit(IntakeEvent("started", message=f"正在监视 {config.inbox}：{modes}"))
-                log.info("开始监视：%s", modes)
-                intake.recover()
-                intake.scan()
-                while not stop.is_set():
-                    intake.turn_day()
-                    intake.step()
-                    intake.wait()
-        log.info("停止监视；统计：%s", intake.counts)
-        intake._emit(IntakeEvent("stopped", message="已停止"))
-        return dict(intake.counts)
+        intake = Intake(config, svc, on_event=on_event, hooks=hooks or default_hooks(config), clock=clock,
+                        stop=stop, today=today)
+        return intake.run_once() if once else intake.run()
