@@ -225,9 +225,12 @@ class Supervision(_Frozen):
     urgent_deadline: str = "1个月"
     remind_days: int = Field(5, ge=0, le=365)        # 催办单: items due within this many days
     folder: str = "督办"                   # inbox/<folder>/: 交办清单 files (.xlsx/.yaml) dropped for the 台账
-    # Which 纪要 series feed which 来源类型 when a 纪要 is issued.
-    minutes: dict[str, str] = {"常务会议纪要": "常务会议"}
-    report_series: str = "珠政办发"        # the 督查通报 draft's series (its 发文机关 signs it)
+    # Which 纪要 series feed which 来源类型 when a 纪要 is issued; None: every 纪要 series, its 来源类型
+    # by its name (supervise.items.minutes_series).
+    minutes: dict[str, str] | None = None
+    # The 督查通报 draft's series (its 发文机关 signs it and the 催办单); None: the first series that
+    # issues 通报 (supervise.items.report_series).
+    report_series: str | None = None
     report_to: str = "各镇人民政府、街道办事处，区政府各部门、各直属机构"   # 主送 of the 通报
     retention: Literal["Y", "D30", "D10"] = "D30"    # the yearly 台账's 保管期限 at year end
 
@@ -262,8 +265,8 @@ class Supervision(_Frozen):
 
     @field_validator("minutes")
     @classmethod
-    def _minutes(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [t for t in v.values() if t not in SOURCE_TYPES]
+    def _minutes(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        bad = [t for t in (v or {}).values() if t not in SOURCE_TYPES]
         if bad:
             raise ValueError(f"unknown 来源类型 {bad}; allowed: {', '.join(SOURCE_TYPES)}")
         return v
@@ -319,9 +322,9 @@ class Config(_Frozen):
             raise ValueError(f"supervision.code: {sup.code!r} is also a 发文系列; choose another")
         if self.route_for_folder(sup.folder) is not None:
             raise ValueError(f"supervision.folder: {sup.folder!r} is already an intake route folder")
-        if sup.report_series not in self.series:
+        if sup.report_series is not None and sup.report_series not in self.series:
             raise ValueError(f"supervision.report_series: unknown series {sup.report_series!r}")
-        for name in sup.minutes:
+        for name in sup.minutes or {}:
             if name not in self.series or self.series[name].format != "纪要":
                 raise ValueError(f"supervision.minutes: {name!r} is not a 纪要 series")
         for year, days in self.calendar.items():

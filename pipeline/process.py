@@ -214,9 +214,10 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
 def _supervise_minutes(draft: Draft, number: Number, svc: Services) -> tuple[Problem, ...]:
     """An issued 纪要's 议定事项 with a 责任单位 become 督办件. A failure never fails the issued
     document: it is recorded, and catch_up (doctor, the next start) makes the items later."""
-    if draft.series not in svc.config.supervision.minutes:
-        return ()
     from . import supervise
+
+    if draft.series not in supervise.items.minutes_series(svc.config):
+        return ()
 
     try:
         result = supervise.minutes_hook(svc.ledger, svc.config, draft, number.reference, actor=svc.actor)

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from pipeline import intake, supervise as sv
-from pipeline.config import load
-from pipeline.instance import init_instance
 from pipeline.ledger import Ledger
 from pipeline.process import open_services
 from tests.test_supervise import _xlsx
+from tests.test_supervise_pipeline import inst  # noqa: F401 — the fresh-instance fixture
 
 D = dt.date
-
-
-@pytest.fixture
-def inst(tmp_path):
-    root = tmp_path / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
 
 
 def _watch_once(cfg, today=D(2015, 3, 20)):
@@ -30,7 +20,7 @@ def _watch_once(cfg, today=D(2015, 3, 20)):
     return counts, events
 
 
-def test_a_交办清单_dropped_in_the_督办_folder(inst):
+def test_a_交办清单_dropped_in_the_督办_folder(inst):  # noqa: F811
     folder = inst.inbox / "督办"
     assert folder.is_dir()                                       # made by init
     _xlsx(folder / "人大建议交办清单.xlsx", [
@@ -45,7 +35,7 @@ def test_a_交办清单_dropped_in_the_督办_folder(inst):
         assert [i.source for i in sv.list_items(ledger)] == ["第1号（张三）", "第2号（李四）"]
 
 
-def test_bad_rows_send_the_file_to_rejected_with_a_note(inst):
+def test_bad_rows_send_the_file_to_rejected_with_a_note(inst):  # noqa: F811
     _xlsx(inst.inbox / "督办" / "政协提案交办清单.xlsx", [
         ["第7号", "关于加强校园周边治理的提案", "王五", "政协提案", "区教育局", None, "2015-03-18", None],
         ["第8号", "关于建设智慧停车的提案", "赵六", "政协提案", "区停车局", None, "2015-03-18", None]])
@@ -62,7 +52,7 @@ def test_bad_rows_send_the_file_to_rejected_with_a_note(inst):
         assert len(sv.list_items(ledger)) == 1
 
 
-def test_the_day_turn_marks_overdue_and_is_shown(inst):
+def test_the_day_turn_marks_overdue_and_is_shown(inst):  # noqa: F811
     with Ledger.open(inst) as ledger:
         late = sv.add_item(ledger, inst, matter="完成整治", source_type="领导批示", source="批示",
                            lead_unit="区城管局", assigned=D(2015, 3, 2), deadline=D(2015, 3, 10), actor="x")

@@ -116,3 +116,21 @@ def test_supervision_config_is_validated(tmp_path):
     cfg: Config = load(write_instance(tmp_path / "d", supervision={"deadlines": {"常务会议": "20个工作日"}}))
     assert cfg.supervision.deadlines["常务会议"] == "20个工作日"
     assert cfg.supervision.deadlines["领导批示"] == "15个工作日"     # the others keep their default
+
+
+def test_an_instance_without_the_defaults_series_loads(tmp_path):
+    """An office with other 机关代字 and no supervision section: the defaults adapt to its series
+    (the 督查通报's series: the first that issues 通报; its 纪要 series by their names)."""
+    cfg = load(write_instance(
+        tmp_path / "other",
+        series={"衡政发": {"issuer": "衡阳市人民政府", "header": "衡阳市人民政府文件", "kinds": ["通知", "通报"]},
+                "衡政办函": {"issuer": "衡阳市人民政府办公室", "header": "衡阳市人民政府办公室", "format": "信函",
+                         "kinds": ["函"]},
+                "区长办公会议纪要": {"issuer": "衡阳市人民政府", "header": "区长办公会议纪要", "format": "纪要",
+                             "kinds": ["纪要"], "sealed": False}},
+        intake={"routes": [{"folder": "衡政发", "series": "衡政发"}]},
+        archive={"retention": [{"period": "D30"}]}, supervision={}))
+    from pipeline.supervise.items import minutes_series, report_series
+
+    assert report_series(cfg) == "衡政发"
+    assert minutes_series(cfg) == {"区长办公会议纪要": "区长办公会"}

@@ -70,6 +70,30 @@ EVENTS = {"supervision_added": "交办", "supervision_progress": "进展", "supe
           "supervision_deadline": "时限重算", "supervision_reminded": "催办", "supervision_archived": "归档"}
 
 
+def report_series(config: Config) -> str:
+    """The series of the 督查通报 (and the 发文机关 of the 催办单): ``supervision.report_series``, else
+    the series in which the office itself (``organisation.name``) issues 通报 — the 督查室 is part of
+    the 办公室 —, else the first series that issues 通报."""
+    if config.supervision.report_series:
+        return config.supervision.report_series
+    notices = [k for k, s in config.series.items() if "通报" in s.kinds and s.format == "文件"]
+    own = [k for k in notices if config.series[k].issuer == config.organisation.name]
+    return (own or notices or list(config.series))[0]
+
+
+def minutes_series(config: Config) -> dict[str, str]:
+    """纪要 series whose 议定事项 become items, with their 来源类型: ``supervision.minutes``, else every
+    series in 纪要 format — 区长办公会 when its name says so, 常务会议 when it says 常务, else 其他."""
+    if config.supervision.minutes is not None:
+        return dict(config.supervision.minutes)
+    out = {}
+    for key, s in config.series.items():
+        if s.format == "纪要":
+            name = key + s.header
+            out[key] = "区长办公会" if "区长办公" in name else "常务会议" if "常务" in name else "其他"
+    return out
+
+
 def items_book(config: Config) -> Book:
     """The 督办台账 book (its counter key is ``supervision.code``)."""
     return Book(table=ITEMS_TABLE, label="督办台账", schema=_ITEMS_SCHEMA, series=config.supervision.code)

@@ -12,7 +12,7 @@ from ..config import Config
 from ..fsutil import atomic_write_bytes, unique_path
 from ..ledger import Ledger
 from ..model import cn_date
-from .items import Item, list_items
+from .items import Item, list_items, report_series
 
 TEMPLATE = "催办单"
 
@@ -65,7 +65,7 @@ def due_items(ledger: Ledger, *, today: dt.date, within_days: int, units: list[s
 
 
 def context(config: Config, unit: str, items: list[Item], *, today: dt.date, within_days: int) -> dict:
-    issuer = config.series[config.supervision.report_series].issuer
+    issuer = config.series[report_series(config)].issuer
     overdue = sum(1 for i in items if i.days_left(today) < 0)
     return {
         "header": issuer,

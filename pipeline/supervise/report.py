@@ -20,7 +20,7 @@ from ..fsutil import atomic_write_text, unique_path
 from ..ledger import Ledger
 from ..model import cn_date
 from ..sheets import register_xlsx
-from .items import CANNOT, CLOSED, HELD, ON_BOARD, Item, list_items
+from .items import CANNOT, CLOSED, HELD, ON_BOARD, Item, list_items, report_series
 
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 # Status colours of the 台账 (light fills that print legibly in grey too).
@@ -199,7 +199,8 @@ SOURCE_WORDS = {"常务会议": "区政府常务会议议定事项", "区长办�
 
 def notice_text(config: Config, stats: Statistics) -> tuple[str, str]:
     """(file name, Markdown with front matter) of the 督查通报 draft."""
-    series = config.series[config.supervision.report_series]
+    code = report_series(config)
+    series = config.series[code]
     issuer = series.issuer
     p, t = stats.period, stats.total
     title = f"{issuer}关于{p.label}督查督办工作情况的通报"
@@ -207,7 +208,7 @@ def notice_text(config: Config, stats: Statistics) -> tuple[str, str]:
     lines = [
         "---",
         f"标题: {title}",
-        f"机关代字: {config.supervision.report_series}",
+        f"机关代字: {code}",
         "文种: 通报",
         f"成文日期: {cn_date(stats.today)}",
         f"署名: {issuer}",
@@ -271,5 +272,5 @@ def report(ledger: Ledger, config: Config, *, year: int, quarter: int | None = N
     book = write_workbook(ledger, config, stats, unique_path(out_dir / f"督查督办台账-{period.label}.xlsx"),
                           actor=actor)
     name, text = notice_text(config, stats)
-    notice = atomic_write_text(unique_path(config.proofs / config.supervision.report_series / name), text)
+    notice = atomic_write_text(unique_path(config.proofs / report_series(config) / name), text)
     return Report(stats, book, notice)

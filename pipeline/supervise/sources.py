@@ -25,7 +25,7 @@ from ..errors import SupervisionError
 from ..ledger import Ledger
 from ..model import Decision, Draft, Problem
 from .deadlines import FULL_DATE_RE, ISO_RE, find_in_text, parse_rule
-from .items import Item, add_item, check_item, source_key
+from .items import Item, add_item, check_item, minutes_series, source_key
 
 SUFFIXES = (".yaml", ".yml", ".xlsx")
 _OWNER_MARK = re.compile(r"[（(]\s*(?:责任单位|牵头单位|责任部门)\s*[:：]\s*([^）)]+?)\s*[）)]\s*[。；;]?\s*$")
@@ -62,7 +62,7 @@ def items_from_minutes(ledger: Ledger, config: Config, draft: Draft, reference: 
     the 纪要's 成文日期 (or ``assigned``). Units missing from ``supervision.units`` are still taken — the
     meeting decided it — and named in the notes. Nothing happens for a series not in
     ``supervision.minutes``."""
-    source_type = config.supervision.minutes.get(draft.series or "")
+    source_type = minutes_series(config).get(draft.series or "")
     if source_type is None:
         return MinutesResult()
     day = assigned or draft.date
@@ -342,7 +342,7 @@ MINUTES_DONE, MINUTES_FAILED = "supervision_minutes", "supervision_minutes_faile
 def minutes_hook(ledger: Ledger, config: Config, draft: Draft, reference: str, *, actor: str) -> MinutesResult:
     """What the pipeline calls once a 纪要 is filed: its items, then one event on the 纪要 saying so
     (the catch-up looks for that event). Idempotent."""
-    if draft.series not in config.supervision.minutes:
+    if draft.series not in minutes_series(config):
         return MinutesResult()
     result = items_from_minutes(ledger, config, draft, reference, actor=actor)
     if not any(e.event == MINUTES_DONE for e in ledger.events(reference)):
@@ -368,7 +368,7 @@ def minutes_pending(ledger: Ledger, config: Config) -> list[str]:
     if since is None:
         return []
     out = []
-    for series in config.supervision.minutes:
+    for series in minutes_series(config):
         for doc in ledger.documents(series=series):
             if doc.stage not in ("filed", "indexed") or doc.registered_at < since:
                 continue
