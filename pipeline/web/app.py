@@ -51,22 +51,29 @@ class WebState:
     """What the pages share, opened once per process."""
 
     def __init__(self, config: Config, *, clock: Callable[[], dt.datetime] | None = None):
+        self.config = config
+        self._clock = clock
+        self.limiter = ClientLimiter()
+        self._index = None
+        self._index_lock = threading.Lock()
+        self.closed = True
+        self.open()
+
+    def open(self) -> None:
+        """Open the ledger, accounts, archive store and jobs (again, after close())."""
         from .jobs import JobRunner
         from .previews import Previews
 
-        self.config = config
-        self.ledger = Ledger.open(config, **({"clock": clock} if clock else {}))
+        self.ledger = Ledger.open(self.config, **({"clock": self._clock} if self._clock else {}))
         try:
             self.accounts = Accounts(self.ledger)
-            self.store = ArchiveStore(config)
+            self.store = ArchiveStore(self.config)
         except BaseException:
             self.ledger.close()
             raise
-        self._index = None
-        self._index_lock = threading.Lock()
-        self.previews = Previews(config)
+        self.previews = Previews(self.config)
         self.jobs = JobRunner(self)
-        self.limiter = ClientLimiter()
+        self.closed = False
 
     def index(self):
         """The search index, opened on first use (built from the archive when missing)."""
@@ -79,9 +86,12 @@ class WebState:
 
     def close(self) -> None:
         self.jobs.close()
-        if self._index is not None:
-            self._index.close()
+        with self._index_lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
         self.ledger.close()
+        self.closed = True
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,8 @@ def create_app(config: Config, *, clock: Callable[[], dt.datetime] | None = None
 
     @asynccontextmanager
     async def lifespan(app):
+        if state.closed:        # served again after a shutdown (a test client used twice)
+            state.open()
         yield
         state.close()
 
