@@ -353,7 +353,7 @@ def test_yearend_check_as_a_job_with_the_report_item_by_item_and_failures_linked
         status = c.get(f"/jobs/{job_id}").json()
         assert status["percent"] == 100 and not status["active"]
         html = c.get(f"/yearend?year={YEAR}").text
-        row = re.search(r'<tr class="bad"><td class="nowrap">GD-ZS-1-1</td>.*?</tr>', html)
+        row = re.search(r'<tr class="r-bad"><td class="nowrap">GD-ZS-1-1</td>.*?</tr>', html)
         assert row and "未通过" in row.group(0)
         assert re.search(r"GD-ZS-1-1</td><td class=\"nowrap\"><a [^>]+>[^<]+</a></td><td>全文.txt</td>", html)
         assert f'href="{doc(rec.meta["档号"])}"' in html

@@ -14,6 +14,8 @@ from ..app import Nav, client_of, render, require, state_of
 
 router = APIRouter()
 NAV = (Nav("登记簿", "/registers", "registers", 30),)
+ESSENTIAL = {"seq_no", "registered", "number", "title", "status", "used_at", "seal_name"}
+NOWRAP = {"number", "registered", "used_at", "seq_no", "archive_code", "status"}
 
 
 def _year(value: str, years: list[int]) -> int:
@@ -45,11 +47,14 @@ def registers_page(request: Request, year: str = "", series: str = "", book: str
     series = series if series in st.config.series else ""
     listing = register_listing(st.config, y, series or None, seals=seals, ledger=st.ledger)
     rows = _filter(listing.rows, text, "" if seals else status)
+    # Columns empty in every row shown are left out on screen (the .xlsx keeps them all).
+    shown = [(f, h) for f, h in listing.columns
+             if f in ESSENTIAL or any(getattr(r, f) not in (None, "") for r in rows)]
     params = {"year": y, "series": series, "book": "用印" if seals else "发文", "text": text, "status": status}
     return render(request, "registers.html", {
-        "listing": listing, "rows": rows, "years": sorted(set(years) | {y}), "year": y, "series": series,
+        "listing": listing, "rows": rows, "columns": shown, "years": sorted(set(years) | {y}), "year": y, "series": series,
         "series_list": list(st.config.series), "book": params["book"], "text": text, "status": status,
-        "statuses": ("已发", "办理中", "作废", "预留"), "xlsx_url": "/registers.xlsx?" + urlencode(params),
+        "statuses": ("已发", "办理中", "作废", "预留"), "nowrap": NOWRAP, "xlsx_url": "/registers.xlsx?" + urlencode(params),
     }, user=user)
 
 
