@@ -598,3 +598,15 @@ def test_serve_warns_when_listening_beyond_this_machine_without_tls():
     warning = exposure_warning("0.0.0.0", False)
     assert warning and "HTTPS" in warning and "admin-guide" in warning
     assert exposure_warning("192.0.2.10", True) is None
+
+
+def test_the_permission_table_in_the_docs_is_the_codes():
+    from pipeline.accounts import ROLES, permission_table
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "web.md").read_text(encoding="utf-8")
+    block = text.split("<!-- permissions -->", 1)[1].split("<!-- /permissions -->", 1)[0].strip().splitlines()
+    assert block[0] == "| 操作 | " + " | ".join(ROLES) + " |"
+    rows = ["| " + name + " | " + " | ".join("✔" if c else "" for c in cells) + " |"
+            for name, cells in permission_table()]
+    assert block[2:] == rows
