@@ -126,8 +126,12 @@ class JobRunner:
             time.sleep(0.05)
         raise TimeoutError(job_id)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the worker after the job in hand (waiting at most ``timeout``; a job still running then
+        is shown as 中断 on the next start)."""
         self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     # -- the worker ------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -150,18 +154,19 @@ class JobRunner:
 
             try:
                 job.ok, job.lines = getattr(self, f"_{job.kind}")(job, progress)
-                job.status = "完成"
-                job.message = "完成" if job.ok else "完成，但有未通过的项目"
+                status, job.message = "完成", ("完成" if job.ok else "完成，但有未通过的项目")
             except GongwenError as e:
-                job.status, job.ok, job.message = "失败", False, str(e)
+                status, job.ok, job.message = "失败", False, str(e)
             except Exception as e:  # noqa: BLE001 — a job must end with a state the page can show
                 log.exception("year-end job %s failed", job.id)
-                job.status, job.ok, job.message = "失败", False, f"{type(e).__name__}: {e}"
+                status, job.ok, job.message = "失败", False, f"{type(e).__name__}: {e}"
+            # The end is in the chain before the job shows as ended (whoever waits for it sees both).
+            ledger.log("yearend_job", actor=job.actor, detail={"作业": job.label, "年度": job.year,
+                                                                "状态": status, "结果": job.message})
             job.finished = _now()
             job.done = job.total or job.done
+            job.status = status
             self._save(job)
-            ledger.log("yearend_job", actor=job.actor, detail={"作业": job.label, "年度": job.year,
-                                                                "状态": job.status, "结果": job.message})
             self._prune()
 
     def _prune(self) -> None:
