@@ -9,7 +9,7 @@ from typing import Callable
 
 from .fsutil import atomic_write_bytes
 
-__all__ = ["register_xlsx"]
+__all__ = ["register_xlsx", "register_xlsx_bytes"]
 
 Sheet = tuple[str, tuple[tuple[str, str], ...], list, str]     # title, columns, rows, subtitle
 
@@ -17,8 +17,17 @@ Sheet = tuple[str, tuple[tuple[str, str], ...], list, str]     # title, columns,
 def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...], rows: list,
                   subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
                   sheets: tuple[Sheet, ...] = ()) -> Path:
-    """Write rows (RegisterRow / SealRow / any object with the columns' fields) as an .xlsx the office
-    can print: A4 landscape, one title row, a header row repeated on every page, widths to fit, thin
+    """Write rows as an .xlsx the office can print (see register_xlsx_bytes)."""
+    return atomic_write_bytes(Path(path), register_xlsx_bytes(title=title, columns=columns, rows=rows,
+                                                              subtitle=subtitle, row_fill=row_fill,
+                                                              sheets=sheets))
+
+
+def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], rows: list,
+                        subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
+                        sheets: tuple[Sheet, ...] = ()) -> bytes:
+    """Rows (RegisterRow / SealRow / any object with the columns' fields) as an .xlsx the office can
+    print: A4 landscape, one title row, a header row repeated on every page, widths to fit, thin
     borders, SimSun-style fonts. ``row_fill`` gives a row's background colour (hex RGB, e.g. a status
     colour) or None; ``sheets`` adds further sheets, each (title, columns, rows, subtitle)."""
     from openpyxl import Workbook
@@ -29,7 +38,7 @@ def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...
         _sheet(wb.create_sheet(), s_title, s_columns, s_rows, s_subtitle, None)
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return buf.getvalue()
 
 
 def _sheet(ws, title: str, columns: tuple[tuple[str, str], ...], rows: list, subtitle: str,
