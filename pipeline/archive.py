@@ -50,6 +50,9 @@ ALGORITHM_NAMES = {"sm3": "SM3", "sha256": "SHA-256"}
 ALGORITHM_KEYS = {v: k for k, v in ALGORITHM_NAMES.items()}
 FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Markdown",
            ".txt": "纯文本", ".qmd": "Markdown", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+# The metadata a person reads first, in this order (`gongwen show`, the 文件 page).
+SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
+                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间")
 TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
 OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
 # Why a record was anchored (the "reason" of its anchor event).
@@ -388,14 +391,18 @@ class ArchiveStore:
                     if (rdir / METADATA).exists():
                         yield self.load(rdir)
 
-    def find(self, ident: str) -> Record | None:
-        """A record by its 文号 (reference or printed form) or its 档号."""
+    def find(self, ident: str, *, scan: bool = True) -> Record | None:
+        """A record by its 文号 (reference or printed form) or its 档号. With ``scan=False`` only the
+        folder named by the reference is looked at (no walk over every record's metadata: for a server
+        answering arbitrary text; ask the search index for a 档号 or a printed 文号 instead)."""
         ident = ident.strip()
-        if ident and "/" not in ident and self.root.is_dir():
+        if ident and "/" not in ident and "\\" not in ident and not ident.startswith(".") and self.root.is_dir():
             # Records are folders named by their reference: look there before reading any metadata.
             for folder in self.root.glob(f"[0-9]*/*/{glob_escape(ident)}"):
                 if (folder / METADATA).is_file():
                     return self.load(folder)
+        if not scan:
+            return None
         for rec in self.records():
             m = rec.meta
             if ident in (m.get("文件编号"), m.get("档号")):
@@ -547,6 +554,31 @@ def register_problems(meta: dict, doc, *, archive_code: bool = True) -> list[str
     elif code and not doc.archive_code:
         out.append(f"元数据的档号“{code}”尚未记入发文登记簿（整理归档中断？请重新运行 gongwen archive）")
     return out
+
+
+@dataclass(frozen=True)
+class Audit:
+    """One record against its own digests, its anchor and its register row (``audit``): what
+    `gongwen show` reports, and what any other front end should."""
+
+    fixity: list[FixityResult]
+    anchor: AnchorCheck | None        # None: there is no register to compare with
+    register: list[str]               # where the metadata differs from the 发文登记簿
+
+    @property
+    def ok(self) -> bool:
+        return (all(r.ok for r in self.fixity if r.verified) and not self.register
+                and self.anchor is not None and self.anchor.ok is not False)
+
+
+def audit(record: Record, ledger) -> Audit:
+    """Check one record: fixity, its latest anchor, its metadata against the register (``ledger``
+    may be None when the instance has no register: then that is the finding)."""
+    fixity = record.verify()
+    if ledger is None:
+        return Audit(fixity, None, ["登记簿不存在，无法与登记簿比对"])
+    anchored = check_anchor(record, ledger.anchors(record.reference).get(record.reference, []), fixity)
+    return Audit(fixity, anchored, register_problems(record.meta, ledger.document(record.reference)))
 
 
 def adopt(record: Record, doc, anchors: list, ledger, *, actor: str) -> list[str]:

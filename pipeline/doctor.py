@@ -14,9 +14,11 @@ AREA = "修复"
 def run_doctor(config: Config, actor: str, *, repair: bool = False) -> list[Finding]:
     """The findings of every owner's ``health``; with ``repair``, the repairs' findings first."""
     from . import archive, convert, ledger, search, stamp
+    from .supervise import health as supervise
 
     findings = _repair(config, actor) if repair else []
-    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search)):
+    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search),
+                      ("督办", supervise)):
         try:
             findings += mod.health(config)
         except Exception as e:  # a broken owner is itself a finding, not a crash of the doctor

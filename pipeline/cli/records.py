@@ -30,22 +30,20 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     """Show one filed document by 文号 or 档号: metadata, files with fixity status, the record
     against its anchor in the register and against its register row, history. Exit 1 when any of
     these does not agree."""
-    from ..archive import ArchiveStore, check_anchor, register_problems
-    from ..ledger import Ledger, ledger_path
+    from ..archive import SUMMARY_KEYS, ArchiveStore, audit
+    from ..ledger import EVENT_NAMES, Ledger, ledger_path
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
         raise click.ClickException(f"档案中没有 {ident}（可用 gongwen search 查找）")
-    fixity = rec.verify()
-    if ledger_path(app.config).is_file():
+    events = []
+    if ledger_path(app.config).is_file():          # showing never creates a register
         with Ledger.open(app.config) as ledger:
             events = ledger.events(rec.reference)
-            anchored = check_anchor(rec, ledger.anchors(rec.reference).get(rec.reference, []), fixity)
-            differ = register_problems(rec.meta, ledger.document(rec.reference))
+            found = audit(rec, ledger)
     else:
-        events, differ = [], [f"登记簿不存在，无法与登记簿比对"]
-        anchored = None
-    bad = not all(r.ok for r in fixity if r.verified) or differ or anchored is None or anchored.ok is False
+        found = audit(rec, None)
+    fixity, anchored, differ, bad = found.fixity, found.anchor, found.register, not found.ok
     if as_json:
         click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
@@ -64,8 +62,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
-                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
+    for key in SUMMARY_KEYS:
         val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
@@ -89,7 +86,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
     for ev in events:
-        history.add_row(str(ev.time), ev.event, ev.actor)
+        history.add_row(str(ev.time), EVENT_NAMES.get(ev.event, ev.event), ev.actor)
     console.print(history)
     if anchored is not None and anchored.ok:
         console.print(f"[green]锚定：{anchored.summary()}[/green]")

@@ -550,6 +550,11 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     stale = {name: why for name, why in drift(config, plan, anchored, make_pdf=make_pdf).items() if name != PLAN_FILE}
     repaired += [f"{name} 与登记簿锚定的摘要不符（被改动），已按档案重写" for name, why in stale.items() if why == "changed"]
     outputs = write_catalogues(config, plan, by_ref, actor=actor, make_pdf=make_pdf, stale=stale)
+    from ..supervise.yearend import file_year
+
+    filed = file_year(ledger, config, year, actor=actor)       # the 督查督办台账 and 办结材料
+    if filed is not None:
+        outputs = [*outputs, *filed.written]
     plan.status = "完成"
     after = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True)
     if after != before or plan_drift:
