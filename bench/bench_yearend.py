@@ -6,7 +6,7 @@ each document is a small .docx (python-docx: 版头 line, 发文字号, title, b
 fourth an attachment page) converted to PDF/A-2b by the project's Converter, signed (PAdES, invisible)
 with the demo certificate, registered in the ledger (allocate → … → indexed) and filed through
 ArchiveStore with record_metadata — the same record shape the pipeline writes. Four series, all three
-保管期限. The filed year is cached under $TMPDIR/gongwen-bench-yearend-<N>/source and copied for each
+保管期限. The filed year is cached under $TMPDIR/gongwen-bench-yearend-<N>-anchored/source and copied for each
 run, so only the first run pays for making it.
 """
 from __future__ import annotations
@@ -207,25 +207,31 @@ def _step(cmd: list[str], cwd: Path) -> tuple[float, float, float, int]:
     return time.perf_counter() - t, usage.ru_maxrss / 1024, peak_children[0] / 2**20, proc.returncode
 
 
-def run(args) -> list[tuple[str, list[str], list[tuple]]]:
-    n = 60 if args.quick else 1000
+def source_year(n: int) -> tuple[Path, float | None]:
+    """The cached filed year of ``n`` documents (made first if absent): (its instance folder, seconds
+    it took to make now, or None when it was cached)."""
     # "-anchored": a year made before records were anchored at filing is not reused
     cache = Path(tempfile.gettempdir()) / f"gongwen-bench-yearend-{n}-anchored"
-    made = None
-    if not (cache / "source" / ".complete").is_file():
-        shutil.rmtree(cache, ignore_errors=True)
-        t = time.perf_counter()
-        # In a child process: Linux carries a parent's peak RSS into a forked child's ru_maxrss, so the
-        # steps below must be started from a small process.
-        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.bench_yearend "
-                        f"import make_year; make_year(Path(sys.argv[1]), {n})", str(cache / "source")],
-                       cwd=REPO, check=True)
-        (cache / "source" / ".complete").write_text("ok\n")
-        made = time.perf_counter() - t
+    if (cache / "source" / ".complete").is_file():
+        return cache / "source", None
+    shutil.rmtree(cache, ignore_errors=True)
+    t = time.perf_counter()
+    # In a child process: Linux carries a parent's peak RSS into a forked child's ru_maxrss, so the
+    # steps below must be started from a small process.
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.bench_yearend "
+                    f"import make_year; make_year(Path(sys.argv[1]), {n})", str(cache / "source")],
+                   cwd=REPO, check=True)
+    (cache / "source" / ".complete").write_text("ok\n")
+    return cache / "source", time.perf_counter() - t
+
+
+def run(args) -> list[tuple[str, list[str], list[tuple]]]:
+    n = 60 if args.quick else 1000
+    source, made = source_year(n)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-yearend-") as tmp:
         inst = Path(tmp) / "instance"
-        shutil.copytree(cache / "source", inst, symlinks=True)
+        shutil.copytree(source, inst, symlinks=True)
         cfg = str(inst / "config.yaml")
         pkg = Path(tmp) / "package"
         steps = [("archive（件号/档号/归档章/目录）", ["--config", cfg, "archive", str(YEAR)]),
