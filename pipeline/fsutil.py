@@ -122,7 +122,7 @@ def unique_path(path: Path, *, companion: Callable[[Path], Path] | None = None) 
     stem, suffix = path.stem, path.suffix
     for i in range(1, 100000):
         cand = path if i == 1 else path.with_name(fit_name(stem, f" ({i}){suffix}"))
-        if not cand.exists() and not (companion is not None and companion(cand).exists()):
+        if not os.path.lexists(cand) and not (companion is not None and os.path.lexists(companion(cand))):
             return cand
     raise FileExistsError(path)
 

@@ -657,3 +657,46 @@ def test_kill_between_note_and_move_leaves_one_draft_beside_one_note(env, monkey
     assert (config.rejected / "草稿.md").read_bytes() == b"x END"
     assert "标题缺少文种" in (config.rejected / "草稿.md.问题.txt").read_text(encoding="utf-8")
     assert claims(config) == []
+
+
+# --- what is not a regular file -----------------------------------------------------------------------
+def test_symlink_fifo_and_folder_are_never_opened_or_processed(env, tmp_path):
+    config, fake, clock, events, it = env
+    opened = []
+    it.readiness.probe = lambda p: opened.append(p.name)
+    ib = inbox(config)
+    target = tmp_path / "elsewhere.md"
+    target.write_bytes(b"x END")
+    os.symlink(target, ib / "链接.md")
+    os.mkfifo(ib / "管道.md")
+    (ib / "子文件夹").mkdir()
+    it.scan()
+    it.step()
+    assert opened == [] and fake.calls == []
+    assert sorted((e.kind, e.name) for e in events) == [("notice", "子文件夹"), ("unsupported", "管道.md"),
+                                                       ("unsupported", "链接.md")]
+    assert (config.rejected / "链接.md").is_symlink() and os.readlink(config.rejected / "链接.md") == str(target)
+    assert "符号链接" in (config.rejected / "链接.md.问题.txt").read_text(encoding="utf-8")
+    assert (ib / "子文件夹").is_dir() and target.read_bytes() == b"x END"
+    it.scan()                      # a subfolder is reported once, not at every rescan
+    it.step()
+    assert [e.kind for e in events].count("notice") == 1
+
+
+def test_recovered_claim_of_a_symlink_is_refused_even_without_its_record(env, tmp_path):
+    config, fake, clock, events, it = env
+    d = config.work_dir / intake.CLAIMS_DIR / "珠政发" / "t"
+    d.mkdir(parents=True)
+    os.symlink("/etc/passwd", d / "x.md")          # claimed, then the record was lost
+    it.recover()
+    assert fake.calls == [] and kinds(events) == ["recovered", "unsupported"]
+    assert (config.rejected / "x.md").is_symlink()
+
+
+def test_folder_events_become_folder_notices():
+    from pipeline.intake.readiness import notices_for
+
+    assert notices_for("created", "/i/a", "", share=False, is_directory=True) == [("/i/a", "dir")]
+    assert notices_for("deleted", "/i/a", "", share=False, is_directory=True) == [("/i/a", "dir_gone")]
+    assert notices_for("moved", "/i/a", "/i/b", share=True, is_directory=True) == [("/i/a", "dir_gone"),
+                                                                                  ("/i/b", "dir")]

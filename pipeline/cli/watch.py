@@ -50,7 +50,7 @@ def _rel(config: Config, p: Path | None) -> str:
         return str(p)
 
 
-PLAIN_LABELS = {"failed": "失败", "kept": "注意", "waiting": "等待", "recovered": "恢复"}
+PLAIN_LABELS = {"failed": "失败", "kept": "注意", "waiting": "等待", "recovered": "恢复", "notice": "注意"}
 
 
 def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:

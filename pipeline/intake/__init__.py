@@ -47,7 +47,7 @@ from ..model import Outcome, Problem
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, note_path, same_content)
 from .observers import Folder, Observers
-from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
+from .readiness import IGNORED_PATTERNS, Candidate, Readiness, entry_kind, is_ignored
 
 __all__ = [
     "Intake", "IntakeEvent", "EventKind", "OnEvent", "Hooks", "Folder", "default_hooks", "watch",
@@ -79,6 +79,8 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "notice",       # something a person should know that is no draft's result (a subfolder in an
+                    # inbox, a watched folder deleted or made again)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -166,6 +168,8 @@ class Intake:
         self.observers = Observers(self.folders, self.notice, poll_interval_s=config.intake.poll_interval_s)
         self._next_rescan = 0.0
         self.counts: dict[str, int] = {}
+        self._gone: set[Path] = set()                       # watched folders seen deleted
+        self._reported: set[tuple[Path, int]] = set()       # subfolders already reported
 
     @property
     def once(self) -> bool:
@@ -250,19 +254,31 @@ class Intake:
         """A full look at every folder: catches drops made while the service was down and anything
         the events missed (shares, overflowed inotify queues)."""
         for f in self.folders:
-            try:
-                if not f.path.is_dir():
+            if not f.path.is_dir():
+                try:
                     f.path.mkdir(parents=True, exist_ok=True)
-                    self.observers.rewatch(f)
-                names = sorted(os.listdir(f.path))
-            except OSError as e:
-                log.warning("无法读取收件夹 %s：%s", f.path, e)
-                continue
-            for n in names:
-                p = f.path / n
-                if p.is_file():
-                    self._events.put((p, "seen"))
+                except OSError as e:
+                    log.warning("无法重建收件夹 %s：%s", f.path, e)
+                    continue
+                self._folder_back(f, "已由服务重建")
+            self._scan_folder(f)
         self._next_rescan = self.clock() + self.intake_cfg.rescan_interval_s
+
+    def _scan_folder(self, f: Folder) -> None:
+        try:
+            names = sorted(os.listdir(f.path))
+        except OSError as e:
+            log.warning("无法读取收件夹 %s：%s", f.path, e)
+            return
+        watched = {w.path for w in self.folders}
+        for n in names:
+            p = f.path / n
+            if p in watched:
+                continue
+            if entry_kind(p) == "dir":
+                self._folder_event(p, "dir")
+            else:
+                self._events.put((p, "seen"))
 
     def _drain(self) -> None:
         """Hand the queued notices to the readiness gate."""
@@ -275,10 +291,52 @@ class Intake:
             if what == "gone":
                 self.readiness.notice(path, "gone", share=False, now=now)
                 continue
+            if what in ("dir", "dir_gone"):
+                self._folder_event(path, what)
+                continue
             folder = self._folder_of(path)
             if folder is None:
                 continue
             self.readiness.notice(path, what, share=folder.share, now=now)  # type: ignore[arg-type]
+
+    def _folder_event(self, path: Path, what: str) -> None:
+        """A folder appeared or vanished: a watched folder deleted or made again, or a subfolder
+        dropped into one (never processed, but never ignored silently either)."""
+        watched = next((f for f in self.folders if f.path == path), None)
+        if watched is not None:
+            if what == "dir_gone":
+                if watched.path not in self._gone:
+                    self._gone.add(watched.path)
+                    self._notify(f"收件夹 {watched.key} 已被删除：重建之前放入的草稿无法收取；"
+                                 "重建（或服务在下次全盘扫描时自动重建）后立即恢复监视", watched)
+            elif watched.path.is_dir():
+                self._folder_back(watched, "已重建")
+                self._scan_folder(watched)
+            return
+        folder = self._folder_of(path)
+        if folder is None or what != "dir" or entry_kind(path) != "dir":
+            return
+        try:
+            key = (path, os.lstat(path).st_ino)
+        except OSError:
+            return
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        where = f"{self.config.paths.inbox}/{folder.route.folder + '/' if folder.route else ''}"
+        self._notify(f"「{readable(path.name)}」是文件夹：收件夹只收取直接放入的草稿文件，文件夹及其中的文件不会被处理；"
+                     f"请把草稿本身放入 {where}", folder, name=readable(path.name), path=path)
+
+    def _folder_back(self, f: Folder, how: str) -> None:
+        """A watched folder exists again: its old watch died with it."""
+        self.observers.rewatch(f)
+        self._gone.discard(f.path)
+        self._notify(f"收件夹 {f.key} {how}，已恢复监视", f)
+
+    def _notify(self, message: str, folder: Folder, *, name: str | None = None, path: Path | None = None) -> None:
+        log.warning(message)
+        self._emit(IntakeEvent("notice", name or folder.key, folder.route.folder if folder.route else None,
+                               path=path or folder.path, message=message))
 
     # -- the work --------------------------------------------------------------------------------
     def step(self) -> None:
@@ -351,6 +409,9 @@ class Intake:
             if verdict == "invalid":
                 claim.state, claim.reason = "invalid", c.reason or "文件无法打开"
                 claim.save()
+            elif verdict == "refuse":
+                claim.state = "refused"
+                claim.save()
             elif verdict == "unsupported":
                 claim.state = "unsupported"
                 claim.save()
@@ -375,6 +436,12 @@ class Intake:
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
+        kind = entry_kind(claim.path)
+        if kind not in ("file", None) or claim.state == "refused":
+            # whatever the record says: only a regular file is ever opened
+            problem = Problem("文件", _refusal(claim.path, kind))
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
         if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.suffixes:
             accepted = "、".join(sorted(self.hooks.suffixes))
             problem = Problem("文件类型", f"不支持 {claim.path.suffix or '无扩展名'} 文件；"
@@ -504,6 +571,21 @@ class Intake:
     @property
     def pending_retries(self) -> int:
         return len(self._retry)
+
+
+def _refusal(path: Path, kind: str | None) -> str:
+    """Why an entry that is not a regular file is not taken, in the clerk's words."""
+    if kind == "link":
+        try:
+            target = f"，指向 {readable(os.readlink(path))}"
+        except OSError:
+            target = ""
+        what = f"这是一个符号链接（快捷方式）{target}"
+    else:
+        what = {"fifo": "这是一个命名管道（FIFO），不是文件", "device": "这是一个设备文件，不是草稿文件",
+                "socket": "这是一个套接字，不是文件", "dir": "这是一个文件夹"}.get(kind or "", "这不是普通文件")
+    return (f"{what}；收件夹只收取草稿文件本身，不会打开或读取它（符号链接指向的内容也不读取）。"
+            "请把草稿文件本身放入收件夹")
 
 
 def _resolved(p: Path) -> Path:

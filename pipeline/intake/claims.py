@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,20 +44,27 @@ def free_name(folder: Path, name: str, *, with_note: bool) -> Path:
 
 
 def move_noclobber(src: Path, dst: Path) -> Path:
-    """Move ``src`` to ``dst`` without ever replacing an existing file: hard link + unlink on one
+    """Move ``src`` to ``dst`` without ever replacing an existing entry: hard link + unlink on one
     filesystem (link fails if ``dst`` exists), copy + fsync + unlink across filesystems or where links
-    are unsupported. The source is removed only once the destination is durable."""
+    are unsupported. The source is removed only once the destination is durable. A symlink, FIFO or
+    device is moved as itself — never followed, never opened."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(src, dst)
+        os.link(src, dst, follow_symlinks=False)
     except OSError as e:
         if e.errno == errno.EEXIST:
             raise
         if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
-        if dst.exists():
+        if os.path.lexists(dst):
             raise FileExistsError(dst) from e
-        atomic_copy(src, dst, mode=0o644)
+        mode = os.lstat(src).st_mode
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(src), dst)   # fails if dst appeared meanwhile
+        elif stat.S_ISREG(mode):
+            atomic_copy(src, dst, mode=0o644)
+        else:
+            raise   # a FIFO or device cannot be copied: it stays where it is
     fsync_dir(dst.parent)
     os.unlink(src)
     fsync_dir(src.parent)
@@ -90,8 +98,8 @@ class Claim:
     route_key: str            # route folder, or ROOT_KEY
     source: str               # where it was dropped
     method: str = "rename"    # "rename" or "copy" (across filesystems)
-    state: str = "claimed"    # claimed | processing | failed | invalid | unsupported | kept
-    reason: str = ""          # for invalid: what probe said
+    state: str = "claimed"    # claimed | processing | failed | invalid | unsupported | refused | kept
+    reason: str = ""          # for invalid: what probe said; for refused: what the entry is
     attempts: int = 0
     claimed_at: str = ""
     dest: str = ""            # the name chosen in rejected/ (kept so a rerun after a kill reuses it)
@@ -124,9 +132,9 @@ class Claim:
         with contextlib.suppress(OSError, ValueError):
             data = json.loads((d / CLAIM_RECORD).read_text(encoding="utf-8"))
         name = data.get("name")
-        if not isinstance(name, str) or not (d / name).is_file():
-            # No (readable) record: the draft is the one visible file in the folder.
-            files = [p.name for p in d.iterdir() if p.is_file() and not p.name.startswith(".")]
+        if not isinstance(name, str) or not _is_entry(d / name):
+            # No (readable) record: the draft is the one visible entry in the folder.
+            files = [p.name for p in d.iterdir() if _is_entry(p) and not p.name.startswith(".")]
             if len(files) != 1:
                 return None
             name = files[0]
@@ -135,6 +143,11 @@ class Claim:
                    state=str(data.get("state") or "claimed"), reason=str(data.get("reason") or ""),
                    attempts=int(data.get("attempts") or 0), claimed_at=str(data.get("claimed_at") or ""),
                    dest=str(data.get("dest") or ""))
+
+
+def _is_entry(p: Path) -> bool:
+    """A claimed entry: a file, or a link/FIFO/device claimed to be refused (never a folder)."""
+    return os.path.lexists(p) and not (p.is_dir() and not p.is_symlink())
 
 
 def _new_claim_dir(work_route: Path) -> Path:
@@ -163,8 +176,8 @@ def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
         try:
             os.rename(src, c.path)
         except OSError as e:
-            if e.errno != errno.EXDEV:
-                raise
+            if e.errno != errno.EXDEV or not stat.S_ISREG(os.lstat(src).st_mode):
+                raise   # a link, FIFO or device is never copied (that would follow or open it)
             # Across filesystems (a network share): copy durably, then remove the source.
             c.method = "copy"
             c.save()
@@ -175,7 +188,7 @@ def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
         drop_claim_dir(d)
         return None
     except BaseException:
-        if not c.path.exists():
+        if not os.path.lexists(c.path):
             drop_claim_dir(d)
         raise
     fsync_dir(d)
@@ -225,7 +238,7 @@ class Claims:
         kill in between leaves the claim, which recovery rejects again to the same name (its new
         note replaces the one written before the kill, instead of leaving it without its draft)."""
         rejected.mkdir(parents=True, exist_ok=True)
-        if claim.dest and not (rejected / claim.dest).exists():
+        if claim.dest and not os.path.lexists(rejected / claim.dest):
             dest = rejected / claim.dest
         else:
             dest = free_name(rejected, claim.name, with_note=True)
