@@ -23,7 +23,7 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
+from .errors import DraftError, GongwenError, NumberRefused, SearchError, TemplateError
 from .fsutil import atomic_copy, atomic_write_text, note_path, readable, readable_path, unique_path
 from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
@@ -168,9 +168,14 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     workroot.mkdir(parents=True, exist_ok=True)
     from . import render
 
+    try:
+        trial_number = _trial_number(draft, config)
+    except GongwenError as e:
+        # a year the 文号 cannot carry (成文日期 1850年…): the draft, not the register, is at fault
+        return done(status="rejected", title=draft.title, problems=tuple(problems) + (Problem("发文字号", str(e)),))
     trial = workroot / f".trial-{time.monotonic_ns()}.docx"
     try:
-        render.render_document(draft, _trial_number(draft, config), config, trial)
+        render.render_document(draft, trial_number, config, trial)
     except TemplateError as e:
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("模板", f"无法套用模板：{e}"),))
@@ -179,10 +184,14 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
 
     try:
         alloc = svc.ledger.allocate(draft, actor=svc.actor)
-    except LedgerError as e:
+    except NumberRefused as e:
         # e.g. a typed 文号 that is not an open reservation of this series and year: no number taken.
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("发文字号", str(e)),))
+    except GongwenError as e:
+        # the register busy or unwritable: nothing is wrong with the draft; it is tried again
+        return done(status="failed", title=draft.title,
+                    problems=tuple(problems) + (Problem("登记", f"暂未编号（登记簿暂不可用，稍后自动重试）：{e}"),))
     number: Number = alloc.number
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)

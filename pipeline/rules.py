@@ -16,7 +16,6 @@ from dataclasses import replace
 
 from .config import KINDS, Config
 from .drafts import patterns as P
-from .errors import LedgerError
 from .model import Block, Decision, Draft, Problem, cn_date
 from .numbers import parse_number
 
@@ -545,7 +544,7 @@ def _check_number(d: Draft, config: Config) -> list[Problem]:
     series = config.series.get(d.series) if d.series else None
     try:
         code, year, _ = parse_number(s, config)
-    except LedgerError:
+    except ValueError:
         pass
     else:
         if series is not None and code != d.series:
