@@ -119,6 +119,26 @@ def test_rejected_draft_with_the_longest_possible_name_gets_its_note(svc):
     assert svc.alive()
 
 
+# --- 4. a draft that can never be produced ---------------------------------------------------------
+def test_draft_too_long_for_any_document_is_rejected_before_numbering(svc):
+    """Just under the 8 MB size cap, a Markdown draft is millions of characters — thousands of pages:
+    it can never be converted in time. It must be recognised before a number is taken and go back
+    with a note, not take a number, time out and block the queue."""
+    config = svc.config
+    head = sample_draft(302).split(b"\n\n", 1)[0]
+    para = "各单位要高度重视，认真组织，确保各项工作取得实效，并及时报送工作进展情况。".encode("utf-8")
+    body = b"\n\n".join([para] * (7_900_000 // (len(para) + 2)))
+    data = head + b"\n\n" + body + b"\n"
+    assert 7_800_000 < len(data) < 8 * 1024 * 1024
+    before = {d.reference for d in register(config)}
+    (config.inbox / "珠政发" / "超长.md").write_bytes(data)
+    entry, note = wait_rejected(svc, "超长.md", timeout=300)
+    assert entry.read_bytes() == data
+    assert "过长" in note.read_text(encoding="utf-8")
+    assert {d.reference for d in register(config)} == before, "a number was taken"
+    assert svc.alive()
+
+
 # --- 5. a route folder deleted and made again ------------------------------------------------------
 def test_route_folder_deleted_and_recreated_is_watched_live_again(svc):
     config = svc.config
