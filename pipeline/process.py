@@ -196,7 +196,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
     try:
-        record = _produce_and_file(draft, path, number, alloc, svc)
+        record, made = _produce_and_file(draft, path, number, alloc, svc)
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -212,7 +212,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor 时补做", "warning"),)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra,
-                duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
+                duplicate=not made)
 
 
 def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict | None = None) -> str:
@@ -222,17 +222,51 @@ def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict 
     return current
 
 
-def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> Record:
-    """render → convert → seal/sign → file, skipping what the ledger says is done."""
-    config = svc.config
-    existing = svc.store.record_dir(number)
-    stage = alloc.stage
-    if stage_at_least(stage, "filed") and existing.exists():
-        return svc.store.load(existing)
+def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> tuple[Record, bool]:
+    """render → convert → seal/sign → file, skipping what the ledger says is done. Returns the record
+    and whether this call filed it (False: it was filed already — the same content issued before).
 
+    One process at a time per document: the same content dropped in the watcher and given to
+    `gongwen process` at once is one document with one scratch folder (work/docs/<id>/). The second
+    waits for the first, then reads the register again — usually to find the document filed, and
+    answers with it (a duplicate)."""
+    from filelock import FileLock, Timeout
+
+    existing = svc.store.record_dir(number)
+    if stage_at_least(alloc.stage, "filed") and existing.exists():
+        return svc.store.load(existing), False
+    scratch = svc.config.work_dir / "docs"
+    scratch.mkdir(parents=True, exist_ok=True)
+    lock_path = scratch / f"{alloc.doc_id}.lock"
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=_SAME_DOCUMENT_WAIT_S)
+    except Timeout:
+        raise GongwenError(f"{number.reference} 正由另一进程办理，{_SAME_DOCUMENT_WAIT_S / 60:.0f} 分钟内未完成") from None
+    try:
+        doc = svc.ledger.document(number.reference)
+        stage = doc.stage if doc is not None else alloc.stage
+        if stage_at_least(stage, "filed") and existing.exists():
+            return svc.store.load(existing), False
+        record = _make_and_file(draft, path, number, alloc.doc_id, stage, svc)
+        # Filed: whoever takes this lock from now on finds the document filed and leaves the scratch
+        # alone, so the lock file can go (before release: a waiter holds the old file, harmlessly).
+        lock_path.unlink(missing_ok=True)
+        return record, True
+    finally:
+        lock.release()
+
+
+# How long a second process waits for the one making the same document: a conversion try is limited
+# by converter.timeout_s (90 s) and a relayout converts up to TIGHTEN_MAX + 1 times.
+_SAME_DOCUMENT_WAIT_S = 600.0
+
+
+def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage: str, svc: Services) -> Record:
+    config = svc.config
     from . import render, stamp
 
-    wd = config.work_dir / "docs" / str(alloc.doc_id)
+    wd = config.work_dir / "docs" / str(doc_id)
     wd.mkdir(parents=True, exist_ok=True)
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
     result = None
@@ -240,9 +274,9 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         last_reason = ""
         for tighten in range(render.TIGHTEN_MAX + 1):
             render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
-            stage = _advance(svc, alloc.doc_id, stage, "rendered", {"tighten": tighten})
+            stage = _advance(svc, doc_id, stage, "rendered", {"tighten": tighten})
             svc.converter.convert(docx, unsigned)
-            stage = _advance(svc, alloc.doc_id, stage, "converted")
+            stage = _advance(svc, doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
                                              last_attempt=tighten == render.TIGHTEN_MAX, key=svc.office_key)
@@ -263,7 +297,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
                 svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
                                            handler=svc.actor, approver="、".join(draft.signers) or None,
                                            note=f"第{result.placement.page + 1}页" if result.placement else "")
-            stage = _advance(svc, alloc.doc_id, stage, "stamped",
+            stage = _advance(svc, doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
 
     from .pdfcheck import inspect_pdf
@@ -280,7 +314,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
-    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
+    _advance(svc, doc_id, stage, "filed", {"path": str(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
     return record
 
