@@ -24,7 +24,8 @@ from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
 from .errors import DraftError, GongwenError, NumberRefused, SearchError, TemplateError
-from .fsutil import atomic_copy, atomic_write_text, note_path, readable, readable_path, unique_path
+from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
+                     unique_path)
 from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
 
@@ -149,19 +150,45 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
 
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,
                   outbox: Path | None = None) -> Outcome:
-    """The whole pipeline for one draft. Returns what happened; raises only on a programming error."""
+    """The whole pipeline for one draft. Returns what happened; raises only on a programming error.
+    A full disk or another failed file operation is a 'failed' answer (the draft is kept and tried
+    again), never an exception; a full disk is named as such, whichever part met it."""
     t0 = time.perf_counter()
     path = Path(path)
-    config = svc.config
-    outbox = Path(outbox) if outbox else config.outbox
+    seen: dict = {}   # title and number once known, for the answer when a file operation fails
 
     def done(**kw) -> Outcome:
         return Outcome(file=readable_path(path), seconds=round(time.perf_counter() - t0, 3), **kw)
 
+    try:
+        return _process(path, svc, route, Path(outbox) if outbox else svc.config.outbox, done, seen)
+    except OSError as e:
+        log.warning("%s failed on a file operation: %s", seen.get("number") or readable_path(path), e)
+        return done(status="failed", number=seen.get("number"), title=seen.get("title"),
+                    problems=(Problem("办理", failure_text(svc.config, e, seen.get("number"))),))
+
+
+def failure_text(config: Config, e: BaseException, reference: str | None = None) -> str:
+    """Why a draft could not be finished this time, in one Chinese sentence. When a disk the pipeline
+    writes to is (nearly) full, that is the reason given — not the part that met it (LibreOffice not
+    writing its PDF, SQLite, the index)."""
+    head = f"{reference} 暂未办结（可续办）" if reference else "暂未办理"
+    full = full_disk((config.work_dir, config.archive_dir, config.outbox), e)
+    if full is not None:
+        return f"{head}：{disk_full_message(full)}；释放空间后自动继续"
+    if isinstance(e, OSError):
+        where = f"{readable_path(e.filename)}" if e.filename else ""
+        return f"{head}：文件操作失败 {where}（{e.strerror or e}）"
+    return f"{head}：{e}"
+
+
+def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done, seen: dict) -> Outcome:
+    config = svc.config
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]
     if draft is None or errors:
         return done(status="rejected", problems=tuple(problems), title=draft.title if draft else None)
+    seen["title"] = draft.title
 
     # A trial render catches a broken template or an unrenderable value before a number is taken.
     workroot = config.work_dir / "docs"
@@ -190,9 +217,11 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
                     problems=tuple(problems) + (Problem("发文字号", str(e)),))
     except GongwenError as e:
         # the register busy or unwritable: nothing is wrong with the draft; it is tried again
-        return done(status="failed", title=draft.title,
-                    problems=tuple(problems) + (Problem("登记", f"暂未编号（登记簿暂不可用，稍后自动重试）：{e}"),))
+        why = failure_text(config, e) if full_disk((config.archive_dir,), e) else \
+            f"暂未编号（登记簿暂不可用，稍后自动重试）：{e}"
+        return done(status="failed", title=draft.title, problems=tuple(problems) + (Problem("登记", why),))
     number: Number = alloc.number
+    seen["number"] = number.reference
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
     try:
@@ -205,7 +234,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
         # document's progress and the next attempt continues with the same number.
         log.warning("%s failed at a resumable stage: %s", number.reference, e)
         return done(status="failed", number=number.reference, title=draft.title,
-                    problems=tuple(problems) + (Problem("办理", f"{number.reference} 暂未办结（可续办）：{e}"),))
+                    problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
 
     indexed = _index_record(record, alloc.doc_id, svc)
     docx_out, pdf_out = _to_outbox(record, outbox)

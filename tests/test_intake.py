@@ -700,3 +700,45 @@ def test_folder_events_become_folder_notices():
     assert notices_for("deleted", "/i/a", "", share=False, is_directory=True) == [("/i/a", "dir_gone")]
     assert notices_for("moved", "/i/a", "/i/b", share=True, is_directory=True) == [("/i/a", "dir_gone"),
                                                                                   ("/i/b", "dir")]
+
+
+# --- a full disk ---------------------------------------------------------------------------------------
+def test_a_full_disk_while_handling_a_claim_is_a_failure_not_a_stop(env, monkeypatch):
+    """The claim's state cannot be saved (ENOSPC) once it is taken: the service must go on — the
+    draft is 'failed' with the disk named, and kept for the retry."""
+    config, fake, clock, events, it = env
+    real_save = Claim.save
+
+    def save(self):
+        if self.state == "processing":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.dir / CLAIM_RECORD))
+        real_save(self)
+
+    monkeypatch.setattr(Claim, "save", save)
+    f = inbox(config) / "草稿.md"
+    f.write_bytes(b"x END")
+    it.notice(f, "finished")
+    it.step()
+    assert [e.kind for e in events if e.kind != "notice"] == ["failed"]
+    failed = next(e for e in events if e.kind == "failed")
+    assert "磁盘已满" in failed.message and failed.retry_in
+    assert [p.read_bytes() for p in claims(config)] == [b"x END"] and fake.calls == []
+
+
+def test_a_log_file_that_cannot_be_written_is_said_once_not_a_traceback_per_line(capsys):
+    import logging
+
+    from pipeline.cli.watch import _LogFile
+
+    h = _LogFile("/dev/full", maxBytes=0, encoding="utf-8", errors="backslashreplace")   # every write: ENOSPC
+    try:
+        for i in range(3):
+            h.emit(logging.LogRecord("gongwen.intake", logging.INFO, __file__, 1, f"第{i}行", None, None))
+    finally:
+        try:
+            h.close()
+        except OSError:   # the buffered rest cannot be written either (logging.shutdown ignores this)
+            pass
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Logging error" not in err
+    assert err.count("无法写入") == 1 and "/dev/full" in err

@@ -49,13 +49,14 @@ def intake_settings(**kw) -> dict:
     return raw
 
 
-def fresh_instance(tmp_path: Path, **overrides):
-    """A new instance with demo keys in tmp_path, and the environment of its own service process
-    (own HOME and TMPDIR: LibreOffice leaves its files there). Returns (config path, config, env)."""
+def fresh_instance(tmp_path: Path, *, root: Path | None = None, **overrides):
+    """A new instance with demo keys in tmp_path (or ``root``), and the environment of its own service
+    process (own HOME and TMPDIR in tmp_path: LibreOffice leaves its files there). Returns (config
+    path, config, env)."""
     from pipeline.config import load
     from pipeline.instance import init_instance
 
-    cfg = write_instance(tmp_path / "instance", **overrides)
+    cfg = write_instance(root or tmp_path / "instance", **overrides)
     init_instance(None, str(cfg))
     home = tmp_path / "home"
     (home / "tmp").mkdir(parents=True, exist_ok=True)

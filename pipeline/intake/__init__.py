@@ -42,7 +42,8 @@ from filelock import FileLock, Timeout
 
 from ..config import Config, Route
 from ..errors import GongwenError
-from ..fsutil import readable
+from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
+                      readable, readable_path)
 from ..model import Outcome, Problem
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, note_path, same_content)
@@ -169,6 +170,9 @@ class Intake:
         self._next_rescan = 0.0
         self.counts: dict[str, int] = {}
         self._gone: set[Path] = set()                       # watched folders seen deleted
+        # The disks the service writes to; one found full is watched until space is freed.
+        self._disks = (config.work_dir, config.archive_dir, config.rejected, config.inbox)
+        self._space_wait: Path | None = None
         self._reported: set[tuple[Path, int]] = set()       # subfolders already reported
 
     @property
@@ -333,16 +337,19 @@ class Intake:
         self._gone.discard(f.path)
         self._notify(f"收件夹 {f.key} {how}，已恢复监视", f)
 
-    def _notify(self, message: str, folder: Folder, *, name: str | None = None, path: Path | None = None) -> None:
+    def _notify(self, message: str, folder: Folder | None = None, *, name: str | None = None,
+                path: Path | None = None) -> None:
         log.warning(message)
-        self._emit(IntakeEvent("notice", name or folder.key, folder.route.folder if folder.route else None,
-                               path=path or folder.path, message=message))
+        route = folder.route.folder if folder is not None and folder.route else None
+        self._emit(IntakeEvent("notice", name or (folder.key if folder is not None else ""), route,
+                               path=path or (folder.path if folder is not None else None), message=message))
 
     # -- the work --------------------------------------------------------------------------------
     def step(self) -> None:
         """Take in new events, then move every file that is ready, and retry failed claims that are
         due. Stops between documents when ``stop`` is set."""
         self._drain()
+        self._check_space()
         now = self.clock()
         if not self.once and now >= self._next_rescan:
             self.scan()
@@ -400,21 +407,18 @@ class Intake:
             try:
                 claim = self.claims.take(c.path, route_key)
             except OSError as e:
-                # Left where it is; the next full rescan (or an event) tries again.
-                self._park(c, f"无法取走文件（{e.strerror or e}）；将在下次扫描时重试")
+                # Left where it is; the next full rescan, an event, or space freed tries again.
+                self._park(c, f"无法取走文件：{self._trouble(e)}")
                 self.readiness.put_back(c)
                 return
             if claim is None:
                 return
-            if verdict == "invalid":
-                claim.state, claim.reason = "invalid", c.reason or "文件无法打开"
-                claim.save()
-            elif verdict == "refuse":
-                claim.state = "refused"
-                claim.save()
-            elif verdict == "unsupported":
-                claim.state = "unsupported"
-                claim.save()
+            if verdict in ("invalid", "refuse", "unsupported"):
+                claim.state = {"refuse": "refused"}.get(verdict, verdict)
+                if verdict == "invalid":
+                    claim.reason = c.reason or "文件无法打开"
+                with contextlib.suppress(OSError):   # the state is found again on recovery anyway
+                    claim.save()
             self._handle(claim)
         finally:
             self._inflight.discard(key)
@@ -432,7 +436,16 @@ class Intake:
 
     # -- where each result goes ------------------------------------------------------------------
     def _handle(self, claim: Claim) -> None:
-        """Run one claimed draft through the pipeline and put it where the result says."""
+        """Run one claimed draft through the pipeline and put it where the result says. A file
+        operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop."""
+        try:
+            self._handle_claim(claim)
+        except OSError as e:
+            log.warning("处理 %s 时文件操作失败：%s", claim.path, e)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("处理", self._trouble(e)),)), 0.0)
+
+    def _handle_claim(self, claim: Claim) -> None:
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -535,6 +548,8 @@ class Intake:
         claim.state = "failed"
         with contextlib.suppress(OSError):
             claim.save()
+        if self._space_wait is None and (full := low_disk(self._disks)) is not None:
+            self._wait_for_space(full)
         delay = RETRY_DELAYS_S[min(claim.attempts, len(RETRY_DELAYS_S)) - 1] if claim.attempts else RETRY_DELAYS_S[0]
         reason = "；".join(p.message for p in outcome.problems) or "处理失败"
         if self.once:
@@ -548,6 +563,36 @@ class Intake:
         self._count("failed")
         self._emit(IntakeEvent("failed", claim.name, claim.route, outcome=outcome,
                                path=claim.path, message=msg, seconds=seconds, retry_in=retry))
+
+    # -- a full disk -----------------------------------------------------------------------------
+    def _trouble(self, e: OSError) -> str:
+        """A failed file operation in one Chinese sentence; a full disk is named, and watched."""
+        full = full_disk(self._disks, e)
+        if full is not None:
+            self._wait_for_space(full)
+            return f"{disk_full_message(full)}；释放空间后自动继续"
+        where = f" {readable_path(e.filename)}" if getattr(e, "filename", None) else ""
+        return f"文件操作失败{where}（{e.strerror or e}）"
+
+    def _wait_for_space(self, path: Path) -> None:
+        if self._space_wait is None:
+            self._space_wait = path
+            self._notify(f"{disk_full_message(path)}；服务继续运行，空间释放后自动继续办理")
+
+    def _check_space(self) -> None:
+        """Once the full disk has room again, retry at once what failed and look again at every
+        folder (a file that could not be claimed is waiting there)."""
+        if self._space_wait is None:
+            return
+        free = free_bytes(self._space_wait)
+        if free is None or free < LOW_SPACE_BYTES:
+            return
+        self._notify(f"磁盘空间已释放（{readable_path(mount_point(self._space_wait))} 可用 {human_bytes(free)}），继续办理")
+        self._space_wait = None
+        now = self.clock()
+        self._retry = {d: (claim, min(due, now)) for d, (claim, due) in self._retry.items()}
+        self.scan()
+        self._drain()
 
     def _emit(self, ev: IntakeEvent) -> None:
         try:
