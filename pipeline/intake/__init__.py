@@ -223,6 +223,7 @@ class Intake:
         return self._stopped()
 
     def _stopped(self) -> dict[str, int]:
+        self.claims.tidy()
         log.info("停止监视；统计：%s", self.counts)
         self._emit(IntakeEvent("stopped", message="已停止"))
         return dict(self.counts)
@@ -404,8 +405,10 @@ class Intake:
             self.readiness.forget(c.path)
             folder = self._folder_of(c.path)
             route_key = folder.key if folder is not None else ROOT_KEY
+            state = {"take": "processing", "refuse": "refused"}.get(verdict, verdict)
             try:
-                claim = self.claims.take(c.path, route_key)
+                claim = self.claims.take(c.path, route_key, state=state, attempts=1 if verdict == "take" else 0,
+                                         reason=(c.reason or "文件无法打开") if verdict == "invalid" else "")
             except OSError as e:
                 # Left where it is; the next full rescan, an event, or space freed tries again.
                 self._park(c, f"无法取走文件：{self._trouble(e)}")
@@ -413,13 +416,7 @@ class Intake:
                 return
             if claim is None:
                 return
-            if verdict in ("invalid", "refuse", "unsupported"):
-                claim.state = {"refuse": "refused"}.get(verdict, verdict)
-                if verdict == "invalid":
-                    claim.reason = c.reason or "文件无法打开"
-                with contextlib.suppress(OSError):   # the state is found again on recovery anyway
-                    claim.save()
-            self._handle(claim)
+            self._handle(claim, fresh=True)
         finally:
             self._inflight.discard(key)
 
@@ -433,19 +430,21 @@ class Intake:
             self._emit(IntakeEvent("recovered", claim.name, claim.route, path=claim.path,
                                    message=f"上次运行留下的草稿（{claim.state}），继续处理"))
             self._handle(claim)
+        self.claims.tidy()
 
     # -- where each result goes ------------------------------------------------------------------
-    def _handle(self, claim: Claim) -> None:
+    def _handle(self, claim: Claim, *, fresh: bool = False) -> None:
         """Run one claimed draft through the pipeline and put it where the result says. A file
-        operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop."""
+        operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop.
+        ``fresh``: claimed just now (its record already says what it is; see _take)."""
         try:
-            self._handle_claim(claim)
+            self._handle_claim(claim, fresh)
         except OSError as e:
             log.warning("处理 %s 时文件操作失败：%s", claim.path, e)
             self._failed(claim, Outcome(file=str(claim.path), status="failed",
                                         problems=(Problem("处理", self._trouble(e)),)), 0.0)
 
-    def _handle_claim(self, claim: Claim) -> None:
+    def _handle_claim(self, claim: Claim, fresh: bool) -> None:
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -468,9 +467,12 @@ class Intake:
             return
         # The pipeline ran on this claim before (a crash, a failure, an unconfirmed archive copy):
         # a "duplicate" answer may then be this very draft's own document.
-        earlier = claim.state
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
+        if fresh and claim.state == "processing":
+            earlier = "claimed"     # claimed just now, recorded as processing in the same write
+        else:
+            earlier = claim.state
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save(durable=False)   # bookkeeping: see claims.claim_file
         t0 = time.perf_counter()
         try:
             outcome = self.hooks.process(claim.path, self.svc, route=route)
@@ -609,7 +611,8 @@ class Intake:
         return self.readiness.busy()
 
     def wait(self) -> None:
-        """Sleep until an event arrives, the stop flag is set, or the next tick."""
+        """Tidy up, then sleep until an event arrives, the stop flag is set, or the next tick."""
+        self.claims.tidy()
         self.wake.wait(TICK_S)
         self.wake.clear()
 

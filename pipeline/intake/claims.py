@@ -118,12 +118,15 @@ class Claim:
         """The route folder it came through (None: inbox/ itself)."""
         return None if self.route_key == ROOT_KEY else self.route_key
 
-    def save(self) -> None:
+    def save(self, *, durable: bool = True) -> None:
+        """Write the record (atomically). ``durable=False`` for the watcher's own bookkeeping on the
+        way of every draft (see claim_file): it survives a kill, and after a power loss an old or
+        missing record is read as such (Claim.load), never as a wrong one."""
         data = {"name": self.name, "route": self.route_key, "source": self.source, "method": self.method,
                 "state": self.state, "reason": self.reason, "attempts": self.attempts,
                 "claimed_at": self.claimed_at, "dest": self.dest}
         # ASCII JSON: a source path that is not UTF-8 (surrogate escapes) round-trips as \udcxx
-        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=True, indent=1))
+        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=True, indent=1), durable=durable)
 
     @classmethod
     def load(cls, d: Path, route_key: str) -> "Claim | None":
@@ -161,18 +164,32 @@ def _new_claim_dir(work_route: Path) -> Path:
             continue
 
 
-def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
+def claim_file(src: Path, work_route: Path, route_key: str, *, state: str = "claimed", reason: str = "",
+               attempts: int = 0) -> Claim | None:
     """Take ``src`` out of the inbox into a fresh claim folder. None when it is gone already
     (another watcher or the clerk took it). The record is written first, so a crash at any point
     leaves either the draft in the inbox or a claim folder that recovery understands.
 
     A name that is not UTF-8 (a GBK name from a Windows share) is claimed under its readable form:
-    everything after — the pipeline, the note, rejected/, the register — then reads it as text."""
+    everything after — the pipeline, the note, rejected/, the register — then reads it as text.
+
+    Nothing here is fsynced on the way of a local draft, on purpose (each fsync costs 5–15 ms on an
+    ordinary disk, and a drop should cost the watcher nothing). The draft is never at risk: the
+    rename is atomic, so after any crash it is in the inbox or in its claim folder, and both are
+    looked at on start. What a power loss can undo is only where it is and the record's bookkeeping
+    (written before the rename, so a kill never leaves a claim without one); a missing or old record
+    is read as "the one file in the folder is the draft", which at worst answers 'duplicate' (naming
+    the document) for a draft whose document was being filed at that very moment. Everything the
+    pipeline records is durable on its own (the register's commits, the archive's files). Across
+    filesystems the copy is made durable before the source is removed.
+
+    ``state`` (and ``reason``, ``attempts``) go into the one record written: a draft about to be
+    processed is claimed as "processing", so its record is written once on its way."""
     d = _new_claim_dir(work_route)
-    c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src),
-              claimed_at=datetime.now().isoformat(timespec="seconds"))
+    c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src), state=state, reason=reason,
+              attempts=attempts, claimed_at=datetime.now().isoformat(timespec="seconds"))
     try:
-        c.save()
+        c.save(durable=False)
         try:
             os.rename(src, c.path)
         except OSError as e:
@@ -191,7 +208,6 @@ def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
         if not os.path.lexists(c.path):
             drop_claim_dir(d)
         raise
-    fsync_dir(d)
     return c
 
 
@@ -215,19 +231,30 @@ class Claims:
 
     def __init__(self, root: Path):
         self.root = root
+        self._emptied: list[Path] = []   # released claim folders, removed by tidy()
 
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def take(self, src: Path, route_key: str) -> Claim | None:
-        """Claim ``src`` for ``route_key``; None when it is gone already."""
-        return claim_file(src, self.root / route_key, route_key)
+    def take(self, src: Path, route_key: str, **record) -> Claim | None:
+        """Claim ``src`` for ``route_key`` (``record``: state, reason, attempts); None when it is gone
+        already."""
+        return claim_file(src, self.root / route_key, route_key, **record)
 
     def release(self, claim: Claim) -> None:
-        """The archive holds an identical copy: removing ours completes a move, nothing is lost."""
+        """The archive holds an identical copy: removing ours completes a move, nothing is lost. The
+        empty folder is left for tidy() (removing a folder costs a few ms; an empty claim folder is
+        harmless, and recovery removes one a kill left)."""
         with contextlib.suppress(FileNotFoundError):
             claim.path.unlink()
-        drop_claim_dir(claim.dir)
+        with contextlib.suppress(FileNotFoundError):
+            (claim.dir / CLAIM_RECORD).unlink()
+        self._emptied.append(claim.dir)
+
+    def tidy(self) -> None:
+        """Remove the folders of released claims (when the service has nothing else to do)."""
+        while self._emptied:
+            drop_claim_dir(self._emptied.pop())
 
     def reject(self, claim: Claim, rejected: Path, problems: list[Problem],
                write_note: Callable[..., Path], *, header: str = "") -> tuple[Path, Path]:
