@@ -172,11 +172,11 @@ class Soak:
 
     def place(self, d: Drop) -> None:
         folder = self.config.inbox / d.route if d.route else self.config.inbox
+        # written under a short hidden name (ignored by the service), then renamed into place
+        part = folder / f".soak-{self.serial}-{len(self.drops)}.part"
         if d.kind == "gbk-name":
-            with open(os.fsencode(folder) + b"/" + d.name.encode("gbk") + b".part", "wb") as f:
-                f.write(d.data)
-            os.rename(os.fsencode(folder) + b"/" + d.name.encode("gbk") + b".part",
-                      os.fsencode(folder) + b"/" + d.name.encode("gbk"))
+            part.write_bytes(d.data)
+            os.rename(part, os.fsencode(folder) + b"/" + d.name.encode("gbk"))
         elif d.kind == "symlink":
             os.symlink("/etc/passwd", folder / d.name)
         elif d.kind == "fifo":
@@ -185,8 +185,8 @@ class Soak:
             (folder / d.name).mkdir()
             (folder / d.name / "里面.md").write_bytes(sample_draft(90000 + self.serial))
         else:
-            (folder / f"{d.name}.part").write_bytes(d.data)
-            os.rename(folder / f"{d.name}.part", folder / d.name)
+            part.write_bytes(d.data)
+            os.rename(part, folder / d.name)
         self.drops.append(d)
 
     # --- one round ---------------------------------------------------------------------------------
