@@ -5,9 +5,10 @@ finish, stopped with SIGTERM, and everything is counted: every good draft issued
 hostile file answered, no number lost or used twice, nothing half-filed, and what `gongwen doctor`
 says. Run:
 
-    .venv/bin/python -m bench.soak_watch --rounds 30 [--seed 7] [--keep DIR]
+    .venv/bin/python -m bench.soak_watch --rounds 30 [--seed 7] [--keep DIR] [--write]
 
-Prints its figures (it writes nothing into docs/: a soak is a check, not a benchmark).
+Prints its figures; with --write also puts them into docs/benchmarks.md (section "soak"), dated with
+the commit and the machine like the benchmarks.
 """
 from __future__ import annotations
 
@@ -320,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: chosen and printed)")
     ap.add_argument("--keep", type=Path, default=None, help="run in this folder and keep it")
     ap.add_argument("--finish-timeout", type=float, default=1200.0)
+    ap.add_argument("--write", action="store_true", help="also write the figures into docs/benchmarks.md")
     args = ap.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     root = args.keep or Path(tempfile.mkdtemp(prefix="gongwen-soak-"))
@@ -338,7 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
-    print(f"\n{time.perf_counter() - t0:.0f} s")
+    elapsed = time.perf_counter() - t0
+    print(f"\n{elapsed:.0f} s")
+    if args.write:
+        from bench.__main__ import commit, machine, markdown, write_section
+
+        stamp = (f"Measured {time.strftime('%Y-%m-%d')} on commit {commit()}; {machine()}; "
+                 f"`python -m bench.soak_watch --rounds {args.rounds} --seed {seed}` took {elapsed:.0f} s.")
+        write_section("soak", markdown([(f"soak: {args.rounds} rounds, seed {seed}", ["what", "result"],
+                                         [list(r) for r in rows])], stamp))
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
     return 0
