@@ -4,10 +4,6 @@ sends the draft back to the clerk with a note, the second keeps it and tries aga
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +13,7 @@ from pipeline.errors import LedgerError, NumberRefused, RegisterUnavailable
 from pipeline.ledger import Ledger
 from pipeline.model import Draft
 from tests.conftest import write_instance
+from tests.watch_service import HeldLock
 
 WAIT_S = 1.0   # the register's 60 s wait for its write lock, shortened for the test
 
@@ -25,33 +22,6 @@ def draft(title: str, **kw) -> Draft:
     base = dict(source=f"/inbox/{title}.md", source_format="markdown", series="珠政发", kind="通知",
                 title=title, date=dt.date(2015, 3, 20), main_to="各街道办事处")
     return Draft(**{**base, **kw})
-
-
-class HeldLock:
-    """Another process holding the register's write lock (BEGIN IMMEDIATE) until released."""
-
-    def __init__(self, path: Path):
-        code = textwrap.dedent(f"""
-            import sqlite3, sys
-            db = sqlite3.connect({str(path)!r}, isolation_level=None)
-            db.execute("BEGIN IMMEDIATE")
-            print("locked", flush=True)
-            sys.stdin.read()
-        """)
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True)
-        assert self.proc.stdout.readline().strip() == "locked"
-
-    def release(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-
-    def __enter__(self) -> "HeldLock":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
 
 
 @pytest.fixture

@@ -419,8 +419,7 @@ def test_busy_register_keeps_a_valid_draft_and_retries_it(tmp_path, monkeypatch)
     from pipeline.instance import init_instance
     from pipeline.process import open_services
     from tests.conftest import write_instance
-    from tests.test_register_busy import HeldLock
-    from tests.watch_service import intake_settings
+    from tests.watch_service import HeldLock, intake_settings
 
     monkeypatch.setattr(ledger_mod, "BUSY_TIMEOUT_S", 1.0)
     cfg = write_instance(tmp_path / "instance", intake=intake_settings(stable_seconds=0.5, invalid_timeout_s=3,
