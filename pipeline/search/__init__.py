@@ -36,7 +36,7 @@ from .common import EngineDoc, StoredHit
 
 # Bump when the tokens, the fields or their meaning change: an index with another value must be
 # rebuilt (open_index refuses it with a message naming `gongwen reindex`).
-SCHEMA_VERSION = "gongwen-search-1 (unit bigrams+unigrams, exact 文号/档号)"
+SCHEMA_VERSION = "gongwen-search-2 (folded text: NFKC, TSCharacters, 〇/dash/dot variants, CJK gaps joined; unit bigrams+unigrams, exact 文号/档号)"
 ENGINES = ("whoosh", "tantivy")
 POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
