@@ -42,7 +42,7 @@ POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
-__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "reindex", "health",
+__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "index_state", "reindex", "health",
            "archive_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
@@ -451,6 +451,12 @@ def open_index(config: Config, engine: str | None = None, *,
     return idx
 
 
+def index_state(config: Config, engine: str | None = None) -> IndexState:
+    """What is on disk for ``engine`` (default: the configured one), without opening it for search."""
+    engine = engine or config.search.engine
+    return FolderIndex(index_root(config, engine), engine).state()
+
+
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
             chunk: int = 500, progress: Callable[[int], None] | None = None,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
@@ -510,8 +516,11 @@ def health(config: Config) -> list[model.Finding]:
     out: list[model.Finding] = []
     if state.kind == "missing":
         n = archive_count(config)
+        # After search.engine was changed, the other engine's index is still there: say so.
+        others = [e for e in ENGINES if e != engine and (index_root(config, e) / POINTER).exists()]
+        where = f"（现有 {'、'.join(others)} 的索引，配置的引擎是 {engine}）" if others else ""
         out.append(model.Finding(area, f"搜索索引（{engine}）存在", n == 0,
-                                 "" if n == 0 else f"索引不存在，档案中有 {n} 件，{REINDEX_HINT}"))
+                                 "" if n == 0 else f"索引不存在{where}，档案中有 {n} 件，{REINDEX_HINT}"))
         return out
     opens = state.kind in ("ok", "version")
     out.append(model.Finding(area, f"搜索索引（{engine}）可以打开", opens, "" if opens else state.message))
