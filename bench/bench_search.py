@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import resource
 import statistics
@@ -90,6 +91,37 @@ def section_docs(sections: list[Section], n: int | None = None, *, start_seq: in
         yield IndexDoc(id=ref, number=ref, archive_code=None, title=title, body=s.text, year=s.year,
                        series=series, kind=kinds[i % len(kinds)],
                        date=dt.date(s.year, 1, 1) + dt.timedelta(days=seq % 365))
+
+
+# --- relevance: nDCG@10 on graded judgements ----------------------------------------------------
+
+JUDGEMENTS = REPO / "tests" / "fixtures" / "search_relevance.json"
+
+
+def judgements() -> dict[str, dict[tuple[str, str], int]]:
+    """{query: {(report title, first 24 characters of the section): grade 0–3}}."""
+    data = json.loads(JUDGEMENTS.read_text(encoding="utf-8"))
+    return {q: {(report, starts): grade for grade, report, starts in js} for q, js in data["queries"].items()}
+
+
+def section_keys(sections: list[Section], docs) -> dict[str, tuple[str, str]]:
+    """{document id: the key the judgements use} for ``section_docs(sections)``."""
+    return {d.id: (s.report, s.text[:24]) for s, d in zip(sections, docs)}
+
+
+def ndcg_at_10(ranked: list[tuple[str, str]], grades: dict[tuple[str, str], int]) -> float:
+    """nDCG@10 with gains 2^grade − 1; sections nobody judged count as 0."""
+    def dcg(gs):
+        return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gs[:10]))
+
+    ideal = dcg(sorted(grades.values(), reverse=True))
+    return dcg([grades.get(k, 0) for k in ranked]) / ideal if ideal else 0.0
+
+
+def relevance(ix, keys: dict[str, tuple[str, str]]) -> dict[str, float]:
+    """nDCG@10 per judged query for an open index holding ``section_docs(report_sections())``."""
+    return {q: ndcg_at_10([keys[h.id] for h in ix.search(q, limit=10, snippets=False).hits], grades)
+            for q, grades in judgements().items()}
 
 
 # --- child processes -----------------------------------------------------------------------------
