@@ -238,3 +238,121 @@ def test_a_title_hit_does_not_swamp_heavy_use_in_the_body(index, corpus):
             checked += 1
             assert max(heavy) < min(title_only), (q, max(heavy), min(title_only))
     assert checked >= 5
+
+
+# --- the hit set is a substring scan of the normalised text --------------------------------------
+
+
+class NormalisedCorpus:
+    """Every searched text of the corpus, normalised, in one string: a substring scan in C."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        parts, self.starts, self.ids = [], [], []
+        pos = 0
+        for doc_id, fs in fields.items():
+            for f in fs:
+                self.starts.append(pos)
+                self.ids.append(doc_id)
+                parts.append(f)
+                pos += len(f) + 1
+        self.text = "\x00".join(parts)
+
+    def scan(self, q: str) -> set[str]:
+        """Documents holding ``normalize(q)``; an ASCII word at either end of it matches whole (the
+        index's contract: PDF finds PDF/A, PD does not)."""
+        import bisect
+
+        n = T.normalize(q)
+        rx = re.compile((r"(?<![0-9a-z])" if re.match(r"[0-9a-z]", n) else "") + re.escape(n)
+                        + (r"(?![0-9a-z])" if re.search(r"[0-9a-z]$", n) else ""))
+        return {self.ids[bisect.bisect_right(self.starts, m.start()) - 1] for m in rx.finditer(self.text)}
+
+
+@pytest.fixture(scope="module")
+def samples(corpus):
+    """500 substrings of the indexed text, 2–12 characters, punctuation included, about a third of
+    them turned into traditional characters (opencc s2t), with their expected hit sets."""
+    from opencc_purepy import OpenCC
+
+    docs, fields = corpus
+    norm = NormalisedCorpus(fields)
+    s2t = OpenCC("s2t")
+    rng = random.Random(SEED + 500)
+    out: list[tuple[str, set[str]]] = []
+    while len(out) < 500:
+        d = rng.choice(docs)
+        text = rng.choice((d.body, d.body, d.title))
+        size = rng.randint(2, 12)
+        if len(text) < size:
+            continue
+        i = rng.randrange(len(text) - size + 1)
+        s = text[i:i + size]
+        n = T.normalize(s)
+        # Whitespace separates query words, and an ASCII word is matched whole: cut at neither.
+        def word(k: int) -> bool:
+            return 0 <= k < len(text) and bool(re.fullmatch(r"[0-9a-z]", T.normalize(text[k])))
+
+        if not n or re.search(r"\s", n) or (word(i - 1) and word(i)) or (word(i + size - 1) and word(i + size)):
+            continue
+        if len(out) % 3 == 0:
+            s = s2t.convert(s)
+        out.append((s, norm.scan(s)))
+    return out
+
+
+def _as_text(s: str) -> str:
+    """The query that searches ``s`` as text: as typed when the parser reads it as one text word,
+    else as an ASCII-quoted phrase."""
+    from pipeline.search import query as Q
+
+    node = Q.parse(s)
+    plain = isinstance(node, Q.Leaf) and node.value == s and node.field is None
+    return s if plain and not (Q.parse_number(s) or Q.parse_archive_code(s)) else f'"{s}"'
+
+
+def test_random_substrings_find_exactly_the_scan(index, samples):
+    traditional = sum(1 for s, _ in samples if T.normalize(s) != s)
+    assert traditional >= 150
+    wrong = []
+    for s, want in samples:
+        assert want, s                                   # taken from the text: at least its section
+        got = found(index, _as_text(s))
+        if got != want:
+            wrong.append(f"{s!r}: missing {len(want - got)}, extra {len(got - want)}")
+    assert not wrong, f"{len(wrong)} of {len(samples)}: {wrong[:10]}"
+
+
+def test_a_phrase_across_a_wrapped_line_is_found(corpus, tmp_path, engine_name):
+    """Text from a PDF or a typed .txt breaks lines mid-sentence (28 characters a line here, as on
+    a 公文 page): 30 phrases across such breaks are found; across a blank line they are not."""
+    docs, _ = corpus
+    rng = random.Random(SEED + 28)
+    long = [d for d in docs if len(d.body) >= 120 and "\n" not in d.body]
+    wrapped, phrases = [], []
+    for n, d in enumerate(rng.sample(long, 60)):
+        lines = [d.body[k:k + 28] for k in range(0, len(d.body), 28)]
+        wrapped.append(doc_like(d, f"珠政发〔2099〕{n + 1}号", "\n".join(lines)))
+        breaks = [k for k in range(28, len(d.body) - 3, 28) if all(HAN.match(c) for c in d.body[k - 3:k + 3])]
+        if breaks and len(phrases) < 30:
+            k = rng.choice(breaks)
+            phrases.append((f"珠政发〔2099〕{n + 1}号", d.body[k - 3:k + 3]))
+    assert len(phrases) == 30
+    cfg = make_config(tmp_path / "wrap", engine_name)
+    with open_index(cfg, engine_name) as ix:
+        ix.add(wrapped)
+        missed = [p for ref, p in phrases if ref not in found(ix, p)]
+        assert not missed, f"{len(missed)} of 30 not found: {missed}"
+        # A blank line ends a paragraph: the same phrase split by one is not a phrase.
+        ix.add([doc_like(wrapped[0], "珠政发〔2099〕99号", "前一段到此为止\n\n下一段由此开始")])
+        assert "珠政发〔2099〕99号" not in found(ix, "为止下一段")
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request):
+    return request.param
+
+
+def doc_like(d, ref: str, body: str):
+    from dataclasses import replace
+
+    return replace(d, id=ref, number=ref, body=body)
