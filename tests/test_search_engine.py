@@ -112,7 +112,8 @@ try:
 except SystemExit:
     pass
 heavy = ("pydantic", "yaml", "rich", "tantivy", "whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "lxml",
-         "watchdog", "openpyxl", "pipeline.ledger", "pipeline.intake", "pipeline.archive", "pipeline.drafts")
+         "watchdog", "openpyxl", "filelock", "pipeline.ledger", "pipeline.intake", "pipeline.archive",
+         "pipeline.drafts")
 print("LOADED", " ".join(sorted(m for m in heavy if m in sys.modules)))
 """
 
@@ -134,7 +135,7 @@ def test_search_imports_only_the_search(tmp_path):
     reindex(cfg)
     loaded = _loaded("--config", str(cfg.base / "config.yaml"), "search", "防汛", "--json")
     assert {"pydantic", "yaml", "tantivy"} <= loaded
-    assert not loaded & {"whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "watchdog", "openpyxl",
+    assert not loaded & {"whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "watchdog", "openpyxl", "filelock",
                          "pipeline.ledger", "pipeline.intake", "pipeline.archive", "pipeline.drafts"}
 
 

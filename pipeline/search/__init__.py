@@ -22,11 +22,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol
 
-import filelock
-
-from .. import model
 from ..config import Config
 from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
@@ -34,9 +31,13 @@ from . import query as Q
 from . import text as T
 from .common import EngineDoc, StoredHit
 
+if TYPE_CHECKING:
+    from .. import model
+
 # Bump when the tokens, the fields or their meaning change: an index with another value must be
 # rebuilt (open_index refuses it with a message naming `gongwen reindex`).
-SCHEMA_VERSION = "gongwen-search-2 (folded text: NFKC, TSCharacters, 〇/dash/dot variants, CJK gaps joined; unit bigrams+unigrams, exact 文号/档号)"
+SCHEMA_VERSION = ("gongwen-search-2 (folded text: NFKC, TSCharacters, 〇/dash/dot variants, CJK gaps joined; "
+                  "unit bigrams+unigrams, runs two positions apart, exact 文号/档号)")
 ENGINES = ("whoosh", "tantivy")
 POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -215,7 +216,8 @@ class FolderIndex:
         self.root = Path(root)
         self.engine_name = engine
         self._cls = _engine_class(engine)
-        self._lock = filelock.FileLock(str(self.root.parent / f".{engine}.lock"), timeout=lock_timeout)
+        self._lock_path = self.root.parent / f".{engine}.lock"
+        self._lock = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
         self._engine = None
@@ -278,6 +280,10 @@ class FolderIndex:
                 old.close()
 
     def _write_lock(self):
+        if self._lock is None:
+            import filelock
+
+            self._lock = filelock.FileLock(str(self._lock_path), timeout=self._lock_timeout)
         return _Locked(self._lock, self._lock_timeout, self.root)
 
     # --- SearchIndex ---
@@ -398,14 +404,14 @@ class FolderIndex:
 class _Locked:
     """The exclusive writer lock, turning a timeout into a clear message."""
 
-    def __init__(self, lock: filelock.FileLock, timeout: float, root: Path):
+    def __init__(self, lock, timeout: float, root: Path):
         self.lock, self.timeout, self.root = lock, timeout, root
 
     def __enter__(self):
         Path(self.lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire()
-        except filelock.Timeout:
+        except TimeoutError:      # filelock.Timeout is a TimeoutError
             raise SearchError(
                 f"搜索索引 {self.root} 正由另一个进程写入（如 gongwen reindex 或监视服务），"
                 f"等待 {self.timeout:g} 秒后仍未结束，请稍后再试。") from None
@@ -506,9 +512,11 @@ def archive_count(config: Config) -> int:
 # --- health --------------------------------------------------------------------------------------
 
 
-def health(config: Config) -> list[model.Finding]:
+def health(config: Config) -> list["model.Finding"]:
     """For `gongwen doctor`: the index opens, its version matches, and it holds exactly the
     archive's documents, each with the 档号 its record carries."""
+    from .. import model
+
     engine = config.search.engine
     area = "索引"
     idx = FolderIndex(index_root(config, engine), engine)

@@ -96,10 +96,12 @@ def fold_char(ch: str) -> str:
 
 class _FoldTable(dict):
     """``str.translate`` table filled on first sight of each character (a dict subclass's
-    ``__missing__`` is honoured by translate), so folding is a C loop over a cached table."""
+    ``__missing__`` is honoured by translate), so folding is a C loop over a cached table. Values
+    are code points, unchanged characters included (translate is slowest on a miss and on str
+    values: 85 ns a character this way, 200 ns with str values)."""
 
-    def __missing__(self, cp: int) -> str:
-        f = fold_char(chr(cp))
+    def __missing__(self, cp: int) -> int:
+        f = ord(fold_char(chr(cp)))
         self[cp] = f
         return f
 
@@ -286,35 +288,20 @@ def snippet(text: str, needles: Iterable[str], width: int = 90) -> tuple[str, tu
     out: list[str] = ["…"] if lo > 0 else []
     length = len(out[0]) if out else 0
     spans: list[tuple[int, int]] = []
-    inside = [(max(a, lo), min(b, hi)) for a, b in matches if b > lo and a < hi]
-    mi = 0
-    last_space = False
-    i = lo
-    while i < hi:
-        if mi < len(inside) and i == inside[mi][0]:
-            a, b = inside[mi]
-            # Whitespace inside a match is what normalisation removed (a wrapped line, a spaced name).
-            piece = _SPACES.sub("", text[a:b])
-            out.append(OPEN)
-            spans.append((length + 1, length + 1 + len(piece)))
-            out.append(piece)
-            out.append(CLOSE)
-            length += len(piece) + 2
-            i = b
-            mi += 1
-            last_space = False
-            continue
-        ch = text[i]
-        if ch.isspace():
-            if not last_space and length:
-                out.append(" ")
-                length += 1
-            last_space = True
-        else:
-            out.append(ch)
-            length += 1
-            last_space = False
-        i += 1
+    pos = lo
+    for a, b in ((max(a, lo), min(b, hi)) for a, b in matches if b > lo and a < hi):
+        plain = _SPACES.sub(" ", text[pos:a])
+        if not length:
+            plain = plain.lstrip()
+        # Whitespace inside a match is what normalisation removed (a wrapped line, a spaced name).
+        piece = _SPACES.sub("", text[a:b])
+        out += (plain, OPEN, piece, CLOSE)
+        length += len(plain)
+        spans.append((length + 1, length + 1 + len(piece)))
+        length += len(piece) + 2
+        pos = b
+    rest = _SPACES.sub(" ", text[pos:hi])
+    out.append(rest.lstrip() if not length else rest)
     s = "".join(out).rstrip()
     if hi < len(text):
         s += "…"
