@@ -82,14 +82,14 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
     """Full-text search in Chinese. QUERY: words (all must match), "exact phrases", AND / OR / NOT
     or -word, field:value (标题: 文号: 档号: 年度: 文种: 机关代字: 日期:), a 文号 or 档号 alone.
     An empty QUERY lists every document (with the filters). Example: gongwen search 控违拆违 --year 2015"""
-    from ..search import archive_count, index_state, open_index
+    from ..search import archive_count, index_missing, open_index
 
     q = " ".join(w.removeprefix(QueryCommand.MARK) for w in query)
     d_from = _date_option(date_from, upper=False, name="--from")
     d_to = _date_option(date_to, upper=True, name="--to")
     config = app.config
     engine = engine or config.search.engine
-    if index_state(config, engine).kind == "missing":
+    if index_missing(config, engine):
         click.echo(f"搜索索引（{engine}）不存在，正在从档案建立（共 {archive_count(config)} 件）…", err=True)
     with open_index(config, engine) as index:
         res = index.search(q, year=year, series=series, kind=kind, date_from=d_from, date_to=d_to,

@@ -43,7 +43,7 @@ POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
-__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "index_state", "reindex", "health",
+__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "index_missing", "reindex", "health",
            "archive_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
@@ -237,16 +237,20 @@ class FolderIndex:
             raise SearchError(f"搜索索引的 {POINTER} 内容不完整，{REINDEX_HINT}。")
         return data
 
+    def missing(self) -> bool:
+        """Nothing is there (no pointer and no files): cheap, opens nothing."""
+        return not (self.root / POINTER).exists() and not (self.root.exists() and any(self.root.iterdir()))
+
     def state(self) -> "IndexState":
         """What is on disk: missing (nothing there), ok, an outdated version, or damage."""
+        if self.missing():
+            return IndexState("missing")
         try:
             ptr = self._read_pointer()
         except SearchError as e:
             return IndexState("damaged", str(e))
         if ptr is None:
-            if self.root.exists() and any(self.root.iterdir()):
-                return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
-            return IndexState("missing")
+            return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
         if ptr.get("version") != self.version:
             return IndexState("version", f"搜索索引的版本（{ptr.get('version')}）与程序（{self.version}）不符，"
                                          f"{REINDEX_HINT}。")
@@ -457,10 +461,10 @@ def open_index(config: Config, engine: str | None = None, *,
     return idx
 
 
-def index_state(config: Config, engine: str | None = None) -> IndexState:
-    """What is on disk for ``engine`` (default: the configured one), without opening it for search."""
+def index_missing(config: Config, engine: str | None = None) -> bool:
+    """No index at all for ``engine`` (default: the configured one); opens nothing."""
     engine = engine or config.search.engine
-    return FolderIndex(index_root(config, engine), engine).state()
+    return FolderIndex(index_root(config, engine), engine).missing()
 
 
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
