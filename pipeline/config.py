@@ -173,8 +173,8 @@ class Converter(_Frozen):
 
 
 class Search(_Frozen):
-    # tantivy: builds 25× faster, a 4× smaller index, ~1 ms queries (docs/benchmarks.md); whoosh is
-    # the pure-Python alternative. Switching needs `gongwen reindex` (each engine has its own folder).
+    # tantivy: far faster to build and query, a smaller index (docs/benchmarks.md); whoosh is the
+    # pure-Python alternative. Switching needs `gongwen reindex` (each engine has its own folder).
     engine: Literal["whoosh", "tantivy"] = "tantivy"
 
 

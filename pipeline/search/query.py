@@ -330,9 +330,9 @@ def parse(q: str) -> Node:
 # scores added. The title's weight is small so that it cannot swamp the body: with the title ×3 a
 # chapter heading holding 市场经济 ranked seven sections that never use it above the one using it
 # five times. Chosen on the graded judgements in tests/fixtures/search_relevance.json (nDCG@10 on
-# both engines, printed by `python -m bench search`): 0.76 at ×3, 0.80 at ×1, 0.83 at ×0.3 and
-# within 0.01 of that down to ×0.1. ×0.3 keeps a title hit worth about a third of a use in the body,
-# as an archive's own titles say more than the shared chapter headings of that corpus. An exact
+# both engines, printed by `python -m bench search`): it rises as the weight falls from ×3 to about
+# ×0.3 and is nearly flat below. ×0.3 keeps a title hit worth about a third of a use in the body, as
+# an archive's own titles say more than the shared chapter headings of that corpus. An exact
 # 文号/档号 match outranks everything.
 BOOSTS = {"title": 0.3, "refs": 1.0, "body": 1.0}
 EXACT_BOOST = 20.0
