@@ -30,7 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "seal certificate."),
     "process": ("documents", "Run the whole pipeline once for each DRAFT: number, render, convert, seal, sign, "
                              "file, index — or reject it with a note in rejected/."),
-    "run": ("documents", "What `make run` does: make sure the instance is set up, then run the watch service."),
+    "run": ("documents", "What `make run` does: make sure the instance is set up, then run the watch service — "
+                         "with --serve, the browser app beside it in the same process (Ctrl+C stops both)."),
     "show": ("records", "Show one filed document by 文号 or 档号: metadata, files with fixity status, history."),
     "doctor": ("records", "Environment and archive health: LibreOffice, fonts, certificate, register chain, "
                           "fixity, search index."),
@@ -48,6 +49,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."),
     "reserve": ("registers", "Reserve the next number of SERIES now for a document that comes later."),
     "void": ("registers", "Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."),
+    "supervise": ("supervise", "督查督办: the 督办台账 — add, list, progress, close, remind, report."),
+    "serve": ("web", "The office in a browser: search, documents, registers, year-end, accounts (see docs/web.md)."),
+    "user": ("web", "Accounts of the browser app (stored in the instance's register database; changes are events)."),
 }
 
 
@@ -141,4 +145,3 @@ def main(argv: list[str] | None = None) -> None:
         where = f"：{e.filename}" if getattr(e, "filename", None) else ""
         click.echo(f"错误：文件操作失败{where}（{e.strerror or e}）", err=True)
         sys.exit(1)
-

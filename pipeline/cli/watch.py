@@ -64,6 +64,10 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         label = "重复" if ev.kind == "duplicate" else "退回"
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"{label} ← {ev.name}：{ev.message}{see}"
+    if ev.kind == "supervised":
+        return f"督办 ← {ev.name}：{ev.message}"
+    if ev.kind == "day_turn":
+        return f"日切：{ev.message}"
     if ev.kind in PLAIN_LABELS:
         return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":
