@@ -39,3 +39,7 @@ class ArchiveError(GongwenError):
 
 class SearchError(GongwenError):
     """The search index is unusable or a query is malformed."""
+
+
+class IncomingError(GongwenError):
+    """A received document (收文) cannot be read or handled as asked."""
