@@ -11,8 +11,9 @@ Layout (readable without gongwen — a file browser and a text editor are enough
                         each value with its algorithm), the handling events
 
 A record is built in a temporary folder inside the archive and renamed into place in one step, then
-made read-only; a crash leaves either no record or a whole one. Only the year-end step changes a
-record again (``update_record``: 档号 and the 归档章), by the same build-and-swap.
+made read-only; a crash leaves either no record or a whole one. A record changes again only through
+``update_record``, by the same build-and-swap: at year end (档号 and the 归档章) and, for a 收文, as
+its handling goes on (its 处理笺 and the handling fields).
 """
 from __future__ import annotations
 
@@ -261,10 +262,17 @@ class ArchiveStore:
              text: str) -> Record:
         """File one document. Idempotent: an existing record for the same number and the same
         draft content is returned as it is; a different one is an error (never overwritten)."""
+        return self.file_record(number=number, content_hash=draft.content_hash(), files=files,
+                                metadata=metadata, text=text)
+
+    def file_record(self, *, number: Number, content_hash: str, files: list[StoredFile], metadata: dict,
+                    text: str) -> Record:
+        """File one record of any kind (a 发文, a 收文) under ``number``; ``content_hash`` (the
+        metadata's 内容摘要值) makes it idempotent as ``file`` is."""
         final = self.record_dir(number)
         if final.exists():
             rec = self.load(final)
-            if rec.meta.get("内容摘要值", {}).get("值") != draft.content_hash():
+            if rec.meta.get("内容摘要值", {}).get("值") != content_hash:
                 raise ArchiveError(f"档案中已有 {number.reference}，且内容不同；拒绝覆盖（{final}）")
             return rec
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -390,6 +390,10 @@ class Ledger:
     def __enter__(self) -> "Ledger":
         return self
 
+    def now(self) -> dt.datetime:
+        """The ledger's clock (injected in tests): the time its events are stamped with."""
+        return self._clock()
+
     def __exit__(self, *exc) -> None:
         self.close()
 

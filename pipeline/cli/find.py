@@ -46,6 +46,8 @@ def highlighted(snippet: str, spans: tuple[tuple[int, int], ...]) -> Text:
 @click.option("--year", type=int, default=None, help="年度, e.g. 2015")
 @click.option("--series", default=None, help="机关代字, e.g. 珠政发")
 @click.option("--kind", default=None, help="文种, e.g. 通知")
+@click.option("--direction", type=click.Choice(["收文", "发文"]), default=None,
+              help="only documents received (收文) or issued (发文)")
 @click.option("--from", "date_from", default=None, help="成文日期 from (2015-03-01, 2015-03 or 2015)")
 @click.option("--to", "date_to", default=None, help="成文日期 to, inclusive")
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="how many hits to show")
@@ -54,7 +56,7 @@ def highlighted(snippet: str, spans: tuple[tuple[int, int], ...]) -> Text:
               help="index to search (default: search.engine in the config)")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts")
 @pass_app
-def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, date_to, limit, sort,
+def search_cmd(app: App, query: tuple[str, ...], year, series, kind, direction, date_from, date_to, limit, sort,
                engine, as_json) -> None:
     """Full-text search in Chinese. QUERY: words (all must match), "exact phrases", AND / OR / NOT
     or -word, field:value (标题: 文号: 档号: 年度: 文种: 机关代字: 日期:), a 文号 or 档号 alone.
@@ -66,7 +68,7 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
     d_to = _date_option(date_to, upper=True, name="--to")
     with open_index(app.config, engine) as index:
         res = index.search(q, year=year, series=series, kind=kind, date_from=d_from, date_to=d_to,
-                           limit=limit, sort=sort)
+                           limit=limit, sort=sort, direction=direction)
     if as_json:
         click.echo(json.dumps({"query": q, "total": res.total, "sort": sort,
                                "hits": [h.to_json() for h in res.hits]}, ensure_ascii=False, indent=2))
