@@ -8,10 +8,12 @@ VENV         := .venv
 PY           := $(VENV)/bin/python
 SYSTEM_PY    := /usr/bin/python3
 # Debian packages: LibreOffice (headless), the UNO bridge for unoserver, poppler tools,
-# CJK faces that stand in for the office fonts (see fonts/fonts.conf), Debian's Python with venv.
+# CJK faces that stand in for the office fonts (see fonts/fonts.conf), Debian's Python with venv,
+# Tesseract with its Simplified Chinese data for OCR of received scans (OCRmyPDF comes from PyPI and
+# needs no Ghostscript: gongwen uses its internal PDF/A backend).
 APT_PACKAGES := libreoffice-writer-nogui python3-uno poppler-utils fontconfig \
                 fonts-noto-cjk fonts-arphic-gkai00mp fonts-arphic-ukai \
-                python3 python3-venv
+                python3 python3-venv tesseract-ocr tesseract-ocr-chi-sim
 STAMP        := $(VENV)/.installed
 CONFIG       ?= config.yaml
 PYTEST_ARGS  ?=
@@ -56,6 +58,7 @@ install: system-deps $(STAMP)
 templates: install
 	$(PY) scripts/build_templates.py
 	$(PY) scripts/build_archive_templates.py
+	$(PY) scripts/build_incoming_templates.py
 
 clean-venv:
 	rm -rf $(VENV)

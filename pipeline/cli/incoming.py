@@ -263,7 +263,8 @@ def edit_cmd(app: App, ident: str, sender, number, title, date_, main_to, urgenc
 def register_cmd(app: App, year: int | None, as_json: bool, xlsx: str | None, force: bool) -> None:
     """The 收文登记簿 of YEAR (default: this year) as a table, JSON or .xlsx."""
     from ..incoming import COLUMNS, IncomingRegister
-    from ..ledger import Ledger, ledger_path, register_xlsx
+    from ..ledger import Ledger, ledger_path
+    from ..sheets import register_xlsx
 
     config = app.config
     year = year or dt.date.today().year

@@ -356,7 +356,7 @@ def instruct(svc, ident: str, *, leader: str, text: str, date: dt.date | None = 
     item_ref = row.instructions[same].supervise
     if assign_to and item_ref is None:
         # The same 批示 given again after a failure here resumes: its 督办件 is made once.
-        item_ref = create_item(svc.ledger, svc.config, add_item=add_item, incoming_ref=row.reference,
+        item_ref = create_item(svc.ledger, svc.config, add_item=add_item, incoming_ref=row.reference, number=same + 1,
                                title=row.title, leader=leader, text=text, date=date, lead_unit=assign_to,
                                co_units=co_units, deadline=deadline, actor=svc.actor)
         row = reg.set_supervision(row.reference, same, item_ref, actor=svc.actor)

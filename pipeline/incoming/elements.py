@@ -49,10 +49,24 @@ class Elements:
         return d
 
 
+def _top_line(line: str) -> bool:
+    """A 版头 line (份号, 密级, 紧急程度, 发文机关标志, 发文字号 and 签发人): never part of a paragraph."""
+    s = P.squeeze(line)
+    number = re.split(r"签发人[：:]", s)[0]
+    return bool(P.COPY_NO_RE.match(s) or P.CLASSIFIED_MARK_RE.match(s) or P.URGENCY_RE.match(s)
+                or (s.endswith("文件") and len(s) <= 25) or "签发人" in s
+                or (number and P.NUMBER_LOOSE_RE.match(number)))
+
+
 def items_from_lines(lines: list[str]) -> list[Item]:
-    """Lines of extracted or OCR'd text → paragraphs: a line wrapped at the right margin is joined
-    with the next (the draft reader's rule for soft line breaks)."""
-    return [Item("para", t) for t in P.group_lines(list(lines), sentence_breaks=True)]
+    """Lines of extracted or OCR'd text → paragraphs: the 版头 lines as they are, then a line wrapped
+    at the right margin joined with the next (the draft reader's rule for soft line breaks)."""
+    lines = list(lines)
+    k = 0
+    while k < len(lines) and _top_line(lines[k]):
+        k += 1
+    return [Item("para", t) for t in lines[:k]] + \
+        [Item("para", t) for t in P.group_lines(lines[k:], sentence_breaks=True)]
 
 
 def secrecy_mark(lines: list[str]) -> str | None:

@@ -431,8 +431,8 @@ class IncomingRegister:
             doc = self.ledger.document(reply_ref)
             if doc is None:
                 raise IncomingError(f"复文号 {reply_ref} 不在发文登记簿中；复文须是本机关已编号的发文")
-            if doc.stage == "voided":
-                raise IncomingError(f"复文号 {reply_ref} 已作废，不能作为复文")
+            if doc.stage in ("voided", "reserved"):
+                raise IncomingError(f"复文号 {reply_ref} 是“{doc.status}”的文号，不能作为复文")
             resolved = doc.reference
         now = self.ledger.now().isoformat(timespec="seconds")
         return self._update(ident, "incoming_done", actor, {

@@ -42,16 +42,19 @@ def item_reference(item: object) -> str:
     raise IncomingError(f"督办模块返回的督办件无法识别（{type(item).__name__}）")
 
 
-def create_item(ledger, config, *, add_item: AddItem, incoming_ref: str, title: str | None, leader: str,
-                text: str, date: dt.date, lead_unit: str, co_units: tuple[str, ...], deadline: dt.date | None,
-                actor: str) -> str:
-    """One 督办件 for a 批示 on the 收文 ``incoming_ref``; returns its 督办编号."""
+def create_item(ledger, config, *, add_item: AddItem, incoming_ref: str, number: int, title: str | None,
+                leader: str, text: str, date: dt.date, lead_unit: str, co_units: tuple[str, ...],
+                deadline: dt.date | None, actor: str) -> str:
+    """One 督办件 for the ``number``-th 批示 on the 收文 ``incoming_ref``; returns its 督办编号. Its
+    ``source_ref`` names the 收文 and the 批示, so the same 批示 given again (after a crash between
+    the two registers) finds the item already made instead of making a second."""
     matter = text if not title else f"{text}（{title}）"
     source = f"{incoming_ref} {leader}批示（{date.isoformat()}）"
     try:
         item = add_item(ledger, config, matter=matter, source_type=SOURCE_TYPE, source=source,
                         lead_unit=lead_unit, co_units=tuple(co_units), leader=leader, assigned=date,
-                        deadline=deadline, actor=actor, source_ref=incoming_ref)
+                        deadline=deadline, actor=actor,
+                        source_ref=f"{incoming_ref}#批示{number}")
     except GongwenError:
         raise
     except (TypeError, ValueError) as e:
