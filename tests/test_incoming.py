@@ -367,3 +367,12 @@ def test_listing_an_empty_register_never_creates_the_database(tmp_path):
         assert res.exit_code == 0, res.output
     assert not (tmp_path / "inst" / "archive" / "ledger.sqlite3").exists()
     assert json.loads(res.output)["rows"] == []
+
+
+def test_a_印发_line_split_by_the_extractor_is_no_署名():
+    """pdftotext gave 「珠晖区安全生产监督管理局办公室」 / 「— 2 —」 / 「2015 年 2 月 25 日印发」: the 印发机关
+    was taken for the 署名 and the 成文日期 was lost (found on a real 请示)."""
+    lines = ["珠安监〔2015〕8号", "珠晖区安全生产监督管理局关于请求拨付经费的请示", "珠晖区人民政府：", "妥否，请批示。",
+             "珠晖区安全生产监督管理局", "2015年2月25日", "珠晖区安全生产监督管理局办公室", "2015年2月25日印发"]
+    el = E.read_elements(lines)
+    assert el.sender == "珠晖区安全生产监督管理局" and el.date == dt.date(2015, 2, 25)

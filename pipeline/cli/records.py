@@ -34,8 +34,15 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     if rec is None:
         raise click.ClickException(f"档案中没有 {ident}（可用 gongwen search 查找）")
     fixity = rec.verify()
+    from ..incoming import answered_by
+    from ..ledger import Ledger
+
+    with Ledger.open(app.config) as ledger:
+        events = ledger.events(rec.reference)
+        # the 收文 this 发文 answers (its 复文号): the other way of the link the 收文 records
+        answers = [r.reference for r in answered_by(ledger, rec.reference)]
     if as_json:
-        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
+        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta, "answers": answers,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
                                            "status": r.status,
                                            "expected": r.expected, "actual": r.actual} for r in fixity]},
@@ -48,12 +55,18 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
-                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
+    keys = ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
+            "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间")
+    if m.get("类型") == "收文":
+        keys = ("文件编号", "档号", "题名", "文种", "来文机关", "来文字号", "日期", "收文时间", "密级", "紧急程度",
+                "时限", "保管期限名称", "主送", "附件", "页数", "承办单位", "办理状态", "复文号", "归档时间")
+    for key in keys:
         val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
         head.add_row(key, "" if val in (None, "") else str(val))
+    if answers:
+        head.add_row("答复来文", "、".join(answers))
     head.add_row("位置", str(rec.path))
     console.print(head)
     files = Table(title="文件与固定性")
@@ -72,10 +85,6 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import Ledger
-
-    with Ledger.open(app.config) as ledger:
-        events = ledger.events(rec.reference)
     for ev in events:
         history.add_row(str(ev.time), ev.event, ev.actor)
     console.print(history)

@@ -31,12 +31,12 @@ from ..model import Number, Problem
 from .elements import Elements, read_elements
 from .reading import SUFFIXES, Reading, read_document
 from .register import (COLUMNS, DONE, HANDLING, STAGE_NAMES, WAITING, Incoming, IncomingRegister, IncomingRow,
-                       Instruction, text_hash)
+                       Instruction, answered_by, text_hash)
 from .supervision import AddItem, create_item, default_add_item
 
 __all__ = ["receive", "route", "instruct", "done", "edit", "Receipt", "IncomingRegister", "Incoming",
            "IncomingRow", "Instruction", "COLUMNS", "SUFFIXES", "SECRET_NOTE", "record_for", "catch_up",
-           "WAITING", "HANDLING", "DONE", "UNTITLED"]
+           "WAITING", "HANDLING", "DONE", "UNTITLED", "answered_by"]
 
 log = logging.getLogger("gongwen.incoming")
 

@@ -58,10 +58,26 @@ def _top_line(line: str) -> bool:
                 or (number and P.NUMBER_LOOSE_RE.match(number)))
 
 
+def _print_lines(lines: list[str]) -> list[str]:
+    """The 版记's last line holds the 印发机关 at the left and 「…印发」 at the right; an extractor may
+    give them as two lines (with the page number between, already dropped): put them together again,
+    or the 印发机关 would be taken for the 署名."""
+    out: list[str] = []
+    for line in lines:
+        m = P.PRINT_RE.match(line)
+        if m and not m["printer"].strip() and out:
+            prev = P.squeeze(out[-1])
+            if 2 <= len(prev) <= 40 and prev.endswith(P.ORGAN_SUFFIXES) and not re.search("[，。：:；]", prev):
+                out[-1] = f"{out[-1]}  {line}"
+                continue
+        out.append(line)
+    return out
+
+
 def items_from_lines(lines: list[str]) -> list[Item]:
     """Lines of extracted or OCR'd text → paragraphs: the 版头 lines as they are, then a line wrapped
     at the right margin joined with the next (the draft reader's rule for soft line breaks)."""
-    lines = list(lines)
+    lines = _print_lines(list(lines))
     k = 0
     while k < len(lines) and _top_line(lines[k]):
         k += 1

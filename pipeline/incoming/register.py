@@ -284,9 +284,7 @@ class IncomingRegister:
 
     def answered_by(self, reply_ref: str) -> list[Incoming]:
         """The 收文 a 发文 answers (its 复文号 recorded at 办结): the other way of the link."""
-        with self.ledger.book_read() as db:
-            return [_row(r) for r in db.execute(f"SELECT * FROM {TABLE} WHERE reply_ref = ? ORDER BY id",
-                                                (reply_ref,))]
+        return answered_by(self.ledger, reply_ref)
 
     def find_duplicate(self, *, file_hash: str, text_hash_: str | None, number_key: str | None,
                        sender: str | None) -> Duplicate | None:
@@ -465,6 +463,15 @@ class IncomingRegister:
             return row
         return self._update(ident, "incoming_archived", actor, {"archive_code": code},
                             {"previous": row.archive_code})
+
+
+def answered_by(ledger: Ledger, reply_ref: str) -> list[Incoming]:
+    """The 收文 that the 发文 ``reply_ref`` answers, read without opening (creating) the book: what
+    `gongwen show` and the web app's document page ask of any 发文."""
+    with ledger.book_read() as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is None:
+            return []
+        return [_row(r) for r in db.execute(f"SELECT * FROM {TABLE} WHERE reply_ref = ? ORDER BY id", (reply_ref,))]
 
 
 def rows_json(rows: Iterable[Incoming], today: dt.date) -> list[dict]:
