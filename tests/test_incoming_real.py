@@ -28,7 +28,8 @@ from tests.test_incoming import FakeSupervise
 def _pdftext(pdf: Path) -> str:
     import subprocess
 
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True).stdout
+    return "".join(out.split())          # the form's cells wrap text anywhere
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_a_text_pdf_of_a_上级_通知_is_registered_with_its_elements(received,
     assert (m["类型"], m["文件编号"], m["来文字号"], m["印制文号"], m["责任者"], m["日期"], m["机关代字"]) == (
         "收文", rc.reference, D.NOTICE_NUMBER, D.NOTICE_NUMBER, D.NOTICE_SENDER, "2015-02-16", "收文")
     slip = _pdftext(rec.file("处理笺"))
-    assert rc.reference.replace("〔", "") [:1] in slip and D.NOTICE_NUMBER in slip.replace(" ", "")
+    assert rc.reference in slip and D.NOTICE_NUMBER in slip and D.NOTICE_TITLE in slip
     assert inspect_pdf(rec.file("处理笺")).pdfa == "2B"
     assert rc.reference in _index_ids(svc, D.NOTICE_NUMBER)          # an exact 文号 lookup finds it
     assert svc.ledger.verify().ok
@@ -175,7 +176,7 @@ def test_a_请示_answered_by_our_批复_links_both_ways(upstream, svc, inst, tm
     assert [r.reference for r in IncomingRegister(svc.ledger, inst).answered_by(out.number)] == [rc.reference]
     rec = record_for(svc, rc.reference)
     assert rec.meta["复文号"] == out.number and rec.meta["办理状态"] == "已办结"
-    assert out.number in _pdftext(rec.file("处理笺")).replace(" ", "")
+    assert out.number in _pdftext(rec.file("处理笺"))
     shown = CliRunner().invoke(cli, ["--config", str(inst.base / "config.yaml"), "show", out.number])
     assert shown.exit_code == 0, shown.output
     assert rc.reference in shown.output          # our 批复 knows which 收文 it answers
@@ -189,7 +190,7 @@ def test_a_批示_that_assigns_work_creates_a_督办件_and_goes_on_the_处理�
                          deadline=dt.date(2015, 4, 30), add_item=fake)
     assert item == "督〔2015〕1号" and fake.calls[0]["source_ref"] == f"{ref}#批示1"
     rec = record_for(svc, ref)
-    text = _pdftext(rec.file("处理笺")).replace(" ", "")
+    text = _pdftext(rec.file("处理笺"))
     assert "拟请区安监局牵头办理" in text and "请区安监局牵头抓好落实" in text and item in text
     assert rec.meta["承办单位"] == "区安监局" and rec.meta["批办意见"][0]["supervise"] == item
     assert all(r.ok for r in rec.verify()) and not any(p.stat().st_mode & 0o222 for p in rec.path.iterdir())
@@ -267,4 +268,4 @@ def test_the_cli_lists_handles_and_prints_the_register(received, inst, tmp_path)
     refs = [row[1] for row in ws.iter_rows(min_row=4, values_only=True)]
     assert ref in refs
     err = run(cli, ["--config", cfgp, "incoming", "route", "收〔1999〕1号", "--to", "x", "--opinion", "y"])
-    assert err.exit_code == 1 and "收文登记簿中没有" in err.output
+    assert err.exit_code == 1 and "收文登记簿中没有" in str(err.exception)     # main() prints it as 错误：…
