@@ -260,13 +260,14 @@ def _file(row: Incoming, reading: Reading, svc, reg: IncomingRegister, work: Pat
     slip_docx, slip_pdf = render_slip(row, config, work / SLIP_DOCX, work / SLIP_PDF, converter=_lazy_converter(svc))
     suffix = reading.source.suffix.lower()
     original_fmt = reading.archival_format if reading.archival is None else reading.format
-    files = [StoredFile(reading.source, "原件", f"原件{suffix}", original_fmt, reading.creator or "来文单位（未知）")]
+    # In the order of the 件 (DA/T 22-2015 5.1.2): the 处理笺 before the document, the 原件 before its copy.
+    files = [StoredFile(slip_pdf, "处理笺", SLIP_PDF, "PDF/A-2b", f"gongwen {__version__} + LibreOffice"),
+             StoredFile(reading.source, "原件", f"原件{suffix}", original_fmt, reading.creator or "来文单位（未知）")]
     if reading.archival is not None:
         maker = "OCRmyPDF + Tesseract" if reading.ocr_pages else (
             "LibreOffice" if reading.format in ("DOCX", "DOC", "WPS") else "OCRmyPDF（PDF/A 转换）")
         files.append(StoredFile(reading.archival, "副本", COPY_PDF, reading.archival_format, maker))
-    files += [StoredFile(slip_pdf, "处理笺", SLIP_PDF, "PDF/A-2b", f"gongwen {__version__} + LibreOffice"),
-              StoredFile(slip_docx, "处理笺底稿", SLIP_DOCX, "DOCX (Office Open XML)", f"gongwen {__version__} (docxtpl)")]
+    files.append(StoredFile(slip_docx, "处理笺底稿", SLIP_DOCX, "DOCX (Office Open XML)", f"gongwen {__version__} (docxtpl)"))
     meta = metadata(row, config, reading=reading, events=_events(svc, row.reference))
     text = f"{row.title or UNTITLED}\n{reading.text}\n"
     record = svc.store.file_record(number=_number(row, config), content_hash=row.file_hash, files=files,

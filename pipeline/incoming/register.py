@@ -262,11 +262,7 @@ class IncomingRegister:
         return row
 
     def all(self, year: int | None = None) -> list[Incoming]:
-        sql, args = f"SELECT * FROM {TABLE}", ()
-        if year is not None:
-            sql, args = sql + " WHERE year = ?", (year,)
-        with self.ledger.book_read() as db:
-            return [_row(r) for r in db.execute(sql + " ORDER BY year, seq", args)]
+        return read_rows(self.ledger, year)
 
     def listing(self, year: int | None = None, *, pending: bool = False, overdue: bool = False,
                 today: dt.date | None = None) -> list[Incoming]:
@@ -446,6 +442,9 @@ class IncomingRegister:
             raise ValueError(f"cannot edit {bad}")
         if not changes:
             raise IncomingError("没有要修改的项目")
+        row = self.require(ident)
+        if row.archive_code:
+            raise IncomingError(f"{row.reference} 已整理归档（档号 {row.archive_code}），不能再更正登记项")
         sets = dict(changes)
         if "sender_number" in sets:
             sets["number_key"] = P.number_key(sets["sender_number"])
@@ -472,6 +471,17 @@ def answered_by(ledger: Ledger, reply_ref: str) -> list[Incoming]:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is None:
             return []
         return [_row(r) for r in db.execute(f"SELECT * FROM {TABLE} WHERE reply_ref = ? ORDER BY id", (reply_ref,))]
+
+
+def read_rows(ledger: Ledger, year: int | None = None) -> list[Incoming]:
+    """The 收文登记簿 (of one year), read without opening (creating) the book: for checks and pages."""
+    with ledger.book_read() as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is None:
+            return []
+        sql, args = f"SELECT * FROM {TABLE}", ()
+        if year is not None:
+            sql, args = sql + " WHERE year = ?", (year,)
+        return [_row(r) for r in db.execute(sql + " ORDER BY year, seq", args)]
 
 
 def rows_json(rows: Iterable[Incoming], today: dt.date) -> list[dict]:
