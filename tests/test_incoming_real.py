@@ -269,3 +269,36 @@ def test_the_cli_lists_handles_and_prints_the_register(received, inst, tmp_path)
     assert ref in refs
     err = run(cli, ["--config", cfgp, "incoming", "route", "收〔1999〕1号", "--to", "x", "--opinion", "y"])
     assert err.exit_code == 1 and "收文登记簿中没有" in str(err.exception)     # main() prints it as 错误：…
+
+
+def test_the_watched_收文_folder_takes_documents_in_one_口子(upstream, tmp_path):
+    """inbox/收文/ in the watch service: a 通知 registered and its dropped copy gone (the archive holds
+    it as 原件); 秘密, an encrypted PDF and a text file go to rejected/ with a note saying why."""
+    from pipeline import intake
+
+    root = tmp_path / "instance"
+    init_instance(root, None)
+    cfg = load(root / "config.yaml")
+    box = cfg.inbox / cfg.incoming.folder
+    box.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(upstream["notice_pdf"], box / "市政府通知.pdf")
+    shutil.copyfile(upstream["secret_pdf"], box / "秘密件.pdf")
+    shutil.copyfile(shared_path("pdf", "005-libreoffice-writer-password", "libreoffice-writer-password.pdf"),
+                    box / "加密.pdf")
+    (box / "说明.txt").write_text("请查收", encoding="utf-8")
+    events = []
+    counts = intake.watch(cfg, lambda: open_services(cfg, "收文员"), on_event=events.append, once=True)
+    assert counts.get("received") == 1 and counts.get("rejected") == 2 and counts.get("unsupported") == 1, counts
+    assert sorted(p.name for p in box.iterdir()) == []
+    rejected = sorted(p.name for p in cfg.rejected.iterdir())
+    assert {"秘密件.pdf", "加密.pdf", "说明.txt"} <= set(rejected)
+    note = next(p for p in cfg.rejected.iterdir() if p.name.startswith("秘密件.pdf.") and p.suffix == ".txt")
+    assert SECRET_NOTE in note.read_text(encoding="utf-8")
+    with open_services(cfg, "收文员") as s:
+        rows = IncomingRegister(s.ledger, cfg).all()
+        assert [r.sender_number for r in rows] == [D.NOTICE_NUMBER]
+        assert record_for(s, rows[0].reference).file("原件").read_bytes() == upstream["notice_pdf"].read_bytes()
+    from pipeline.cli.watch import console_line
+
+    line = next(console_line(cfg, e) for e in events if e.kind == "received")
+    assert line.startswith(f"收文 {rows[0].reference}")

@@ -64,6 +64,8 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         label = "重复" if ev.kind == "duplicate" else "退回"
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"{label} ← {ev.name}：{ev.message}{see}"
+    if ev.kind == "received":
+        return f"收文 {ev.message} ← {ev.name}{secs}"
     if ev.kind in PLAIN_LABELS:
         return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":

@@ -79,6 +79,7 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "received",     # a document from inbox/收文/ was registered (message: 收文号 and what it is)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -112,10 +113,22 @@ class Hooks:
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
     catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    # 收文: documents dropped into inbox/<incoming.folder>/ (None: that folder is not watched).
+    receive: Callable[[Any, Path], Any] | None = None         # (svc, path) → incoming.Receipt
+    receive_suffixes: frozenset[str] = frozenset()
+    receive_probe: Callable[[Path], str | None] = lambda path: None
 
 
 def default_hooks(config: Config) -> Hooks:
-    from .. import drafts, process
+    from .. import drafts, incoming, process
+    from ..incoming import reading
+
+    def probe_received(path: Path) -> str | None:
+        try:
+            reading.identify(path, config)
+        except GongwenError as e:
+            return str(e)
+        return None
 
     return Hooks(
         process=process.process_draft,
@@ -123,7 +136,10 @@ def default_hooks(config: Config) -> Hooks:
         probe=drafts.probe,
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
-        catch_up=process.catch_up,
+        catch_up=lambda svc: process.catch_up(svc) + incoming.catch_up(svc),
+        receive=lambda svc, path: incoming.receive(path, svc),
+        receive_suffixes=frozenset(reading.SUFFIXES),
+        receive_probe=probe_received,
     )
 
 
@@ -153,11 +169,17 @@ class Intake:
         self.intake_cfg = config.intake
         any_share = any(r.share for r in config.intake.routes)
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
+        self.receive_key: str | None = None
+        by_folder = {}
+        if hooks.receive is not None:     # inbox/收文/: documents received, one 口子 for all of them
+            self.receive_key = config.incoming.folder
+            self.folders.append(Folder(config.inbox / self.receive_key, None, config.incoming.share, imports=True))
+            by_folder[config.inbox / self.receive_key] = (hooks.receive_suffixes, hooks.receive_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
                                    invalid_timeout_s=config.intake.invalid_timeout_s,
-                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock)
+                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock, by_folder=by_folder)
         self.claims = Claims(config.work_dir / CLAIMS_DIR)
         self._events: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
         self.wake = threading.Event()
@@ -372,6 +394,9 @@ class Intake:
     # -- where each result goes ------------------------------------------------------------------
     def _handle(self, claim: Claim) -> None:
         """Run one claimed draft through the pipeline and put it where the result says."""
+        if claim.route_key == self.receive_key:
+            self._handle_received(claim)
+            return
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -408,6 +433,58 @@ class Intake:
                          message=f"{len(errors or problems)} 个问题")
         else:
             self._failed(claim, outcome, seconds)
+
+    def _handle_received(self, claim: Claim) -> None:
+        """A document from the 收文 folder: registered → the claimed copy goes once the archive holds it
+        as the record's 原件; refused (涉密, encrypted, damaged …) or a duplicate → rejected/ with a note
+        saying why; failed → kept and retried (receiving it again resumes with the same 收文号)."""
+        accepted = "、".join(sorted(self.hooks.receive_suffixes))
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.receive_suffixes:
+            problem = Problem("文件类型", f"收文文件夹只收来文（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后重新放入）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return
+        claim.state, claim.attempts = "processing", claim.attempts + 1
+        claim.save()
+        t0 = time.perf_counter()
+        try:
+            r = self.hooks.receive(self.svc, claim.path)
+        except Exception as e:  # a bug must not stop the service: keep the file and try again
+            log.exception("收文时出错：%s", claim.path)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("收文", f"内部错误：{type(e).__name__}: {e}"),)),
+                         time.perf_counter() - t0)
+            return
+        seconds = r.seconds if r.seconds is not None else time.perf_counter() - t0
+        problems = list(r.problems)
+        if r.status == "registered" or (r.status == "duplicate" and r.reference and claim.attempts > 1):
+            from ..incoming import record_for
+
+            rec = record_for(self.svc, r.reference)
+            original = rec.file("原件") if rec is not None else None
+            if original is not None and original.is_file() and same_content(original, claim.path):
+                self.claims.release(claim)
+            else:
+                claim.state = "kept"
+                claim.save()
+            what = " ".join(x for x in ((r.elements or {}).get("sender"), (r.elements or {}).get("title")) if x)
+            log.info("收文 %s ← %s（%s）%.1f s", r.reference, claim.name, what, seconds)
+            self._count("received")
+            self._emit(IntakeEvent("received", claim.name, self.receive_key, path=claim.path,
+                                   message=f"{r.reference}　{what}".strip(), seconds=seconds))
+        elif r.status == "failed":
+            self._failed(claim, Outcome(file=str(claim.path), status="failed", problems=tuple(problems)), seconds)
+        else:
+            kind = "duplicate" if r.status == "duplicate" else "rejected"
+            if kind == "duplicate" and not r.reference:
+                problems.append(Problem("重复", "如确为另一份文件（如更正件），请用 gongwen receive --allow-duplicate 登记",
+                                        "warning"))
+            self._reject(claim, kind, problems or [Problem("收文", "未能收文")],
+                         message="；".join(p.message for p in problems if p.severity == "error") or
+                         (problems[0].message if problems else "未能收文"), seconds=seconds)
 
     def _finish_issued(self, claim: Claim, outcome: Outcome, seconds: float, *, earlier: str) -> None:
         resumed = earlier in ("processing", "failed", "kept")

@@ -27,9 +27,12 @@ class Folder:
     path: Path
     route: Route | None
     share: bool
+    imports: bool = False       # a folder of other files (收文: received documents), not drafts
 
     @property
     def key(self) -> str:
+        if self.imports:
+            return self.path.name
         return self.route.folder if self.route else ROOT_KEY
 
 
