@@ -376,3 +376,16 @@ def test_a_印发_line_split_by_the_extractor_is_no_署名():
              "珠晖区安全生产监督管理局", "2015年2月25日", "珠晖区安全生产监督管理局办公室", "2015年2月25日印发"]
     el = E.read_elements(lines)
     assert el.sender == "珠晖区安全生产监督管理局" and el.date == dt.date(2015, 2, 25)
+
+
+def test_doctor_names_a_收文_registered_but_not_filed(tmp_path):
+    from pipeline.config import load
+    from pipeline.incoming import health
+    from tests.conftest import write_instance
+
+    config = load(write_instance(tmp_path / "inst"))
+    assert [f.ok for f in health(config)] == [True]          # no register yet: not created by looking
+    with Ledger.open(config) as led:
+        _register(IncomingRegister(led, config), 1)
+    stuck = [f for f in health(config) if "未归档" in f.item]
+    assert stuck and stuck[0].ok is False and "收〔" in stuck[0].detail and "再收一次" in stuck[0].detail

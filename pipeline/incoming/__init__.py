@@ -36,7 +36,7 @@ from .supervision import AddItem, create_item, default_add_item
 
 __all__ = ["receive", "route", "instruct", "done", "edit", "Receipt", "IncomingRegister", "Incoming",
            "IncomingRow", "Instruction", "COLUMNS", "SUFFIXES", "SECRET_NOTE", "record_for", "catch_up",
-           "WAITING", "HANDLING", "DONE", "UNTITLED", "answered_by"]
+           "WAITING", "HANDLING", "DONE", "UNTITLED", "answered_by", "health"]
 
 log = logging.getLogger("gongwen.incoming")
 
@@ -298,6 +298,30 @@ def catch_up(svc) -> list[str]:
             rec = record_for(svc, row.reference)
             if rec is not None and _index(rec, row, svc, reg):
                 out.append(row.reference)
+    return out
+
+
+def health(config: Config) -> list:
+    """For `gongwen doctor`: OCR is usable, and no 收文 stopped between 登记 and 归档 (receiving the
+    same file again resumes it). Never creates the register."""
+    from ..ledger import Ledger, ledger_path
+    from ..model import Finding
+    from .ocr import INSTALL_HINT, tesseract_languages
+    from .register import read_rows
+
+    out = []
+    langs = tesseract_languages()
+    missing = [lang for lang in config.incoming.ocr_languages if lang not in (langs or set())]
+    out.append(Finding("收文", "文字识别（Tesseract）可用", not missing,
+                       f"已安装语言：{'、'.join(sorted(langs or ())) or '无'}" if not missing
+                       else f"缺少 {'、'.join(missing)}；{INSTALL_HINT}"))
+    if not ledger_path(config).is_file():
+        return out
+    with Ledger.open(config) as ledger:
+        stuck = [r for r in read_rows(ledger) if r.stage == "registered"]
+    out.append(Finding("收文", "没有已登记未归档的收文", not stuck,
+                       "；".join(f"{r.reference}（{r.source_name}）" for r in stuck[:20])
+                       + ("；把原文件再收一次即可续办" if stuck else "")))
     return out
 
 
