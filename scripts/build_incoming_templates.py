@@ -14,7 +14,6 @@ supervise}], lead_unit, circulation, result, reply, done, note.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline import layout  # noqa: E402
 from scripts.build_archive_templates import (BODY_FONT, HEAD_FONT, TITLE_FONT, _borders, _cell, _font,  # noqa: E402
-                                             _new, _para, _widths)
+                                             _new, _para, _widths, build_with, main_with)
 
 NAME = "收文处理笺"
 
@@ -117,18 +116,8 @@ BUILDERS = {NAME: slip}
 
 
 def build(out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [fn(out_dir / f"{name}.docx") for name, fn in BUILDERS.items()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=REPO / "templates", help="folder to write into (default: templates/)")
-    args = ap.parse_args(argv)
-    for p in build(args.out):
-        print(p)
-    return 0
+    return build_with(BUILDERS, out_dir)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_with(BUILDERS, __doc__))

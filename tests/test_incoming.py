@@ -389,3 +389,22 @@ def test_doctor_names_a_收文_registered_but_not_filed(tmp_path):
         _register(IncomingRegister(led, config), 1)
     stuck = [f for f in health(config) if "未归档" in f.item]
     assert stuck and stuck[0].ok is False and "收〔" in stuck[0].detail and "再收一次" in stuck[0].detail
+
+
+def test_the_committed_处理笺_template_is_what_the_script_builds(tmp_path):
+    """templates/收文处理笺.docx is what scripts/build_incoming_templates.py makes (`make templates`)."""
+    import re
+    import zipfile
+
+    from scripts import build_incoming_templates
+    from tests.conftest import REPO
+
+    parts = re.compile(r"^word/(document|styles|settings|header\d*|footer\d*)\.xml$")
+
+    def xml(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if parts.match(n)}
+
+    for fresh in build_incoming_templates.build(tmp_path):
+        committed = xml(REPO / "templates" / fresh.name)
+        assert committed and committed == xml(fresh), f"{fresh.name} is stale; run `make templates`"

@@ -23,6 +23,7 @@ from pipeline.process import open_services, process_draft
 from tests import incoming_docs as D
 from tests.conftest import shared_path
 from tests.test_incoming import FakeSupervise
+from tests.test_pipeline import inst, svc  # noqa: F401 — a fresh instance with demo keys, one LibreOffice
 
 
 def _pdftext(pdf: Path) -> str:
@@ -57,19 +58,6 @@ def upstream(tmp_path_factory):
     return {"notice_pdf": notice_pdf, "notice_docx": notice_docx, "secret_pdf": secret_pdf,
             "request_pdf": request_pdf, "request_docx": request_docx, "other_docx": other_docx,
             "fire_docx": fire_docx, "dir": out}
-
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    root = tmp_path_factory.mktemp("office") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def svc(inst):
-    with open_services(inst, "收文员") as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

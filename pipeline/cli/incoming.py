@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -264,35 +263,15 @@ def register_cmd(app: App, year: int | None, as_json: bool, xlsx: str | None, fo
     """The 收文登记簿 of YEAR (default: this year) as a table, JSON or .xlsx."""
     from ..incoming import COLUMNS, IncomingRegister
     from ..ledger import Ledger, ledger_path
-    from ..sheets import register_xlsx
+    from .registers import emit_register, refuse_existing
 
     config = app.config
     year = year or dt.date.today().year
-    if xlsx and Path(xlsx).exists() and not force:
-        raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
+    refuse_existing(xlsx, force)
     rows: list = []
     if ledger_path(config).is_file():          # a listing never creates the register
         with Ledger.open(config) as ledger:
             rows = IncomingRegister(ledger, config).register_rows(year)
-    title = f"{config.organisation.name}{year}年收文登记簿"
-    if xlsx:
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        register_xlsx(Path(xlsx), title=title, columns=COLUMNS, rows=rows,
-                      subtitle=f"共 {len(rows)} 条　导出时间：{stamp}　导出人：{app.actor}")
-    if as_json:
-        click.echo(json.dumps({"register": "收文登记簿", "organisation": config.organisation.name, "year": year,
-                               "columns": dict(COLUMNS), "rows": [asdict(r) for r in rows]},
-                              ensure_ascii=False, indent=2))
-        return
-    console = _console()
-    if not rows:
-        console.print(f"{title}：没有登记。")
-    else:
-        table = Table(title=title)
-        for f, heading in COLUMNS:
-            table.add_column(heading, overflow="fold", no_wrap=f in ("reference", "received", "seq_no"))
-        for r in rows:
-            table.add_row(*["" if getattr(r, f) is None else str(getattr(r, f)) for f, _ in COLUMNS])
-        console.print(table)
-    if xlsx:
-        console.print(f"已写入 {xlsx}")
+    emit_register(app, name="收文登记簿", title=f"{config.organisation.name}{year}年收文登记簿", columns=COLUMNS,
+                  rows=rows, xlsx=xlsx, as_json=as_json, head={"year": year},
+                  no_wrap=("reference", "received", "seq_no"))

@@ -232,7 +232,13 @@ class IncomingRegister:
     def __init__(self, ledger: Ledger, config: Config):
         self.ledger, self.config = ledger, config
         self.book = book_for(config)
-        ledger.open_book(self.book)
+        self._opened = False
+
+    def _open(self) -> None:
+        """Create the book's tables on the first write (a listing never creates them)."""
+        if not self._opened:
+            self.ledger.open_book(self.book)
+            self._opened = True
 
     # --- reading -------------------------------------------------------------------------------
     def _one(self, db, ident: str):
@@ -252,6 +258,8 @@ class IncomingRegister:
     def get(self, ident: str) -> Incoming | None:
         """A 收文 by its 收文号 (收〔2015〕3号), or "2015-3", or "3" (this year)."""
         with self.ledger.book_read() as db:
+            if not _exists(db):
+                return None
             r = self._one(db, ident)
         return _row(r) if r is not None else None
 
@@ -285,6 +293,8 @@ class IncomingRegister:
     def find_duplicate(self, *, file_hash: str, text_hash_: str | None, number_key: str | None,
                        sender: str | None) -> Duplicate | None:
         with self.ledger.book_read() as db:
+            if not _exists(db):
+                return None
             r = db.execute(f"SELECT * FROM {TABLE} WHERE file_hash = ? ORDER BY id LIMIT 1", (file_hash,)).fetchone()
             if r is not None:
                 return Duplicate(_row(r), "文件内容完全相同", True)
@@ -323,6 +333,7 @@ class IncomingRegister:
     # --- writing -------------------------------------------------------------------------------
     def _update(self, ident: str, event: str, actor: str, sets: dict, detail: dict | None = None,
                 check=None) -> Incoming:
+        self._open()
         with self.ledger.book_write() as w:
             r = self._one(w, ident)
             if r is None:
@@ -343,6 +354,7 @@ class IncomingRegister:
         received = dt.date.fromisoformat(received_at[:10])
         urgency = elements.urgency
         deadline = deadline_for(self.config, urgency, received)
+        self._open()
         with self.ledger.book_write() as w:
             seq = w.next_seq(self.book, year)
             ref = format_reference(self.config, year, seq)
@@ -464,11 +476,15 @@ class IncomingRegister:
                             {"previous": row.archive_code})
 
 
+def _exists(db) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is not None
+
+
 def answered_by(ledger: Ledger, reply_ref: str) -> list[Incoming]:
     """The 收文 that the 发文 ``reply_ref`` answers, read without opening (creating) the book: what
     `gongwen show` and the web app's document page ask of any 发文."""
     with ledger.book_read() as db:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is None:
+        if not _exists(db):
             return []
         return [_row(r) for r in db.execute(f"SELECT * FROM {TABLE} WHERE reply_ref = ? ORDER BY id", (reply_ref,))]
 
@@ -476,7 +492,7 @@ def answered_by(ledger: Ledger, reply_ref: str) -> list[Incoming]:
 def read_rows(ledger: Ledger, year: int | None = None) -> list[Incoming]:
     """The 收文登记簿 (of one year), read without opening (creating) the book: for checks and pages."""
     with ledger.book_read() as db:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is None:
+        if not _exists(db):
             return []
         sql, args = f"SELECT * FROM {TABLE}", ()
         if year is not None:

@@ -519,36 +519,26 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
     for ev in ledger.events():
         if ev.reference:
             events[ev.reference].add(ev.event)
-    for r in received:
+    for r in received + records:
         ident = _ident(r.meta, r.reference)
         run.add("GD-WZ-2-3")
         have = events.get(r.reference, set())
-        need = {"incoming_registered": "收文登记", "incoming_filed": "归档"}
-        if r.meta.get("档号"):
-            need["incoming_archived"] = "整理归档（档号）"
-        miss = [name for ev, name in need.items() if ev not in have]
+        archived = bool(r.meta.get("档号"))
+        if is_incoming(r.meta):
+            need = {"incoming_registered": "收文登记", "incoming_filed": "归档"}
+            if archived:
+                need["incoming_archived"] = "整理归档（档号）"
+        else:
+            need = {"filed": "归档"} | ({"archived": "整理归档（档号）"} if archived else {})
+            if not ({"allocated", "reservation_used"} & have):
+                need["allocated"] = "登记（编号）"
+        miss = [name for ev, name in sorted(need.items()) if ev not in have]
         if miss:
             run.fail("GD-WZ-2-3", ident, "事件记录", f"登记簿事件中缺少：{'、'.join(miss)}")
         acts = {e.get("业务行为") for e in r.meta.get("业务行为") or [] if isinstance(e, dict)}
         if not acts:
             run.fail("GD-WZ-2-3", ident, METADATA, "元数据中没有办理过程记录（业务行为）")
-        elif r.meta.get("档号") and "整理归档" not in acts:
-            run.fail("GD-WZ-2-3", ident, METADATA, "已编档号，但业务行为中没有“整理归档”")
-    for r in records:
-        ident = _ident(r.meta, r.reference)
-        run.add("GD-WZ-2-3")
-        have = events.get(r.reference, set())
-        need = {"filed"} | ({"archived"} if r.meta.get("档号") else set())
-        if not ({"allocated", "reservation_used"} & have):
-            need.add("allocated")
-        miss = sorted(need - have)
-        if miss:
-            names = {"allocated": "登记（编号）", "filed": "归档", "archived": "整理归档（档号）"}
-            run.fail("GD-WZ-2-3", ident, "事件记录", f"登记簿事件中缺少：{'、'.join(names.get(x, x) for x in miss)}")
-        acts = {e.get("业务行为") for e in r.meta.get("业务行为") or [] if isinstance(e, dict)}
-        if not acts:
-            run.fail("GD-WZ-2-3", ident, METADATA, "元数据中没有办理过程记录（业务行为）")
-        elif r.meta.get("档号") and "整理归档" not in acts:
+        elif archived and "整理归档" not in acts:
             run.fail("GD-WZ-2-3", ident, METADATA, "已编档号，但业务行为中没有“整理归档”")
 
 
