@@ -408,3 +408,24 @@ def test_the_committed_处理笺_template_is_what_the_script_builds(tmp_path):
     for fresh in build_incoming_templates.build(tmp_path):
         committed = xml(REPO / "templates" / fresh.name)
         assert committed and committed == xml(fresh), f"{fresh.name} is stale; run `make templates`"
+
+
+def test_a_督办件_refused_by_supervision_leaves_the_批示_recorded_and_can_be_made_later(ledger, cfg, tmp_path):  # noqa: F811
+    from pipeline.errors import GongwenError
+    from pipeline.incoming import instruct
+
+    reg = IncomingRegister(ledger, cfg)
+    row = _register(reg, 1)
+    svc = type("Svc", (), {"ledger": ledger, "config": cfg, "actor": "秘书",
+                           "store": type("S", (), {"record_dir": lambda self, n: tmp_path / "none"})()})()
+
+    def refuses(*a, **kw):
+        raise GongwenError("责任单位“区安监局”不在配置的单位名单中")
+
+    with pytest.raises(IncomingError, match="批示已记录，但督办件未能建立"):
+        instruct(svc, row.reference, leader="李明", text="请抓好落实", date=dt.date(2015, 3, 3), assign_to="区安监局",
+                 add_item=refuses)
+    fake = FakeSupervise()
+    again, item = instruct(svc, row.reference, leader="李明", text="请抓好落实", date=dt.date(2015, 3, 3),
+                           assign_to="区安监局", add_item=fake)
+    assert item == "督〔2015〕1号" and len(again.instructions) == 1 and again.instructions[0].supervise == item

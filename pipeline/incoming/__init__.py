@@ -381,9 +381,14 @@ def instruct(svc, ident: str, *, leader: str, text: str, date: dt.date | None = 
     item_ref = row.instructions[same].supervise
     if assign_to and item_ref is None:
         # The same 批示 given again after a failure here resumes: its 督办件 is made once.
-        item_ref = create_item(svc.ledger, svc.config, add_item=add_item, incoming_ref=row.reference, number=same + 1,
-                               title=row.title, leader=leader, text=text, date=date, lead_unit=assign_to,
-                               co_units=co_units, deadline=deadline, actor=svc.actor)
+        try:
+            item_ref = create_item(svc.ledger, svc.config, add_item=add_item, incoming_ref=row.reference,
+                                   number=same + 1, title=row.title, leader=leader, text=text, date=date,
+                                   lead_unit=assign_to, co_units=co_units, deadline=deadline, actor=svc.actor)
+        except GongwenError as e:
+            _refresh(svc, row)
+            raise IncomingError(f"{row.reference} 的批示已记录，但督办件未能建立：{e}；改正后把同一批示再记一次即可补建"
+                                "（不会重复记录批示）") from e
         row = reg.set_supervision(row.reference, same, item_ref, actor=svc.actor)
     return _refresh(svc, row), item_ref
 
