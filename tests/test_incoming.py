@@ -429,3 +429,23 @@ def test_a_督办件_refused_by_supervision_leaves_the_批示_recorded_and_can_b
     again, item = instruct(svc, row.reference, leader="李明", text="请抓好落实", date=dt.date(2015, 3, 3),
                            assign_to="区安监局", add_item=fake)
     assert item == "督〔2015〕1号" and len(again.instructions) == 1 and again.instructions[0].supervise == item
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_search_filters_收文_from_发文_on_both_engines(tmp_path, engine):
+    from pipeline.search import FolderIndex, IndexDoc
+
+    def doc(ref, kind, record_kind, number):
+        return IndexDoc(id=ref, number=number, archive_code=None, title=f"关于安全生产大检查的{kind}",
+                        body="开展安全生产大检查", year=2015, series="收文" if record_kind == "收文" else "珠政发",
+                        kind=kind, date=dt.date(2015, 3, 2), record_kind=record_kind)
+
+    with FolderIndex(tmp_path / engine, engine) as index:
+        index.rebuild([doc("收〔2015〕1号", "通知", "收文", "衡政发〔2015〕12号"),
+                       doc("珠政发〔2015〕1号", "通知", "公文", "珠政发〔2015〕1号"),
+                       doc("常务会议纪要〔2015〕1号", "纪要", "纪要", "〔2015〕1号")])
+        ids = lambda **kw: sorted(h.id for h in index.search("安全生产", **kw).hits)  # noqa: E731
+        assert ids(direction="收文") == ["收〔2015〕1号"]
+        assert ids(direction="发文") == ["常务会议纪要〔2015〕1号", "珠政发〔2015〕1号"]
+        assert len(ids()) == 3
+        assert [h.id for h in index.search("衡政发〔2015〕12号").hits][:1] == ["收〔2015〕1号"]   # by 来文字号
