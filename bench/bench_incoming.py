@@ -143,6 +143,9 @@ def run(args):
     if not CORPUS.is_file():
         print(f"skipped: the corpus {CORPUS} is not there (clone ../shared beside the repository)")
         return []
+    import os
+
+    load_start = os.getloadavg()[0]
     quick = getattr(args, "quick", False)
     pages = 3 if quick else 10
     dpis = (200,) if quick else (150, 200, 300)
@@ -160,3 +163,6 @@ def run(args):
                "file, index), seconds",
                ["input", "pages", "runs", "p50", "min", "max"],
                _latency(base, 2 if quick else 5, 1 if quick else 3))
+    # The machine is shared: OCR time grows with whatever else runs (2 cores).
+    yield ("Machine load during the run (1-minute load average)", ["at start", "at end", "cores"],
+           [[f"{load_start:.1f}", f"{os.getloadavg()[0]:.1f}", os.cpu_count()]])
