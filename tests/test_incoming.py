@@ -449,3 +449,23 @@ def test_search_filters_收文_from_发文_on_both_engines(tmp_path, engine):
         assert ids(direction="发文") == ["常务会议纪要〔2015〕1号", "珠政发〔2015〕1号"]
         assert len(ids()) == 3
         assert [h.id for h in index.search("衡政发〔2015〕12号").hits][:1] == ["收〔2015〕1号"]   # by 来文字号
+
+
+def test_an_ocr_that_hangs_is_stopped_and_said_so(tmp_path, cfg, monkeypatch):  # noqa: F811
+    """Nothing stalls the queue: OCR runs in its own process group under a time limit."""
+    import img2pdf
+    from PIL import Image, ImageDraw
+
+    from pipeline.incoming import ocr
+
+    img = Image.new("L", (1654, 2339), 255)
+    ImageDraw.Draw(img).text((200, 200), "scan", fill=0)
+    png = tmp_path / "page.png"
+    img.save(png, dpi=(200, 200))
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(img2pdf.convert(str(png)))
+    monkeypatch.setattr(ocr, "TIMEOUT_BASE_S", 0.5)
+    monkeypatch.setattr(ocr, "TIMEOUT_PER_PAGE_S", 0.0)
+    with pytest.raises(IncomingError, match="文字识别超时"):
+        ocr.ocr_pdf(pdf, tmp_path / "out.pdf", cfg, pages=1)
+    assert not (tmp_path / "out.pdf").exists()
