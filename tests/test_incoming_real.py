@@ -290,3 +290,21 @@ def test_the_watched_收文_folder_takes_documents_in_one_口子(upstream, tmp_p
 
     line = next(console_line(cfg, e) for e in events if e.kind == "received")
     assert line.startswith(f"收文 {rows[0].reference}")
+
+
+def test_a_批示_creates_a_real_督办件_on_the_督办台账(upstream, svc, tmp_path):
+    """The same path through pipeline.supervise itself: the 督办件's 来源 is this 收文 and its 批示, its
+    时限 the one the leader gave, and the same 批示 again makes no second item."""
+    from pipeline.supervise import get_item
+
+    rc = receive(upstream["fire_docx"], svc, allow_duplicate=True)      # a 收文 not yet 办结
+    assert rc.status == "registered", rc.problems
+    ref = rc.reference
+    row, item = instruct(svc, ref, leader="王副区长", text="请区财政局会同区安监局研究办理", assign_to="区财政局",
+                         co_units=("区安监局",), deadline=dt.date(2015, 4, 30), date=dt.date(2015, 3, 9))
+    it = get_item(svc.ledger, item)
+    assert it.source_type == "领导批示" and ref in it.source and it.source_ref.startswith(ref)
+    assert it.lead_unit == "区财政局" and it.deadline == dt.date(2015, 4, 30)
+    _, again = instruct(svc, ref, leader="王副区长", text="请区财政局会同区安监局研究办理", assign_to="区财政局",
+                        co_units=("区安监局",), deadline=dt.date(2015, 4, 30), date=dt.date(2015, 3, 9))
+    assert again == item and svc.ledger.verify().ok

@@ -173,7 +173,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     hist = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         hist.add_column(col)
-    from ..incoming import EVENT_NAMES
+    from ..ledger import EVENT_NAMES
 
     for e in events:
         hist.add_row(e.time, EVENT_NAMES.get(e.event, e.event), e.actor)
@@ -261,17 +261,10 @@ def edit_cmd(app: App, ident: str, sender, number, title, date_, main_to, urgenc
 @pass_app
 def register_cmd(app: App, year: int | None, as_json: bool, xlsx: str | None, force: bool) -> None:
     """The 收文登记簿 of YEAR (default: this year) as a table, JSON or .xlsx."""
-    from ..incoming import COLUMNS, IncomingRegister
-    from ..ledger import Ledger, ledger_path
+    from ..incoming import register_listing
     from .registers import emit_register, refuse_existing
 
-    config = app.config
     year = year or dt.date.today().year
     refuse_existing(xlsx, force)
-    rows: list = []
-    if ledger_path(config).is_file():          # a listing never creates the register
-        with Ledger.open(config) as ledger:
-            rows = IncomingRegister(ledger, config).register_rows(year)
-    emit_register(app, name="收文登记簿", title=f"{config.organisation.name}{year}年收文登记簿", columns=COLUMNS,
-                  rows=rows, xlsx=xlsx, as_json=as_json, head={"year": year},
+    emit_register(app, register_listing(app.config, year), xlsx=xlsx, as_json=as_json, head={"year": year},
                   no_wrap=("reference", "received", "seq_no"))

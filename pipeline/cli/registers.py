@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app
-from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path
-from ..sheets import register_xlsx
+from ..fsutil import atomic_write_bytes
+from ..ledger import Ledger, register_listing
 
 
 def _console() -> Console:
@@ -38,20 +38,8 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
     if series and series not in config.series:
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
     refuse_existing(xlsx, force)
-    columns, name = (SEAL_COLUMNS, "用印登记簿") if seals else (REGISTER_COLUMNS, "发文登记簿")
-    rows: list = []
-    if ledger_path(config).is_file():          # a listing never creates the register
-        with Ledger.open(config) as ledger:
-            if seals:
-                rows = ledger.seal_register(year)
-                if series:
-                    prefix = {d.reference for d in ledger.documents(year=None, series=series)}
-                    rows = [r for r in rows if r.number in prefix]
-            else:
-                rows = ledger.register(year, series)
-    org = config.organisation.name
-    emit_register(app, name=name, title=f"{org}{year}年{series or ''}{name}", columns=columns, rows=rows,
-                  xlsx=xlsx, as_json=as_json, head={"year": year, "series": series},
+    listing = register_listing(config, year, series, seals=seals)   # never creates the register
+    emit_register(app, listing, xlsx=xlsx, as_json=as_json, head={"year": year, "series": series},
                   no_wrap=("number", "registered", "used_at", "seq_no"))
 
 
@@ -61,16 +49,15 @@ def refuse_existing(xlsx: str | None, force: bool) -> None:
         raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
 
 
-def emit_register(app: App, *, name: str, title: str, columns, rows: list, xlsx: str | None, as_json: bool,
-                  head: dict, no_wrap: tuple[str, ...]) -> None:
-    """A register as the office reads it: the printable .xlsx (when asked), then JSON or a table.
-    Shared by the 发文登记簿, the 用印登记 and the 收文登记簿."""
+def emit_register(app: App, listing, *, xlsx: str | None, as_json: bool, head: dict,
+                  no_wrap: tuple[str, ...]) -> None:
+    """A register (ledger.RegisterListing) as the office reads it: the printable .xlsx when asked,
+    then JSON or a table. Shared by the 发文登记簿, the 用印登记 and the 收文登记簿."""
+    columns, rows, title = listing.columns, listing.rows, listing.title
     if xlsx:
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        register_xlsx(Path(xlsx), title=title, columns=columns, rows=rows,
-                      subtitle=f"共 {len(rows)} 条　导出时间：{stamp}　导出人：{app.actor}")
+        atomic_write_bytes(Path(xlsx), listing.xlsx_bytes(actor=app.actor, when=dt.datetime.now()))
     if as_json:
-        click.echo(json.dumps({"register": name, "organisation": app.config.organisation.name, **head,
+        click.echo(json.dumps({"register": listing.name, "organisation": app.config.organisation.name, **head,
                                "columns": dict(columns), "rows": [asdict(r) for r in rows]},
                               ensure_ascii=False, indent=2))
         return

@@ -66,6 +66,10 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         return f"{label} ← {ev.name}：{ev.message}{see}"
     if ev.kind == "received":
         return f"收文 {ev.message} ← {ev.name}{secs}"
+    if ev.kind == "supervised":
+        return f"督办 ← {ev.name}：{ev.message}"
+    if ev.kind == "day_turn":
+        return f"日切：{ev.message}"
     if ev.kind in PLAIN_LABELS:
         return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":

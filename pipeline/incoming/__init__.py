@@ -31,12 +31,12 @@ from ..model import Number, Problem
 from .elements import Elements, read_elements
 from .reading import SUFFIXES, Reading, read_document
 from .register import (COLUMNS, DONE, HANDLING, STAGE_NAMES, WAITING, Incoming, IncomingRegister, IncomingRow,
-                       Instruction, answered_by, text_hash)
+                       Instruction, answered_by, register_listing, text_hash)
 from .supervision import AddItem, create_item, default_add_item
 
 __all__ = ["receive", "route", "instruct", "done", "edit", "Receipt", "IncomingRegister", "Incoming",
            "IncomingRow", "Instruction", "COLUMNS", "SUFFIXES", "SECRET_NOTE", "record_for", "catch_up",
-           "WAITING", "HANDLING", "DONE", "UNTITLED", "answered_by", "health"]
+           "WAITING", "HANDLING", "DONE", "UNTITLED", "answered_by", "health", "register_listing"]
 
 log = logging.getLogger("gongwen.incoming")
 
@@ -46,11 +46,6 @@ SECRET_NOTE = "涉密文件不得进入本系统，请按机要渠道办理"
 UNTITLED = "［标题待补］"
 ROLES = ("原件", "副本", "处理笺", "处理笺底稿", "全文")
 SLIP_PDF, SLIP_DOCX, COPY_PDF = "处理笺.pdf", "处理笺.docx", "收文.pdf"
-EVENT_NAMES = {"incoming_registered": "收文登记", "incoming_filed": "归档", "incoming_indexed": "编入检索",
-               "incoming_routed": "拟办", "incoming_instructed": "批办（领导批示）", "incoming_supervised": "交办督办",
-               "incoming_done": "办结", "incoming_edited": "补登/更正", "incoming_archived": "整理归档",
-               "incoming_duplicate": "重复收文"}
-
 
 @dataclass(frozen=True)
 class Receipt:
@@ -180,6 +175,8 @@ def record_for(svc, ident: str) -> Record | None:
 
 
 def _events(svc, ref: str) -> list[dict]:
+    from ..ledger import EVENT_NAMES
+
     return [{"业务行为": EVENT_NAMES.get(e.event, e.event), "行为时间": e.time, "机构人员名称": e.actor,
              "行为描述": {k: v for k, v in (e.detail or {}).items() if k != "rows"}}
             for e in svc.ledger.events(ref)]

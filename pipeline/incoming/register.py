@@ -500,5 +500,19 @@ def read_rows(ledger: Ledger, year: int | None = None) -> list[Incoming]:
         return [_row(r) for r in db.execute(sql + " ORDER BY year, seq", args)]
 
 
+def register_listing(config: Config, year: int, *, ledger: Ledger | None = None, today: dt.date | None = None):
+    """The 收文登记簿 of ``year`` as a ledger.RegisterListing (what `gongwen incoming register` prints and
+    writes as .xlsx, and what a register page shows); never creates the register."""
+    from ..ledger import RegisterListing, ledger_path
+
+    rows: list = []
+    if ledger is not None:
+        rows = IncomingRegister(ledger, config).register_rows(year, today)
+    elif ledger_path(config).is_file():
+        with Ledger.open(config) as led:
+            rows = IncomingRegister(led, config).register_rows(year, today)
+    return RegisterListing("收文登记簿", f"{config.organisation.name}{year}年收文登记簿", COLUMNS, rows)
+
+
 def rows_json(rows: Iterable[Incoming], today: dt.date) -> list[dict]:
     return [r.to_json(today) for r in rows]
