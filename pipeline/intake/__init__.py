@@ -478,21 +478,28 @@ class Intake:
         else:
             self._failed(claim, outcome, seconds)
 
+    def _start_other(self, claim: Claim, suffixes: frozenset[str], takes: str, again: str) -> bool:
+        """A claim from a folder of other files (督办, 收文): refuse a type it does not take or a file
+        that never opened, each with its note; else mark it in progress. False when refused."""
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in suffixes:
+            problem = Problem("文件类型", f"{takes}（{'、'.join(sorted(suffixes))}），"
+                                          f"不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return False
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后{again}）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return False
+        claim.state, claim.attempts = "processing", claim.attempts + 1
+        claim.save()
+        return True
+
     def _handle_import(self, claim: Claim) -> None:
         """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
         kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
         note naming each row (re-dropping it after the fix adds only those rows)."""
-        accepted = "、".join(sorted(self.hooks.import_suffixes))
-        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.import_suffixes:
-            problem = Problem("文件类型", f"督办文件夹只收交办清单（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
-            self._reject(claim, "unsupported", [problem], message=problem.message)
+        if not self._start_other(claim, self.hooks.import_suffixes, "督办文件夹只收交办清单", "重新提交"):
             return
-        if claim.state == "invalid":
-            problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
-            self._reject(claim, "invalid", [problem], message=claim.reason)
-            return
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
         t0 = time.perf_counter()
         try:
             result = self.hooks.import_items(self.svc, claim.path)
@@ -530,17 +537,8 @@ class Intake:
         """A document from the 收文 folder: registered → the claimed copy goes once the archive holds it
         as the record's 原件; refused (涉密, encrypted, damaged …) or a duplicate → rejected/ with a note
         saying why; failed → kept and retried (receiving it again resumes with the same 收文号)."""
-        accepted = "、".join(sorted(self.hooks.receive_suffixes))
-        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.receive_suffixes:
-            problem = Problem("文件类型", f"收文文件夹只收来文（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
-            self._reject(claim, "unsupported", [problem], message=problem.message)
+        if not self._start_other(claim, self.hooks.receive_suffixes, "收文文件夹只收来文", "重新放入"):
             return
-        if claim.state == "invalid":
-            problem = Problem("文件", f"{claim.reason}（请检查后重新放入）")
-            self._reject(claim, "invalid", [problem], message=claim.reason)
-            return
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
         t0 = time.perf_counter()
         try:
             r = self.hooks.receive(self.svc, claim.path)
