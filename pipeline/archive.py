@@ -11,18 +11,20 @@ Layout (readable without gongwen — a file browser and a text editor are enough
                         each value with its algorithm), the handling events
 
 A record is built in a temporary folder inside the archive and renamed into place in one step, then
-made read-only; a crash leaves either no record or a whole one. Only the year-end step changes a
-record again (``update_record``: 档号 and the 归档章), by the same build-and-swap.
+made read-only; a crash leaves either no record or a whole one. A record changes again only through
+``update_record``, by the same build-and-swap: at year end (档号 and the 归档章) and, for a 收文, as
+its handling goes on (its 处理笺 and the handling fields).
 
 Anchoring: metadata.json carries the files' digests, but nothing vouched for metadata.json itself —
 an edited 题名, or an edited 全文.txt with its digest updated to match, passed every check. So each
 version of a record is anchored in the ledger's hash-chained event log: ``record_anchor`` (the
-digest of metadata.json and of every file in the folder) goes into the "filed" event when the record
-is filed, and into an "anchored" event just before the year-end swap puts the new version in place.
-``check_anchor`` compares a record with its latest anchor; ``register_problems`` compares its
-metadata with its row in the 发文登记簿 (itself protected by the chain). Records filed before anchors
-existed are reported as 未锚定 until ``adopt`` anchors them as they are (gongwen doctor --repair, or
-gongwen archive), with an event that says so: changes made before that moment cannot be found.
+digest of metadata.json and of every file in the folder) goes into the filing event when the record
+is filed (the 发文's "filed", the 收文's "incoming_filed"), and into an "anchored" event just before
+``update_record`` puts a new version in place (the year end's, a 收文's handling). ``check_anchor``
+compares a record with its latest anchor; ``register_problems`` compares a 发文's metadata with its row
+in the 发文登记簿 (itself protected by the chain). Records filed before anchors existed are reported as
+未锚定 until ``adopt`` anchors them as they are (gongwen doctor --repair, or gongwen archive), with an
+event that says so: changes made before that moment cannot be found.
 """
 from __future__ import annotations
 
@@ -53,11 +55,26 @@ FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Mark
 # The metadata a person reads first, in this order (`gongwen show`, the 文件 page).
 SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
                 "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间")
+# The same for a 收文 (pipeline/incoming): the sender's 文号 and name, and how it was handled.
+INCOMING_SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "来文机关", "来文字号", "日期", "收文时间", "密级",
+                         "紧急程度", "时限", "保管期限名称", "主送", "附件", "页数", "承办单位", "办理状态", "复文号",
+                         "归档时间")
+
+
+def summary_keys(meta: dict) -> tuple[str, ...]:
+    """The metadata a person is shown first (CLI show, the web app's document page)."""
+    return INCOMING_SUMMARY_KEYS if meta.get("类型") == "收文" else SUMMARY_KEYS
+
+
 TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
 OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
-# Why a record was anchored (the "reason" of its anchor event).
+INCOMING = "收文"          # metadata 类型 of a 收文 record (pipeline/incoming)
+# Why a record was anchored (the "reason" of its anchor event). A record equal to an earlier anchor
+# while the latest is one of UPDATE_REASONS is an update cut short between anchoring and swapping.
 FILED_REASON = "归档"
 YEAREND_REASON = "整理归档"
+HANDLING_REASON = "收文办理"
+UPDATE_REASONS = {YEAREND_REASON: "请重新运行 gongwen archive", HANDLING_REASON: "请再做一次该收文最近的办理操作"}
 ADOPT_REASON = "补锚定"
 ADOPT_NOTE = "锚定启用前归档的记录，按当前内容补锚定；此前的改动无法由锚定发现"
 UNANCHORED = ("未锚定：登记簿中没有此件内容的锚定记录（锚定启用前归档）；"
@@ -287,10 +304,17 @@ class ArchiveStore:
              text: str) -> Record:
         """File one document. Idempotent: an existing record for the same number and the same
         draft content is returned as it is; a different one is an error (never overwritten)."""
+        return self.file_record(number=number, content_hash=draft.content_hash(), files=files,
+                                metadata=metadata, text=text)
+
+    def file_record(self, *, number: Number, content_hash: str, files: list[StoredFile], metadata: dict,
+                    text: str) -> Record:
+        """File one record of any kind (a 发文, a 收文) under ``number``; ``content_hash`` (the
+        metadata's 内容摘要值) makes it idempotent as ``file`` is."""
         final = self.record_dir(number)
         if final.exists():
             rec = self.load(final)
-            if rec.meta.get("内容摘要值", {}).get("值") != draft.content_hash():
+            if rec.meta.get("内容摘要值", {}).get("值") != content_hash:
                 raise ArchiveError(f"档案中已有 {number.reference}，且内容不同；拒绝覆盖（{final}）")
             return rec
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -446,7 +470,7 @@ def record_anchor(folder: Path, algorithm: str | None = None) -> dict:
 
 @dataclass(frozen=True)
 class AnchorCheck:
-    """A record against its anchors. ``state``: 一致, 不符, 整理归档中断, 未锚定, or 未核验 (the anchor's
+    """A record against its anchors. ``state``: 一致, 不符, 整理归档中断 / 收文办理中断, 未锚定, or 未核验 (the anchor's
     algorithm is missing here); ``problems`` are (file, message) pairs."""
 
     state: str
@@ -507,14 +531,15 @@ def check_anchor(record: Record, anchors: list, fixity: list[FixityResult] | Non
     diffs = _differences(now, latest.anchor, latest.event_id)
     if not diffs:
         return AnchorCheck("一致", (), latest.event_id)
-    if latest.reason == YEAREND_REASON:
+    if latest.reason in UPDATE_REASONS:
         for earlier in reversed(anchors[:-1]):
             before = _current(record.path, earlier.anchor.get("algorithm"), fixity)
             if before is not None and not _differences(before, earlier.anchor, earlier.event_id):
-                return AnchorCheck("整理归档中断", (("", f"整理归档中断：记录仍是事件 #{earlier.event_id} 锚定的版本，"
-                                                    f"登记簿已锚定事件 #{latest.event_id} 的新版本；请重新运行 gongwen archive"),),
+                return AnchorCheck(f"{latest.reason}中断", (("", f"{latest.reason}中断：记录仍是事件 #{earlier.event_id} "
+                                                              f"锚定的版本，登记簿已锚定事件 #{latest.event_id} 的新版本；"
+                                                              f"{UPDATE_REASONS[latest.reason]}"),),
                                    latest.event_id)
-            if earlier.reason != YEAREND_REASON:
+            if earlier.reason not in UPDATE_REASONS:
                 break
     return AnchorCheck("不符", tuple(diffs), latest.event_id)
 
@@ -539,6 +564,8 @@ def register_problems(meta: dict, doc, *, archive_code: bool = True) -> list[str
     """Where the record's metadata says something else than its row in the 发文登记簿 (``doc``, a
     ledger.DocumentRow, or None when the register has no such number). ``archive_code=False``
     leaves the 档号 out (the year end, which is what writes it to both)."""
+    if meta.get("类型") == INCOMING:
+        return []           # a 收文's row is in the 收文登记簿 (its own book), not compared here
     if doc is None:
         return [f"发文登记簿中没有 {meta.get('文件编号')}"]
     out = []
@@ -654,7 +681,8 @@ def health(config: Config) -> list[Finding]:
     present: set[str] = set()
     for rec in store.records():
         n += 1
-        present.add(rec.reference)
+        if rec.meta.get("类型") != INCOMING:      # a 收文's row is in the 收文登记簿 (incoming.health)
+            present.add(rec.reference)
         fixity = rec.verify()
         for r in fixity:
             if not r.verified:

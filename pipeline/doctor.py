@@ -13,12 +13,12 @@ AREA = "修复"
 
 def run_doctor(config: Config, actor: str, *, repair: bool = False) -> list[Finding]:
     """The findings of every owner's ``health``; with ``repair``, the repairs' findings first."""
-    from . import archive, convert, ledger, search, stamp
+    from . import archive, convert, incoming, ledger, search, stamp
     from .supervise import health as supervise
 
     findings = _repair(config, actor) if repair else []
-    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search),
-                      ("督办", supervise)):
+    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("收文", incoming), ("档案", archive),
+                      ("索引", search), ("督办", supervise)):
         try:
             findings += mod.health(config)
         except Exception as e:  # a broken owner is itself a finding, not a crash of the doctor
@@ -27,8 +27,9 @@ def run_doctor(config: Config, actor: str, *, repair: bool = False) -> list[Find
 
 
 def _repair(config: Config, actor: str) -> list[Finding]:
-    """Finish interrupted swaps, remove leftovers, index what was filed but not indexed, anchor
-    unanchored records."""
+    """Finish interrupted swaps, remove leftovers, index what was filed but not indexed (发文 and 收文),
+    anchor unanchored records."""
+    from . import incoming
     from .archive import ArchiveStore, adopt_all
     from .ledger import ledger_path
     from .process import catch_up, open_services
@@ -44,7 +45,7 @@ def _repair(config: Config, actor: str) -> list[Finding]:
         if cleaned:
             out.append(Finding(AREA, "清除中断归档遗留的临时文件夹", True, "、".join(str(p) for p in cleaned)))
         with open_services(config, actor) as svc:
-            caught = catch_up(svc)
+            caught = catch_up(svc) + incoming.catch_up(svc)
             if caught:
                 out.append(Finding(AREA, "补编已归档未索引的文件", True, "、".join(caught)))
             done, refused = adopt_all(config, svc.ledger, actor=actor)

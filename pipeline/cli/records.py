@@ -30,22 +30,26 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     """Show one filed document by 文号 or 档号: metadata, files with fixity status, the record
     against its anchor in the register and against its register row, history. Exit 1 when any of
     these does not agree."""
-    from ..archive import SUMMARY_KEYS, ArchiveStore, audit
+    from ..archive import ArchiveStore, audit, summary_keys
     from ..ledger import EVENT_NAMES, Ledger, ledger_path
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
         raise click.ClickException(f"档案中没有 {ident}（可用 gongwen search 查找）")
-    events = []
+    events, answers = [], []
     if ledger_path(app.config).is_file():          # showing never creates a register
+        from ..incoming import answered_by
+
         with Ledger.open(app.config) as ledger:
             events = ledger.events(rec.reference)
+            # the 收文 this 发文 answers (its 复文号): the other way of the link the 收文 records
+            answers = [r.reference for r in answered_by(ledger, rec.reference)]
             found = audit(rec, ledger)
     else:
         found = audit(rec, None)
     fixity, anchored, differ, bad = found.fixity, found.anchor, found.register, not found.ok
     if as_json:
-        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
+        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta, "answers": answers,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
                                            "status": r.status,
                                            "expected": r.expected, "actual": r.actual} for r in fixity],
@@ -62,11 +66,13 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in SUMMARY_KEYS:
+    for key in summary_keys(m):
         val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
         head.add_row(key, "" if val in (None, "") else str(val))
+    if answers:
+        head.add_row("答复来文", "、".join(answers))
     head.add_row("位置", str(rec.path))
     console.print(head)
     files = Table(title="文件与固定性")

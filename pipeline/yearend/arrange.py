@@ -40,8 +40,8 @@ from ..config import RETENTION_CODES, Config
 from ..errors import ArchiveError, LedgerError
 from ..fsutil import atomic_write_text
 from ..hashing import chain_algorithm, digest_file
-from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, record_date,
-                     year_subject, yearend_dir)
+from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, is_incoming, now_iso, record_date,
+                     stamp_role, year_subject, yearend_dir)
 
 PLAN_FILE = "整理方案.json"
 PLAN_SCHEMA = "gongwen-arrangement/1"
@@ -100,6 +100,9 @@ def order_records(records: list[Record], config: Config) -> list[Record]:
             else:
                 by_subject[key] = i
     refs = {rec.reference: i for i, rec in enumerate(records) if rec.reference}
+    # a 收文 is cited by the 文号 it was sent under (our 批复 cites the 请示 as 珠安监〔2015〕8号)
+    refs.update({rec.meta["印制文号"]: i for i, rec in enumerate(records)
+                 if is_incoming(rec.meta) and rec.meta.get("印制文号") and rec.meta["印制文号"] not in refs})
     if len(refs) > 1:
         pattern = re.compile("|".join(re.escape(r) for r in sorted(refs, key=len, reverse=True)))
         for i, rec in enumerate(records):
@@ -290,8 +293,9 @@ def verify_records(records: list[Record], docs: dict, ledger, *, actor: str) -> 
     for rec in records:
         ref = rec.reference
         mine = anchors.get(ref, [])
+        doc = docs.get(ref)          # None for a 收文 (its row is in the 收文登记簿)
         if not mine:
-            why = adopt(rec, docs[ref], mine, ledger, actor=actor)
+            why = adopt(rec, doc, mine, ledger, actor=actor)
             if why:
                 refused.append(f"{ref} 未锚定，且不能按现有内容补锚定：{'；'.join(why)}")
             else:
@@ -299,9 +303,9 @@ def verify_records(records: list[Record], docs: dict, ledger, *, actor: str) -> 
             continue
         state = check_anchor(rec, mine)
         # An interrupted year end left the filed version: it is stamped again, and anchored again.
-        if state.state not in ("一致", "整理归档中断"):
+        if state.state not in ("一致", f"{YEAREND_REASON}中断"):
             refused.append(f"{ref} 与登记簿锚定不符，不能整理归档：{state.summary()}")
-        differ = register_problems(rec.meta, docs[ref], archive_code=False)
+        differ = register_problems(rec.meta, doc, archive_code=False)
         if differ:
             refused.append(f"{ref} 的元数据与发文登记簿不符，不能整理归档：{'；'.join(differ)}")
     return refused, adopted
@@ -397,9 +401,10 @@ def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) ->
 
 def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveStore, config: Config,
                   actor: str, now: str, signer, ledger) -> Record:
-    pdf = rec.file("正本")
+    role = stamp_role(rec.meta)
+    pdf = rec.file(role)
     if pdf is None or not pdf.is_file():
-        raise ArchiveError(f"{rec.reference} 没有正本 PDF，无法加盖归档章")
+        raise ArchiveError(f"{rec.reference} 没有{role} PDF，无法加盖归档章")
     values = stamp_values(rec.meta, key, entry, config)
     work = config.work_dir / "yearend"
     work.mkdir(parents=True, exist_ok=True)
@@ -449,6 +454,25 @@ def sync_index(config: Config, year: int, records: dict[str, Record]) -> tuple[l
     return [r.reference for r in stale], []
 
 
+def _received_to_arrange(config: Config, year: int, ledger, records: list[Record]):
+    """(records to arrange, the 收文登记簿 rows of the 收文 among them, warnings). A 收文 record the
+    收文登记簿 does not know stops the arrangement; a 收文 not yet 办结 waits (its 处理笺 is still
+    being written) and is arranged by a later run, at the end of its class like any late filing."""
+    incoming = [r for r in records if is_incoming(r.meta)]
+    if not incoming:
+        return records, {}, []
+    from ..incoming import IncomingRegister
+
+    rows = {r.reference: r for r in IncomingRegister(ledger, config).all(year)}
+    unknown = [r.reference for r in incoming if r.reference not in rows]
+    if unknown:
+        raise ArchiveError(f"以下收文在档案中，但收文登记簿中没有：{'、'.join(unknown)}；请先核对收文登记簿")
+    waiting = [r.reference for r in incoming if rows[r.reference].pending and not r.meta.get("档号")]
+    warnings = [f"收文 {'、'.join(waiting)} 尚未办结，本次未整理；办结后再运行 gongwen archive {year}"] if waiting else []
+    keep = [r for r in records if r.reference not in waiting]
+    return keep, {r.reference: rows[r.reference] for r in keep if is_incoming(r.meta)}, warnings
+
+
 def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Progress | None = None,
                  make_pdf: bool = True) -> ArchiveResult:
     """Arrange ``year`` (see the module docstring) and write its 归档文件目录 and 备考表. Raises
@@ -460,16 +484,18 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     records = list(store.records(year))
     if not records:
         raise ArchiveError(f"{year} 年度档案中没有任何已归档的文件，无可整理")
+    sent = [r for r in records if not is_incoming(r.meta)]
+    records, received, incoming_warnings = _received_to_arrange(config, year, ledger, records)
     by_ref = {r.reference: r for r in records}
     docs = {d.reference: d for d in ledger.documents(year)}
     busy = [f"{d.reference}（{d.status}）" for d in docs.values() if d.pending]
     if busy:
         raise ArchiveError(f"{year} 年度尚有文件未办结，不能整理归档：{'、'.join(busy)}；"
                            "请先办结（gongwen process/watch 会续办）或作废（gongwen void）")
-    unknown = [r.reference for r in records if r.reference not in docs]
+    unknown = [r.reference for r in sent if r.reference not in docs]
     if unknown:
         raise ArchiveError(f"以下文件在档案中，但发文登记簿中没有：{'、'.join(unknown)}；请先核对登记簿")
-    not_done = [f"{r.reference}（{docs[r.reference].status}）" for r in records if docs[r.reference].stage != "indexed"]
+    not_done = [f"{r.reference}（{docs[r.reference].status}）" for r in sent if docs[r.reference].stage != "indexed"]
     if not_done:
         raise ArchiveError(f"以下文件在登记簿中不是“已发”状态，不能编档号：{'、'.join(not_done)}")
     refused, adopted = verify_records(records, docs, ledger, actor=actor)
@@ -493,6 +519,7 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
             old.created, old.actor = head.get("首次整理时间", old.created), head.get("整理人", old.actor)
             repaired.append(f"{PLAN_FILE} 与登记簿锚定的不同（被改动或上次整理中断），已按各件元数据核对后重写")
     plan, newly, late, warnings = extend_plan(old, records, config, actor=actor, now=now)
+    warnings = incoming_warnings + warnings
     missing = [e.reference for _, e in plan.entries() if e.reference not in by_ref]
     if missing:
         raise ArchiveError(f"整理方案中的文件在档案中找不到：{'、'.join(missing)}（文件被移走或删除？）")
@@ -517,7 +544,13 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
             rec = _stamp_record(rec, key, entry, store, config, actor, now, signer, ledger)
             by_ref[entry.reference] = rec
             stamped.append(entry.reference)
-        if docs[entry.reference].archive_code != entry.code:
+        if entry.reference in received:
+            if received[entry.reference].archive_code != entry.code:
+                from ..incoming import IncomingRegister
+
+                IncomingRegister(ledger, config).set_archive_code(entry.reference, entry.code, actor=actor)
+                registered.append(entry.reference)
+        elif docs[entry.reference].archive_code != entry.code:
             try:
                 ledger.set_archive_code(entry.reference, entry.code, actor=actor)
             except LedgerError as e:

@@ -59,8 +59,10 @@ ROW_FIELDS = (("文号", "number"), ("责任者", "author"), ("题名", "title")
 
 
 def row_values(meta: dict) -> dict:
-    """The 目录 values a 件's metadata gives."""
-    return {"number": meta.get("文件编号") or "", "author": meta.get("责任者") or "", "title": meta.get("题名") or "",
+    """The 目录 values a 件's metadata gives (a 收文 is listed under the sender's 文号)."""
+    received = meta.get("类型") == "收文"
+    number = (meta.get("来文字号") or "") if received else (meta.get("文件编号") or "")
+    return {"number": number, "author": meta.get("责任者") or "", "title": meta.get("题名") or "",
             "date": date8(meta), "secrecy": meta.get("密级") or "", "pages": meta.get("页数") or ""}
 
 
@@ -68,7 +70,10 @@ def catalogue_rows(entries, records: dict[str, Record]) -> list[dict]:
     rows = []
     for i, e in enumerate(entries, 1):
         m = records[e.reference].meta
-        rows.append({"seq": i, "code": e.code, **row_values(m), "note": e.note or m.get("备注") or ""})
+        note = e.note or m.get("备注") or ""
+        if m.get("类型") == "收文":      # its 收文号 goes in the 备注 (row_values lists the sender's 文号)
+            note = "；".join(x for x in (f"收文 {m.get('文件编号')}", note) if x)
+        rows.append({"seq": i, "code": e.code, **row_values(m), "note": note})
     return rows
 
 
