@@ -49,8 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."),
     "reserve": ("registers", "Reserve the next number of SERIES now for a document that comes later."),
     "void": ("registers", "Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."),
-    "receive": ("incoming", "Sign in received documents (收文): PDF, scans and photos (by OCR), .docx, .doc, .wps, "
-                            "OFD — read, checked, registered with a 收文号, filed with its 处理笺 and indexed."),
+    "receive": ("incoming", "Sign in received documents (收文): PDF, scans and photos (JPEG/PNG/TIFF, by OCR), "
+                            ".docx, .doc, .wps, OFD."),
     "incoming": ("incoming", "The 收文 register and its handling: list, show, route (拟办), instruct (批办), "
                              "done (办结), edit (补登), register (收文登记簿)."),
     "supervise": ("supervise", "督查督办: the 督办台账 — add, list, progress, close, remind, report."),

@@ -42,7 +42,7 @@ from typing import Any, Callable, ContextManager, Iterator, Literal
 from filelock import FileLock, Timeout
 
 from ..config import Config, Route
-from ..errors import GongwenError
+from ..errors import GongwenError, RegisterUnavailable
 from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
                       readable, readable_path)
 from ..model import Outcome, Problem
@@ -486,7 +486,12 @@ class Intake:
     def recover(self) -> None:
         """Finish every claim an earlier run left in the work area (a crash, a kill, a failure), and
         index documents that were filed but not indexed (an index outage, a kill between the two)."""
-        for ref in self.hooks.catch_up(self.svc):
+        try:
+            caught_up = self.hooks.catch_up(self.svc)
+        except RegisterUnavailable as e:  # derived work only: the next start (or gongwen doctor) does it
+            log.warning("补编索引暂缓（登记簿忙）：%s", e)
+            caught_up = []
+        for ref in caught_up:
             self._emit(IntakeEvent("recovered", ref, message=f"{ref} 已归档未编入索引，现已补编"))
         for claim in self.claims.leftovers(self.stop):
             log.info("恢复认领的草稿 %s（状态 %s）", claim.path, claim.state)
