@@ -84,11 +84,10 @@ def add_cmd(app: App, matter, source_type, source, unit, co_units, leader, assig
     from .. import supervise as sv
 
     config = app.config
-    when = _date(deadline, "办结时限") if deadline and any(c.isdigit() for c in deadline[:4]) else None
-    with Ledger.open(config) as ledger:
+    with Ledger.open(config) as ledger:      # the 时限, a date or a rule, is read by the library (parse_rule)
         item = sv.add_item(ledger, config, matter=matter, source_type=source_type, source=source, lead_unit=unit,
-                           co_units=co_units, leader=leader, assigned=_today(assigned), deadline=when,
-                           rule=None if when else deadline, actor=app.actor, source_ref=source_ref, urgent=urgent)
+                           co_units=co_units, leader=leader, assigned=_today(assigned), rule=deadline or None,
+                           actor=app.actor, source_ref=source_ref, urgent=urgent)
         _sync_search(ledger, config)
     click.echo(f"已登记 {item.reference}：{item.lead_unit}，办结时限 {item.deadline.isoformat()}（{item.deadline_rule}）"
                + ("；时限暂按周一至周五推算，该年节假日安排公布后将自动重算" if item.deadline_provisional else ""))
@@ -273,10 +272,9 @@ def extend_cmd(app: App, ident: str, deadline: str, reason: str | None, today) -
     """延期: give a 督办件 a new 办结时限, with the reason."""
     from .. import supervise as sv
 
-    when = _date(deadline, "办结时限") if any(c.isdigit() for c in deadline[:4]) else None
     with Ledger.open(app.config) as ledger:
-        item = sv.extend(ledger, app.config, ident, deadline=when, rule=None if when else deadline,
-                         reason=reason or "", actor=app.actor, today=_today(today))
+        item = sv.extend(ledger, app.config, ident, rule=deadline, reason=reason or "", actor=app.actor,
+                         today=_today(today))
         _sync_search(ledger, app.config)
     click.echo(f"{item.reference} 办结时限延至 {item.deadline.isoformat()}（{reason}）")
 

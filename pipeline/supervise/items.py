@@ -495,7 +495,7 @@ def close_item(ledger: Ledger, config: Config, reference: str, *, note: str, act
                evidence: Iterable[Path] = ()) -> Item:
     """销号: only with a 办结说明; 佐证材料 files are kept in the item's folder (read-only)."""
     if not _squeeze(note):
-        raise SupervisionError("销号须写明办结说明（--note）")
+        raise SupervisionError("销号须写明办结说明", option="note")
     item = get_item(ledger, reference, with_progress=False)
     if item.status not in (OPEN, OVERDUE, HELD):
         raise SupervisionError(f"{item.reference} 已是“{item.status}”，不能销号")
@@ -530,7 +530,7 @@ def set_status(ledger: Ledger, config: Config, reference: str, status: str, *, r
     if status not in (HELD, CANNOT, OPEN):
         raise SupervisionError(f"状态只能改为 暂缓、不能办理 或 办理中；“{status}”请用相应命令（销号用 close）")
     if not _squeeze(reason):
-        raise SupervisionError(f"改为“{status}”须写明原因（--reason）")
+        raise SupervisionError(f"改为“{status}”须写明原因", option="reason")
     allowed = {HELD: (OPEN, OVERDUE), CANNOT: (OPEN, OVERDUE, HELD), OPEN: (HELD,)}[status]
     with ledger.book_write() as w:
         cur = _locked(w, reference)
@@ -550,7 +550,7 @@ def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date 
     reason (e.g. the 交办机构 agreed to extend a 建议's answer period). A 逾期 item whose new 时限 is
     not yet past is 办理中 again."""
     if not _squeeze(reason):
-        raise SupervisionError("延期须写明原因（--reason）")
+        raise SupervisionError("延期须写明原因", option="reason")
     if (deadline is None) == (rule is None):
         raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）")
     item = get_item(ledger, reference, with_progress=False)
