@@ -17,11 +17,11 @@ STATUS_STYLE = {"逾期": "red", "已办结": "green", "暂缓": "dim", "不能�
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
-    from ..supervise.sources import _parse_date
+    from ..supervise.sources import parse_date
 
     if value is None:
         return None
-    d = _parse_date(value)
+    d = parse_date(value)
     if d is None:
         raise click.ClickException(f"{what}“{value}”无法识别（应为 2015-03-02 或 2015年3月2日）")
     return d
