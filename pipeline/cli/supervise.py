@@ -32,20 +32,12 @@ def _today(value: str | None) -> dt.date:
 
 
 def _sync_search(ledger: Ledger, config) -> None:
-    """Bring the changed 督办件 into the search index; the index is derived, so a failure is a
-    warning (doctor and the service catch it up), never the command's failure."""
-    from ..errors import SearchError
-    from ..search import open_index
-    from ..supervise.index import sync_index
+    """Bring the changed 督办件 into the search index (a failure is a warning: see sync_quietly)."""
+    from ..supervise.index import sync_quietly
 
-    try:
-        index = open_index(config)
-        try:
-            sync_index(ledger, config, index)
-        finally:
-            index.close()
-    except (SearchError, OSError) as e:
-        click.echo(f"提示：检索索引未更新（{e}）；gongwen doctor 时补做", err=True)
+    note = sync_quietly(ledger, config)
+    if note:
+        click.echo(f"提示：{note}", err=True)
 
 
 def _console() -> Console:

@@ -290,13 +290,28 @@ def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterabl
     return [_item(r) for r in rows]
 
 
-def latest_progress(ledger: Ledger) -> dict[int, Progress]:
-    """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views)."""
+def item_years(ledger: Ledger) -> list[int]:
+    """The years that have items (of their 督办编号), oldest first."""
+    with ledger.book_read() as db:
+        if not _has_books(db):
+            return []
+        return [r[0] for r in db.execute(f"SELECT DISTINCT year FROM {ITEMS_TABLE} ORDER BY year")]
+
+
+def latest_progress(ledger: Ledger, ids: Iterable[int] | None = None) -> dict[int, Progress]:
+    """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views); only the
+    items ``ids`` when given (a page of the list)."""
+    only, args = "", ()
+    if ids is not None:
+        args = tuple(ids)
+        if not args:
+            return {}
+        only = f" WHERE item_id IN ({', '.join('?' * len(args))})"
     with ledger.book_read() as db:
         if not _has_books(db):
             return {}
         rows = db.execute(f"SELECT * FROM {PROGRESS_TABLE} WHERE id IN "
-                          f"(SELECT MAX(id) FROM {PROGRESS_TABLE} GROUP BY item_id)").fetchall()
+                          f"(SELECT MAX(id) FROM {PROGRESS_TABLE}{only} GROUP BY item_id)", args).fetchall()
     return {p["item_id"]: Progress(id=p["id"], day=_date(p["day"]), text=p["text"], actor=p["actor"],
                                    created_at=p["created_at"], files=_evidence(p["files"])) for p in rows}
 
@@ -552,13 +567,14 @@ def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date 
     if not _squeeze(reason):
         raise SupervisionError("延期须写明原因", option="reason")
     if (deadline is None) == (rule is None):
-        raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）")
+        raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）", option="deadline")
     item = get_item(ledger, reference, with_progress=False)
     provisional: tuple[int, ...] = ()
     if deadline is None:
         parsed = parse_rule(rule)
         if parsed is None:
-            raise SupervisionError(f"办结时限“{rule}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前等）")
+            raise SupervisionError(f"办结时限“{rule}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前等）",
+                                   option="deadline")
         deadline, provisional = parsed.resolve(item.assigned, Calendar(config))
     if deadline < item.assigned:
         raise SupervisionError(f"办结时限 {deadline.isoformat()} 早于交办日期 {item.assigned.isoformat()}")
