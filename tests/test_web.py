@@ -17,7 +17,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, USERS, YEAR, cheap_hasher, copy
+from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, cheap_hasher, copy
 
 pytestmark = pytest.mark.slow
 
@@ -102,19 +102,24 @@ PAGES = {
     "register xlsx": "/registers.xlsx",
     "yearend": "/yearend",
     "users": "/users",
+    "督办": "/supervise",
+    "督办件": "/supervise/" + quote(SUPERVISED["square"], safe=""),
+    "佐证材料": "/supervise/" + quote(SUPERVISED["funds"], safe="") + "/file?name=" + quote("佐证材料/验收报告.pdf"),
 }
+SUPERVISION = {"督办", "督办件", "佐证材料"}
 # The expected outcome per role, written out here (not derived from accounts.PERMISSIONS, so that a
 # change of the table shows up as a failing test that says who gained or lost what).
 ALLOWED = {
-    "reader": {"search", "results", "document", "page image", "正本"},
+    "reader": {"search", "results", "document", "page image", "正本", *SUPERVISION},
     "clerk": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-              "seal register", "register xlsx"},
+              "seal register", "register xlsx", *SUPERVISION},
     "leader": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-               "seal register", "register xlsx", "yearend"},
+               "seal register", "register xlsx", "yearend", *SUPERVISION},
+    "inspector": {"search", "results", "document", "page image", "正本", *SUPERVISION},
     "archivist": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-                  "seal register", "register xlsx", "yearend"},
+                  "seal register", "register xlsx", "yearend", *SUPERVISION},
     "admin": {"search", "results", "document", "page image", "正本", "registers", "seal register",
-              "register xlsx", "yearend", "users"},
+              "register xlsx", "yearend", "users", *SUPERVISION},
 }
 
 
@@ -134,7 +139,7 @@ def test_the_navigation_offers_only_what_the_role_may_open(clients, role):
     html = clients[role].get("/").text
     nav = re.search(r'<nav class="nav">(.*?)</nav>', html, re.S).group(1)
     labels = set(re.findall(r">([^<]+)</a>", nav))
-    expect = {"检索"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
+    expect = {"检索", "督办"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
         | ({"年终"} if "yearend" in ALLOWED[role] else set()) | ({"用户"} if "users" in ALLOWED[role] else set())
     assert labels == expect
 
@@ -610,3 +615,20 @@ def test_the_permission_table_in_the_docs_is_the_codes():
     rows = ["| " + name + " | " + " | ".join("✔" if c else "" for c in cells) + " |"
             for name, cells in permission_table()]
     assert block[2:] == rows
+
+
+def test_user_add_takes_the_督查_role(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from tests.conftest import write_instance
+
+    cfg = write_instance(tmp_path / "inst")
+
+    def run(*args, stdin=None):
+        return CliRunner().invoke(cli, ["--config", str(cfg), "--actor", "管理员甲", *args], input=stdin)
+
+    assert "督查" in run("user", "add", "--help").output
+    r = run("user", "add", "督查员甲", "--role", "督查", "--password-stdin", stdin="足够长的密码-01\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(run("user", "list", "--json").output)[0]["roles"] == ["督查"]

@@ -1,7 +1,7 @@
 """The app in a real headless Chromium (Debian's `chromium`, driven by Playwright from PyPI — no browser
 download): log in, search a phrase, open the document and see its page images, download the PDF and
-compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish. One
-browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
+compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish, add a 进展
+and 销号 a 督办件 as the 督查. One browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
 build/screenshots/ (docs/web.md names it)."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import REPO
-from tests.web_instance import PASSWORD, PHRASE, YEAR, cheap_hasher, copy
+from tests.web_instance import PASSWORD, PHRASE, SUPERVISED, YEAR, cheap_hasher, copy
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "build" / "screenshots"
@@ -155,6 +155,60 @@ def test_the_archivist_runs_the_check_and_sees_the_report(server, browser):
     ctx.close()
 
 
+def test_the_inspector_adds_progress_and_closes_an_item(server, browser, tmp_path):
+    from pipeline import supervise as sv
+    from pipeline.ledger import Ledger
+
+    inst, base = server
+    ref = SUPERVISED["square"]
+    photo = tmp_path / "整治后照片.jpg"
+    photo.write_bytes(b"\xff\xd8 after \xff\xd9")
+    report = tmp_path / "验收意见.pdf"
+    report.write_bytes(b"%PDF-1.4 acceptance\n%%EOF\n")
+    ctx, page = page_for(browser)
+    errors = []
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("dialog", lambda d: d.accept())                 # the 销号 confirmation
+    log_in(page, base, "inspector")
+    page.get_by_role("link", name="督办").click()
+    page.wait_for_selector("table.supervise")
+    row = page.locator("table.supervise tr", has_text=ref)
+    assert "late" in row.get_attribute("class")             # 逾期: in red
+    assert row.locator(".badge").inner_text() == "逾期"
+    shot(page, "13-督办")
+    page.get_by_role("link", name=ref).click()
+    page.wait_for_selector("#progress")
+    shot(page, "14-督办件")
+    page.locator("#progress textarea[name=text]").fill("广场整治已完成，摊点全部入市经营")
+    page.locator("#progress input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="记录进展").click()
+    page.wait_for_selector("p.msg.ok")
+    assert "已记录进展" in page.locator("p.msg.ok").inner_text()
+    assert page.locator(".timeline li").first.get_by_role("link", name="整治后照片.jpg").count() == 1
+    # 销号 with only spaces: the library refuses and the page says why, next to the form.
+    page.locator("#close textarea[name=note]").fill("   ")
+    page.get_by_role("button", name="销号").click()
+    page.wait_for_selector("#close p.msg.error")
+    assert "销号须写明办结说明" in page.locator("#close p.msg.error").inner_text()
+    shot(page, "15-督办件-销号未填说明")
+    page.locator("#close textarea[name=note]").fill("广场综合整治完成，长效管理机制已建立")
+    page.locator("#close input[type=file]").set_input_files(str(report))
+    page.get_by_role("button", name="销号").click()
+    page.wait_for_selector("p.msg.ok")
+    assert "已销号" in page.locator("p.msg.ok").inner_text()
+    assert page.locator(".docnum .badge").inner_text() == "已办结"
+    assert page.locator("#close").count() == 0
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="验收意见.pdf").click()
+    assert Path(dl.value.path()).read_bytes() == report.read_bytes()
+    shot(page, "16-督办件-已销号", full=True)
+    assert not [e for e in errors if "/close" not in e], errors     # the refused 销号 answers 400
+    with Ledger.open(inst.config) as ledger:
+        hist = sv.history(ledger, ref)
+    assert [(h["event"], h["actor"]) for h in hist[-2:]] == [("进展", "inspector"), ("销号", "inspector")]
+    ctx.close()
+
+
 def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     inst, base = server
     ctx, page = page_for(browser)
@@ -172,5 +226,8 @@ def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     # On a narrow screen nothing may overflow sideways (tables scroll inside their own box).
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     shot(page, "12-手机-文件")
+    page.goto(base + "/supervise")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shot(page, "17-手机-督办")
     ctx.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 12
+    assert len(list(SHOTS.glob("*.png"))) >= 17
