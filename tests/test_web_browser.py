@@ -112,12 +112,25 @@ def test_a_reader_searches_opens_sees_pages_and_downloads_the_pdf(server, browse
     page.wait_for_url(base + "/doc/" + quote(FLOOD, safe=""))
     imgs = page.locator(".pages img")
     rec = ArchiveStore(inst.config).find(FLOOD)
-    assert imgs.count() == int(rec.meta["页数"])
-    first = imgs.first
-    first.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle(), timeout=60000)
-    assert first.evaluate("img => img.naturalWidth") > 800
+    pages = int(rec.meta["页数"])
+    assert imgs.count() == pages >= 2
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    for k in range(pages):                                   # thumbnails, all in sight at once
+        page.wait_for_function(loaded, arg=imgs.nth(k).element_handle(), timeout=60000)
+    assert imgs.first.evaluate("img => img.naturalWidth") == 360
     shot(page, "04-文件")
+    # A click enlarges a page in place; → turns to the next, Esc closes.
+    imgs.first.click()
+    big = page.locator(".lightbox img")
+    page.wait_for_selector(".lightbox:not([hidden])")
+    page.wait_for_function(loaded, arg=big.element_handle(), timeout=60000)
+    assert big.evaluate("img => img.naturalWidth") > 800 and big.get_attribute("src").endswith("/page/1")
+    assert page.locator(".lightbox figcaption").inner_text() == f"正本 第 1 / {pages} 页"
+    shot(page, "04b-文件-大图")
+    page.keyboard.press("ArrowRight")
+    assert big.get_attribute("src").endswith("/page/2")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".lightbox", state="hidden")
     with page.expect_download() as dl:
         page.get_by_role("link", name="下载正本").click()
     path = dl.value.path()
@@ -149,9 +162,13 @@ def test_the_archivist_runs_the_check_and_sees_the_report(server, browser):
     # gongwen.js polls the job and reloads the page when it ends.
     page.wait_for_selector(".job.ok, .job.bad", timeout=300000)
     page.wait_for_selector("table.report")
-    text = page.locator("section", has_text="最近一次四性检测").inner_text()
-    assert "结论：" in text and "GD-ZS-1-1" in text
+    section = page.locator("section", has_text="最近一次四性检测")
+    text = section.inner_text()
+    # What failed is in sight; the items that passed (GD-ZS-1-1 here) are folded until asked for.
+    assert "结论：" in text and "GD-WZ-4" in text and "GD-ZS-1-1" not in text
     shot(page, "09-年终-报告", full=True)
+    section.locator("details.passed summary").click()
+    assert "GD-ZS-1-1" in section.inner_text()
     ctx.close()
 
 
