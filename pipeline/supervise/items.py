@@ -254,16 +254,16 @@ def _replace(item: Item, **kw) -> Item:
     return replace(item, **kw)
 
 
-def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterable[str] | None = None,
-               unit: str | None = None, source_type: str | None = None, overdue_on: dt.date | None = None,
-               due_by: dt.date | None = None, assigned_from: dt.date | None = None,
-               assigned_to: dt.date | None = None) -> list[Item]:
-    """Items by 督办编号 order, filtered: ``year`` of the 督办编号, ``status`` (one or several),
-    ``unit`` (主办 or 协办), ``source_type``, ``overdue_on`` (挂牌 and 时限 before that day),
-    ``due_by`` (挂牌 and 时限 on or before that day — overdue ones included), 交办日期 range."""
+def _where(*, year: int | None = None, before_year: int | None = None, status: str | Iterable[str] | None = None,
+           unit: str | None = None, source_type: str | None = None, overdue_on: dt.date | None = None,
+           open_on: dt.date | None = None, due_by: dt.date | None = None, assigned_from: dt.date | None = None,
+           assigned_to: dt.date | None = None) -> tuple[str, list]:
+    """The WHERE clause of list_items and count_items."""
     where, args = [], []
     if year is not None:
         where.append("year = ?"); args.append(year)
+    if before_year is not None:
+        where.append("year < ?"); args.append(before_year)
     if status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
         where.append(f"status IN ({', '.join('?' * len(wanted))})"); args += wanted
@@ -272,22 +272,53 @@ def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterabl
         where.append("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)"); args += [u, f"%、{u}、%"]
     if source_type:
         where.append("source_type = ?"); args.append(source_type)
-    if overdue_on is not None or due_by is not None:
+    if overdue_on is not None or due_by is not None or open_on is not None:
         where.append(f"status IN ('{OPEN}', '{OVERDUE}')")
         if overdue_on is not None:
             where.append("deadline < ?"); args.append(overdue_on.isoformat())
+        if open_on is not None:
+            where.append("deadline >= ?"); args.append(open_on.isoformat())
         if due_by is not None:
             where.append("deadline <= ?"); args.append(due_by.isoformat())
     if assigned_from is not None:
         where.append("assigned >= ?"); args.append(assigned_from.isoformat())
     if assigned_to is not None:
         where.append("assigned <= ?"); args.append(assigned_to.isoformat())
-    sql = f"SELECT * FROM {ITEMS_TABLE}" + (f" WHERE {' AND '.join(where)}" if where else "")
+    return (f" WHERE {' AND '.join(where)}" if where else ""), args
+
+
+def list_items(ledger: Ledger, *, year: int | None = None, before_year: int | None = None,
+               status: str | Iterable[str] | None = None, unit: str | None = None, source_type: str | None = None,
+               overdue_on: dt.date | None = None, open_on: dt.date | None = None, due_by: dt.date | None = None,
+               assigned_from: dt.date | None = None, assigned_to: dt.date | None = None,
+               order: str = "reference", limit: int | None = None, offset: int = 0) -> list[Item]:
+    """Items by 督办编号 order (``order="deadline"``: by 办结时限), filtered: ``year`` of the 督办编号
+    (or the years ``before_year``), ``status`` (one or several), ``unit`` (主办 or 协办),
+    ``source_type``, ``overdue_on`` (挂牌 and 时限 before that day), ``open_on`` (挂牌 and 时限 not
+    yet passed that day), ``due_by`` (挂牌 and 时限 on or before that day — overdue ones included),
+    交办日期 range; ``limit`` and ``offset`` for one page of them."""
+    where, args = _where(year=year, before_year=before_year, status=status, unit=unit, source_type=source_type,
+                         overdue_on=overdue_on, open_on=open_on, due_by=due_by, assigned_from=assigned_from,
+                         assigned_to=assigned_to)
+    by = {"reference": "year, seq", "deadline": "deadline, year, seq"}[order]
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     with ledger.book_read() as db:
         if not _has_books(db):
             return []
-        rows = db.execute(sql + " ORDER BY year, seq", args).fetchall()
+        rows = db.execute(f"SELECT * FROM {ITEMS_TABLE}{where} ORDER BY {by}{page}", args).fetchall()
     return [_item(r) for r in rows]
+
+
+def count_items(ledger: Ledger, *, today: dt.date, **filters) -> dict[str, int]:
+    """How many items match ``filters`` (list_items'), by their state as shown on ``today``: 逾期 for
+    挂牌 items whose 时限 has passed (Item.is_overdue), else the status — one query, no item read."""
+    where, args = _where(**filters)
+    sql = (f"SELECT CASE WHEN status IN ('{OPEN}', '{OVERDUE}') THEN CASE WHEN deadline < ? THEN '{OVERDUE}' "
+           f"ELSE '{OPEN}' END ELSE status END AS shown, COUNT(*) FROM {ITEMS_TABLE}{where} GROUP BY shown")
+    with ledger.book_read() as db:
+        if not _has_books(db):
+            return {}
+        return {r[0]: r[1] for r in db.execute(sql, [today.isoformat(), *args])}
 
 
 def item_years(ledger: Ledger) -> list[int]:

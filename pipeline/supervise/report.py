@@ -20,7 +20,7 @@ from ..fsutil import atomic_write_text, unique_path
 from ..ledger import Ledger
 from ..model import cn_date
 from ..sheets import register_xlsx
-from .items import CANNOT, CLOSED, HELD, ON_BOARD, Item, list_items, report_series
+from .items import CANNOT, CLOSED, HELD, ON_BOARD, OPEN, OVERDUE, Item, list_items, report_series
 
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 # Status colours of the 台账 (light fills that print legibly in grey too).
@@ -82,6 +82,14 @@ class Rate:
     @property
     def reconciles(self) -> bool:
         return self.total == self.closed + self.open + self.held + self.cannot
+
+
+def rate_of_counts(name: str, counts: dict[str, int]) -> Rate:
+    """The line for items counted by their state as shown on a day (items.count_items): the same
+    figures as ``rate`` over those items, without reading them."""
+    c = {s: counts.get(s, 0) for s in (CLOSED, OPEN, OVERDUE, HELD, CANNOT)}
+    return Rate(name=name, total=sum(counts.values()), closed=c[CLOSED], open=c[OPEN] + c[OVERDUE],
+                overdue=c[OVERDUE], held=c[HELD], cannot=c[CANNOT])
 
 
 def percent(part: int, whole: int) -> str:

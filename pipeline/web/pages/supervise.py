@@ -27,8 +27,8 @@ from ...supervise import (
     set_status,
 )
 from ...supervise.index import sync_quietly
-from ...supervise.items import item_years, latest_progress
-from ...supervise.report import STATUS_FILL, rate
+from ...supervise.items import count_items, item_years, latest_progress
+from ...supervise.report import STATUS_FILL, rate_of_counts
 from ...supervise.sources import parse_date
 from ..app import Nav, client_of, render, require, state_of
 from ..security import inside_tree
@@ -51,14 +51,6 @@ def item_url(reference: str) -> str:
 def shown_status(item, today: dt.date) -> str:
     """The state as the list and the page show it: 逾期 as soon as the 时限 has passed."""
     return OVERDUE if item.is_overdue(today) else item.status
-
-
-def _matches(item, status: str, today: dt.date) -> bool:
-    if not status:
-        return True
-    if status == BOARD:
-        return item.on_board
-    return shown_status(item, today) == status
 
 
 @router.get("/supervise/status.css")
@@ -97,21 +89,23 @@ def supervise_page(request: Request, year: str = "", status: str = "", unit: str
         pg = max(1, int(page))
     except ValueError:
         pg = 1
-    scope = list_items(st.ledger, year=y, unit=unit or None, source_type=type or None)
-    figures = rate("合计", scope, today)
-    items = [i for i in scope if _matches(i, status, today)]
-    if sort == "deadline":
-        items.sort(key=lambda i: (i.deadline, i.year, i.seq))
-    pages = max(1, (len(items) + PAGE_SIZE - 1) // PAGE_SIZE)
+    # Counted in the database and read one page at a time: 5,000 items cost what 50 do.
+    scope = {"unit": unit or None, "source_type": type or None}
+    counts = count_items(st.ledger, today=today, year=y, **scope)
+    figures = rate_of_counts("合计", counts)
+    count = (figures.total if not status else figures.open if status == BOARD else counts.get(status, 0))
+    pages = max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE)
     pg = min(pg, pages)
-    rows = items[(pg - 1) * PAGE_SIZE: pg * PAGE_SIZE]
+    chosen = {"": {}, BOARD: {"status": ON_BOARD}, OVERDUE: {"overdue_on": today},
+              OPEN: {"open_on": today}}.get(status, {"status": status})
+    rows = list_items(st.ledger, year=y, **scope, **chosen, order="deadline" if sort == "deadline" else "reference",
+                      limit=PAGE_SIZE, offset=(pg - 1) * PAGE_SIZE)
     latest = latest_progress(st.ledger, [i.id for i in rows])
     earlier = None
     if y is not None:       # what is still on the board from earlier years is not hidden by the year
-        old = [i for i in list_items(st.ledger, status=ON_BOARD, unit=unit or None, source_type=type or None)
-               if i.year < y]
+        old = count_items(st.ledger, today=today, before_year=y, status=ON_BOARD, **scope)
         if old:
-            earlier = (len(old), sum(i.is_overdue(today) for i in old))
+            earlier = (sum(old.values()), old.get(OVERDUE, 0))
     form = {"year": ALL_YEARS if y is None else y, "status": status, "unit": unit, "type": type, "sort": sort}
     units = list(config.supervision.units)
     if unit and unit not in units:
@@ -120,7 +114,7 @@ def supervise_page(request: Request, year: str = "", status: str = "", unit: str
         "today": today, "form": form, "years": sorted(set(years) | ({y} if y else set())), "year": y,
         "all_years": ALL_YEARS, "statuses": STATUSES, "board": BOARD, "units": units, "types": SOURCE_TYPES,
         "figures": figures, "rows": [(i, shown_status(i, today), latest.get(i.id)) for i in rows],
-        "count": len(items), "page": pg, "pages": pages, "earlier": earlier, "errors": errors,
+        "count": count, "page": pg, "pages": pages, "earlier": earlier, "errors": errors,
         "status_class": STATUS_CLASS, "item_url": item_url,
         "url": lambda **kw: "/supervise?" + urlencode({**form, **kw, **({} if "page" in kw else {"page": 1})}),
     }, user=user)
