@@ -403,3 +403,22 @@ def test_a_long_upload_name_keeps_its_suffix_within_the_limit():
 
     name = safe_name("很长的名字" * 40 + ".pdf")
     assert name.endswith(".pdf") and len(name.encode("utf-8")) <= MAX_NAME_BYTES
+
+
+def test_an_instance_without_items_shows_an_empty_list(tmp_path):
+    from pipeline import accounts
+    from pipeline.config import load
+    from pipeline.ledger import Ledger
+    from pipeline.web import create_app
+    from tests.conftest import write_instance
+    from tests.web_instance import PASSWORD
+
+    config = load(write_instance(tmp_path / "inst"))
+    with Ledger.open(config) as ledger:
+        accounts.Accounts(ledger).add("reader", ["查阅"], PASSWORD, actor="安装")
+    with TestClient(create_app(config)) as c:
+        login(c, "reader")
+        html = c.get("/supervise").text
+        assert "没有符合条件的督办事项" in html and cards(html)["督办事项"] == "0" and cards(html)["办结率"] == "—"
+        assert c.get(item("督〔2015〕1号")).status_code == 404
+        assert c.get(file_url("督〔2015〕1号", "佐证材料/x.pdf")).status_code == 404
