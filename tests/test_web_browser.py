@@ -196,23 +196,21 @@ def test_the_inspector_adds_progress_and_closes_an_item(server, browser, tmp_pat
     page.get_by_role("link", name=ref).click()
     page.wait_for_selector("#progress")
     shot(page, "14-督办件")
-    page.locator("#progress textarea[name=text]").fill("广场整治已完成，摊点全部入市经营")
-    page.locator("#progress input[type=file]").set_input_files(str(photo))
-    page.get_by_role("button", name="记录进展").click()
-    page.wait_for_selector("p.msg.ok")
-    assert "已记录进展" in page.locator("p.msg.ok").inner_text()
+
+    def send(form: str, text: str, file: Path | None, button: str, answer: str):
+        page.locator(f"#{form} textarea").fill(text)
+        if file is not None:
+            page.locator(f"#{form} input[type=file]").set_input_files(str(file))
+        page.get_by_role("button", name=button).click()
+        page.wait_for_selector(answer)
+        return page.locator(answer).inner_text()
+
+    assert "已记录进展" in send("progress", "广场整治已完成，摊点全部入市经营", photo, "记录进展", "p.msg.ok")
     assert page.locator(".timeline li").first.get_by_role("link", name="整治后照片.jpg").count() == 1
     # 销号 with only spaces: the library refuses and the page says why, next to the form.
-    page.locator("#close textarea[name=note]").fill("   ")
-    page.get_by_role("button", name="销号").click()
-    page.wait_for_selector("#close p.msg.error")
-    assert "销号须写明办结说明" in page.locator("#close p.msg.error").inner_text()
+    assert "销号须写明办结说明" in send("close", "   ", None, "销号", "#close p.msg.error")
     shot(page, "15-督办件-销号未填说明")
-    page.locator("#close textarea[name=note]").fill("广场综合整治完成，长效管理机制已建立")
-    page.locator("#close input[type=file]").set_input_files(str(report))
-    page.get_by_role("button", name="销号").click()
-    page.wait_for_selector("p.msg.ok")
-    assert "已销号" in page.locator("p.msg.ok").inner_text()
+    assert "已销号" in send("close", "广场综合整治完成，长效管理机制已建立", report, "销号", "p.msg.ok")
     assert page.locator(".docnum .badge").inner_text() == "已办结"
     assert page.locator("#close").count() == 0
     with page.expect_download() as dl:

@@ -116,7 +116,8 @@ def supervise_page(request: Request, year: str = "", status: str = "", unit: str
         "figures": figures, "rows": [(i, shown_status(i, today), latest.get(i.id)) for i in rows],
         "count": count, "page": pg, "pages": pages, "earlier": earlier, "errors": errors,
         "status_class": STATUS_CLASS, "item_url": item_url,
-        "url": lambda **kw: "/supervise?" + urlencode({**form, **kw, **({} if "page" in kw else {"page": 1})}),
+        "url": lambda **kw: "/supervise?" + urlencode({**form, **kw}),       # another filter: its first page
+        "page_url": lambda n: "/supervise?" + urlencode({**form, "page": n}),
     }, user=user)
 
 
@@ -191,16 +192,18 @@ def _day(value: str, what: str, today: dt.date) -> dt.date:
     return d
 
 
-def _change(request: Request, ref: str, user: User, name: str, values: dict, do) -> Response:
-    """Run one change of an item; on success back to its page with a note, else the page again with
-    the library's message beside the form and what was typed kept."""
+def _change(request: Request, ref: str, user: User, name: str, values: dict, do, uploads=()) -> Response:
+    """Run one change of an item — ``do(st, item, paths)`` with the files sent as ``uploads`` saved
+    as ``paths`` — ; on success back to its page with a note, else the page again with the library's
+    message beside the form and what was typed kept."""
     st = state_of(request)
     item = _item(request, ref)
+    chosen = [u for u in uploads or () if u.filename]
     try:
-        done = do(st, item)
+        with received(st.config, chosen) as paths:
+            done = do(st, item, paths)
     except GongwenError as e:
-        files = values.pop("_files", 0)
-        message = str(e) + ("（所选文件未保存，请重新选择）" if files else "")
+        message = str(e) + ("（所选文件未保存，请重新选择）" if chosen else "")
         return _item_page(request, item, user, failed=name, error=message, option=getattr(e, "option", "") or "",
                           values=values, status=400)
     with _sync_lock:
@@ -209,42 +212,30 @@ def _change(request: Request, ref: str, user: User, name: str, values: dict, do)
     return RedirectResponse(item_url(item.reference), status_code=303)
 
 
-def _uploads(files: list[UploadFile] | None) -> list[UploadFile]:
-    return [f for f in files or [] if f.filename]
-
-
 @router.post("/supervise/{ref}/progress")
 def progress(request: Request, ref: str, text: str = Form(""), day: str = Form(""),
              files: list[UploadFile] = File(default=[]), user: User = Depends(require("supervise_edit"))):
-    chosen = _uploads(files)
-
-    def do(st, item):
+    def do(st, item, paths):
         when = _day(day, "进展日期", st.today())
-        with received(st.config, chosen) as paths:
-            add_progress(st.ledger, st.config, item.reference, text, actor=user.name, day=when, files=paths)
-        return f"已记录进展（{when.isoformat()}）" + (f"，附 {len(chosen)} 个文件" if chosen else "")
-    return _change(request, ref, user, "progress", {"text": text, "day": day, "_files": len(chosen)}, do)
+        add_progress(st.ledger, st.config, item.reference, text, actor=user.name, day=when, files=paths)
+        return f"已记录进展（{when.isoformat()}）" + (f"，附 {len(paths)} 个文件" if paths else "")
+    return _change(request, ref, user, "progress", {"text": text, "day": day}, do, files)
 
 
 @router.post("/supervise/{ref}/close")
 def close(request: Request, ref: str, note: str = Form(""), day: str = Form(""),
           files: list[UploadFile] = File(default=[]), user: User = Depends(require("supervise_edit"))):
-    chosen = _uploads(files)
-
-    def do(st, item):
-        when = _day(day, "办结日期", st.today())
-        with received(st.config, chosen) as paths:
-            closed = close_item(st.ledger, st.config, item.reference, note=note, actor=user.name, closed_on=when,
-                                evidence=paths)
-        return f"已销号（办结日期 {closed.closed_on.isoformat()}" + (
-            f"，佐证材料 {len(chosen)} 个）" if chosen else "）")
-    return _change(request, ref, user, "close", {"note": note, "day": day, "_files": len(chosen)}, do)
+    def do(st, item, paths):
+        closed = close_item(st.ledger, st.config, item.reference, note=note, actor=user.name,
+                            closed_on=_day(day, "办结日期", st.today()), evidence=paths)
+        return f"已销号（办结日期 {closed.closed_on.isoformat()}" + (f"，佐证材料 {len(paths)} 个）" if paths else "）")
+    return _change(request, ref, user, "close", {"note": note, "day": day}, do, files)
 
 
 @router.post("/supervise/{ref}/status")
 def change_status(request: Request, ref: str, status: str = Form(""), reason: str = Form(""),
                   user: User = Depends(require("supervise_edit"))):
-    def do(st, item):
+    def do(st, item, _paths):
         changed = set_status(st.ledger, st.config, item.reference, status, reason=reason, actor=user.name,
                              today=st.today())
         return f"已改为“{changed.status}”"
@@ -254,7 +245,7 @@ def change_status(request: Request, ref: str, status: str = Form(""), reason: st
 @router.post("/supervise/{ref}/extend")
 def extend_deadline(request: Request, ref: str, deadline: str = Form(""), reason: str = Form(""),
                     user: User = Depends(require("supervise_edit"))):
-    def do(st, item):
+    def do(st, item, _paths):
         changed = extend(st.ledger, st.config, item.reference, rule=deadline.strip() or None, reason=reason,
                          actor=user.name, today=st.today())
         return f"办结时限已延至 {changed.deadline.isoformat()}"
@@ -264,7 +255,7 @@ def extend_deadline(request: Request, ref: str, deadline: str = Form(""), reason
 @router.post("/supervise/{ref}/answer")
 def answer(request: Request, ref: str, category: str = Form(""), day: str = Form(""),
            satisfaction: str = Form(""), user: User = Depends(require("supervise_edit"))):
-    def do(st, item):
+    def do(st, item, _paths):
         when = _day(day, "答复日期", st.today())
         changed = record_answer(st.ledger, st.config, item.reference, category=category, answered_on=when,
                                 satisfaction=satisfaction or None, actor=user.name)
