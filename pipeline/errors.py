@@ -61,6 +61,8 @@ class SearchError(GongwenError):
     """The search index is unusable or a query is malformed."""
 
 
+class IncomingError(GongwenError):
+    """A received document (收文) cannot be read or handled as asked."""
 class SupervisionError(GongwenError):
     """A 督办 operation is refused: an unknown item, 销号 without a 办结说明, a state it cannot
     leave."""

@@ -22,11 +22,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol
 
-import filelock
-
-from .. import model
 from ..config import Config
 from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
@@ -34,16 +31,20 @@ from . import query as Q
 from . import text as T
 from .common import EngineDoc, StoredHit
 
+if TYPE_CHECKING:
+    from .. import model
+
 # Bump when the tokens, the fields or their meaning change: an index with another value must be
 # rebuilt (open_index refuses it with a message naming `gongwen reindex`).
-SCHEMA_VERSION = "gongwen-search-1 (unit bigrams+unigrams, exact 文号/档号)"
+SCHEMA_VERSION = ("gongwen-search-2 (folded text: NFKC, TSCharacters, 〇/dash/dot variants, CJK gaps joined; "
+                  "unit bigrams+unigrams, runs two positions apart, exact 文号/档号)")
 ENGINES = ("whoosh", "tantivy")
 POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
-__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "reindex", "health",
-           "archive_documents", "all_documents", "SCHEMA_VERSION", "ENGINES"]
+__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "index_missing", "reindex",
+           "health", "archive_documents", "all_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
 # --- public records ------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ class IndexDoc:
     kind: str                  # 文种
     date: dt.date              # 成文日期
     issuer: str = ""           # 责任者
-    record_kind: str = "公文"   # 公文 / 纪要 …
+    record_kind: str = "公文"   # 公文 / 纪要 / 收文 (metadata 类型)
 
     @classmethod
     def from_record(cls, meta: dict, text: str) -> "IndexDoc":
@@ -78,6 +79,9 @@ class IndexDoc:
 
         ref = str(need("文件编号"))
         title = str(need("题名"))
+        if meta.get("类型") == "收文" and not meta.get("日期"):
+            # a 收文 whose 成文日期 could not be read is found by the day it came in
+            meta = {**meta, "日期": meta.get("收文时间")}
         try:
             date = dt.date.fromisoformat(str(need("日期"))[:10])
         except ValueError:
@@ -155,7 +159,7 @@ class SearchIndex(Protocol):
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
                limit: int | None = 20, sort: Literal["relevance", "date"] = "relevance",
-               snippets: bool = True) -> Results: ...
+               snippets: bool = True, direction: Literal["收文", "发文"] | None = None) -> Results: ...
     def count(self) -> int: ...
     def ids(self) -> set[str]: ...
     def archive_codes(self, year: int | None = None) -> dict[str, str | None]: ...
@@ -215,7 +219,8 @@ class FolderIndex:
         self.root = Path(root)
         self.engine_name = engine
         self._cls = _engine_class(engine)
-        self._lock = filelock.FileLock(str(self.root.parent / f".{engine}.lock"), timeout=lock_timeout)
+        self._lock_path = self.root.parent / f".{engine}.lock"
+        self._lock = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
         self._engine = None
@@ -235,16 +240,20 @@ class FolderIndex:
             raise SearchError(f"搜索索引的 {POINTER} 内容不完整，{REINDEX_HINT}。")
         return data
 
+    def missing(self) -> bool:
+        """Nothing is there (no pointer and no files): cheap, opens nothing."""
+        return not (self.root / POINTER).exists() and not (self.root.exists() and any(self.root.iterdir()))
+
     def state(self) -> "IndexState":
         """What is on disk: missing (nothing there), ok, an outdated version, or damage."""
+        if self.missing():
+            return IndexState("missing")
         try:
             ptr = self._read_pointer()
         except SearchError as e:
             return IndexState("damaged", str(e))
         if ptr is None:
-            if self.root.exists() and any(self.root.iterdir()):
-                return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
-            return IndexState("missing")
+            return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
         if ptr.get("version") != self.version:
             return IndexState("version", f"搜索索引的版本（{ptr.get('version')}）与程序（{self.version}）不符，"
                                          f"{REINDEX_HINT}。")
@@ -278,6 +287,10 @@ class FolderIndex:
                 old.close()
 
     def _write_lock(self):
+        if self._lock is None:
+            import filelock
+
+            self._lock = filelock.FileLock(str(self._lock_path), timeout=self._lock_timeout)
         return _Locked(self._lock, self._lock_timeout, self.root)
 
     # --- SearchIndex ---
@@ -311,13 +324,14 @@ class FolderIndex:
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
                limit: int | None = 20, sort: Literal["relevance", "date"] = "relevance",
-               snippets: bool = True) -> Results:
+               snippets: bool = True, direction: Literal["收文", "发文"] | None = None) -> Results:
         if sort not in ("relevance", "date"):
             raise SearchError(f"排序方式只能是 relevance（相关度）或 date（日期），不是“{sort}”。")
         if limit is not None and limit < 1:
             raise SearchError("显示条数必须至少为 1。")
         compiled = Q.compile_query(query)
-        filt = Q.filters_plan(year=year, series=series, kind=kind, date_from=date_from, date_to=date_to)
+        filt = Q.filters_plan(year=year, series=series, kind=kind, date_from=date_from, date_to=date_to,
+                              direction=direction)
         with self._mutex:
             self._sync()
             stored, total = self._guard(lambda: self._engine.search(compiled.plan, filt, limit, sort))
@@ -398,14 +412,14 @@ class FolderIndex:
 class _Locked:
     """The exclusive writer lock, turning a timeout into a clear message."""
 
-    def __init__(self, lock: filelock.FileLock, timeout: float, root: Path):
+    def __init__(self, lock, timeout: float, root: Path):
         self.lock, self.timeout, self.root = lock, timeout, root
 
     def __enter__(self):
         Path(self.lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire()
-        except filelock.Timeout:
+        except TimeoutError:      # filelock.Timeout is a TimeoutError
             raise SearchError(
                 f"搜索索引 {self.root} 正由另一个进程写入（如 gongwen reindex 或监视服务），"
                 f"等待 {self.timeout:g} 秒后仍未结束，请稍后再试。") from None
@@ -449,6 +463,12 @@ def open_index(config: Config, engine: str | None = None, *,
     else:
         raise SearchError(state.message)
     return idx
+
+
+def index_missing(config: Config, engine: str | None = None) -> bool:
+    """No index at all for ``engine`` (default: the configured one); opens nothing."""
+    engine = engine or config.search.engine
+    return FolderIndex(index_root(config, engine), engine).missing()
 
 
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
@@ -508,9 +528,11 @@ def archive_count(config: Config) -> int:
 # --- health --------------------------------------------------------------------------------------
 
 
-def health(config: Config) -> list[model.Finding]:
+def health(config: Config) -> list["model.Finding"]:
     """For `gongwen doctor`: the index opens, its version matches, and it holds exactly the
     archive's documents, each with the 档号 its record carries."""
+    from .. import model
+
     engine = config.search.engine
     area = "索引"
     idx = FolderIndex(index_root(config, engine), engine)
@@ -518,8 +540,11 @@ def health(config: Config) -> list[model.Finding]:
     out: list[model.Finding] = []
     if state.kind == "missing":
         n = archive_count(config)
+        # After search.engine was changed, the other engine's index is still there: say so.
+        others = [e for e in ENGINES if e != engine and (index_root(config, e) / POINTER).exists()]
+        where = f"（现有 {'、'.join(others)} 的索引，配置的引擎是 {engine}）" if others else ""
         out.append(model.Finding(area, f"搜索索引（{engine}）存在", n == 0,
-                                 "" if n == 0 else f"索引不存在，档案中有 {n} 件，{REINDEX_HINT}"))
+                                 "" if n == 0 else f"索引不存在{where}，档案中有 {n} 件，{REINDEX_HINT}"))
         return out
     opens = state.kind in ("ok", "version")
     out.append(model.Finding(area, f"搜索索引（{engine}）可以打开", opens, "" if opens else state.message))
