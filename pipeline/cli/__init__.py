@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     except GongwenError as e:
         if debug:
             raise
-        click.echo(f"错误：{e}", err=True)
+        click.echo(f"错误：{e}" + (f"（--{e.option}）" if e.option else ""), err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("已中止。", err=True)
