@@ -34,6 +34,9 @@ class _Frozen(BaseModel):
 
 class Paths(_Frozen):
     inbox: Path = Path("inbox")
+    # 清样 folders, one per inbox route: a draft dropped here comes back as a marked proof beside it
+    # (no number taken) for the head to sign off before it goes to inbox/.
+    proofs: Path = Path("proofs")
     outbox: Path = Path("outbox")
     rejected: Path = Path("rejected")
     archive: Path = Path("archive")
@@ -86,6 +89,10 @@ class Series(_Frozen):
     reference: str | None = None
     printer: str | None = None      # 印发机关 default
     description: str = ""
+    # 未经签发，不能编号: a draft of this series is numbered only with a recorded 签发 (on its 清样,
+    # by `gongwen release`, or carried in the draft). Off by default: drafts signed off on paper
+    # keep flowing; the register shows which documents have no recorded 签发.
+    require_signoff: bool = False
 
     @field_validator("kinds")
     @classmethod
@@ -242,6 +249,8 @@ class Config(_Frozen):
 
     @property
     def inbox(self) -> Path: return self.path(self.paths.inbox)
+    @property
+    def proofs(self) -> Path: return self.path(self.paths.proofs)
     @property
     def outbox(self) -> Path: return self.path(self.paths.outbox)
     @property

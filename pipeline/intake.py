@@ -57,6 +57,9 @@ IGNORED_PATTERNS: tuple[str, ...] = (
     "~$*", "~*.tmp", ".~lock.*#", "*.part", "*.partial", "*.filepart", "*.tmp", "*.temp",
     "*.crdownload", "*.download", "*.swp", "*.swo", "*.swx", "*~", "*.wbk", "*.asd",
     "thumbs.db", "desktop.ini", "icon\r",
+    # gongwen's own outputs beside a draft: a 问题 note, a 清样 (a note dragged back from rejected/
+    # with its corrected draft is not a second draft)
+    "*.问题.txt", "*.清样.pdf",
 )
 
 # The claim record beside a claimed draft; hidden, so it can never collide with a draft's name.
@@ -220,6 +223,9 @@ def _move_to_free(src: Path, folder: Path, name: str, *, with_note: bool = False
         except FileExistsError:
             continue  # taken between the check and the link: pick the next name
     raise FileExistsError(folder / name)
+
+
+move_to_free = _move_to_free
 
 
 # --- claims ---------------------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head.add_column(style="bold")
     head.add_column()
     for key in ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
-                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
-        val = m.get(key)
+                "抄送", "签发人", "签发意见", "签发日期", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
+        val = m.get(key) if key not in ("签发意见", "签发日期") else (m.get("签发") or {}).get(key)
         if isinstance(val, list):
             val = "、".join(val)
         head.add_row(key, "" if val in (None, "") else str(val))
@@ -69,15 +69,24 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     sig = m.get("电子签名")
     if sig:
         console.print(f"电子签名：{sig.get('签名人')}  {sig.get('签名时间')}  {sig.get('签名结果')}")
+    from ..ledger import Ledger
+    from ..process import document_events, event_name
+    from ..signoff import handling
+
+    with Ledger.open(app.config) as ledger:
+        steps = handling(ledger, app.config, rec.reference)
+        events = document_events(ledger, app.config, rec.reference)
+    flow = Table(title="发文办理（清样 → 签发 → 编号 → 用印 → 核发）")
+    for col in ("步骤", "时间", "人员", "说明"):
+        flow.add_column(col, overflow="fold")
+    for s in steps:
+        flow.add_row(s.name, (s.time or "—")[:19].replace("T", " "), s.actor or "", s.detail)
+    console.print(flow)
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import Ledger
-
-    with Ledger.open(app.config) as ledger:
-        events = ledger.events(rec.reference)
     for ev in events:
-        history.add_row(str(ev.time), ev.event, ev.actor)
+        history.add_row(str(ev.time), event_name(ev.event), ev.actor)
     console.print(history)
     if not all(r.ok for r in fixity if r.verified):
         bad = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)

@@ -24,25 +24,34 @@ def _console() -> Console:
 @click.argument("year", type=int, required=False)
 @click.option("--series", default=None, help="only this series (机关代字)")
 @click.option("--seals", is_flag=True, help="the 用印登记 instead of the 发文登记簿")
+@click.option("--times", is_flag=True, help="each document's 清样 → 签发 → 编号 → 用印 → 核发 times")
 @click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None,
               help="also write a printable .xlsx (A4 landscape) to this file")
 @click.option("--force", is_flag=True, help="replace an existing --xlsx file")
 @pass_app
-def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as_json: bool,
+def register_cmd(app: App, year: int | None, series: str | None, seals: bool, times: bool, as_json: bool,
                  xlsx: str | None, force: bool) -> None:
-    """Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."""
+    """Show the 发文登记簿 (or with --seals the 用印登记, with --times the handling times) of YEAR
+    (default: this year)."""
     config = app.config
     year = year or dt.date.today().year
     if series and series not in config.series:
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
     if xlsx and Path(xlsx).exists() and not force:
         raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
-    columns, name = (SEAL_COLUMNS, "用印登记簿") if seals else (REGISTER_COLUMNS, "发文登记簿")
+    if seals and times:
+        raise click.ClickException("--seals 和 --times 只能选一个")
+    from ..signoff import TIMES_COLUMNS, times as handling_times
+
+    columns, name = ((SEAL_COLUMNS, "用印登记簿") if seals else (TIMES_COLUMNS, "发文办理时间") if times
+                     else (REGISTER_COLUMNS, "发文登记簿"))
     rows: list = []
     if ledger_path(config).is_file():          # a listing never creates the register
         with Ledger.open(config) as ledger:
-            if seals:
+            if times:
+                rows = handling_times(ledger, config, year, series)
+            elif seals:
                 rows = ledger.seal_register(year)
                 if series:
                     prefix = {d.reference for d in ledger.documents(year=None, series=series)}
@@ -63,7 +72,8 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
     console = _console()
     table = Table(title=title, show_lines=False)
     for field, heading in columns:
-        table.add_column(heading, no_wrap=field in ("number", "registered", "used_at", "seq_no"))
+        table.add_column(heading, no_wrap=field in ("number", "registered", "used_at", "seq_no", "proofed", "signed",
+                                                    "numbered", "sealed", "issued"))
     for r in rows:
         table.add_row(*["" if getattr(r, f) is None else str(getattr(r, f)) for f, _ in columns])
     if rows:
