@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .config import Config, Route
 from .errors import ConversionError, GongwenError, LedgerError, SigningError, TemplateError
-from .fsutil import atomic_copy
+from .fsutil import NOTE_SUFFIX, atomic_copy, fit_name, note_path, readable_path
 from .model import Draft, Problem, ProofOutcome
 
 PROOF_SUFFIX = ".清样.pdf"
@@ -40,13 +40,15 @@ NOTE_FOOTER = "修改后保存在原处（同名）即自动重出清样，旧�
 
 
 def proof_path(draft: Path) -> Path:
-    """``<name>.清样.pdf`` beside the draft (the whole file name, as for the 问题 note)."""
-    return Path(draft).with_name(Path(draft).name + PROOF_SUFFIX)
+    """``<name>.清样.pdf`` beside the draft (the whole file name, as for the 问题 note; the name cut
+    if it would not fit)."""
+    draft = Path(draft)
+    return draft.with_name(fit_name(draft.stem, draft.suffix + PROOF_SUFFIX))
 
 
 def is_output(name: str) -> bool:
     """Files gongwen writes beside drafts (清样 and notes): never drafts themselves."""
-    return name.endswith((PROOF_SUFFIX, ".问题.txt"))
+    return name.endswith((PROOF_SUFFIX, NOTE_SUFFIX))
 
 
 def sha256_file(path: Path) -> str:
@@ -132,11 +134,11 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
     path = Path(path)
     beside = Path(beside) if beside else path
     config: Config = svc.config
-    out_pdf, note = proof_path(beside), beside.with_name(beside.name + ".问题.txt")
+    out_pdf, note = proof_path(beside), note_path(beside)
     file_hash = sha256_file(path)
 
     def done(status: str, problems, draft: Draft | None = None, **kw) -> ProofOutcome:
-        return ProofOutcome(file=str(beside), status=status, problems=tuple(problems),
+        return ProofOutcome(file=readable_path(beside), status=status, problems=tuple(problems),
                             title=draft.title if draft else None,
                             seconds=round(time.perf_counter() - t0, 3), **kw)
 

@@ -366,7 +366,9 @@ def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: 
     must carry one or its 清样 must have been signed off (the web page). The draft must be the one
     its latest 清样 was made of; its 清样 and note, our own outputs, are removed from proofs/."""
     from . import drafts, rules
-    from .intake import move_to_free, note_path
+    from .fsutil import note_path
+    from .intake.claims import move_to_free
+    from .proofs import proof_path
 
     path = Path(path)
     root = config.proofs
@@ -393,7 +395,7 @@ def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: 
                            "或由领导在清样上签发")
     inbox = config.inbox / route if route else config.inbox
     moved = move_to_free(path, inbox, path.name)
-    for ours in (path.with_name(path.name + ".清样.pdf"), note_path(path)):
+    for ours in (proof_path(path), note_path(path)):
         ours.unlink(missing_ok=True)
     with ledger.book_write() as w:
         row = w.execute(f"SELECT * FROM {BOOK.table} WHERE id = ?", (c.id,)).fetchone()
