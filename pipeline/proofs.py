@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .config import Config, Route
 from .errors import ConversionError, GongwenError, LedgerError, SigningError, TemplateError
-from .fsutil import NOTE_SUFFIX, atomic_copy, fit_name, note_path, readable_path
+from .fsutil import NOTE_SUFFIX, atomic_copy, fit_name, note_path, readable, readable_path
 from .model import Draft, Problem, ProofOutcome
 
 PROOF_SUFFIX = ".清样.pdf"
@@ -186,7 +186,7 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
         if not still_there():
             return _gone(done, draft)
         key = signoff.route_key_of(beside, config, config.proofs)
-        case = signoff.record_proof(svc.ledger, config, route=key, name=beside.name, draft=draft,
+        case = signoff.record_proof(svc.ledger, config, route=key, name=readable(beside.name), draft=draft,
                                     file_hash=file_hash, pdf=out_pdf, actor=svc.actor)
         _replace_into(marked, out_pdf)
         written = None
@@ -207,6 +207,20 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
 def _gone(done, draft):
     return done("failed", [Problem("清样", "出清样期间草稿被修改或移走，未生成清样（修改后的草稿会重新出清样）", "warning")],
                 draft, note=None)
+
+
+def has_current_proof(svc, path: Path) -> bool:
+    """The draft at ``path`` (in proofs/) already has its 清样: made of exactly these bytes, recorded,
+    and beside it (the watcher's test before it makes one)."""
+    from . import signoff
+
+    config: Config = svc.config
+    key = signoff.route_key_of(path, config, config.proofs)
+    try:
+        digest = sha256_file(path)
+    except OSError:
+        return False
+    return signoff.proof_is_current(svc.ledger, config, key, readable(Path(path).name), digest)
 
 
 def clean_leftovers(folder: Path) -> list[Path]:

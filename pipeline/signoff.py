@@ -366,7 +366,7 @@ def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: 
     must carry one or its 清样 must have been signed off (the web page). The draft must be the one
     its latest 清样 was made of; its 清样 and note, our own outputs, are removed from proofs/."""
     from . import drafts, rules
-    from .fsutil import note_path
+    from .fsutil import note_path, readable
     from .intake.claims import move_to_free
     from .proofs import proof_path
 
@@ -383,7 +383,7 @@ def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: 
     if errors:
         raise GongwenError(f"{path.name} 有 {len(errors)} 个问题，不能送编号：" + "；".join(str(p) for p in errors))
     h = draft.substantive_hash()
-    c = find_case(ledger, config, route, path.name)
+    c = find_case(ledger, config, route, readable(path.name))
     if c is None or c.content_hash != h:
         raise GongwenError(f"{path.name} 还没有与其内容一致的清样（草稿在出清样后又改过？）："
                            "请等新清样生成（或用 gongwen proof）并送签发后再送编号")

@@ -262,6 +262,29 @@ def test_cli_proof_json_proofs_and_return(inst, svc, tmp_path):
     assert r.exit_code == 0 and "已退回" in r.output and "请补充联系人" in r.output
 
 
+def test_a_crash_between_recording_a_清样_and_putting_it_in_place_is_finished_by_the_next_run(
+        inst, svc, monkeypatch):
+    """The 清样 is recorded before it is renamed into place: a kill in between leaves a recorded 清样
+    that is not there yet (never one on disk that the register does not know); the rerun puts it in
+    place without recording it twice."""
+    from pipeline import proofs
+
+    draft = drop(inst.proofs / "珠政发", "断电.md", sample_draft(7))
+
+    def killed(src, dest):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(proofs, "_replace_into", killed)
+    with pytest.raises(SystemExit):
+        make_proof(draft, svc)
+    assert not proof_path(draft).exists()
+    monkeypatch.undo()
+    o = make_proof(draft, svc)
+    assert o.status == "proof" and proof_path(draft).is_file()
+    assert [e.event for e in svc.ledger.events(f"稿件#{o.case}")] == ["proof"]
+    assert signoff.case(svc.ledger, inst, o.case).proof_count == 1
+
+
 def test_show_prints_the_handling_in_order(inst, svc):
     numbered = [c for c in signoff.cases(svc.ledger, inst, states=("numbered",))]
     assert numbered

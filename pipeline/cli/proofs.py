@@ -108,12 +108,13 @@ def release_cmd(app: App, draft: Path, signer: str | None, opinion: str | None, 
 @pass_app
 def return_cmd(app: App, draft: Path, by: str, opinion: str) -> None:
     """退回: the head sends DRAFT's 清样 back with an opinion; the draft stays in proofs/ for correction."""
+    from ..fsutil import readable
     from ..ledger import Ledger
     from ..signoff import find_case, route_key_of, send_back
 
     config = app.config
     with Ledger.open(config) as ledger:
-        c = find_case(ledger, config, route_key_of(draft, config, config.proofs), draft.name)
+        c = find_case(ledger, config, route_key_of(draft, config, config.proofs), readable(draft.name))
         if c is None:
             raise click.ClickException(f"{draft.name} 没有待签发的清样")
         c = send_back(ledger, config, c.id, by=by, opinion=opinion, actor=app.actor)

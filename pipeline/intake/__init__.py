@@ -43,10 +43,11 @@ from filelock import FileLock, Timeout
 from ..config import Config, Route
 from ..errors import GongwenError
 from ..fsutil import readable
-from ..model import Outcome, Problem
-from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
+from ..model import Outcome, Problem, ProofOutcome
+from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, SNAPSHOT, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, note_path, same_content)
 from .observers import Folder, Observers
+from .proofdesk import ProofDesk
 from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
 
 __all__ = [
@@ -79,6 +80,8 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "proofed",      # a 清样 was made beside a draft in proofs/ (proof has the outcome)
+    "proof_rejected",  # no 清样: the note beside the draft in proofs/ says why; the draft stays
     "stopped",      # the service stopped cleanly
 ]
 
@@ -96,6 +99,7 @@ class IntakeEvent:
     message: str = ""                # Chinese detail
     seconds: float | None = None     # pipeline time for this draft
     retry_in: float | None = None    # for "failed": seconds until the next attempt
+    proof: ProofOutcome | None = None  # for "proofed" / "proof_rejected": make_proof's answer
 
 
 OnEvent = Callable[[IntakeEvent], None]
@@ -112,10 +116,14 @@ class Hooks:
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
     catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    # The 清样 folders (proofs/<route>/): make_proof(path, svc, *, route=None, beside=None), and
+    # whether a draft there already has its current 清样. Without ``proof`` they are not watched.
+    proof: Callable[..., ProofOutcome] | None = None
+    proof_current: Callable[[Any, Path], bool] = lambda svc, path: False
 
 
 def default_hooks(config: Config) -> Hooks:
-    from .. import drafts, process
+    from .. import drafts, process, proofs
 
     return Hooks(
         process=process.process_draft,
@@ -124,6 +132,8 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=process.catch_up,
+        proof=proofs.make_proof,
+        proof_current=proofs.has_current_proof,
     )
 
 
@@ -155,6 +165,10 @@ class Intake:
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
+        # proofs/<route>/ and proofs/ itself: the same gate and claims, a 清样 beside the draft
+        self.proofdesk = ProofDesk(self) if hooks.proof is not None else None
+        if self.proofdesk is not None:
+            self.folders += self.proofdesk.folders
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
                                    invalid_timeout_s=config.intake.invalid_timeout_s,
                                    suffixes=hooks.suffixes, probe=hooks.probe, clock=clock)
@@ -183,8 +197,11 @@ class Intake:
         stopping. Returns counts by event kind."""
         self.ensure_folders()
         with self.observers.running():
-            modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in self.folders)
-            self._emit(IntakeEvent("started", message=f"正在监视 {self.config.inbox}：{modes}"))
+            modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in self.folders if f.desk == "inbox")
+            where = f"正在监视 {self.config.inbox}：{modes}"
+            if self.proofdesk is not None:
+                where += f"；清样文件夹 {self.config.proofs}"
+            self._emit(IntakeEvent("started", message=where))
             log.info("开始监视：%s", modes)
             self.recover()
             self.scan()
@@ -225,6 +242,8 @@ class Intake:
             f.path.mkdir(parents=True, exist_ok=True)
         self.claims.ensure()
         self.config.rejected.mkdir(parents=True, exist_ok=True)
+        if self.proofdesk is not None:
+            self.proofdesk.ensure()
 
     def _folder_of(self, path: Path) -> Folder | None:
         parent = path.parent
@@ -338,6 +357,9 @@ class Intake:
         try:
             self.readiness.forget(c.path)
             folder = self._folder_of(c.path)
+            if folder is not None and folder.desk == "proofs" and self.proofdesk is not None:
+                self.proofdesk.take(c, verdict, folder)
+                return
             route_key = folder.key if folder is not None else ROOT_KEY
             try:
                 claim = self.claims.take(c.path, route_key)
@@ -368,10 +390,15 @@ class Intake:
             self._emit(IntakeEvent("recovered", claim.name, claim.route, path=claim.path,
                                    message=f"上次运行留下的草稿（{claim.state}），继续处理"))
             self._handle(claim)
+        if self.proofdesk is not None:
+            self.proofdesk.recover()
 
     # -- where each result goes ------------------------------------------------------------------
     def _handle(self, claim: Claim) -> None:
         """Run one claimed draft through the pipeline and put it where the result says."""
+        if claim.method == SNAPSHOT and self.proofdesk is not None:   # a 清样 retried
+            self.proofdesk.handle(claim)
+            return
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
