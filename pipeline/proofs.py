@@ -86,12 +86,20 @@ def _mark(width_pt: float, height_pt: float, font_file: str, font_index: int):
     return img, alpha.width / scale, alpha.height / scale
 
 
+@functools.lru_cache(maxsize=4)
+def _mark_font(fontconfig_file: str | None) -> tuple[Path, int]:
+    """The mark's face (the seal's bold Song/Hei, through fontconfig), looked up once per process."""
+    from .seal import find_seal_font
+
+    return find_seal_font(Path(fontconfig_file) if fontconfig_file else None)
+
+
 def apply_mark(pdf_in: Path, pdf_out: Path, config: Config, *, content_hash: str = "") -> Path:
     """Draw the diagonal 「清样」 centred on every page of ``pdf_in`` into ``pdf_out`` (atomically)."""
-    from .seal import find_seal_font, overlay_image
+    from .seal import overlay_image
 
     conf = config.fonts_dir / "fonts.conf"
-    font_file, font_index = find_seal_font(conf if conf.is_file() else None)
+    font_file, font_index = _mark_font(str(conf) if conf.is_file() else None)
 
     def where(_i: int, box: tuple[float, ...]):
         x0, y0, x1, y1 = box

@@ -366,19 +366,40 @@ def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_
 
 # --- drawing it ---------------------------------------------------------------------------------
 
+# Encoded image streams by image content: the same seal, or the same 清样 mark, is compressed once
+# per process (Flate at level 9 of a page-sized mark costs about 0.2 s), then reused.
+_ENCODED: dict[bytes, tuple] = {}
+_ENCODED_MAX = 8
+
+
 def _image_xobject(img):
     """An image XObject (DeviceRGB, Flate) with its alpha as an /SMask (allowed in PDF/A-2)."""
-    from pypdf.generic import DecodedStreamObject, NameObject, NumberObject
+    from pypdf.generic import DecodedStreamObject, EncodedStreamObject, NameObject, NumberObject
 
-    def stream(data: bytes, cs: str):
-        s = DecodedStreamObject()
-        s.set_data(data)
-        s.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-                  NameObject("/Width"): NumberObject(img.width), NameObject("/Height"): NumberObject(img.height),
-                  NameObject("/ColorSpace"): NameObject(cs), NameObject("/BitsPerComponent"): NumberObject(8)})
-        return s.flate_encode(level=9)
+    key = hashlib.blake2b(img.tobytes(), digest_size=16, person=repr(img.size).encode()[:16]).digest()
+    if key not in _ENCODED:
+        def stream(data: bytes, cs: str):
+            st = DecodedStreamObject()
+            st.set_data(data)
+            st.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                       NameObject("/Width"): NumberObject(img.width), NameObject("/Height"): NumberObject(img.height),
+                       NameObject("/ColorSpace"): NameObject(cs), NameObject("/BitsPerComponent"): NumberObject(8)})
+            enc = st.flate_encode(level=9)
+            return enc._data, dict(enc)
 
-    return stream(img.convert("RGB").tobytes(), "/DeviceRGB"), stream(img.getchannel("A").tobytes(), "/DeviceGray")
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.pop(next(iter(_ENCODED)))
+        _ENCODED[key] = (stream(img.convert("RGB").tobytes(), "/DeviceRGB"),
+                         stream(img.getchannel("A").tobytes(), "/DeviceGray"))
+
+    def fresh(data: bytes, entries: dict):
+        obj = EncodedStreamObject()
+        obj._data = data
+        obj.update(entries)
+        return obj
+
+    (rgb, rgb_d), (alpha, alpha_d) = _ENCODED[key]
+    return fresh(rgb, rgb_d), fresh(alpha, alpha_d)
 
 
 def _inherited(page, key: str):
