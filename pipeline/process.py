@@ -177,6 +177,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     if errors or not check.ok:
         return done(status="rejected", problems=tuple(problems) + check.problems, title=draft.title)
     draft = check.draft
+    problems = [*problems, *check.warnings]
 
     # A trial render catches a broken template or an unrenderable value before a number is taken.
     workroot = config.work_dir / "docs"
@@ -374,8 +375,12 @@ def _events_meta(svc: Services, number: Number) -> list[dict]:
     out = []
     for ev in document_events(svc.ledger, svc.config, number.reference):
         detail = {k: v for k, v in (ev.detail or {}).items() if k != "rows"}   # a book row's snapshot
+        who = ev.actor
+        if ev.event == "signoff" and detail.get("签发人"):
+            # the 签发 is the head's act (DA/T 46 业务实体: 机构人员 = who acted); who entered it is kept
+            who, detail = detail["签发人"], {**detail, "登记人": ev.actor}
         out.append({"业务行为": event_name(ev.event), "行为时间": ev.time,
-                    "机构人员名称": ev.actor, "行为描述": detail})
+                    "机构人员名称": who, "行为描述": detail})
     return out
 
 

@@ -360,17 +360,24 @@ class Released:
     draft: Path          # where the draft is now: inbox/<route>/…
 
 
-def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: Signoff | None = None) -> Released:
-    """送编号: move a signed-off draft from proofs/<route>/ to inbox/<route>/, where it is numbered.
-    ``signoff`` records the head's 签发 first (`gongwen release --signer …`); without it the draft
-    must carry one or its 清样 must have been signed off (the web page). The draft must be the one
-    its latest 清样 was made of; its 清样 and note, our own outputs, are removed from proofs/."""
+def release(ledger: Ledger, config: Config, target: Path | int, *, actor: str,
+            signoff: Signoff | None = None) -> Released:
+    """送编号: move a signed-off draft (its path, or its case id as the web page has it) from
+    proofs/<route>/ to inbox/<route>/, where it is numbered. ``signoff`` records the head's 签发 first
+    (`gongwen release --signer …`); without it the draft must carry one or its 清样 must have been
+    signed off (the web page). The draft must be the one its latest 清样 was made of; its 清样 and
+    note, our own outputs, are removed from proofs/."""
     from . import drafts, rules
     from .fsutil import note_path, readable
     from .intake.claims import move_to_free
     from .proofs import proof_path
 
-    path = Path(path)
+    if isinstance(target, int):
+        found = case(ledger, config, target)
+        if found is None:
+            raise LedgerError(f"清样签发登记中没有第 {target} 号稿件")
+        target = found.draft_path(config)
+    path = Path(target)
     root = config.proofs
     if not path.is_file():
         raise GongwenError(f"找不到草稿 {path}")
@@ -388,9 +395,9 @@ def release(ledger: Ledger, config: Config, path: Path, *, actor: str, signoff: 
         raise GongwenError(f"{path.name} 还没有与其内容一致的清样（草稿在出清样后又改过？）："
                            "请等新清样生成（或用 gongwen proof）并送签发后再送编号")
     given = signoff or draft.signoff
-    if given is not None:
+    if given is not None and not (c.signed_current and c.signoff == given):
         c = sign(ledger, config, c.id, given, actor=actor, seen_hash=h)
-    elif not c.signed_current:
+    elif given is None and not c.signed_current:
         raise GongwenError(f"{path.name} 未经签发，不能送编号：请用 --signer 和 --opinion 写明签发人和签发意见，"
                            "或由领导在清样上签发")
     inbox = config.inbox / route if route else config.inbox
@@ -416,6 +423,7 @@ class Recheck:
     draft: Draft
     case_id: int | None
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -462,15 +470,27 @@ def recheck(ledger: Ledger, config: Config, draft: Draft, *, route: str, name: s
         case_id = open_row["id"] if open_row is not None else None
         if record:
             case_id = _record_draft_signoff(ledger, config, draft, h, route=route, name=name, actor=actor)
-        return Recheck(draft, case_id)
+        return Recheck(draft, case_id, warnings=_printed_signer(draft, config))
     if signed_row is not None:
         found = _case(signed_row, config)
-        return Recheck(replace(draft, signoff=found.signoff), found.id)
+        draft = replace(draft, signoff=found.signoff)
+        return Recheck(draft, found.id, warnings=_printed_signer(draft, config))
     if required:
         return Recheck(draft, open_row["id"] if open_row is not None else None, (Problem(
             "签发", "未经签发，不能编号（本系列须先签发）：请把草稿放入清样文件夹出清样，送领导签发后用 gongwen release "
                     "送编号；或已在纸质发文稿纸上签发的，在草稿中写明“签发: {签发人: …, 意见: …, 日期: …}”"),))
+    if open_row is not None and open_row["content_hash"] == h:
+        return Recheck(draft, open_row["id"])       # its 清样, never signed off: numbered as it is
     return Recheck(draft, None)
+
+
+def _printed_signer(draft: Draft, config: Config) -> tuple[Problem, ...]:
+    """An 上行文 prints its 签发人 in the 版头 (GB/T 9704 7.2.6): it should name who signed it off."""
+    so = draft.signoff
+    if so is None or not config.is_upward(draft.kind) or not draft.signers or so.signer in draft.signers:
+        return ()
+    return (Problem("签发人", f"版头所列签发人「{'、'.join(draft.signers)}」与签发记录的签发人「{so.signer}」不一致，"
+                              "请核对（上行文应标注实际签发的负责人）", "warning"),)
 
 
 def _record_draft_signoff(ledger: Ledger, config: Config, draft: Draft, h: str, *, route: str, name: str,

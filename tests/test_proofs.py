@@ -85,6 +85,7 @@ def page_ops(reader: PdfReader, i: int) -> str:
 
 def test_a_清样_is_marked_on_every_page_with_a_blank_number_no_seal_no_signature_and_takes_no_number(
         inst, svc, tmp_path):
+    assert all((inst.proofs / r.folder).is_dir() for r in inst.intake.routes)     # made by gongwen init
     draft = drop(inst.proofs / "珠政发", "防汛通知.md", sample_draft(1, "（清样）"))
     before = tables(inst) if (inst.archive_dir / "ledger.sqlite3").exists() else None
     o = make_proof(draft, svc)
@@ -181,6 +182,8 @@ def test_the_issued_document_from_a_signed_off_清样(inst, svc, tmp_path):
     assert rec.meta["签发"]["签发日期"] == "2015-03-18" and rec.meta["签发人"] == ["陈礼洋", "彭建元"]
     acts = [e["业务行为"] for e in rec.meta["业务行为"]]
     assert acts.index("清样") < acts.index("签发") < acts.index("送编号") < acts.index("登记（编号）")
+    signed = next(e for e in rec.meta["业务行为"] if e["业务行为"] == "签发")
+    assert signed["机构人员名称"] == "陈礼洋" and signed["行为描述"]["登记人"] == "秘书甲"   # the head's act
     c = signoff.case_for_reference(svc.ledger, inst, o.number)
     assert c.state == "numbered" and c.reference == o.number
     steps = signoff.handling(svc.ledger, inst, o.number)

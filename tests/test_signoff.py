@@ -326,3 +326,26 @@ def test_a_version_1_register_is_upgraded_and_still_verifies(cfg, tmp_path):  # 
         assert led.verify().ok
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+
+
+def test_the_web_page_releases_a_case_by_its_id(ledger, cfg, folders):  # noqa: F811
+    proofs, inbox = folders
+    c = proof(ledger, cfg, write(proofs))
+    signoff.sign(ledger, cfg, c.id, CHEN, actor="陈礼洋", seen_hash=c.content_hash)   # the head, in the browser
+    done = signoff.release(ledger, cfg, c.id, actor="秘书甲")
+    assert done.draft == inbox / "防汛.md" and done.case.state == "released" and done.case.signoff == CHEN
+    assert [e.event for e in ledger.events(f"稿件#{c.id}")] == ["proof", "signoff", "released"]
+    with pytest.raises(LedgerError, match="没有第 99 号稿件"):
+        signoff.release(ledger, cfg, 99, actor="秘书甲")
+
+
+def test_an_上行文_printing_another_签发人_than_who_signed_it_off_is_warned(ledger, cfg, tmp_path):  # noqa: F811
+    text = ("---\n文种: 请示\n机关代字: 珠政发\n标题: 珠晖区人民政府关于申请专项经费的请示\n主送: 衡阳市人民政府\n"
+            "成文日期: 2015年3月20日\n署名: 珠晖区人民政府\n签发人: 彭建元\n附注: 联系人：文雅，电话：0734-8212301\n"
+            "签发: {签发人: 陈礼洋, 意见: 同意, 日期: 2015-03-16}\n---\n现申请专项经费。\n\n妥否，请批示。\n")
+    p = tmp_path / "请示.md"
+    p.write_text(text, encoding="utf-8")
+    r = signoff.recheck(ledger, cfg, reviewed(p, cfg), route="珠政发", name="请示.md", actor="x")
+    assert r.ok and [w.element for w in r.warnings] == ["签发人"] and "彭建元" in r.warnings[0].message
+    p.write_text(text.replace("签发人: 彭建元", "签发人: 陈礼洋"), encoding="utf-8")
+    assert signoff.recheck(ledger, cfg, reviewed(p, cfg), route="珠政发", name="请示.md", actor="x").warnings == ()
