@@ -349,3 +349,13 @@ def test_an_上行文_printing_another_签发人_than_who_signed_it_off_is_warne
     assert r.ok and [w.element for w in r.warnings] == ["签发人"] and "彭建元" in r.warnings[0].message
     p.write_text(text.replace("签发人: 彭建元", "签发人: 陈礼洋"), encoding="utf-8")
     assert signoff.recheck(ledger, cfg, reviewed(p, cfg), route="珠政发", name="请示.md", actor="x").warnings == ()
+
+
+def test_a_draft_numbered_from_its_unsigned_清样_closes_its_case(ledger, cfg, folders):  # noqa: F811
+    proofs, inbox = folders
+    c = proof(ledger, cfg, write(proofs))
+    r = signoff.recheck(ledger, cfg, reviewed(write(inbox), cfg), route="珠政发", name="防汛.md", actor="x")
+    assert r.ok and r.case_id == c.id and r.draft.signoff is None          # require_signoff off
+    signoff.mark_numbered(ledger, cfg, c.id, "珠政发〔2015〕1号", actor="x")
+    assert signoff.find_case(ledger, cfg, "珠政发", "防汛.md") is None      # a new drop is a new case
+    assert signoff.case(ledger, cfg, c.id).state_name == "已编号"
