@@ -205,6 +205,11 @@ class Number:
     reference: str     # as the register/file names/search know it (unique), e.g. 珠政发〔2015〕3号
 
 
+def problems_json(problems) -> list[dict]:
+    """Problems as `--json` prints them: element, message, severity."""
+    return [{"element": p.element, "message": p.message, "severity": p.severity} for p in problems]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one draft; what `gongwen process --json` prints."""
@@ -230,8 +235,7 @@ class Outcome:
             "pdf": self.pdf,
             "duplicate": self.duplicate,
             "note": self.note,
-            "problems": [{"element": p.element, "message": p.message, "severity": p.severity}
-                         for p in self.problems],
+            "problems": problems_json(self.problems),
         }
 
 
@@ -258,8 +262,7 @@ class ProofOutcome:
             "title": self.title,
             "case": self.case,
             "note": self.note,
-            "problems": [{"element": p.element, "message": p.message, "severity": p.severity}
-                         for p in self.problems],
+            "problems": problems_json(self.problems),
         }
 
 

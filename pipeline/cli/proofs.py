@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app
+from .documents import echo_result
 from ..model import ProofOutcome, Signoff
 
 
@@ -53,12 +54,7 @@ def proof_cmd(app: App, drafts: tuple[Path, ...], as_json: bool) -> None:
         for path in drafts:
             o = make_proof(path, svc, route=config.route_for_folder(path.parent.name))
             bad += o.status != "proof"
-            if as_json:
-                click.echo(json.dumps(o.to_json(), ensure_ascii=False))
-            else:
-                click.echo(_proof_line(app, o))
-                for p in o.problems:
-                    click.echo(f"    {p}")
+            echo_result(o, _proof_line(app, o), as_json)
     if bad:
         raise SystemExit(1)
 
