@@ -349,19 +349,6 @@ def _signature_meta(pdf: Path, config: Config) -> dict | None:
     }
 
 
-# 业务行为 names of the chain's events (the record's metadata, `gongwen show`).
-EVENT_NAMES = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
-               "filed": "归档", "indexed": "编入检索（核发）", "voided": "作废", "reserved": "预留文号",
-               "archived": "整理归档", "reservation_used": "使用预留文号", "seal_used": "用印登记",
-               "duplicate": "重复提交"}
-
-
-def event_name(event: str) -> str:
-    from .signoff import EVENT_NAMES as HANDLING
-
-    return EVENT_NAMES.get(event) or HANDLING.get(event) or event
-
-
 def document_events(ledger, config: Config, reference: str) -> list:
     """The document's events with those of its 清样 and 签发 before the number, in chain order."""
     from .signoff import case_events
@@ -372,6 +359,11 @@ def document_events(ledger, config: Config, reference: str) -> list:
 
 
 def _events_meta(svc: Services, number: Number) -> list[dict]:
+    from .ledger import EVENT_NAMES
+
+    names = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
+             "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档",
+             "reservation_used": "使用预留文号", "seal_used": "用印登记", "duplicate": "重复提交"}
     out = []
     for ev in document_events(svc.ledger, svc.config, number.reference):
         detail = {k: v for k, v in (ev.detail or {}).items() if k != "rows"}   # a book row's snapshot
@@ -379,7 +371,7 @@ def _events_meta(svc: Services, number: Number) -> list[dict]:
         if ev.event == "signoff" and detail.get("签发人"):
             # the 签发 is the head's act (DA/T 46 业务实体: 机构人员 = who acted); who entered it is kept
             who, detail = detail["签发人"], {**detail, "登记人": ev.actor}
-        out.append({"业务行为": event_name(ev.event), "行为时间": ev.time,
+        out.append({"业务行为": names.get(ev.event) or EVENT_NAMES.get(ev.event, ev.event), "行为时间": ev.time,
                     "机构人员名称": who, "行为描述": detail})
     return out
 

@@ -31,11 +31,11 @@ from typing import Iterable
 
 from .config import Config
 from .errors import GongwenError, LedgerError
-from .ledger import Book, BookWriter, Ledger
+from .ledger import Book, BookWriter, Ledger, RegisterListing
 from .model import Draft, Problem, Signoff, substantive_hash
 
 __all__ = [
-    "BOOK", "Case", "Recheck", "Step", "TimesRow", "TIMES_COLUMNS", "STATE_NAMES", "EVENT_NAMES",
+    "BOOK", "Case", "Recheck", "Step", "TimesRow", "TIMES_COLUMNS", "STATE_NAMES", "times_listing",
     "cases", "case", "find_case", "record_proof", "sign", "send_back", "release", "recheck",
     "mark_numbered", "proof_is_current", "handling", "times", "describe_changes", "route_key_of",
 ]
@@ -60,9 +60,8 @@ CREATE TABLE IF NOT EXISTS proof_contents (hash TEXT PRIMARY KEY, content TEXT N
 
 PROOFED, RETURNED, SIGNED, RELEASED, NUMBERED = "proofed", "returned", "signed", "released", "numbered"
 STATE_NAMES = {PROOFED: "待签发", RETURNED: "已退回", SIGNED: "已签发", RELEASED: "已送编号", NUMBERED: "已编号"}
-# The chain's event names for this book, in Chinese (业务行为 in the record, `gongwen show`).
-EVENT_NAMES = {"proof": "清样", "signoff": "签发", "returned": "退回", "released": "送编号",
-               "numbered": "编号（清样签发登记）"}
+# The events' Chinese names (proof 清样, signoff 签发, returned 退回, released 送编号, numbered) are in
+# ledger.EVENT_NAMES with every other event's.
 
 
 def _case_ref(case_id: int) -> str:
@@ -726,3 +725,21 @@ def times(ledger: Ledger, config: Config, year: int | None = None, series: str |
         out.append(TimesRow(number=d.reference, title=d.title or "", proofed=t("清样"), signed=t("签发"),
                             numbered=t("编号"), sealed=t("用印"), issued=t("核发")))
     return out
+
+
+def times_listing(config: Config, year: int, series: str | None = None, *,
+                  ledger: Ledger | None = None) -> RegisterListing:
+    """The 发文办理时间 of ``year`` as a register listing (table, JSON, .xlsx alike); like
+    ledger.register_listing it never creates a missing register."""
+    from .ledger import ledger_path
+
+    if series and series not in config.series:
+        raise LedgerError(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
+    name = "发文办理时间"
+    rows: list = []
+    if ledger is not None:
+        rows = times(ledger, config, year, series)
+    elif ledger_path(config).is_file():
+        with Ledger.open(config) as led:
+            rows = times(led, config, year, series)
+    return RegisterListing(name, f"{config.organisation.name}{year}年{series or ''}{name}", TIMES_COLUMNS, rows)

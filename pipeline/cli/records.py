@@ -28,7 +28,7 @@ def render_findings(findings: list[Finding], title: str) -> Table:
 @pass_app
 def show_cmd(app: App, ident: str, as_json: bool) -> None:
     """Show one filed document by 文号 or 档号: metadata, files with fixity status, history."""
-    from ..archive import ArchiveStore
+    from ..archive import SUMMARY_KEYS, ArchiveStore
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
@@ -48,12 +48,15 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
-                "抄送", "签发人", "签发意见", "签发日期", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
-        val = m.get(key) if key not in ("签发意见", "签发日期") else (m.get("签发") or {}).get(key)
+    for key in SUMMARY_KEYS:
+        val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
         head.add_row(key, "" if val in (None, "") else str(val))
+    for key in ("签发意见", "签发日期"):                 # the 业务实体 签发, when one was recorded
+        val = (m.get("签发") or {}).get(key)
+        if val:
+            head.add_row(key, str(val))
     head.add_row("位置", str(rec.path))
     console.print(head)
     files = Table(title="文件与固定性")
@@ -69,8 +72,8 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     sig = m.get("电子签名")
     if sig:
         console.print(f"电子签名：{sig.get('签名人')}  {sig.get('签名时间')}  {sig.get('签名结果')}")
-    from ..ledger import Ledger
-    from ..process import document_events, event_name
+    from ..ledger import EVENT_NAMES, Ledger
+    from ..process import document_events
     from ..signoff import handling
 
     with Ledger.open(app.config) as ledger:
@@ -86,7 +89,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
     for ev in events:
-        history.add_row(str(ev.time), event_name(ev.event), ev.actor)
+        history.add_row(str(ev.time), EVENT_NAMES.get(ev.event, ev.event), ev.actor)
     console.print(history)
     if not all(r.ok for r in fixity if r.verified):
         bad = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)
