@@ -39,3 +39,8 @@ class ArchiveError(GongwenError):
 
 class SearchError(GongwenError):
     """The search index is unusable or a query is malformed."""
+
+
+class SupervisionError(GongwenError):
+    """A 督办 operation is refused: an unknown item, 销号 without a 办结说明, a state it cannot
+    leave."""

@@ -95,8 +95,12 @@ class Services:
 def open_services(config: Config, actor: str) -> Iterator[Services]:
     from .ledger import Ledger
 
+    from .supervise import open_books
+
     config.archive_dir.mkdir(parents=True, exist_ok=True)
     svc = Services(config=config, actor=actor, ledger=Ledger.open(config), store=ArchiveStore(config))
+    # The 督办台账 exists from the first run on, so that a 纪要 whose hook fails is caught up later.
+    open_books(svc.ledger, config)
     try:
         yield svc
     finally:
@@ -219,6 +223,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     indexed = _index_record(record, alloc.doc_id, svc)
     docx_out, pdf_out = _to_outbox(record, outbox)
     extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor 时补做", "warning"),)
+    extra += _supervise_minutes(draft, number, svc)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra,
                 duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
@@ -233,6 +238,29 @@ def signoff_route_key(path: Path, config: Config) -> str:
     from .signoff import route_key_of
 
     return route_key_of(path, config, config.inbox)
+
+
+def _supervise_minutes(draft: Draft, number: Number, svc: Services) -> tuple[Problem, ...]:
+    """An issued 纪要's 议定事项 with a 责任单位 become 督办件. A failure never fails the issued
+    document: it is recorded, and catch_up (doctor, the next start) makes the items later."""
+    from . import supervise
+
+    if draft.series not in supervise.items.minutes_series(svc.config):
+        return ()
+
+    try:
+        result = supervise.minutes_hook(svc.ledger, svc.config, draft, number.reference, actor=svc.actor)
+    except Exception as e:  # noqa: BLE001 — whatever went wrong, the 纪要 itself is issued
+        log.warning("%s issued, but its 议定事项 were not put on the 督办台账: %s", number.reference, e)
+        try:
+            supervise.record_minutes_failure(svc.ledger, number.reference, e, actor=svc.actor)
+        except Exception:  # noqa: BLE001 — the catch-up finds it without the record too
+            log.exception("recording the failed 督办 hook of %s failed", number.reference)
+        return (Problem("督办", f"议定事项未能列入督办台账（{e}）；gongwen doctor 或下次启动时补做", "warning"),)
+    index_supervision(svc)
+    made = "、".join(i.reference for i in result.items)
+    notes = tuple(Problem("督办", n, "warning") for n in result.notes)
+    return ((Problem("督办", f"议定事项已列入督办台账：{made}", "warning"),) if made else ()) + notes
 
 
 def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict | None = None) -> str:
@@ -429,11 +457,32 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def catch_up(svc: Services) -> list[str]:
-    """Index documents that were filed but not indexed (a crash or an index outage). Returns refs."""
+    """Index documents that were filed but not indexed (a crash or an index outage); returns their
+    refs. Also puts the 议定事项 of 纪要 whose 督办 hook failed on the 督办台账 (logged; doctor reports
+    what is still pending)."""
+    from .supervise import catch_up_minutes
+
     done: list[str] = []
     for doc in svc.ledger.pending():
         if doc.stage == "filed":
             rec = svc.store.find(doc.reference)
             if rec is not None and _index_record(rec, doc.doc_id, svc):
                 done.append(doc.reference)
+    made, failed = catch_up_minutes(svc.ledger, svc.config, svc.store, actor=svc.actor)
+    for ref in made:
+        log.info("%s: 议定事项已补列入督办台账", ref)
+    for line in failed:
+        log.warning("督办补做未成功：%s", line)
+    index_supervision(svc)
     return done
+
+
+def index_supervision(svc: Services) -> None:
+    """Put the 督办件 changed since the last time into the search index (derived data: a failure is
+    logged and the next catch-up tries again)."""
+    from .supervise.index import sync_index
+
+    try:
+        sync_index(svc.ledger, svc.config, svc.index)
+    except (SearchError, OSError) as e:
+        log.warning("督办件未编入检索索引（下次启动或 gongwen doctor 时补做）：%s", e)

@@ -93,4 +93,5 @@ from . import find  # noqa: E402,F401
 from . import yearend  # noqa: E402,F401
 from . import registers  # noqa: E402,F401
 from . import proofs  # noqa: E402,F401
+from . import supervise  # noqa: E402,F401
 from . import web  # noqa: E402,F401

@@ -70,6 +70,10 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
     if ev.kind == "proof_rejected":
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"未出清样 ← {ev.name}：{ev.message}{see}{secs}"
+    if ev.kind == "supervised":
+        return f"督办 ← {ev.name}：{ev.message}"
+    if ev.kind == "day_turn":
+        return f"日切：{ev.message}"
     if ev.kind in PLAIN_LABELS:
         return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":

@@ -35,6 +35,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal
 
@@ -45,7 +46,7 @@ from ..errors import GongwenError
 from ..fsutil import readable
 from ..model import Outcome, Problem, ProofOutcome
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, SNAPSHOT, Claim, Claims, claim_file, drop_claim_dir,
-                     move_noclobber, note_path, same_content)
+                     move_noclobber, move_to_free, note_path, same_content)
 from .observers import Folder, Observers
 from .proofdesk import ProofDesk
 from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
@@ -82,6 +83,8 @@ EventKind = Literal[
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
     "proofed",      # a 清样 was made beside a draft in proofs/ (proof has the outcome)
     "proof_rejected",  # no 清样: the note beside the draft in proofs/ says why; the draft stays
+    "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
+    "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -120,10 +123,17 @@ class Hooks:
     # whether a draft there already has its current 清样. Without ``proof`` they are not watched.
     proof: Callable[..., ProofOutcome] | None = None
     proof_current: Callable[[Any, Path], bool] = lambda svc, path: False
+    # 督办: 交办清单 files dropped into inbox/<supervision.folder>/ (None: that folder is not watched),
+    # and what runs when the day turns (marks 督办件 逾期; returns a line to show, or None).
+    import_items: Callable[[Any, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
+    import_suffixes: frozenset[str] = frozenset()
+    import_probe: Callable[[Path], str | None] = lambda path: None
+    day_turn: Callable[[Any, date], str | None] = lambda svc, today: None
 
 
 def default_hooks(config: Config) -> Hooks:
     from .. import drafts, process, proofs
+    from ..supervise import sources as supervise_sources
 
     return Hooks(
         process=process.process_draft,
@@ -134,7 +144,29 @@ def default_hooks(config: Config) -> Hooks:
         catch_up=process.catch_up,
         proof=proofs.make_proof,
         proof_current=proofs.has_current_proof,
+        import_items=_import_and_index,
+        import_suffixes=frozenset(supervise_sources.SUFFIXES),
+        import_probe=supervise_sources.probe,
+        day_turn=_day_turn,
     )
+
+
+def _import_and_index(svc: Any, path: Path):
+    from .. import supervise
+    from ..process import index_supervision
+
+    result = supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor)
+    index_supervision(svc)
+    return result
+
+
+def _day_turn(svc: Any, today: date) -> str | None:
+    from .. import supervise
+    from ..process import index_supervision
+
+    turn = supervise.day_turn(svc.ledger, svc.config, today=today, actor=svc.actor)
+    index_supervision(svc)
+    return turn.summary_if_changed()
 
 
 def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
@@ -156,13 +188,21 @@ class Intake:
     decisions run on the thread that calls ``run()``, ``run_once()`` or ``step()``."""
 
     def __init__(self, config: Config, svc: Any, *, on_event: OnEvent, hooks: Hooks,
-                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None):
+                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None,
+                 today: Callable[[], date] = date.today):
         self.config, self.svc, self.on_event, self.hooks = config, svc, on_event, hooks
-        self.clock = clock
+        self.clock, self.today = clock, today
+        self._day: date | None = None
         self.stop = stop or threading.Event()
         self.intake_cfg = config.intake
         any_share = any(r.share for r in config.intake.routes)
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
+        self.import_key: str | None = None
+        by_folder = {}
+        if hooks.import_items is not None:     # inbox/督办/: 交办清单 files for the 督办台账
+            self.import_key = config.supervision.folder
+            self.folders.append(Folder(config.inbox / self.import_key, None, any_share, imports=True))
+            by_folder[config.inbox / self.import_key] = (hooks.import_suffixes, hooks.import_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
         # proofs/<route>/ and proofs/ itself: the same gate and claims, a 清样 beside the draft
@@ -171,7 +211,7 @@ class Intake:
             self.folders += self.proofdesk.folders
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
                                    invalid_timeout_s=config.intake.invalid_timeout_s,
-                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock)
+                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock, by_folder=by_folder)
         self.claims = Claims(config.work_dir / CLAIMS_DIR)
         self._events: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
         self.wake = threading.Event()
@@ -206,6 +246,7 @@ class Intake:
             self.recover()
             self.scan()
             while not self.stop.is_set():
+                self.turn_day()
                 self.step()
                 self.wait()
         return self._stopped()
@@ -216,6 +257,7 @@ class Intake:
         self.ensure_folders()
         self.once = True
         self.recover()
+        self.turn_day()
         self.scan()
         self._drain()
         started = self.clock()
@@ -399,6 +441,9 @@ class Intake:
         if claim.method == SNAPSHOT and self.proofdesk is not None:   # a 清样 retried
             self.proofdesk.handle(claim)
             return
+        if claim.route_key == self.import_key:
+            self._handle_import(claim)
+            return
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -436,6 +481,69 @@ class Intake:
         else:
             self._failed(claim, outcome, seconds)
 
+    def _handle_import(self, claim: Claim) -> None:
+        """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
+        kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
+        note naming each row (re-dropping it after the fix adds only those rows)."""
+        accepted = "、".join(sorted(self.hooks.import_suffixes))
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.import_suffixes:
+            problem = Problem("文件类型", f"督办文件夹只收交办清单（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return
+        claim.state, claim.attempts = "processing", claim.attempts + 1
+        claim.save()
+        t0 = time.perf_counter()
+        try:
+            result = self.hooks.import_items(self.svc, claim.path)
+        except GongwenError as e:       # the file itself cannot be read: nothing was taken
+            self._reject(claim, "rejected", [Problem("交办清单", str(e))], message=str(e))
+            return
+        except Exception as e:  # a busy register, a bug: keep the file and try again
+            log.exception("录入交办清单时出错：%s", claim.path)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("督办", f"录入未完成：{type(e).__name__}: {e}"),)),
+                         time.perf_counter() - t0)
+            return
+        seconds = time.perf_counter() - t0
+        if result.rejected:
+            taken = [i.reference for i in (*result.added, *result.existing)]
+            header = (f"本清单其余 {len(taken)} 件已录入督办台账" + (f"（{'、'.join(taken[:20])}）" if taken else "")
+                      + f"；修改下列各行后，可将整个文件重新放入 {self.config.paths.inbox}/{self.import_key}/，"
+                        "已录入的不会重复")
+            self._reject(claim, "rejected", result.problems(), message=result.summary(), seconds=seconds,
+                         header=header)
+            return
+        try:
+            dest = move_to_free(claim.path, self.config.archive_dir / "督办" / "交办清单",
+                                f"{datetime.now():%Y%m%d}-{claim.name}")
+        except OSError as e:
+            log.error("交办清单已录入，但无法移入档案目录：%s（%s），保留在工作区", claim.path, e)
+            return
+        drop_claim_dir(claim.dir)
+        log.info("督办 ← %s：%s", claim.name, result.summary())
+        self._count("supervised")
+        self._emit(IntakeEvent("supervised", claim.name, self.import_key, path=dest, message=result.summary(),
+                               seconds=seconds))
+
+    def turn_day(self) -> None:
+        """At the first step of each new day: the day-turn hook (督办件 逾期), logged and shown."""
+        today = self.today()
+        if today == self._day:
+            return
+        self._day = today
+        try:
+            line = self.hooks.day_turn(self.svc, today)
+        except Exception:  # the service goes on; the next day (or a restart) tries again
+            log.exception("日切处理出错（%s）", today)
+            return
+        if line:
+            log.info("日切 %s：%s", today, line)
+            self._emit(IntakeEvent("day_turn", message=line))
+
     def _finish_issued(self, claim: Claim, outcome: Outcome, seconds: float, *, earlier: str) -> None:
         resumed = earlier in ("processing", "failed", "kept")
         duplicate_msg = f"内容与已发文件 {outcome.number} 相同，未重复编号"
@@ -472,8 +580,9 @@ class Intake:
                                message="上次中断后完成" if resumed else ""))
 
     def _reject(self, claim: Claim, kind: EventKind, problems: list[Problem], *, message: str,
-                outcome: Outcome | None = None, seconds: float | None = None) -> None:
-        header = f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+                outcome: Outcome | None = None, seconds: float | None = None, header: str = "") -> None:
+        header = (f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+                  + (f"\n{header}" if header else ""))
         if claim.renamed:
             problems = [*problems, Problem("文件名", f"原文件名不是 UTF-8 编码（常见于从 Windows 共享复制的 GBK 文件名），"
                                                     f"已改为「{claim.name}」", "warning")]
@@ -563,10 +672,10 @@ def single_watcher(config: Config) -> Iterator[None]:
 
 def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_event: OnEvent,
           stop: threading.Event | None = None, once: bool = False, hooks: Hooks | None = None,
-          clock: Callable[[], float] = time.monotonic) -> dict[str, int]:
+          clock: Callable[[], float] = time.monotonic, today: Callable[[], date] = date.today) -> dict[str, int]:
     """The watched-folder service: one per instance; opens the pipeline's services once, then
     ``Intake.run()`` (or ``run_once()``). Returns counts by event kind."""
     with single_watcher(config), svc_factory() as svc:
         intake = Intake(config, svc, on_event=on_event, hooks=hooks or default_hooks(config), clock=clock,
-                        stop=stop)
+                        stop=stop, today=today)
         return intake.run_once() if once else intake.run()

@@ -29,9 +29,12 @@ class Folder:
     route: Route | None
     share: bool
     desk: str = "inbox"
+    imports: bool = False       # the 督办 folder: 交办清单 files, not drafts
 
     @property
     def key(self) -> str:
+        if self.imports:
+            return self.path.name
         return self.route.folder if self.route else ROOT_KEY
 
 

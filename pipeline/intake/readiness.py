@@ -118,9 +118,12 @@ class Readiness:
     feeds notices and asks for verdicts on one thread."""
 
     def __init__(self, *, stable_seconds: float, invalid_timeout_s: float, suffixes: frozenset[str],
-                 probe: Callable[[Path], str | None], clock: Callable[[], float]):
+                 probe: Callable[[Path], str | None], clock: Callable[[], float],
+                 by_folder: dict[Path, tuple[frozenset[str], Callable[[Path], str | None]]] | None = None):
         self.stable_seconds, self.invalid_timeout_s = stable_seconds, invalid_timeout_s
         self.suffixes, self.probe, self.clock = suffixes, probe, clock
+        # A folder that takes other files (the 督办 folder's 交办清单): its own suffixes and probe.
+        self.by_folder = dict(by_folder or {})
         self.once = False   # once mode: a rescan does not un-park a file
         self._candidates: dict[Path, Candidate] = {}
 
@@ -204,11 +207,12 @@ class Readiness:
                     or (c.writing and stable >= self.invalid_timeout_s))
         if not done:
             return "wait"
-        if c.path.suffix.lower() not in self.suffixes:
+        suffixes, probe = self.by_folder.get(c.path.parent, (self.suffixes, self.probe))
+        if c.path.suffix.lower() not in suffixes:
             return "unsupported"
         if c.probed_sig != sig:
             try:
-                c.reason = self.probe(c.path)
+                c.reason = probe(c.path)
             except Exception as e:  # a probe must never stop the service
                 log.exception("检查文件时出错：%s", c.path)
                 c.reason = f"文件无法读取（{type(e).__name__}）"

@@ -43,7 +43,7 @@ DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
 __all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "reindex", "health",
-           "archive_documents", "SCHEMA_VERSION", "ENGINES"]
+           "archive_documents", "all_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
 # --- public records ------------------------------------------------------------------------------
@@ -445,7 +445,7 @@ def open_index(config: Config, engine: str | None = None, *,
     if rebuild_from is not None:
         idx.rebuild(rebuild_from())
     elif state.kind == "missing":
-        idx.rebuild(archive_documents(config))
+        idx.rebuild(all_documents(config))
     else:
         raise SearchError(state.message)
     return idx
@@ -454,10 +454,10 @@ def open_index(config: Config, engine: str | None = None, *,
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
             chunk: int = 500, progress: Callable[[int], None] | None = None,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
-    """Rebuild the index from the archive (or from ``docs``) whatever state it is in."""
+    """Rebuild the index from the archive and the 督办台账 (or from ``docs``) whatever state it is in."""
     engine = engine or config.search.engine
     with FolderIndex(index_root(config, engine), engine, lock_timeout=lock_timeout) as idx:
-        return idx.rebuild(archive_documents(config) if docs is None else docs, chunk=chunk, progress=progress)
+        return idx.rebuild(all_documents(config) if docs is None else docs, chunk=chunk, progress=progress)
 
 
 # --- the archive as documents --------------------------------------------------------------------
@@ -493,6 +493,14 @@ def archive_documents(config: Config, year: int | None = None) -> Iterator[Index
         yield IndexDoc.from_record(meta, text())
 
 
+def all_documents(config: Config) -> Iterator[IndexDoc]:
+    """What the index holds: every archived document, then every 督办件 (record_kind 督办件)."""
+    from ..supervise.index import documents as supervision_documents
+
+    yield from archive_documents(config)
+    yield from supervision_documents(config)
+
+
 def archive_count(config: Config) -> int:
     return sum(1 for _ in _records(config))
 
@@ -526,6 +534,10 @@ def health(config: Config) -> list[model.Finding]:
     try:
         in_index = idx.archive_codes()
         in_archive = {meta.get("文件编号"): meta.get("档号") or None for meta, _ in _records(config)}
+        from ..supervise.index import item_ids
+
+        supervised = item_ids(config)    # 督办件 are indexed too; their 档号 is not checked here
+        in_archive.update({i: in_index.get(i) for i in supervised})
     except GongwenError as e:  # the index or the archive could not be read: not checked
         out.append(model.Finding(area, "索引与档案一致", None, str(e)))
         return out
