@@ -24,8 +24,9 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
-from .fsutil import atomic_copy, atomic_write_text, note_path, readable, readable_path, unique_path
+from .errors import DraftError, GongwenError, NumberRefused, SearchError, TemplateError
+from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
+                     unique_path)
 from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
 
@@ -159,15 +160,40 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
 
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,
                   outbox: Path | None = None) -> Outcome:
-    """The whole pipeline for one draft. Returns what happened; raises only on a programming error."""
+    """The whole pipeline for one draft. Returns what happened; raises only on a programming error.
+    A full disk or another failed file operation is a 'failed' answer (the draft is kept and tried
+    again), never an exception; a full disk is named as such, whichever part met it."""
     t0 = time.perf_counter()
     path = Path(path)
-    config = svc.config
-    outbox = Path(outbox) if outbox else config.outbox
+    seen: dict = {}   # title and number once known, for the answer when a file operation fails
 
     def done(**kw) -> Outcome:
         return Outcome(file=readable_path(path), seconds=round(time.perf_counter() - t0, 3), **kw)
 
+    try:
+        return _process(path, svc, route, Path(outbox) if outbox else svc.config.outbox, done, seen)
+    except OSError as e:
+        log.warning("%s failed on a file operation: %s", seen.get("number") or readable_path(path), e)
+        return done(status="failed", number=seen.get("number"), title=seen.get("title"),
+                    problems=(Problem("办理", failure_text(svc.config, e, seen.get("number"))),))
+
+
+def failure_text(config: Config, e: BaseException, reference: str | None = None) -> str:
+    """Why a draft could not be finished this time, in one Chinese sentence. When a disk the pipeline
+    writes to is (nearly) full, that is the reason given — not the part that met it (LibreOffice not
+    writing its PDF, SQLite, the index)."""
+    head = f"{reference} 暂未办结（可续办）" if reference else "暂未办理"
+    full = full_disk((config.work_dir, config.archive_dir, config.outbox), e)
+    if full is not None:
+        return f"{head}：{disk_full_message(full)}；释放空间后自动继续"
+    if isinstance(e, OSError):
+        where = f"{readable_path(e.filename)}" if e.filename else ""
+        return f"{head}：文件操作失败 {where}（{e.strerror or e}）"
+    return f"{head}：{e}"
+
+
+def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done, seen: dict) -> Outcome:
+    config = svc.config
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]
     if draft is None:
@@ -176,21 +202,32 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     # errors too, but records a 签发 the draft carries only when the draft can go on.
     from . import signoff
 
-    check = signoff.recheck(svc.ledger, config, draft, route=_route_key(path, route, config), name=path.name,
-                            actor=svc.actor, record=not errors)
+    try:
+        check = signoff.recheck(svc.ledger, config, draft, route=_route_key(path, route, config), name=path.name,
+                                actor=svc.actor, record=not errors)
+    except GongwenError as e:
+        # the register busy or unwritable: nothing is wrong with the draft; it is tried again
+        return done(status="failed", title=draft.title, problems=tuple(problems) + (
+            Problem("复核", f"暂未复核（登记簿暂不可用，稍后自动重试）：{e}"),))
     if errors or not check.ok:
         return done(status="rejected", problems=tuple(problems) + check.problems, title=draft.title)
     draft = check.draft
     problems = [*problems, *check.warnings]
+    seen["title"] = draft.title
 
     # A trial render catches a broken template or an unrenderable value before a number is taken.
     workroot = config.work_dir / "docs"
     workroot.mkdir(parents=True, exist_ok=True)
     from . import render
 
+    try:
+        trial_number = _trial_number(draft, config)
+    except GongwenError as e:
+        # a year the 文号 cannot carry (成文日期 1850年…): the draft, not the register, is at fault
+        return done(status="rejected", title=draft.title, problems=tuple(problems) + (Problem("发文字号", str(e)),))
     trial = workroot / f".trial-{time.monotonic_ns()}.docx"
     try:
-        render.render_document(draft, _trial_number(draft, config), config, trial)
+        render.render_document(draft, trial_number, config, trial)
     except TemplateError as e:
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("模板", f"无法套用模板：{e}"),))
@@ -199,17 +236,27 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
 
     try:
         alloc = svc.ledger.allocate(draft, actor=svc.actor)
-    except LedgerError as e:
+    except NumberRefused as e:
         # e.g. a typed 文号 that is not an open reservation of this series and year: no number taken.
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("发文字号", str(e)),))
+    except GongwenError as e:
+        # the register busy or unwritable: nothing is wrong with the draft; it is tried again
+        why = failure_text(config, e) if full_disk((config.archive_dir,), e) else \
+            f"暂未编号（登记簿暂不可用，稍后自动重试）：{e}"
+        return done(status="failed", title=draft.title, problems=tuple(problems) + (Problem("登记", why),))
     number: Number = alloc.number
+    seen["number"] = number.reference
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
     if check.case_id is not None:
-        signoff.mark_numbered(svc.ledger, config, check.case_id, number.reference, actor=svc.actor)
+        try:
+            signoff.mark_numbered(svc.ledger, config, check.case_id, number.reference, actor=svc.actor)
+        except GongwenError as e:
+            return done(status="failed", number=number.reference, title=draft.title,
+                        problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
     try:
-        record = _produce_and_file(draft, path, number, alloc, svc)
+        record, made = _produce_and_file(draft, path, number, alloc, svc)
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -218,7 +265,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
         # document's progress and the next attempt continues with the same number.
         log.warning("%s failed at a resumable stage: %s", number.reference, e)
         return done(status="failed", number=number.reference, title=draft.title,
-                    problems=tuple(problems) + (Problem("办理", f"{number.reference} 暂未办结（可续办）：{e}"),))
+                    problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
 
     indexed = _index_record(record, alloc.doc_id, svc)
     docx_out, pdf_out = _to_outbox(record, outbox)
@@ -226,7 +273,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     extra += _supervise_minutes(draft, number, svc)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra,
-                duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
+                duplicate=not made)
 
 
 def _route_key(path: Path, route: Route | None, config: Config) -> str:
@@ -270,17 +317,51 @@ def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict 
     return current
 
 
-def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> Record:
-    """render → convert → seal/sign → file, skipping what the ledger says is done."""
-    config = svc.config
-    existing = svc.store.record_dir(number)
-    stage = alloc.stage
-    if stage_at_least(stage, "filed") and existing.exists():
-        return svc.store.load(existing)
+def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> tuple[Record, bool]:
+    """render → convert → seal/sign → file, skipping what the ledger says is done. Returns the record
+    and whether this call filed it (False: it was filed already — the same content issued before).
 
+    One process at a time per document: the same content dropped in the watcher and given to
+    `gongwen process` at once is one document with one scratch folder (work/docs/<id>/). The second
+    waits for the first, then reads the register again — usually to find the document filed, and
+    answers with it (a duplicate)."""
+    from filelock import FileLock, Timeout
+
+    existing = svc.store.record_dir(number)
+    if stage_at_least(alloc.stage, "filed") and existing.exists():
+        return svc.store.load(existing), False
+    scratch = svc.config.work_dir / "docs"
+    scratch.mkdir(parents=True, exist_ok=True)
+    lock_path = scratch / f"{alloc.doc_id}.lock"
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=_SAME_DOCUMENT_WAIT_S)
+    except Timeout:
+        raise GongwenError(f"{number.reference} 正由另一进程办理，{_SAME_DOCUMENT_WAIT_S / 60:.0f} 分钟内未完成") from None
+    try:
+        doc = svc.ledger.document(number.reference)
+        stage = doc.stage if doc is not None else alloc.stage
+        if stage_at_least(stage, "filed") and existing.exists():
+            return svc.store.load(existing), False
+        record = _make_and_file(draft, path, number, alloc.doc_id, stage, svc)
+        # Filed: whoever takes this lock from now on finds the document filed and leaves the scratch
+        # alone, so the lock file can go (before release: a waiter holds the old file, harmlessly).
+        lock_path.unlink(missing_ok=True)
+        return record, True
+    finally:
+        lock.release()
+
+
+# How long a second process waits for the one making the same document: a conversion try is limited
+# by converter.timeout_s (90 s) and a relayout converts up to TIGHTEN_MAX + 1 times.
+_SAME_DOCUMENT_WAIT_S = 600.0
+
+
+def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage: str, svc: Services) -> Record:
+    config = svc.config
     from . import render, stamp
 
-    wd = config.work_dir / "docs" / str(alloc.doc_id)
+    wd = config.work_dir / "docs" / str(doc_id)
     wd.mkdir(parents=True, exist_ok=True)
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
     result = None
@@ -288,9 +369,9 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         last_reason = ""
         for tighten in range(render.TIGHTEN_MAX + 1):
             render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
-            stage = _advance(svc, alloc.doc_id, stage, "rendered", {"tighten": tighten})
+            stage = _advance(svc, doc_id, stage, "rendered", {"tighten": tighten})
             svc.converter.convert(docx, unsigned)
-            stage = _advance(svc, alloc.doc_id, stage, "converted")
+            stage = _advance(svc, doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
                                              last_attempt=tighten == render.TIGHTEN_MAX, key=svc.office_key)
@@ -311,7 +392,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
                 svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
                                            handler=svc.actor, approver="、".join(draft.signed_by) or None,
                                            note=f"第{result.placement.page + 1}页" if result.placement else "")
-            stage = _advance(svc, alloc.doc_id, stage, "stamped",
+            stage = _advance(svc, doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
 
     from .pdfcheck import inspect_pdf
@@ -328,7 +409,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
-    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
+    _advance(svc, doc_id, stage, "filed", {"path": str(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
     return record
 

@@ -43,13 +43,14 @@ from filelock import FileLock, Timeout
 
 from ..config import Config, Route
 from ..errors import GongwenError
-from ..fsutil import readable
+from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
+                      readable, readable_path)
 from ..model import Outcome, Problem, ProofOutcome
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, SNAPSHOT, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, move_to_free, note_path, same_content)
 from .observers import Folder, Observers
 from .proofdesk import ProofDesk
-from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
+from .readiness import IGNORED_PATTERNS, Candidate, Readiness, entry_kind, is_ignored
 
 __all__ = [
     "Intake", "IntakeEvent", "EventKind", "OnEvent", "Hooks", "Folder", "default_hooks", "watch",
@@ -85,6 +86,8 @@ EventKind = Literal[
     "proof_rejected",  # no 清样: the note beside the draft in proofs/ says why; the draft stays
     "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
     "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
+    "notice",       # something a person should know that is no draft's result (a subfolder in an
+                    # inbox, a watched folder deleted or made again, a full disk)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -220,6 +223,11 @@ class Intake:
         self.observers = Observers(self.folders, self.notice, poll_interval_s=config.intake.poll_interval_s)
         self._next_rescan = 0.0
         self.counts: dict[str, int] = {}
+        self._gone: set[Path] = set()                       # watched folders seen deleted
+        # The disks the service writes to; one found full is watched until space is freed.
+        self._disks = (config.work_dir, config.archive_dir, config.rejected, config.inbox)
+        self._space_wait: Path | None = None
+        self._reported: set[tuple[Path, int]] = set()       # subfolders already reported
 
     @property
     def once(self) -> bool:
@@ -274,6 +282,7 @@ class Intake:
         return self._stopped()
 
     def _stopped(self) -> dict[str, int]:
+        self._tidy()
         log.info("停止监视；统计：%s", self.counts)
         self._emit(IntakeEvent("stopped", message="已停止"))
         return dict(self.counts)
@@ -311,19 +320,31 @@ class Intake:
         """A full look at every folder: catches drops made while the service was down and anything
         the events missed (shares, overflowed inotify queues)."""
         for f in self.folders:
-            try:
-                if not f.path.is_dir():
+            if not f.path.is_dir():
+                try:
                     f.path.mkdir(parents=True, exist_ok=True)
-                    self.observers.rewatch(f)
-                names = sorted(os.listdir(f.path))
-            except OSError as e:
-                log.warning("无法读取收件夹 %s：%s", f.path, e)
-                continue
-            for n in names:
-                p = f.path / n
-                if p.is_file():
-                    self._events.put((p, "seen"))
+                except OSError as e:
+                    log.warning("无法重建收件夹 %s：%s", f.path, e)
+                    continue
+                self._folder_back(f, "已由服务重建")
+            self._scan_folder(f)
         self._next_rescan = self.clock() + self.intake_cfg.rescan_interval_s
+
+    def _scan_folder(self, f: Folder) -> None:
+        try:
+            names = sorted(os.listdir(f.path))
+        except OSError as e:
+            log.warning("无法读取收件夹 %s：%s", f.path, e)
+            return
+        watched = {w.path for w in self.folders}
+        for n in names:
+            p = f.path / n
+            if p in watched:
+                continue
+            if entry_kind(p) == "dir":
+                self._folder_event(p, "dir")
+            else:
+                self._events.put((p, "seen"))
 
     def _drain(self) -> None:
         """Hand the queued notices to the readiness gate."""
@@ -336,16 +357,61 @@ class Intake:
             if what == "gone":
                 self.readiness.notice(path, "gone", share=False, now=now)
                 continue
+            if what in ("dir", "dir_gone"):
+                self._folder_event(path, what)
+                continue
             folder = self._folder_of(path)
             if folder is None:
                 continue
             self.readiness.notice(path, what, share=folder.share, now=now)  # type: ignore[arg-type]
+
+    def _folder_event(self, path: Path, what: str) -> None:
+        """A folder appeared or vanished: a watched folder deleted or made again, or a subfolder
+        dropped into one (never processed, but never ignored silently either)."""
+        watched = next((f for f in self.folders if f.path == path), None)
+        if watched is not None:
+            if what == "dir_gone":
+                if watched.path not in self._gone:
+                    self._gone.add(watched.path)
+                    self._notify(f"收件夹 {watched.key} 已被删除：重建之前放入的草稿无法收取；"
+                                 "重建（或服务在下次全盘扫描时自动重建）后立即恢复监视", watched)
+            elif watched.path.is_dir():
+                self._folder_back(watched, "已重建")
+                self._scan_folder(watched)
+            return
+        folder = self._folder_of(path)
+        if folder is None or what != "dir" or entry_kind(path) != "dir":
+            return
+        try:
+            key = (path, os.lstat(path).st_ino)
+        except OSError:
+            return
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        where = f"{self.config.paths.inbox}/{folder.key + '/' if folder.key != ROOT_KEY else ''}"
+        self._notify(f"「{readable(path.name)}」是文件夹：收件夹只收取直接放入的草稿文件，文件夹及其中的文件不会被处理；"
+                     f"请把草稿本身放入 {where}", folder, name=readable(path.name), path=path)
+
+    def _folder_back(self, f: Folder, how: str) -> None:
+        """A watched folder exists again: its old watch died with it."""
+        self.observers.rewatch(f)
+        self._gone.discard(f.path)
+        self._notify(f"收件夹 {f.key} {how}，已恢复监视", f)
+
+    def _notify(self, message: str, folder: Folder | None = None, *, name: str | None = None,
+                path: Path | None = None) -> None:
+        log.warning(message)
+        route = folder.route.folder if folder is not None and folder.route else None
+        self._emit(IntakeEvent("notice", name or (folder.key if folder is not None else ""), route,
+                               path=path or (folder.path if folder is not None else None), message=message))
 
     # -- the work --------------------------------------------------------------------------------
     def step(self) -> None:
         """Take in new events, then move every file that is ready, and retry failed claims that are
         due. Stops between documents when ``stop`` is set."""
         self._drain()
+        self._check_space()
         now = self.clock()
         if not self.once and now >= self._next_rescan:
             self.scan()
@@ -403,22 +469,18 @@ class Intake:
                 self.proofdesk.take(c, verdict, folder)
                 return
             route_key = folder.key if folder is not None else ROOT_KEY
+            state = {"take": "processing", "refuse": "refused"}.get(verdict, verdict)
             try:
-                claim = self.claims.take(c.path, route_key)
+                claim = self.claims.take(c.path, route_key, state=state, attempts=1 if verdict == "take" else 0,
+                                         reason=(c.reason or "文件无法打开") if verdict == "invalid" else "")
             except OSError as e:
-                # Left where it is; the next full rescan (or an event) tries again.
-                self._park(c, f"无法取走文件（{e.strerror or e}）；将在下次扫描时重试")
+                # Left where it is; the next full rescan, an event, or space freed tries again.
+                self._park(c, f"无法取走文件：{self._trouble(e)}")
                 self.readiness.put_back(c)
                 return
             if claim is None:
                 return
-            if verdict == "invalid":
-                claim.state, claim.reason = "invalid", c.reason or "文件无法打开"
-                claim.save()
-            elif verdict == "unsupported":
-                claim.state = "unsupported"
-                claim.save()
-            self._handle(claim)
+            self._handle(claim, fresh=True)
         finally:
             self._inflight.discard(key)
 
@@ -434,15 +496,32 @@ class Intake:
             self._handle(claim)
         if self.proofdesk is not None:
             self.proofdesk.recover()
+        self._tidy()
 
     # -- where each result goes ------------------------------------------------------------------
-    def _handle(self, claim: Claim) -> None:
-        """Run one claimed draft through the pipeline and put it where the result says."""
+    def _handle(self, claim: Claim, *, fresh: bool = False) -> None:
+        """Run one claimed draft (or 交办清单) through the pipeline and put it where the result says. A
+        file operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop.
+        ``fresh``: claimed just now (its record already says what it is; see _take)."""
+        try:
+            self._handle_claim(claim, fresh)
+        except OSError as e:
+            log.warning("处理 %s 时文件操作失败：%s", claim.path, e)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("处理", self._trouble(e)),)), 0.0)
+
+    def _handle_claim(self, claim: Claim, fresh: bool) -> None:
         if claim.method == SNAPSHOT and self.proofdesk is not None:   # a 清样 retried
             self.proofdesk.handle(claim)
             return
+        kind = entry_kind(claim.path)
+        if kind not in ("file", None) or claim.state == "refused":
+            # whatever the record says: only a regular file is ever opened
+            problem = Problem("文件", _refusal(claim.path, kind))
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
         if claim.route_key == self.import_key:
-            self._handle_import(claim)
+            self._handle_import(claim, fresh)
             return
         known, route = self._route_for_key(claim.route_key)
         if not known:
@@ -460,9 +539,12 @@ class Intake:
             return
         # The pipeline ran on this claim before (a crash, a failure, an unconfirmed archive copy):
         # a "duplicate" answer may then be this very draft's own document.
-        earlier = claim.state
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
+        if fresh and claim.state == "processing":
+            earlier = "claimed"     # claimed just now, recorded as processing in the same write
+        else:
+            earlier = claim.state
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save(durable=False)   # bookkeeping: see claims.claim_file
         t0 = time.perf_counter()
         try:
             outcome = self.hooks.process(claim.path, self.svc, route=route)
@@ -481,7 +563,7 @@ class Intake:
         else:
             self._failed(claim, outcome, seconds)
 
-    def _handle_import(self, claim: Claim) -> None:
+    def _handle_import(self, claim: Claim, fresh: bool = False) -> None:
         """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
         kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
         note naming each row (re-dropping it after the fix adds only those rows)."""
@@ -494,8 +576,9 @@ class Intake:
             problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
             self._reject(claim, "invalid", [problem], message=claim.reason)
             return
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
+        if not (fresh and claim.state == "processing"):   # claimed just now: recorded so already
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save()
         t0 = time.perf_counter()
         try:
             result = self.hooks.import_items(self.svc, claim.path)
@@ -604,6 +687,8 @@ class Intake:
         claim.state = "failed"
         with contextlib.suppress(OSError):
             claim.save()
+        if self._space_wait is None and (full := low_disk(self._disks)) is not None:
+            self._wait_for_space(full)
         delay = RETRY_DELAYS_S[min(claim.attempts, len(RETRY_DELAYS_S)) - 1] if claim.attempts else RETRY_DELAYS_S[0]
         reason = "；".join(p.message for p in outcome.problems) or "处理失败"
         if self.once:
@@ -618,6 +703,36 @@ class Intake:
         self._emit(IntakeEvent("failed", claim.name, claim.route, outcome=outcome,
                                path=claim.path, message=msg, seconds=seconds, retry_in=retry))
 
+    # -- a full disk -----------------------------------------------------------------------------
+    def _trouble(self, e: OSError) -> str:
+        """A failed file operation in one Chinese sentence; a full disk is named, and watched."""
+        full = full_disk(self._disks, e)
+        if full is not None:
+            self._wait_for_space(full)
+            return f"{disk_full_message(full)}；释放空间后自动继续"
+        where = f" {readable_path(e.filename)}" if getattr(e, "filename", None) else ""
+        return f"文件操作失败{where}（{e.strerror or e}）"
+
+    def _wait_for_space(self, path: Path) -> None:
+        if self._space_wait is None:
+            self._space_wait = path
+            self._notify(f"{disk_full_message(path)}；服务继续运行，空间释放后自动继续办理")
+
+    def _check_space(self) -> None:
+        """Once the full disk has room again, retry at once what failed and look again at every
+        folder (a file that could not be claimed is waiting there)."""
+        if self._space_wait is None:
+            return
+        free = free_bytes(self._space_wait)
+        if free is None or free < LOW_SPACE_BYTES:
+            return
+        self._notify(f"磁盘空间已释放（{readable_path(mount_point(self._space_wait))} 可用 {human_bytes(free)}），继续办理")
+        self._space_wait = None
+        now = self.clock()
+        self._retry = {d: (claim, min(due, now)) for d, (claim, due) in self._retry.items()}
+        self.scan()
+        self._drain()
+
     def _emit(self, ev: IntakeEvent) -> None:
         try:
             self.on_event(ev)
@@ -628,18 +743,40 @@ class Intake:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
     # -- loop helpers ----------------------------------------------------------------------------
+    def _tidy(self) -> None:
+        """Remove released claim folders (the inbox's and the 清样 folders' snapshots)."""
+        self.claims.tidy()
+        if self.proofdesk is not None:
+            self.proofdesk.claims.tidy()
+
     def busy(self) -> bool:
         """True while some file is pending (not parked) — used by once mode."""
         return self.readiness.busy()
 
     def wait(self) -> None:
-        """Sleep until an event arrives, the stop flag is set, or the next tick."""
+        """Tidy up, then sleep until an event arrives, the stop flag is set, or the next tick."""
+        self._tidy()
         self.wake.wait(TICK_S)
         self.wake.clear()
 
     @property
     def pending_retries(self) -> int:
         return len(self._retry)
+
+
+def _refusal(path: Path, kind: str | None) -> str:
+    """Why an entry that is not a regular file is not taken, in the clerk's words."""
+    if kind == "link":
+        try:
+            target = f"，指向 {readable(os.readlink(path))}"
+        except OSError:
+            target = ""
+        what = f"这是一个符号链接（快捷方式）{target}"
+    else:
+        what = {"fifo": "这是一个命名管道（FIFO），不是文件", "device": "这是一个设备文件，不是草稿文件",
+                "socket": "这是一个套接字，不是文件", "dir": "这是一个文件夹"}.get(kind or "", "这不是普通文件")
+    return (f"{what}；收件夹只收取草稿文件本身，不会打开或读取它（符号链接指向的内容也不读取）。"
+            "请把草稿文件本身放入收件夹")
 
 
 def _resolved(p: Path) -> Path:
