@@ -359,3 +359,20 @@ def test_a_draft_numbered_from_its_unsigned_清样_closes_its_case(ledger, cfg, 
     signoff.mark_numbered(ledger, cfg, c.id, "珠政发〔2015〕1号", actor="x")
     assert signoff.find_case(ledger, cfg, "珠政发", "防汛.md") is None      # a new drop is a new case
     assert signoff.case(ledger, cfg, c.id).state_name == "已编号"
+
+
+def test_a_busy_register_at_复核_is_a_failure_tried_again_not_a_crash(ledger, cfg, folders, monkeypatch):  # noqa: F811
+    from pipeline.archive import ArchiveStore
+    from pipeline.process import Services, process_draft
+
+    _, inbox = folders
+    draft = write(inbox)
+
+    def busy(*a, **kw):
+        raise LedgerError("登记簿忙，60 秒内未能取得写锁")
+
+    monkeypatch.setattr(signoff, "recheck", busy)
+    o = process_draft(draft, Services(config=cfg, actor="x", ledger=ledger, store=ArchiveStore(cfg)),
+                      route=cfg.route_for_folder("珠政发"))
+    assert o.status == "failed" and o.number is None and "暂未复核" in o.problems[-1].message
+    assert ledger.documents() == [] and draft.is_file()
