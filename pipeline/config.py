@@ -15,10 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import CONFIG_ENV, DEFAULT_CONFIG  # noqa: F401  (re-exported: the config's own names)
 from .errors import ConfigError
-
-DEFAULT_CONFIG = "config.yaml"
-CONFIG_ENV = "GONGWEN_CONFIG"
 
 # 机关代字: Chinese characters (letters allowed for e.g. "X区府发"); no brackets, digits or spaces.
 AGENCY_CODE_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,12}$")
@@ -187,7 +185,9 @@ class Converter(_Frozen):
 
 
 class Search(_Frozen):
-    engine: Literal["whoosh", "tantivy"] = "whoosh"
+    # tantivy: far faster to build and query, a smaller index (docs/benchmarks.md); whoosh is the
+    # pure-Python alternative. Switching needs `gongwen reindex` (each engine has its own folder).
+    engine: Literal["whoosh", "tantivy"] = "tantivy"
 
 
 class Numbering(_Frozen):
