@@ -2,9 +2,19 @@
 
 
 class GongwenError(Exception):
-    """Base for every error gongwen reports to a person (message already readable)."""
+    """Base for every error gongwen reports to a person (message already readable).
+
+    ``option`` names the input that was missing or wrong (``note``, ``reason`` …) when there is one:
+    the command line adds its flag (「（--note）」), a web form marks its field; the message itself
+    says it in words, whichever front end shows it."""
 
     exit_code = 1
+    option: str | None = None
+
+    def __init__(self, *args, option: str | None = None):
+        super().__init__(*args)
+        if option is not None:
+            self.option = option
 
 
 class ConfigError(GongwenError):

@@ -84,9 +84,18 @@ def document_page(request: Request, ident: str, user: User = Depends(require("re
 
 @router.get("/doc/{ident}/page/{n}")
 def page_image(request: Request, ident: str, n: int, user: User = Depends(require("read"))):
+    return _image(request, ident, n, thumb=False)
+
+
+@router.get("/doc/{ident}/thumb/{n}")
+def page_thumb(request: Request, ident: str, n: int, user: User = Depends(require("read"))):
+    return _image(request, ident, n, thumb=True)
+
+
+def _image(request: Request, ident: str, n: int, *, thumb: bool):
     st = state_of(request)
     rec = _record(request, ident)
-    png = st.previews.page(rec, n)
+    png = st.previews.page(rec, n, thumb=thumb)
     if png is None:
         raise HTTPException(404)
     return FileResponse(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
