@@ -335,6 +335,10 @@ class Book:
     label: str                   # Chinese name used in messages: 收文登记簿
     schema: str
     series: str | None = None    # counter key when the book numbers its rows (e.g. 收文)
+    # (column, Chinese name) pairs: how ``verify`` names an edited column. Kept with the book in the
+    # database by ``open_book``, so a verify that never loaded the owner names them too; a column
+    # without a name here takes COLUMN_NAMES', else it is quoted (“state”列).
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 class BookWriter:
@@ -815,12 +819,15 @@ class Ledger:
         with self._write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS books (name TEXT PRIMARY KEY, label TEXT NOT NULL,"
                        " series TEXT) WITHOUT ROWID")
+            if "columns" not in {r["name"] for r in db.execute("PRAGMA table_info(books)")}:
+                db.execute("ALTER TABLE books ADD COLUMN columns TEXT")     # ledgers from before Book.columns
             for stmt in book.schema.split(";\n"):
                 if stmt.strip():
                     db.execute(stmt)
-            db.execute("INSERT INTO books (name, label, series) VALUES (?, ?, ?) ON CONFLICT (name) DO "
-                       "UPDATE SET label = excluded.label, series = excluded.series",
-                       (book.table, book.label, book.series))
+            db.execute("INSERT INTO books (name, label, series, columns) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
+                       "UPDATE SET label = excluded.label, series = excluded.series, columns = excluded.columns",
+                       (book.table, book.label, book.series,
+                        json.dumps(dict(book.columns), ensure_ascii=False) if book.columns else None))
 
     @contextmanager
     def book_write(self) -> Iterator[BookWriter]:
@@ -838,6 +845,22 @@ class Ledger:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'books'").fetchone() is None:
             return {}
         return {r["name"]: (r["label"], r["series"]) for r in db.execute("SELECT * FROM books")}
+
+    @staticmethod
+    def _book_columns(db) -> dict[str, dict[str, str]]:
+        """Each book's Chinese column names as its owner declared them (Book.columns)."""
+        out = {}
+        try:
+            rows = db.execute("SELECT name, columns FROM books").fetchall()
+        except sqlite3.OperationalError:       # no books table, or one from before Book.columns
+            return {}
+        for r in rows:
+            try:
+                names = json.loads(r["columns"]) if r["columns"] else {}
+            except ValueError:
+                names = {}
+            out[r["name"]] = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+        return out
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -1018,6 +1041,7 @@ class Ledger:
             breaks += self._compare(db, "documents", docs, "登记簿")
             breaks += self._compare(db, "seal_uses", seals, "用印登记")
             listed = self._books(db)
+            names = self._book_columns(db)
             for table in sorted(set(listed) | set(books)):
                 label = listed.get(table, (table, None))[0]
                 if table not in listed or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
@@ -1025,7 +1049,7 @@ class Ledger:
                     breaks.append(Break(table, None, None, None,
                                         f"{label}（表 {table}）被删除或除名，事件记录过它的 {len(books.get(table, {}))} 行"))
                     continue
-                breaks += self._compare(db, table, books.get(table, {}), label)
+                breaks += self._compare(db, table, books.get(table, {}), label, names.get(table))
             breaks += self._compare_counters(db, [*docs.values(), *(v for b in books.values() for v in b.values())])
             for name in _TRIGGERS:
                 if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
@@ -1036,7 +1060,9 @@ class Ledger:
                            breaks=tuple(breaks))
 
     @staticmethod
-    def _compare(db, table: str, expected: dict[int, tuple[dict, int]], label: str) -> list[Break]:
+    def _compare(db, table: str, expected: dict[int, tuple[dict, int]], label: str,
+                 columns: dict[str, str] | None = None) -> list[Break]:
+        columns = {**COLUMN_NAMES, **(columns or {})}
         out = []
         seen = set()
         for r in db.execute(f"SELECT * FROM {table} ORDER BY id"):
@@ -1049,7 +1075,7 @@ class Ledger:
             snap, ev = expected[row["id"]]
             diff = [k for k in sorted(set(row) | set(snap)) if row.get(k) != snap.get(k)]
             if diff:
-                cols = "、".join(COLUMN_NAMES.get(k, f"“{k}”列") for k in diff)
+                cols = "、".join(columns.get(k, f"“{k}”列") for k in diff)
                 out.append(Break(table, row["id"], None, None, f"{name}的{cols}与事件 #{ev} 记录的不符（被改动）"))
         for id_ in sorted(set(expected) - seen):
             snap, ev = expected[id_]

@@ -56,7 +56,16 @@ CREATE TABLE IF NOT EXISTS proof_cases (
 CREATE INDEX IF NOT EXISTS proof_cases_name ON proof_cases(route, name);
 CREATE INDEX IF NOT EXISTS proof_cases_signed ON proof_cases(signed_hash);
 CREATE INDEX IF NOT EXISTS proof_cases_reference ON proof_cases(reference);
-CREATE TABLE IF NOT EXISTS proof_contents (hash TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID""")
+CREATE TABLE IF NOT EXISTS proof_contents (hash TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID""",
+            columns=(  # how Ledger.verify names an edited column
+    ("id", "稿件号"), ("route", "收稿文件夹"), ("name", "草稿文件"), ("series", "机关代字"), ("title", "标题"),
+    ("state", "状态"), ("content_hash", "内容摘要"), ("file_hash", "文件摘要"), ("pdf", "清样文件"),
+    ("proof_count", "清样次数"), ("proofed_at", "出清样时间"), ("proofed_by", "出清样人"), ("signer", "签发人"),
+    ("opinion", "签发意见"), ("signed_on", "签发日期"), ("cosigners", "会签人"), ("delegated", "代签"),
+    ("signed_hash", "签发内容摘要"), ("signed_at", "签发登记时间"), ("signed_by", "签发登记人"),
+    ("returned_at", "退回时间"), ("returned_by", "退回人"), ("return_opinion", "退回意见"),
+    ("released_at", "送编号时间"), ("released_by", "送编号人"), ("reference", "发文字号"),
+    ("numbered_at", "编号时间"), ("updated_at", "更新时间")))
 
 PROOFED, RETURNED, SIGNED, RELEASED, NUMBERED = "proofed", "returned", "signed", "released", "numbered"
 STATE_NAMES = {PROOFED: "待签发", RETURNED: "已退回", SIGNED: "已签发", RELEASED: "已送编号", NUMBERED: "已编号"}

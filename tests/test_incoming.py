@@ -209,7 +209,7 @@ def test_收文号_are_consecutive_from_the_shared_counters_and_every_change_is_
 
 @pytest.mark.parametrize("tamper, named", [
     ("UPDATE incoming SET title = '改过的标题' WHERE id = 2", "收文登记簿第 2 行（收〔2015〕2号）的标题与事件"),
-    ("UPDATE incoming SET reply_ref = '珠政函〔2015〕9号', state = '已办结' WHERE id = 1", "“reply_ref”列、“state”列"),
+    ("UPDATE incoming SET reply_ref = '珠政函〔2015〕9号', state = '已办结' WHERE id = 1", "收文登记簿第 1 行（收〔2015〕1号）的复文号、办理状态与事件"),
     ("DELETE FROM incoming WHERE id = 3", "收文登记簿第 3 行（收〔2015〕3号）被删除"),
     ("UPDATE counters SET next_seq = 2 WHERE series = '收文'", "收文 2015年 的计数器为 2"),
 ])

@@ -75,6 +75,21 @@ def test_tampering_with_a_book_is_named(ledger, tamper, named):
     assert any(named in b.message for b in rep.breaks), [b.message for b in rep.breaks]
 
 
+def test_a_book_names_its_columns_in_chinese_for_any_later_verify(ledger, cfg):  # noqa: F811
+    """The book's owner names its columns (Book.columns); open_book keeps the names with the book, so a
+    verify by a process that never loaded the owner names an edited column in Chinese, not “state”列."""
+    named = Book(table=BOOK.table, label=BOOK.label, series=BOOK.series, schema=BOOK.schema,
+                 columns=(("title", "来文标题"), ("state", "办理状态")))
+    ledger.open_book(named)
+    receive(ledger, "来文")
+    db = raw(ledger)
+    db.execute("UPDATE test_incoming SET state = '已办结', title = '改过' WHERE id = 1")
+    db.close()
+    with Ledger(ledger.path, cfg) as fresh:
+        messages = [b.message for b in fresh.verify().breaks]
+    assert any("测试登记簿第 1 行（测收〔2015〕1号）的办理状态、来文标题与事件" in m for m in messages), messages
+
+
 def test_the_module_own_tables_are_not_replayed(ledger):
     receive(ledger, "来文")
     db = raw(ledger)

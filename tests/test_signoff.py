@@ -212,7 +212,8 @@ def test_an_edited_签发_is_named_by_verify(ledger, cfg, folders):  # noqa: F81
     db.execute("UPDATE proof_cases SET signer = '王某' WHERE id = ?", (c.id,))
     db.close()
     rep = ledger.verify()
-    assert not rep.ok and any("清样签发登记" in b.message and "signer" in b.message for b in rep.breaks)
+    assert not rep.ok and any("清样签发登记" in b.message and "的签发人与事件" in b.message for b in rep.breaks), \
+        [b.message for b in rep.breaks]
 
 
 # --- 复核 before the number ---------------------------------------------------------------------------

@@ -201,9 +201,9 @@ def test_every_state_change_is_an_event_with_who_when_what(ledger, config, clock
 
 
 @pytest.mark.parametrize("tamper, named", [
-    ("UPDATE supervision_items SET status = '已办结' WHERE id = 1", "督办台账第 1 行（督〔2015〕1号）的“status”列"),
-    ("UPDATE supervision_items SET deadline = '2015-12-31' WHERE id = 1", "的“deadline”列"),
-    ("UPDATE supervision_progress SET text = '已全部完成' WHERE id = 1", "督办进展记录第 1 行"),
+    ("UPDATE supervision_items SET status = '已办结' WHERE id = 1", "督办台账第 1 行（督〔2015〕1号）的状态与事件"),
+    ("UPDATE supervision_items SET deadline = '2015-12-31' WHERE id = 1", "的办结时限与事件"),
+    ("UPDATE supervision_progress SET text = '已全部完成' WHERE id = 1", "督办进展记录第 1 行（督〔2015〕1号）的进展情况与事件"),
     ("DELETE FROM supervision_items WHERE id = 2", "督办台账第 2 行（督〔2015〕2号）被删除"),
 ])
 def test_an_edited_item_is_named_by_verify_and_doctor(ledger, config, tamper, named):

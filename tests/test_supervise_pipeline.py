@@ -84,7 +84,7 @@ def test_doctor_detects_an_edited_item(inst, tmp_path):
     db.execute("UPDATE supervision_items SET status = '已办结', close_note = '已完成' WHERE reference = ?", (ref,))
     db.close()
     chain = _finding(run_doctor(inst, "测试员"), "事件哈希链与登记簿一致")
-    assert chain.ok is False and f"督办台账第 1 行（{ref}）" in chain.detail and "status" in chain.detail
+    assert chain.ok is False and f"督办台账第 1 行（{ref}）的办结说明、状态与事件" in chain.detail
 
 
 def test_doctor_names_provisional_时限(inst, tmp_path):

@@ -57,8 +57,24 @@ COLUMNS = (
 )
 
 
+# The table's columns by their Chinese names (how Ledger.verify names an edited one).
+COLUMN_NAMES = (
+    ("id", "行号"), ("series", "收文代字"), ("year", "年份"), ("seq", "顺序号"), ("reference", "收文号"),
+    ("received_at", "收文时间"), ("stage", "归档状态"), ("state", "办理状态"), ("file_hash", "文件摘要"),
+    ("text_hash", "文字摘要"), ("source_name", "原文件名"), ("format", "文件格式"), ("method", "读取方式"),
+    ("pages", "页数"), ("sender", "来文机关"), ("sender_number", "来文字号"), ("number_key", "来文字号比对键"),
+    ("title", "标题"), ("main_to", "主送"), ("doc_date", "成文日期"), ("kind", "文种"), ("secrecy", "密级"),
+    ("urgency", "紧急程度"), ("attachments", "附件"), ("copies", "份数"), ("deadline", "时限"),
+    ("lead_unit", "承办单位"), ("opinion", "拟办意见"), ("opinion_by", "拟办人"), ("opinion_at", "拟办时间"),
+    ("instructions", "批办意见"), ("result", "办理结果"), ("reply_ref", "复文号"), ("done_at", "办结日期"),
+    ("done_by", "办结人"), ("archive_code", "档号"), ("registrar", "登记人"), ("duplicate_of", "重复于"),
+    ("note", "备注"), ("updated_at", "更新时间"),
+)
+
+
 def book_for(config: Config) -> Book:
-    return Book(table=TABLE, label="收文登记簿", schema=_SCHEMA, series=config.incoming.series)
+    return Book(table=TABLE, label="收文登记簿", schema=_SCHEMA, series=config.incoming.series,
+                columns=COLUMN_NAMES)
 
 
 def format_reference(config: Config, year: int, seq: int) -> str:

@@ -94,12 +94,28 @@ def minutes_series(config: Config) -> dict[str, str]:
     return out
 
 
+# The tables' columns by their Chinese names (how Ledger.verify names an edited one).
+ITEMS_COLUMNS = (
+    ("id", "行号"), ("series", "督办代字"), ("year", "年份"), ("seq", "顺序号"), ("reference", "督办编号"),
+    ("matter", "事项"), ("source_type", "来源类型"), ("source", "来源"), ("source_ref", "来源文号"),
+    ("lead_unit", "责任单位"), ("co_units", "协办单位"), ("leader", "责任领导"), ("assigned", "交办日期"),
+    ("deadline", "办结时限"), ("deadline_rule", "时限规则"), ("deadline_provisional", "时限待定"),
+    ("urgent", "急件"), ("status", "状态"), ("status_reason", "状态说明"), ("overdue_since", "逾期起始日"),
+    ("closed_on", "办结日期"), ("close_note", "办结说明"), ("evidence", "佐证材料"),
+    ("answer_category", "答复类别"), ("answer_date", "答复日期"), ("satisfaction", "满意度"),
+    ("archive_code", "档号"), ("created_at", "登记时间"), ("updated_at", "更新时间"),
+)
+PROGRESS_COLUMNS = (("id", "行号"), ("item_id", "督办件行号"), ("reference", "督办编号"), ("day", "进展日期"),
+                    ("text", "进展情况"), ("files", "附件"), ("actor", "填报人"), ("created_at", "登记时间"))
+
+
 def items_book(config: Config) -> Book:
     """The 督办台账 book (its counter key is ``supervision.code``)."""
-    return Book(table=ITEMS_TABLE, label="督办台账", schema=_ITEMS_SCHEMA, series=config.supervision.code)
+    return Book(table=ITEMS_TABLE, label="督办台账", schema=_ITEMS_SCHEMA, series=config.supervision.code,
+                columns=ITEMS_COLUMNS)
 
 
-PROGRESS_BOOK = Book(table=PROGRESS_TABLE, label="督办进展记录", schema=_PROGRESS_SCHEMA)
+PROGRESS_BOOK = Book(table=PROGRESS_TABLE, label="督办进展记录", schema=_PROGRESS_SCHEMA, columns=PROGRESS_COLUMNS)
 
 
 _OPENED: "weakref.WeakSet[Ledger]" = weakref.WeakSet()
