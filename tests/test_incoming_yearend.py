@@ -216,3 +216,58 @@ def test_the_handover_package_with_收文_checks_out(office, arranged, tmp_path)
     report = check_package(result.path,
                            trust=[cfg.path(p) for p in cfg.signing.trust_roots])
     assert report.ok, _failed(report)
+
+
+# --- a 收文 is anchored like a 发文 ---------------------------------------------------------------------
+
+def test_a_收文_is_anchored_when_filed_at_each_handling_step_and_at_year_end(office, arranged):
+    """Filing anchors the record ("incoming_filed"), each handling step that makes its 处理笺 again
+    anchors the new version (收文办理), the year end anchors the stamped one — never 补锚定."""
+    from pipeline.archive import check_anchor
+
+    cfg = load(office["cfg"])
+    ref = office["refs"]["通知"]
+    with Ledger.open(cfg) as ledger:
+        anchors = ledger.anchors(ref)[ref]
+        rec = ArchiveStore(cfg).find(ref)
+        state = check_anchor(rec, anchors)
+    reasons = [a.reason for a in anchors]
+    assert anchors[0].event == "incoming_filed" and reasons[0] == "归档", reasons
+    assert reasons.count("收文办理") == 2 and reasons[-1] == "整理归档" and "补锚定" not in reasons, reasons
+    assert state.state == "一致", state.summary()
+
+
+def _doctor(cfg_path: Path):
+    from pipeline.doctor import run_doctor
+
+    return run_doctor(load(cfg_path), ACTOR)
+
+
+def test_an_edited_收文_title_is_named_by_doctor_and_show(office, arranged, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    cfg_path = copy_instance(office["root"], tmp_path / "copy")
+    ref = office["refs"]["通知"]
+    rec = ArchiveStore(load(cfg_path)).find(ref)
+    meta_path = writable(rec.path / "metadata.json")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["题名"] = meta["题名"].replace("通知", "紧急通知")
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    bad = [f for f in _doctor(cfg_path) if f.ok is False]
+    assert any(ref in f.detail and "元数据被改动" in f.detail for f in bad), bad
+    r = CliRunner().invoke(cli, ["--config", str(cfg_path), "show", ref])
+    assert r.exit_code == 1 and "元数据被改动" in r.output, r.output
+
+
+def test_a_deleted_收文_record_is_named_by_doctor(office, arranged, tmp_path):
+    """The 收文登记簿 says 已归档 and the record folder is gone: doctor names it (as for a 发文)."""
+    cfg_path = copy_instance(office["root"], tmp_path / "copy")
+    ref = office["refs"]["请示"]
+    rec = ArchiveStore(load(cfg_path)).find(ref)
+    for p in (rec.path, *rec.path.iterdir()):
+        writable(p)
+    shutil.rmtree(rec.path)
+    bad = [f for f in _doctor(cfg_path) if f.ok is False]
+    assert any(ref in f.detail and "档案中没有此件" in f.detail for f in bad), bad

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from .. import __version__
-from ..archive import HANDLING_REASON, Record, StoredFile, record_anchor
+from ..archive import HANDLING_REASON, METADATA, ArchiveStore, Record, StoredFile, record_anchor
 from ..config import RETENTION_CODES, Config
 from ..drafts import patterns as P
 from ..errors import GongwenError, IncomingError, SearchError
@@ -301,12 +301,13 @@ def catch_up(svc) -> list[str]:
 
 
 def health(config: Config) -> list:
-    """For `gongwen doctor`: OCR is usable, and no 收文 stopped between 登记 and 归档 (receiving the
-    same file again resumes it). Never creates the register."""
+    """For `gongwen doctor`: OCR is usable, no 收文 stopped between 登记 and 归档 (receiving the
+    same file again resumes it), and every 收文 the register calls filed is in the archive (as
+    archive.health does for the 发文). Never creates the register."""
     from ..ledger import Ledger, ledger_path
     from ..model import Finding
     from .ocr import INSTALL_HINT, tesseract_languages
-    from .register import read_rows
+    from .register import STAGE_NAMES, read_rows
 
     out = []
     langs = tesseract_languages()
@@ -317,10 +318,16 @@ def health(config: Config) -> list:
     if not ledger_path(config).is_file():
         return out
     with Ledger.open(config) as ledger:
-        stuck = [r for r in read_rows(ledger) if r.stage == "registered"]
+        rows = read_rows(ledger)
+    stuck = [r for r in rows if r.stage == "registered"]
     out.append(Finding("收文", "没有已登记未归档的收文", not stuck,
                        "；".join(f"{r.reference}（{r.source_name}）" for r in stuck[:20])
                        + ("；把原文件再收一次即可续办" if stuck else "")))
+    store = ArchiveStore(config, recover=False)
+    lost = [f"{r.reference}：收文登记簿记为“{STAGE_NAMES[r.stage]}”，档案中没有此件" for r in rows
+            if r.stage != "registered" and not (store.record_dir(_number(r, config)) / METADATA).is_file()]
+    out.append(Finding("收文", "收文登记簿所载已归档的收文都在档案中", not lost,
+                       "；".join(lost[:20]) + (f" 等 {len(lost)} 件" if len(lost) > 20 else "")))
     return out
 
 
