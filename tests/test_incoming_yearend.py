@@ -259,6 +259,8 @@ def test_an_edited_收文_title_is_named_by_doctor_and_show(office, arranged, tm
     assert any(ref in f.detail and "元数据被改动" in f.detail for f in bad), bad
     r = CliRunner().invoke(cli, ["--config", str(cfg_path), "show", ref])
     assert r.exit_code == 1 and "元数据被改动" in r.output, r.output
+    fails = _failed(_check(cfg_path))
+    assert any(f.startswith("GD-ZS-1-1") and "元数据被改动" in f for f in fails), fails
 
 
 def test_a_deleted_收文_record_is_named_by_doctor(office, arranged, tmp_path):
@@ -271,3 +273,5 @@ def test_a_deleted_收文_record_is_named_by_doctor(office, arranged, tmp_path):
     shutil.rmtree(rec.path)
     bad = [f for f in _doctor(cfg_path) if f.ok is False]
     assert any(ref in f.detail and "档案中没有此件" in f.detail for f in bad), bad
+    fails = _failed(_check(cfg_path))
+    assert any(f.startswith("GD-WZ-2-4") and ref in f and "档案中没有此收文" in f for f in fails), fails
