@@ -308,6 +308,23 @@ def test_verification_on_demand_shows_result_time_and_who(web_instance, tmp_path
     assert [e.actor for e in ev] == ["reader", "reader"] and [e.detail["ok"] for e in ev] == [True, False]
 
 
+def test_verification_on_demand_checks_the_record_against_its_anchor_and_register_row(web_instance, tmp_path):
+    """An edited 题名 in metadata.json changes no file digest: the page's 核验 said 核验通过 while
+    `gongwen show` and `check` fail the record. It calls archive.audit as show does."""
+    inst = copy(web_instance, tmp_path / "inst")
+    meta_path = record_file(inst, FLOOD, "正本").parent / "metadata.json"
+    os.chmod(meta_path.parent, 0o755)
+    os.chmod(meta_path, 0o644)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["题名"] = meta["题名"] + "（修订）"
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    with TestClient(app_for(inst)) as c:
+        login(c, "reader")
+        c.post(doc(FLOOD) + "/verify", data={"csrf_token": token(c, doc(FLOOD))})
+        html = c.get(doc(FLOOD)).text
+    assert "核验未通过" in html and "元数据被改动" in html and "与发文登记簿的" in html, html
+
+
 def test_registers_page_and_the_same_xlsx_as_the_cli(clients, web_instance, tmp_path):
     from click.testing import CliRunner
     from openpyxl import load_workbook

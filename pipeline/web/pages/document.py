@@ -128,20 +128,27 @@ def _media(suffix: str) -> str:
 
 @router.post("/doc/{ident}/verify")
 def verify(request: Request, ident: str, user: User = Depends(require("verify"))):
-    """Recompute every file's digests (Record.verify) and check the 正本's signatures (sign.verify_pdf),
-    the same checks `gongwen show` and `check` make; the result goes into the chain under the user."""
+    """Recompute every file's digests and compare the record with its anchor and its register row
+    (archive.audit, as `gongwen show` does), and check the 正本's signatures (sign.verify_pdf), the
+    same checks `gongwen show` and `check` make; the result goes into the chain under the user."""
+    from ...archive import audit
     from ...sign import verify_pdf
 
     st = state_of(request)
     rec = _record(request, ident)
-    fixity = rec.verify()
+    found = audit(rec, st.ledger)
+    fixity = found.fixity
     pdf = rec.file("正本")
     sigs = verify_pdf(pdf, st.config) if pdf is not None and pdf.is_file() else []
-    ok = all(r.ok for r in fixity if r.verified) and bool(sigs) and all(s.ok for s in sigs)
+    ok = found.ok and bool(sigs) and all(s.ok for s in sigs)
     st.ledger.log("verified", actor=user.name, reference=rec.reference, detail={
         "ok": ok,
         "fixity": [{"file": r.file, "algorithm": r.algorithm, "status": r.status, "ok": r.ok, "verified": r.verified}
                    for r in fixity],
+        "anchor": None if found.anchor is None else {
+            "state": found.anchor.state, "ok": found.anchor.ok, "event": found.anchor.event_id,
+            "summary": found.anchor.summary()},
+        "register_differs": found.register,
         "signatures": [{"signer": s.signer or s.field, "reason": s.reason, "ok": s.ok, "detail": s.detail,
                         "signed_at": s.signed_at.isoformat(timespec="seconds") if s.signed_at else None}
                        for s in sigs]})
