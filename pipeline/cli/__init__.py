@@ -32,9 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "file, index — or reject it with a note in rejected/."),
     "run": ("documents", "What `make run` does: make sure the instance is set up, then run the watch service — "
                          "with --serve, the browser app beside it in the same process (Ctrl+C stops both)."),
-    "show": ("records", "Show one filed document by 文号 or 档号: metadata, files with fixity status, history."),
+    "show": ("records", "Show one filed document by 文号 or 档号: metadata, files with fixity status, the record "
+                        "against its anchor in the register and against its register row, history."),
     "doctor": ("records", "Environment and archive health: LibreOffice, fonts, certificate, register chain, "
-                          "fixity, search index."),
+                          "fixity, each record against its anchor and its register row, search index."),
     "watch": ("watch", "Watch the inbox folders: every finished draft becomes a document, or goes to rejected/."),
     "search": ("find", "Full-text search in Chinese."),
     "reindex": ("find", "Rebuild the search index from the archive, in chunks, with a progress bar."),
