@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, cheap_hasher, copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
 @pytest.fixture(autouse=True)

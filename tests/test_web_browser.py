@@ -21,7 +21,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "build" / "screenshots"
 FLOOD = "珠政办发〔2015〕1号"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
 
 
 def _free_port() -> int:
