@@ -2,7 +2,7 @@
 download): log in, search a phrase, open the document and see its page images, download the PDF and
 compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish, add a 进展
 and 销号 a 督办件 as the 督查, sign off a 清样 as a 领导 and see the draft numbered and its 签发人 in the
-发文登记簿. One browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
+发文登记簿. One browser for the module. Screenshots of every page at 1366×768 (and four at phone size) go to
 build/screenshots/ (docs/web.md names it)."""
 from __future__ import annotations
 
@@ -299,5 +299,8 @@ def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     page.goto(base + "/supervise")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     shot(page, "17-手机-督办")
+    page.goto(base + "/proofs")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shot(page, "20-手机-清样")
     ctx.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 19
+    assert len(list(SHOTS.glob("*.png"))) >= 20
