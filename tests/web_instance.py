@@ -1,7 +1,7 @@
 """A real instance for the web tests: drafts through the real pipeline (LibreOffice, seal, signature,
 filing, index), one with a hostile title, a 纪要, 督办件 in every state (SUPERVISED), the year arranged
-(档号, 归档章), and one account per role. Built once per session (conftest ``web_instance``) and shared
-read-only by the page tests."""
+(档号, 归档章), two 清样 waiting for 签发 (PROOFS, one under a hostile file name), and one account per
+role. Built once per session (conftest ``web_instance``) and shared read-only by the page tests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -28,6 +28,25 @@ SUPERVISED = {
     "held": "督〔2015〕4号",         # 政协提案, 区教育局: 暂缓
     "hostile": "督〔2015〕5号",      # 其他, 区民政局: markup and template syntax in its 事项
 }
+# 清样 waiting for 签发 in proofs/珠政办发/ (case numbers by position), dated 2016 so that they are
+# numbered 珠政办发〔2016〕N号 (2015 is arranged; 珠政发〔2016〕1号 is the hand-filed hostile record).
+PROOF_ROUTE = "珠政办发"
+PROOFS = {
+    "fire": ("森林防火.md", "珠晖区人民政府办公室关于加强2016年春季森林防火工作的通知"),
+    "hostile": ("<img src=x onerror=alert(4)>{{7*7}}.md", "珠晖区人民政府办公室关于做好2016年春节期间安全工作的通知"),
+}
+PROOF_CASES = {"fire": 1, "hostile": 2}
+PROOF_DRAFT = """---
+文种: 通知
+标题: {title}
+主送: 各镇人民政府、街道办事处，区直各单位
+成文日期: 2016年1月12日
+署名: 珠晖区人民政府办公室
+---
+各单位要高度重视，明确责任，做好值班值守和隐患排查，抓好落实。
+
+区政府办公室将适时开展督查。
+"""
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the square\xff\xd9"
 EVIDENCE = b"%PDF-1.4 the acceptance report\n%%EOF\n"
 
@@ -107,6 +126,7 @@ def build(root: Path) -> WebInstance:
         assert o.status == "issued", [str(x) for x in o.problems]
         refs["minutes"] = o.number
     add_supervised(config, root / "materials")
+    add_proofs(config)
     with Ledger.open(config) as ledger:
         archive_year(config, YEAR, ledger=ledger, actor="档案员", make_pdf=False)
     # A record whose title and text carry markup and template syntax (the draft rules refuse such a
@@ -163,6 +183,21 @@ def add_supervised(config, materials: Path) -> None:
         sv.set_status(ledger, config, refs[3], sv.HELD, reason="等待市级学位规划", actor="督查员", today=d(2015, 4, 1))
         with open_index(config) as index:
             sync_index(ledger, config, index)
+
+
+def add_proofs(config) -> None:
+    """The 清样 of PROOFS, made by the real make_proof (LibreOffice) in proofs/珠政办发/, waiting for 签发."""
+    from pipeline.process import open_services
+    from pipeline.proofs import make_proof
+
+    folder = config.proofs / PROOF_ROUTE
+    folder.mkdir(parents=True, exist_ok=True)
+    with open_services(config, "秘书组") as svc:
+        for key, (name, title) in PROOFS.items():
+            draft = folder / name
+            draft.write_text(PROOF_DRAFT.format(title=title), encoding="utf-8")
+            o = make_proof(draft, svc, route=config.route_for_folder(PROOF_ROUTE))
+            assert o.status == "proof" and o.case == PROOF_CASES[key], (key, o)
 
 
 def copy(src: WebInstance, dst: Path) -> WebInstance:

@@ -1,5 +1,5 @@
-"""Page images of a 正本 — full pages and thumbnails —, every page rendered once with pdftoppm and
-cached in the work area.
+"""Page images of a 正本 (or of a 清样) — full pages and thumbnails —, every page rendered once with
+pdftoppm and cached in the work area.
 
 The cache folder is named by the 正本's SHA-256 as the record's metadata gives it, so the 正本 that
 the year end replaces (with the 归档章) gets new images, and the old ones are never shown for it.
@@ -45,7 +45,23 @@ class Previews:
         rendering all pages on first use."""
         pdf = rec.file("正本")
         key = self.key(rec)
-        if pdf is None or key is None or not pdf.is_file() or n < 1:
+        if pdf is None or key is None or not pdf.is_file():
+            return None
+        return self._page(pdf, key, n, thumb)
+
+    def file_page(self, pdf: Path, n: int, *, thumb: bool = False) -> Path | None:
+        """The same for a PDF outside the archive (a 清样), keyed by the SHA-256 of its bytes: a
+        replaced file gets new images."""
+        from ..proofs import sha256_file
+
+        try:
+            key = "file-" + sha256_file(pdf)
+        except OSError:
+            return None
+        return self._page(pdf, key, n, thumb)
+
+    def _page(self, pdf: Path, key: str, n: int, thumb: bool) -> Path | None:
+        if n < 1:
             return None
         if thumb:
             key += "-thumbs"
