@@ -18,7 +18,7 @@ from tests.test_web import Clock, app_for, clients, login, token  # noqa: F401 â
 from tests.test_web import _cheap_hashes, app  # noqa: F401 â€” fixtures
 from tests.web_instance import PROOF_CASES, PROOF_ROUTE, PROOFS, USERS, copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 FIRE, HOSTILE = PROOF_CASES["fire"], PROOF_CASES["hostile"]
 CST = dt.timezone(dt.timedelta(hours=8))
 FORMS = ("sign", "return")
