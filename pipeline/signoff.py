@@ -161,8 +161,8 @@ def _ensure_book(ledger: Ledger) -> None:
 def route_key_of(path: Path, config: Config, root: Path) -> str:
     """The route folder a draft lies in under ``root`` (proofs/ or inbox/), '' for the top folder
     or anywhere else a route folder of that name does not exist in the config."""
-    parent = Path(path).parent
-    if parent == root:
+    parent = Path(path).absolute().parent
+    if parent == root or parent.resolve() == root.resolve():
         return ""
     return parent.name if config.route_for_folder(parent.name) is not None else ""
 
@@ -376,8 +376,10 @@ def release(ledger: Ledger, config: Config, target: Path | int, *, actor: str,
         if found is None:
             raise LedgerError(f"清样签发登记中没有第 {target} 号稿件")
         target = found.draft_path(config)
-    path = Path(target)
-    root = config.proofs
+    # a path as typed (relative to the current folder, or through a link to the share) names the draft
+    # in proofs/ when its folder is proofs/ or a route folder of it
+    path = Path(target).absolute().parent.resolve() / Path(target).name
+    root = config.proofs.resolve()
     if not path.is_file():
         raise GongwenError(f"找不到草稿 {path}")
     if path.parent != root and path.parent.parent != root:

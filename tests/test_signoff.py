@@ -328,6 +328,17 @@ def test_a_version_1_register_is_upgraded_and_still_verifies(cfg, tmp_path):  # 
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
 
 
+def test_release_takes_a_path_relative_to_the_current_folder(ledger, cfg, folders, monkeypatch):  # noqa: F811
+    """A clerk in the instance folder types `gongwen release proofs/珠政发/防汛.md`: the relative path
+    names the same draft as the absolute one."""
+    proofs, inbox = folders
+    path = write(proofs)
+    proof(ledger, cfg, path)
+    monkeypatch.chdir(cfg.proofs.parent)
+    done = signoff.release(ledger, cfg, path.relative_to(cfg.proofs.parent), actor="秘书甲", signoff=CHEN)
+    assert done.draft == inbox / "防汛.md" and done.draft.is_file() and not path.exists()
+
+
 def test_the_web_page_releases_a_case_by_its_id(ledger, cfg, folders):  # noqa: F811
     proofs, inbox = folders
     c = proof(ledger, cfg, write(proofs))
