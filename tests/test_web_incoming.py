@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.test_web import Clock, app_for, login, token
 from tests.test_web import _cheap_hashes  # noqa: F401 — fixture
+from tests.test_web_supervise import cards, rows   # the list's rows (收文号 → 'late' or '') and count cards
 from tests.web_instance import INCOMING, INCOMING_HOSTILE, INCOMING_TODAY, USERS, add_incoming, copy
 
 pytestmark = pytest.mark.slow
@@ -28,16 +29,6 @@ TODAY = Clock(dt.datetime(INCOMING_TODAY.year, INCOMING_TODAY.month, INCOMING_TO
 
 def page(ref: str) -> str:
     return "/incoming/" + quote(ref, safe="")
-
-
-def rows(html: str) -> dict[str, str]:
-    """收文号 → the row's class ('' or 'late') in the list."""
-    return {ref: cls for cls, ref in re.findall(r'<tr(?: class="(\w+)")?>\s*<td class="nowrap"><a href="[^"]+">([^<]+)</a>',
-                                                html)}
-
-
-def cards(html: str) -> dict[str, str]:
-    return {label: n for n, label in re.findall(r'<b(?: class="bad")?>([^<]+)</b><span>([^<]+)</span>', html)}
 
 
 def forms(html: str) -> set[str]:
