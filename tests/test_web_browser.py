@@ -10,6 +10,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,31 +34,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(web_instance, tmp_path_factory):
+@contextmanager
+def serving(config, clock=None):
+    """The app for ``config`` served by uvicorn on a free local port (its base URL), stopped after."""
     import uvicorn
 
     from pipeline import accounts
     from pipeline.web import create_app
 
     accounts.set_hasher(cheap_hasher())
-    inst = copy(web_instance, tmp_path_factory.mktemp("browser") / "inst")
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(inst.config), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(config, clock=clock), host="127.0.0.1", port=port,
+                                        log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not srv.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield inst, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    accounts.set_hasher(None)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+        accounts.set_hasher(None)
 
 
 @pytest.fixture(scope="module")
-def browser():
+def server(web_instance, tmp_path_factory):
+    inst = copy(web_instance, tmp_path_factory.mktemp("browser") / "inst")
+    with serving(inst.config) as base:
+        yield inst, base
+
+
+@contextmanager
+def launch():
+    """Debian's Chromium, headless, driven by Playwright; closed after."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed (make system-deps installs it)")
     from playwright.sync_api import sync_playwright
@@ -66,8 +78,16 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                               args=["--disable-background-networking", "--disable-component-update",
                                     "--no-first-run", "--disable-sync"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -204,3 +204,66 @@ def copy(src: WebInstance, dst: Path) -> WebInstance:
     """A private copy (records stay read-only, as filed) for a test that changes the instance."""
     shutil.copytree(src.cfg_path.parent, dst, symlinks=True)
     return WebInstance(dst / "config.yaml", dict(src.references))
+
+
+# --- 收文 -----------------------------------------------------------------------------------------------
+# What the office received, for the 收文 page (tests/test_web_incoming.py): by key, registered in this
+# order on RECEIVED_ON (收〔2015〕N号 by position). The app's day in those tests is INCOMING_TODAY.
+RECEIVED_ON = dt.datetime(2015, 6, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+INCOMING_TODAY = dt.date(2015, 6, 10)
+INCOMING = {
+    "notice": "收〔2015〕1号",     # 衡政发〔2015〕12号, the 上级 通知: 拟办 to 区安监局 (办理中)
+    "request": "收〔2015〕2号",    # 珠安监〔2015〕8号, a 请示: 办结 with our 通知 as its 复文号
+    "urgent": "收〔2015〕3号",     # a 特急 通知: 时限 the next day, so 逾期 on INCOMING_TODAY
+    "hostile": "收〔2015〕4号",    # its 标题 补登 with markup and template syntax (待办)
+}
+INCOMING_HOSTILE = "衡阳市人民政府关于<script>alert(4)</script>和{{7*7}}的通知"
+
+
+def add_incoming(inst: WebInstance, docs: Path) -> dict[str, str]:
+    """The 收文 of INCOMING, received through the library as `gongwen receive` does (real PDFs written
+    by another organ's gongwen through LibreOffice, read from their text layers, filed with a 处理笺),
+    routed, answered and corrected as the CLI does it. ``docs`` keeps the PDFs, and 消防通知.pdf that
+    was not received."""
+    from pipeline.archive import ArchiveStore
+    from pipeline.convert import Converter
+    from pipeline.incoming import done, edit, receive, route
+    from pipeline.ledger import Ledger
+    from pipeline.process import Services
+    from tests import incoming_docs as D
+
+    config = inst.config
+    up = D.upstream_config(docs / "upstream")
+    body = D.NOTICE_BODY[0].__class__
+    with Converter(config) as conv:
+        pdfs = {
+            "notice": D.render_pdf(*D.notice(), up, docs, "通知", converter=conv)[1],
+            "request": D.render_pdf(*D.request_draft(), up, docs, "请示", converter=conv)[1],
+            "urgent": D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知", urgency="特急",
+                                             body=(body("paragraph", "各地要做好森林防火工作。"),)), up, docs, "防火通知",
+                                   converter=conv)[1],
+            "hostile": D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
+                                              body=(body("paragraph", "各地要做好防汛抗旱工作。"),)), up, docs, "防汛通知",
+                                    converter=conv)[1],
+        }
+        # One more, not received here: for the upload form.
+        D.render_pdf(*D.notice(seq=21, title="衡阳市人民政府关于开展2015年消防安全专项整治的通知",
+                               body=(body("paragraph", "各地要开展消防安全专项整治。"),)), up, docs, "消防通知",
+                     converter=conv)
+        clock = lambda: RECEIVED_ON  # noqa: E731
+        with Ledger.open(config, clock=clock) as ledger:
+            svc = Services(config=config, actor="收文员", ledger=ledger, store=ArchiveStore(config), _converter=conv)
+            try:
+                refs = {}
+                for key, pdf in pdfs.items():
+                    r = receive(pdf, svc)
+                    assert r.status == "registered", (key, [str(p) for p in r.problems])
+                    refs[key] = r.reference
+                assert refs == INCOMING, refs
+                route(svc, refs["notice"], lead_unit="区安监局", opinion="拟请区安监局牵头办理")
+                done(svc, refs["request"], result="同意拨付", reply=inst.references["notice"])
+                edit(svc, refs["hostile"], title=INCOMING_HOSTILE)
+            finally:
+                if svc._index is not None:
+                    svc._index.close()
+    return refs
