@@ -353,7 +353,7 @@ def test_a_leader_writes_a_批示_in_the_browser(received, tmp_path):
         row = pg.locator("table.incoming tr", has_text=URGENT)
         assert "late" in row.get_attribute("class")                        # 逾期: in red
         SHOTS.mkdir(parents=True, exist_ok=True)
-        shot(pg, "18-收文")
+        shot(pg, "21-收文")
         pg.get_by_role("link", name=URGENT).click()
         pg.wait_for_selector("#instruct")
         imgs = pg.locator(".pages img")
@@ -372,7 +372,7 @@ def test_a_leader_writes_a_批示_in_the_browser(received, tmp_path):
                                  timeout=60000)
         history = pg.locator("table.list").last.inner_text()
         assert re.search(r"批办（领导批示）\s+leader", history), history
-        shot(pg, "19-收文-批示", full=True)
+        shot(pg, "22-收文-批示", full=True)
         ctx.close()
     assert not errors, errors
     assert _events(inst, URGENT)[-1] == ("incoming_instructed", "leader")
