@@ -19,13 +19,18 @@ STAMP        := $(VENV)/.installed
 CONFIG       ?= config.yaml
 PYTEST_ARGS  ?=
 
-.PHONY: run test system-deps install bench templates clean-venv
+.PHONY: run test test-fast system-deps install bench templates clean-venv
 
 run: install
 	$(VENV)/bin/gongwen --config $(CONFIG) run
 
 test: install
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop while changing code: every test that needs no LibreOffice, OCR or browser and is not
+# marked slow (tests/conftest.py keeps the markers honest). CI runs `make test`, all of it.
+test-fast: install
+	$(VENV)/bin/python -m pytest -m "not slow and not libreoffice and not ocr and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(VENV)/bin/python -m bench

@@ -31,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "data" / "corpus" / "government_work_reports.jsonl"
 ENGINES = ("whoosh", "tantivy")
+WHOOSH_MAX = 20_000      # the largest corpus Whoosh is built for in this bench (see run)
 QUERIES = [
     "珠晖", "政府工作报告", "经济", "人民", "改革开放", "\"全面建成小康社会\"", "国内生产总值",
     "农业 AND 农村", "教育 OR 科技", "发展 -经济", "标题:工作回顾", "年度:2015", "GDP",
@@ -411,7 +412,9 @@ def run(args: argparse.Namespace):
     rows = []
     detail = []
     for n in sizes:
-        for engine in ("tantivy", "whoosh", "fts5"):
+        # Whoosh, the pure-Python alternative, is measured up to 20,000 sections: at 100,000 its build
+        # alone takes over an hour on two cores, and the contract tests hold it to the same answers.
+        for engine in ("tantivy", "whoosh", "fts5") if n <= WHOOSH_MAX else ("tantivy", "fts5"):
             with tempfile.TemporaryDirectory(prefix=f"bench-search-{engine}-") as tmp:
                 b = _spawn("build", tmp, engine, str(n))
                 q = _spawn("queries", tmp, engine)
@@ -429,9 +432,11 @@ def run(args: argparse.Namespace):
     # Both engines must agree on every query's hit count (FTS5 beside them: no folding, no 文号 field).
     for n in sizes:
         per = {e: t for m, e, t in detail if m == n}
-        agree = [[qq, *(per[e].get(qq, "") for e in engines),
-                  "yes" if len({per[e].get(qq) for e in ENGINES}) == 1 else "NO"] for qq in QUERIES]
-        tables.append((f"search: hits per query at {n:,} sections", ["query", *engines, "engines agree"], agree))
+        here = [e for e in engines if e in per]
+        folded = [e for e in ENGINES if e in per]
+        agree = [[qq, *(per[e].get(qq, "") for e in here),
+                  "yes" if len({per[e].get(qq) for e in folded}) == 1 else "NO"] for qq in QUERIES]
+        tables.append((f"search: hits per query at {n:,} sections", ["query", *here, "engines agree"], agree))
     rel_rows = []
     for engine in ("tantivy", "whoosh"):
         with tempfile.TemporaryDirectory(prefix=f"bench-search-rel-{engine}-") as tmp:

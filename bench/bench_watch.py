@@ -169,7 +169,7 @@ def _run(tmp: Path, singles: int, batch: int) -> list[tuple[str, list[str], list
             name = f"单份{i:03d}.md"
             single_names.append(name)
             t0 = drop(folder, name, sample_draft(i))
-            svc.wait(lambda: name in svc.done, 300)
+            svc.wait(lambda name=name: name in svc.done, 300)
             latencies.append(svc.done[name] - t0)
         # the same drafts' kind into proofs/, interleaved with drops into the inbox (same run, same
         # warm LibreOffice): drop-to-清样 beside drop-to-filed
@@ -180,7 +180,7 @@ def _run(tmp: Path, singles: int, batch: int) -> list[tuple[str, list[str], list
             name = f"清样{i:03d}.md"
             proof_names.append(name)
             t0 = drop(proofs_dir, name, sample_draft(500 + i))
-            svc.wait(lambda: name in svc.proofed, 300)
+            svc.wait(lambda name=name: name in svc.proofed, 300)
             proof_lat.append(svc.proofed[name] - t0)
         names = [f"批量{i:03d}.md" for i in range(batch)]
         datas = [sample_draft(1000 + i) for i in range(batch)]

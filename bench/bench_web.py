@@ -162,7 +162,7 @@ def serving(cfg: Path):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start")
+                    raise RuntimeError("the server did not start") from None
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -53,13 +53,18 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "signoff": ("领导",),                                # 签发 or send back a 清样
     "supervise": ROLES,                                 # 督办: the 台账, an item, its history and files
     "supervise_edit": ("督查",),                         # 督办: 进展, 销号, 暂缓/不能办理/恢复, 延期, 答复
+    "incoming": ROLES,                                  # 收文: the 收文登记簿 list, a 收文, its 处理笺 and files
+    "incoming_handle": ("办文",),                        # 收文: 收文登记 (upload), 拟办, 办结
+    "incoming_instruct": ("领导",),                      # 收文: 领导批示 (批办), with 交办督办
     "users": ("管理",),                                  # accounts
 }
 ACTION_NAMES = {
     "search": "检索", "read": "阅读文件", "download_pdf": "下载正本", "download_final": "下载定稿",
     "download_original": "下载原稿", "verify": "核验固定性与签名", "registers": "登记簿",
     "yearend_view": "查看年终归档", "yearend_run": "年终整理、检测、移交", "proofs": "清样",
-    "signoff": "签发", "supervise": "查看督办事项", "supervise_edit": "督办：记进展、销号、延期", "users": "用户管理",
+    "signoff": "签发", "supervise": "查看督办事项", "supervise_edit": "督办：记进展、销号、延期",
+    "incoming": "查看收文", "incoming_handle": "收文：登记、拟办、办结", "incoming_instruct": "收文：领导批示",
+    "users": "用户管理",
 }
 
 USERS = Book(table="users", label="用户账号", schema="""

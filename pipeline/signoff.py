@@ -36,7 +36,7 @@ from .model import Draft, Problem, Signoff, substantive_hash
 
 __all__ = [
     "BOOK", "Case", "Recheck", "Step", "TimesRow", "TIMES_COLUMNS", "STATE_NAMES", "times_listing",
-    "cases", "case", "find_case", "record_proof", "sign", "send_back", "release", "recheck",
+    "cases", "case", "case_history", "find_case", "record_proof", "sign", "send_back", "release", "recheck",
     "mark_numbered", "proof_is_current", "handling", "times", "describe_changes", "route_key_of",
 ]
 
@@ -231,6 +231,19 @@ def case_for_reference(ledger: Ledger, config: Config, reference: str) -> Case |
     return _case(row, config) if row else None
 
 
+def case_history(ledger: Ledger, config: Config, case_id: int) -> list:
+    """The events of case ``case_id`` in order: its 清样, 签发, 退回, 送编号, and its 编号 (filed under
+    the 文号 it got)."""
+    c = case(ledger, config, case_id)
+    if c is None:
+        return []
+    events = ledger.events(_case_ref(c.id))
+    if c.reference:
+        events += [e for e in ledger.events(c.reference)
+                   if e.event == "numbered" and e.detail.get("稿件") == _case_ref(c.id)]
+    return events
+
+
 def case_events(ledger: Ledger, config: Config, reference: str) -> list:
     """The events of the case that became document ``reference`` (its 清样, 签发, 退回, 送编号)."""
     c = case_for_reference(ledger, config, reference)
@@ -318,11 +331,12 @@ def _require_open(w: BookWriter, case_id: int):
     return row
 
 
-def _check_seen(row, seen_hash: str | None) -> None:
-    if row["content_hash"] is None:
-        raise LedgerError(f"{row['name']} 还没有清样，请先出清样再送签发")
-    if seen_hash is not None and seen_hash != row["content_hash"]:
-        raise LedgerError(f"{row['name']} 的清样已更新（第 {row['proof_count']} 稿），请看过新清样后再签发或退回")
+def _check_seen(name: str, content_hash: str | None, proof_count: int, seen_hash: str | None) -> None:
+    """The case has a 清样, and it is the one the head was shown (``seen_hash``, when given)."""
+    if content_hash is None:
+        raise LedgerError(f"{name} 还没有清样，请先出清样再送签发")
+    if seen_hash is not None and seen_hash != content_hash:
+        raise LedgerError(f"{name} 的清样已更新（第 {proof_count} 稿），请看过新清样后再签发或退回")
 
 
 def sign(ledger: Ledger, config: Config, case_id: int, signoff: Signoff, *, actor: str,
@@ -334,7 +348,7 @@ def sign(ledger: Ledger, config: Config, case_id: int, signoff: Signoff, *, acto
     _ensure_book(ledger)
     with ledger.book_write() as w:
         row = _require_open(w, case_id)
-        _check_seen(row, seen_hash)
+        _check_seen(row["name"], row["content_hash"], row["proof_count"], seen_hash)
         h = row["content_hash"]
         state = row["state"] if row["state"] == RELEASED else SIGNED
         _update(w, case_id, "signoff", actor, {**_signoff_sets(signoff, h, actor, w.now), "state": state},
@@ -354,7 +368,7 @@ def send_back(ledger: Ledger, config: Config, case_id: int, *, by: str, opinion:
     _ensure_book(ledger)
     with ledger.book_write() as w:
         row = _require_open(w, case_id)
-        _check_seen(row, seen_hash)
+        _check_seen(row["name"], row["content_hash"], row["proof_count"], seen_hash)
         _update(w, case_id, "returned", actor,
                 {"state": RETURNED, "returned_at": w.now, "returned_by": by.strip(), "return_opinion": opinion},
                 detail={"退回人": by.strip(), "意见": opinion, "content_hash": row["content_hash"],
@@ -369,12 +383,14 @@ class Released:
 
 
 def release(ledger: Ledger, config: Config, target: Path | int, *, actor: str,
-            signoff: Signoff | None = None) -> Released:
+            signoff: Signoff | None = None, seen_hash: str | None = None) -> Released:
     """送编号: move a signed-off draft (its path, or its case id as the web page has it) from
     proofs/<route>/ to inbox/<route>/, where it is numbered. ``signoff`` records the head's 签发 first
-    (`gongwen release --signer …`); without it the draft must carry one or its 清样 must have been
-    signed off (the web page). The draft must be the one its latest 清样 was made of; its 清样 and
-    note, our own outputs, are removed from proofs/."""
+    (`gongwen release --signer …`, or the head on the web page); without it the draft must carry one
+    or its 清样 must have been signed off. ``seen_hash``: the content hash of the 清样 the head was
+    shown (the web page passes it): a 清样 replaced meanwhile is neither signed nor released. The draft
+    must be the one its latest 清样 was made of; its 清样 and note, our own outputs, are removed from
+    proofs/."""
     from . import drafts, rules
     from .fsutil import note_path, readable
     from .intake.claims import move_to_free
@@ -404,6 +420,7 @@ def release(ledger: Ledger, config: Config, target: Path | int, *, actor: str,
     if c is None or c.content_hash != h:
         raise GongwenError(f"{path.name} 还没有与其内容一致的清样（草稿在出清样后又改过？）："
                            "请等新清样生成（或用 gongwen proof）并送签发后再送编号")
+    _check_seen(c.name, c.content_hash, c.proof_count, seen_hash)
     given = signoff or draft.signoff
     if given is not None and not (c.signed_current and c.signoff == given):
         c = sign(ledger, config, c.id, given, actor=actor, seen_hash=h)

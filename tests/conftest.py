@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh gongwen instance in a temporary folder, paths to the shared test data."""
+"""Shared fixtures: a fresh gongwen instance in a temporary folder, paths to the shared test data; and
+the guard that keeps the markers honest (a test that starts LibreOffice, OCR or Chromium must say so:
+`make test-fast` runs the tests that need none of them)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -88,3 +90,49 @@ def web_instance(tmp_path_factory):
     from tests.web_instance import build
 
     return build(tmp_path_factory.mktemp("web"))
+
+
+# --- what a test needs: markers, kept honest --------------------------------------------------------
+# A module whose tests start LibreOffice, run OCR or drive Chromium carries
+# `pytestmark = pytest.mark.<marker>`; `make test-fast` deselects them. The guard below fails any test
+# that starts LibreOffice or OCR in this process without the marker, so the fast loop cannot silently
+# grow slow, and a marker cannot be forgotten. (Chromium is only ever started by the browser tests'
+# own fixture, which carries the marker.)
+HEAVY = {"libreoffice": "starts LibreOffice", "ocr": "runs OCR (Tesseract)"}
+_running: list = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _running.append(item)
+    try:
+        yield
+    finally:
+        _running.pop()
+
+
+def _needs(marker: str) -> None:
+    if _running and _running[-1].get_closest_marker(marker) is None:
+        item = _running[-1]
+        pytest.fail(f"{item.nodeid} {HEAVY[marker]} but is not marked: add `pytestmark = pytest.mark.{marker}` "
+                    "to its module (make test-fast would run it)", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _heavy_parts_are_marked():
+    from pipeline import convert
+    from pipeline.incoming import ocr
+
+    patch = pytest.MonkeyPatch()
+    for owner, name, marker in ((convert, "soffice_batch", "libreoffice"),
+                                (convert.Converter, "_start_server", "libreoffice"),
+                                (ocr, "ocr_pdf", "ocr")):
+        original = getattr(owner, name)
+
+        def guarded(*args, _original=original, _marker=marker, **kwargs):
+            _needs(_marker)
+            return _original(*args, **kwargs)
+
+        patch.setattr(owner, name, guarded)
+    yield
+    patch.undo()

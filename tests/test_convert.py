@@ -27,6 +27,8 @@ from pipeline.convert import Converter, convert_once, health
 from pipeline.errors import ConversionError
 from pipeline.pdfcheck import inspect_pdf
 
+pytestmark = pytest.mark.libreoffice
+
 REPO = Path(__file__).resolve().parent.parent
 
 

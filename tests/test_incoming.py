@@ -451,6 +451,7 @@ def test_search_filters_收文_from_发文_on_both_engines(tmp_path, engine):
         assert [h.id for h in index.search("衡政发〔2015〕12号").hits][:1] == ["收〔2015〕1号"]   # by 来文字号
 
 
+@pytest.mark.ocr
 def test_an_ocr_that_hangs_is_stopped_and_said_so(tmp_path, cfg, monkeypatch):  # noqa: F811
     """Nothing stalls the queue: OCR runs in its own process group under a time limit."""
     import img2pdf

@@ -25,6 +25,8 @@ from tests.conftest import shared_path
 from tests.test_incoming import FakeSupervise
 from tests.test_pipeline import inst, svc  # noqa: F401 — a fresh instance with demo keys, one LibreOffice
 
+pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
+
 
 def _pdftext(pdf: Path) -> str:
     import subprocess

@@ -22,6 +22,8 @@ from tests import incoming_docs as D
 from tests.test_ledger import TZ, Clock
 from tests.test_yearend_year import copy_instance, failures_of, writable
 
+pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
+
 YEAR = 2015
 ACTOR = "档案员"
 DRAFT = ("---\n文种: {kind}\n机关代字: {series}\n标题: {title}\n主送: {to}\n成文日期: {date}\n署名: 珠晖区人民政府\n"

@@ -21,6 +21,8 @@ from pipeline.convert import find_soffice, lo_env, soffice_batch
 from tests import render_drafts as D
 from tests.conftest import REPO, write_instance
 
+pytestmark = pytest.mark.libreoffice
+
 MM = 25.4 / 72
 TOP, BOTTOM = L.MARGIN_TOP_MM, L.MARGIN_TOP_MM + L.TYPE_AREA_HEIGHT_MM          # 37, 262
 LEFT, RIGHT = L.MARGIN_LEFT_MM, L.MARGIN_LEFT_MM + L.TYPE_AREA_WIDTH_MM         # 28, 184

@@ -11,6 +11,8 @@ from pipeline import rules
 from pipeline.model import Attachment, Block
 from tests.conftest import write_instance
 
+pytestmark = pytest.mark.libreoffice
+
 PARA = "各单位要高度重视，认真组织，确保各项工作取得实效，并及时报送工作进展情况。"   # 37 characters
 
 

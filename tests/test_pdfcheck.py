@@ -180,6 +180,7 @@ def gongwen_pdf(tmp_path_factory) -> Path:
     return convert_once(docx, root / "公文.pdf", make_config(root / "inst"))
 
 
+@pytest.mark.libreoffice
 def test_text_boxes_find_the_lines_of_a_gongwen_page(gongwen_pdf):
     boxes = text_boxes(gongwen_pdf, 1)
     by_text = {b.text: b for b in boxes}

@@ -19,6 +19,8 @@ from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.libreoffice
+
 EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*") if p.is_file())
 DRAFT = """---
 文种: 通知

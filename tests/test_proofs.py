@@ -24,6 +24,8 @@ from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
 from pipeline.proofs import make_proof, proof_path
 
+pytestmark = pytest.mark.libreoffice
+
 @pytest.fixture(scope="module")
 def inst(tmp_path_factory):
     root = tmp_path_factory.mktemp("proofs") / "instance"

@@ -15,6 +15,8 @@ from pipeline.model import Draft
 from tests.conftest import write_instance
 from tests.watch_service import HeldLock
 
+pytestmark = pytest.mark.libreoffice
+
 WAIT_S = 1.0   # the register's 60 s wait for its write lock, shortened for the test
 
 

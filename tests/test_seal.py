@@ -19,6 +19,8 @@ from pipeline.seal import (NeedsRelayout, SealPlacement, TextLine, apply_seal, c
                            find_seal_font, place_seal, seal_for, seal_image)
 from tests.conftest import REPO, write_instance
 
+pytestmark = pytest.mark.libreoffice
+
 DIAMETER = 42.0
 R = L.mm_to_pt(DIAMETER) / 2
 

@@ -19,6 +19,8 @@ from pipeline.search import open_index
 from pipeline.search import text as T
 from tests.test_search_contract import make_config
 
+pytestmark = pytest.mark.slow   # exhaustive query sweeps over both engines (whoosh is the slow one)
+
 ENGINES = ["whoosh", "tantivy"]
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 SEED = 20150320

@@ -15,6 +15,8 @@ from pipeline.errors import SigningError
 from pipeline.model import Draft
 from tests.test_seal import ATTACH, BOTTOM, SHORT, build_docx, make_instance
 
+pytestmark = pytest.mark.libreoffice
+
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):

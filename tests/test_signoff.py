@@ -388,3 +388,19 @@ def test_a_busy_register_at_复核_is_a_failure_tried_again_not_a_crash(ledger, 
                       route=cfg.route_for_folder("珠政发"))
     assert o.status == "failed" and o.number is None and "暂未复核" in o.problems[-1].message
     assert ledger.documents() == [] and draft.is_file()
+
+
+def test_release_by_the_head_in_the_browser_refuses_a_清样_replaced_since_it_was_shown(ledger, cfg, folders):  # noqa: F811
+    proofs, inbox = folders
+    path = write(proofs)
+    shown = proof(ledger, cfg, path)
+    path.write_text(path.read_text(encoding="utf-8").replace("抓好落实", "抓紧落实"), encoding="utf-8")
+    newer = proof(ledger, cfg, path)                      # the clerk's correction, proofed meanwhile
+    with pytest.raises(LedgerError, match="清样已更新（第 2 稿）"):
+        signoff.release(ledger, cfg, shown.id, actor="陈礼洋", signoff=CHEN, seen_hash=shown.content_hash)
+    assert path.is_file() and not (inbox / "防汛.md").exists()
+    assert signoff.case(ledger, cfg, shown.id).signoff is None      # nothing signed unseen
+    done = signoff.release(ledger, cfg, shown.id, actor="陈礼洋", signoff=CHEN, seen_hash=newer.content_hash)
+    assert done.draft == inbox / "防汛.md" and done.case.signoff == CHEN and done.case.signed_by == "陈礼洋"
+    assert [(e.event, e.actor) for e in signoff.case_history(ledger, cfg, shown.id)] == [
+        ("proof", "秘书甲"), ("proof", "秘书甲"), ("signoff", "陈礼洋"), ("released", "陈礼洋")]

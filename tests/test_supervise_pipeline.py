@@ -16,6 +16,8 @@ from pipeline.process import catch_up, open_services, process_draft
 from pipeline.supervise import health as supervise_health
 from tests.test_supervise import MINUTES
 
+pytestmark = pytest.mark.libreoffice
+
 D = dt.date
 
 

@@ -13,6 +13,8 @@ from pipeline.supervise.remind import remind
 from pipeline.supervise.report import Period, report, statistics
 from tests.test_supervise import add, clock, config, ledger  # noqa: F401 — fixtures
 
+pytestmark = pytest.mark.libreoffice
+
 D = dt.date
 TODAY = D(2015, 4, 8)
 

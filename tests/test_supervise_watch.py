@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from pipeline import intake, supervise as sv
 from pipeline.ledger import Ledger
 from pipeline.process import open_services
 from tests.test_supervise import _xlsx
 from tests.test_supervise_pipeline import inst  # noqa: F401 — the fresh-instance fixture
+
+pytestmark = pytest.mark.libreoffice
 
 D = dt.date
 

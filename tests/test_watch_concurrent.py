@@ -11,7 +11,7 @@ from bench.bench_watch import sample_draft
 from tests.conftest import REPO
 from tests.watch_service import GONGWEN, WatchService, fresh_instance, intake_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
 def stages(config) -> list[str]:

@@ -16,7 +16,7 @@ from bench.bench_watch import sample_draft
 from tests.conftest import REPO
 from tests.watch_service import _tail, fresh_instance, kill_hard, start, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
 def sha(data: bytes) -> str:

@@ -13,7 +13,7 @@ import pytest
 from bench.bench_watch import sample_draft
 from tests.watch_service import WatchService, fresh_instance, intake_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from bench.bench_watch import sample_draft
 from tests.watch_service import WatchService, fresh_instance, intake_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 # A draft the rules send back (no 主送, no 成文日期 …): answered without LibreOffice.
 BAD_DRAFT = "---\n标题: 坏\n---\n正文\n".encode("utf-8")

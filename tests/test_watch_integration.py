@@ -22,6 +22,8 @@ from pipeline.intake import Hooks, IntakeEvent
 from pipeline.model import Outcome
 from tests.test_intake import make_config
 
+pytestmark = pytest.mark.libreoffice
+
 TIMEOUT = 30.0
 
 

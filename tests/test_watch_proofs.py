@@ -14,6 +14,8 @@ from bench.bench_watch import sample_draft
 from tests.test_watch_integration import Running
 from tests.watch_service import WatchService, fresh_instance, intake_settings
 
+pytestmark = pytest.mark.libreoffice
+
 FAST = {"stable_seconds": 0.5, "invalid_timeout_s": 3, "poll_interval_s": 0.3, "rescan_interval_s": 300}
 
 

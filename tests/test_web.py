@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, cheap_hasher, copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
 @pytest.fixture(autouse=True)
@@ -106,21 +106,27 @@ PAGES = {
     "督办": "/supervise",
     "督办件": "/supervise/" + quote(SUPERVISED["square"], safe=""),
     "佐证材料": "/supervise/" + quote(SUPERVISED["funds"], safe="") + "/file?name=" + quote("佐证材料/验收报告.pdf"),
+    "清样": "/proofs",
+    "清样页": "/proofs/1",
+    "清样 PDF": "/proofs/1/pdf",
+    "收文": "/incoming",
+    "收文登记簿 xlsx": "/incoming.xlsx",
 }
-SUPERVISION = {"督办", "督办件", "佐证材料"}
+SUPERVISION = {"督办", "督办件", "佐证材料", "收文"}      # and the 收文 list: everyone may look
+PROOF_PAGES = {"清样", "清样页", "清样 PDF"}
 # The expected outcome per role, written out here (not derived from accounts.PERMISSIONS, so that a
 # change of the table shows up as a failing test that says who gained or lost what).
 ALLOWED = {
     "reader": {"search", "results", "document", "page image", "thumbnail", "正本", *SUPERVISION},
     "clerk": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
-              "seal register", "register xlsx", *SUPERVISION},
+              "seal register", "register xlsx", "收文登记簿 xlsx", *SUPERVISION, *PROOF_PAGES},
     "leader": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
-               "seal register", "register xlsx", "yearend", *SUPERVISION},
+               "seal register", "register xlsx", "收文登记簿 xlsx", "yearend", *SUPERVISION, *PROOF_PAGES},
     "inspector": {"search", "results", "document", "page image", "thumbnail", "正本", *SUPERVISION},
     "archivist": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
-                  "seal register", "register xlsx", "yearend", *SUPERVISION},
+                  "seal register", "register xlsx", "收文登记簿 xlsx", "yearend", *SUPERVISION},
     "admin": {"search", "results", "document", "page image", "thumbnail", "正本", "registers", "seal register",
-              "register xlsx", "yearend", "users", *SUPERVISION},
+              "register xlsx", "收文登记簿 xlsx", "yearend", "users", *SUPERVISION},
 }
 
 
@@ -140,8 +146,9 @@ def test_the_navigation_offers_only_what_the_role_may_open(clients, role):
     html = clients[role].get("/").text
     nav = re.search(r'<nav class="nav">(.*?)</nav>', html, re.S).group(1)
     labels = set(re.findall(r">([^<]+)</a>", nav))
-    expect = {"检索", "督办"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
-        | ({"年终"} if "yearend" in ALLOWED[role] else set()) | ({"用户"} if "users" in ALLOWED[role] else set())
+    expect = {"检索", "收文", "督办"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
+        | ({"年终"} if "yearend" in ALLOWED[role] else set()) | ({"用户"} if "users" in ALLOWED[role] else set()) \
+        | ({"清样"} if "清样" in ALLOWED[role] else set())
     assert labels == expect
 
 

@@ -1,7 +1,8 @@
 """The app in a real headless Chromium (Debian's `chromium`, driven by Playwright from PyPI — no browser
 download): log in, search a phrase, open the document and see its page images, download the PDF and
 compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish, add a 进展
-and 销号 a 督办件 as the 督查. One browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
+and 销号 a 督办件 as the 督查, sign off a 清样 as a 领导 and see the draft numbered and its 签发人 in the
+发文登记簿. One browser for the module. Screenshots of every page at 1366×768 (and four at phone size) go to
 build/screenshots/ (docs/web.md names it)."""
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import REPO
-from tests.web_instance import PASSWORD, PHRASE, SUPERVISED, YEAR, cheap_hasher, copy
+from tests.web_instance import (
+    PASSWORD, PHRASE, PROOF_CASES, PROOF_ROUTE, PROOFS, SUPERVISED, YEAR, cheap_hasher, copy,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "build" / "screenshots"
 FLOOD = "珠政办发〔2015〕1号"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
 
 
 def _free_port() -> int:
@@ -30,31 +34,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(web_instance, tmp_path_factory):
+@contextmanager
+def serving(config, clock=None):
+    """The app for ``config`` served by uvicorn on a free local port (its base URL), stopped after."""
     import uvicorn
 
     from pipeline import accounts
     from pipeline.web import create_app
 
     accounts.set_hasher(cheap_hasher())
-    inst = copy(web_instance, tmp_path_factory.mktemp("browser") / "inst")
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(inst.config), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(config, clock=clock), host="127.0.0.1", port=port,
+                                        log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not srv.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield inst, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    accounts.set_hasher(None)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+        accounts.set_hasher(None)
 
 
 @pytest.fixture(scope="module")
-def browser():
+def server(web_instance, tmp_path_factory):
+    inst = copy(web_instance, tmp_path_factory.mktemp("browser") / "inst")
+    with serving(inst.config) as base:
+        yield inst, base
+
+
+@contextmanager
+def launch():
+    """Debian's Chromium, headless, driven by Playwright; closed after."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed (make system-deps installs it)")
     from playwright.sync_api import sync_playwright
@@ -63,8 +78,16 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                               args=["--disable-background-networking", "--disable-component-update",
                                     "--no-first-run", "--disable-sync"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -224,6 +247,58 @@ def test_the_inspector_adds_progress_and_closes_an_item(server, browser, tmp_pat
     ctx.close()
 
 
+def test_a_leader_signs_off_a_清样_and_sees_the_draft_numbered(server, browser):
+    from pipeline import intake
+    from pipeline.process import open_services
+
+    inst, base = server
+    config = inst.config
+    ctx, page = page_for(browser)
+    errors = []
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("dialog", lambda d: d.accept())                 # 确认签发？
+    log_in(page, base, "leader")
+    page.get_by_role("link", name="清样", exact=True).click()
+    page.wait_for_selector("table.waiting")
+    assert page.locator("table.waiting tbody tr").count() == 2
+    page.get_by_role("link", name=PROOFS["fire"][1]).click()
+    page.wait_for_url(base + "/proofs/" + str(PROOF_CASES["fire"]))
+    imgs = page.locator(".pages img")
+    assert imgs.count() >= 1
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=imgs.first.element_handle(),
+                           timeout=60000)
+    assert imgs.first.evaluate("img => img.naturalWidth") == 360
+    page.get_by_label("签发意见 / 退回意见").fill("同意")
+    shot(page, "18-清样-签发")
+    page.get_by_role("button", name="签发", exact=True).click()
+    page.wait_for_selector("p.msg.ok")
+    assert "已签发（同意），送编号" in page.locator("p.msg.ok").inner_text()
+    assert page.locator(".docnum .badge").inner_text() == "已送编号"
+    # The watch service, run once as `gongwen watch --once` would: it numbers the released draft. On
+    # a thread of its own: Playwright's event loop runs on this one, and the signing runs its own.
+    counts = {}
+    watcher = threading.Thread(target=lambda: counts.update(intake.watch(
+        config, lambda: open_services(config, "秘书组"), on_event=lambda e: None, once=True)))
+    watcher.start()
+    watcher.join(timeout=600)
+    assert not watcher.is_alive() and counts.get("issued") == 1, counts
+    page.reload()
+    assert page.locator(".docnum .badge").inner_text() == "已编号"
+    number = page.locator(".docnum a").inner_text()
+    assert number == "珠政办发〔2016〕1号"
+    page.goto(base + "/proofs")
+    row = page.locator("table.states tr", has_text=number)
+    assert "已编号" in row.inner_text() and "leader" in row.inner_text()
+    shot(page, "19-清样-办理情况")
+    page.goto(base + f"/registers?year=2016&series={PROOF_ROUTE}")
+    register = page.locator("table.register")
+    heads = register.locator("thead th").all_inner_texts()
+    cells = register.locator("tbody tr", has_text=number).locator("td").all_inner_texts()
+    assert cells[heads.index("签发人")] == "leader"
+    assert not errors, errors
+    ctx.close()
+
+
 def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     inst, base = server
     ctx, page = page_for(browser)
@@ -244,5 +319,8 @@ def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     page.goto(base + "/supervise")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     shot(page, "17-手机-督办")
+    page.goto(base + "/proofs")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shot(page, "20-手机-清样")
     ctx.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 17
+    assert len(list(SHOTS.glob("*.png"))) >= 20

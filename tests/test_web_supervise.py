@@ -19,7 +19,7 @@ from tests.test_web import Clock, app_for, clients, login, token  # noqa: F401 â
 from tests.test_web import _cheap_hashes, app  # noqa: F401 â€” fixtures
 from tests.web_instance import EVIDENCE, HOSTILE_MATTER, PHOTO, SUPERVISED, USERS, copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
 SQUARE, FUNDS, TRAFFIC, HELD, HOSTILE = (SUPERVISED[k] for k in ("square", "funds", "traffic", "held", "hostile"))
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -21,6 +21,8 @@ import pytest
 
 from tests.conftest import write_instance
 
+pytestmark = pytest.mark.libreoffice
+
 YEAR = 2015
 REPO = Path(__file__).resolve().parent.parent
 

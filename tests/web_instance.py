@@ -1,7 +1,7 @@
 """A real instance for the web tests: drafts through the real pipeline (LibreOffice, seal, signature,
 filing, index), one with a hostile title, a 纪要, 督办件 in every state (SUPERVISED), the year arranged
-(档号, 归档章), and one account per role. Built once per session (conftest ``web_instance``) and shared
-read-only by the page tests."""
+(档号, 归档章), two 清样 waiting for 签发 (PROOFS, one under a hostile file name), and one account per
+role. Built once per session (conftest ``web_instance``) and shared read-only by the page tests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -28,6 +28,25 @@ SUPERVISED = {
     "held": "督〔2015〕4号",         # 政协提案, 区教育局: 暂缓
     "hostile": "督〔2015〕5号",      # 其他, 区民政局: markup and template syntax in its 事项
 }
+# 清样 waiting for 签发 in proofs/珠政办发/ (case numbers by position), dated 2016 so that they are
+# numbered 珠政办发〔2016〕N号 (2015 is arranged; 珠政发〔2016〕1号 is the hand-filed hostile record).
+PROOF_ROUTE = "珠政办发"
+PROOFS = {
+    "fire": ("森林防火.md", "珠晖区人民政府办公室关于加强2016年春季森林防火工作的通知"),
+    "hostile": ("<img src=x onerror=alert(4)>{{7*7}}.md", "珠晖区人民政府办公室关于做好2016年春节期间安全工作的通知"),
+}
+PROOF_CASES = {"fire": 1, "hostile": 2}
+PROOF_DRAFT = """---
+文种: 通知
+标题: {title}
+主送: 各镇人民政府、街道办事处，区直各单位
+成文日期: 2016年1月12日
+署名: 珠晖区人民政府办公室
+---
+各单位要高度重视，明确责任，做好值班值守和隐患排查，抓好落实。
+
+区政府办公室将适时开展督查。
+"""
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the square\xff\xd9"
 EVIDENCE = b"%PDF-1.4 the acceptance report\n%%EOF\n"
 
@@ -107,6 +126,7 @@ def build(root: Path) -> WebInstance:
         assert o.status == "issued", [str(x) for x in o.problems]
         refs["minutes"] = o.number
     add_supervised(config, root / "materials")
+    add_proofs(config)
     with Ledger.open(config) as ledger:
         archive_year(config, YEAR, ledger=ledger, actor="档案员", make_pdf=False)
     # A record whose title and text carry markup and template syntax (the draft rules refuse such a
@@ -165,7 +185,85 @@ def add_supervised(config, materials: Path) -> None:
             sync_index(ledger, config, index)
 
 
+def add_proofs(config) -> None:
+    """The 清样 of PROOFS, made by the real make_proof (LibreOffice) in proofs/珠政办发/, waiting for 签发."""
+    from pipeline.process import open_services
+    from pipeline.proofs import make_proof
+
+    folder = config.proofs / PROOF_ROUTE
+    folder.mkdir(parents=True, exist_ok=True)
+    with open_services(config, "秘书组") as svc:
+        for key, (name, title) in PROOFS.items():
+            draft = folder / name
+            draft.write_text(PROOF_DRAFT.format(title=title), encoding="utf-8")
+            o = make_proof(draft, svc, route=config.route_for_folder(PROOF_ROUTE))
+            assert o.status == "proof" and o.case == PROOF_CASES[key], (key, o)
+
+
 def copy(src: WebInstance, dst: Path) -> WebInstance:
     """A private copy (records stay read-only, as filed) for a test that changes the instance."""
     shutil.copytree(src.cfg_path.parent, dst, symlinks=True)
     return WebInstance(dst / "config.yaml", dict(src.references))
+
+
+# --- 收文 -----------------------------------------------------------------------------------------------
+# What the office received, for the 收文 page (tests/test_web_incoming.py): by key, registered in this
+# order on RECEIVED_ON (收〔2015〕N号 by position). The app's day in those tests is INCOMING_TODAY.
+RECEIVED_ON = dt.datetime(2015, 6, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+INCOMING_TODAY = dt.date(2015, 6, 10)
+INCOMING = {
+    "notice": "收〔2015〕1号",     # 衡政发〔2015〕12号, the 上级 通知: 拟办 to 区安监局 (办理中)
+    "request": "收〔2015〕2号",    # 珠安监〔2015〕8号, a 请示: 办结 with our 通知 as its 复文号
+    "urgent": "收〔2015〕3号",     # a 特急 通知: 时限 the next day, so 逾期 on INCOMING_TODAY
+    "hostile": "收〔2015〕4号",    # its 标题 补登 with markup and template syntax (待办)
+}
+INCOMING_HOSTILE = "衡阳市人民政府关于<script>alert(4)</script>和{{7*7}}的通知"
+
+
+def add_incoming(inst: WebInstance, docs: Path) -> dict[str, str]:
+    """The 收文 of INCOMING, received through the library as `gongwen receive` does (real PDFs written
+    by another organ's gongwen through LibreOffice, read from their text layers, filed with a 处理笺),
+    routed, answered and corrected as the CLI does it. ``docs`` keeps the PDFs, and 消防通知.pdf that
+    was not received."""
+    from pipeline.archive import ArchiveStore
+    from pipeline.convert import Converter
+    from pipeline.incoming import done, edit, receive, route
+    from pipeline.ledger import Ledger
+    from pipeline.process import Services
+    from tests import incoming_docs as D
+
+    config = inst.config
+    up = D.upstream_config(docs / "upstream")
+    body = D.NOTICE_BODY[0].__class__
+    with Converter(config) as conv:
+        pdfs = {
+            "notice": D.render_pdf(*D.notice(), up, docs, "通知", converter=conv)[1],
+            "request": D.render_pdf(*D.request_draft(), up, docs, "请示", converter=conv)[1],
+            "urgent": D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知", urgency="特急",
+                                             body=(body("paragraph", "各地要做好森林防火工作。"),)), up, docs, "防火通知",
+                                   converter=conv)[1],
+            "hostile": D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
+                                              body=(body("paragraph", "各地要做好防汛抗旱工作。"),)), up, docs, "防汛通知",
+                                    converter=conv)[1],
+        }
+        # One more, not received here: for the upload form.
+        D.render_pdf(*D.notice(seq=21, title="衡阳市人民政府关于开展2015年消防安全专项整治的通知",
+                               body=(body("paragraph", "各地要开展消防安全专项整治。"),)), up, docs, "消防通知",
+                     converter=conv)
+        clock = lambda: RECEIVED_ON  # noqa: E731
+        with Ledger.open(config, clock=clock) as ledger:
+            svc = Services(config=config, actor="收文员", ledger=ledger, store=ArchiveStore(config), _converter=conv)
+            try:
+                refs = {}
+                for key, pdf in pdfs.items():
+                    r = receive(pdf, svc)
+                    assert r.status == "registered", (key, [str(p) for p in r.problems])
+                    refs[key] = r.reference
+                assert refs == INCOMING, refs
+                route(svc, refs["notice"], lead_unit="区安监局", opinion="拟请区安监局牵头办理")
+                done(svc, refs["request"], result="同意拨付", reply=inst.references["notice"])
+                edit(svc, refs["hostile"], title=INCOMING_HOSTILE)
+            finally:
+                if svc._index is not None:
+                    svc._index.close()
+    return refs

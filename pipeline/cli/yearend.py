@@ -166,7 +166,7 @@ def handover_cmd(app: App, year: int, dest: Path, force: bool) -> None:
     except HandoverRefused as e:
         print_report(e.report, console)
         click.echo(f"错误：{e}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     if result.forced:
         console.print("[red]注意：检测未通过，本包为强制生成，包内与登记表均已注明。[/red]")
     console.print(f"已生成移交包 {result.path}：{result.items} 件，{result.files} 个文件，{result.bytes} 字节；"

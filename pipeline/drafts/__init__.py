@@ -13,7 +13,7 @@ from ..config import KINDS, Config, Route
 from ..errors import DraftError
 from ..fsutil import readable_path
 from ..model import Block, Draft, Meeting, Problem
-from . import _docx, _markdown, _safety
+from . import _safety  # the readers (_docx: python-docx; _markdown: markdown-it) load when first used
 from ._fields import MEETING_KEYS, Meta, meeting_from, normalise, signoff_from
 from ._structure import Item, Parsed, analyse, attachments_from
 from .patterns import MEETING_LABELS, NOTE_RE, clean_line, kind_from_title, parse_exact_date, split_names, squeeze
@@ -72,6 +72,8 @@ def read_draft(path: Path, config: Config, route: Route | None = None) -> Draft:
     if route is None:
         route = config.route_for_folder(path.parent.name)
     suffix = path.suffix.lower()
+    from . import _docx, _markdown
+
     try:
         if suffix == ".docx":
             parts, why = _safety.load_docx(path)
@@ -113,6 +115,8 @@ def docx_items(path: Path) -> list[Item]:
     """The paragraphs and tables of any .docx (a received document, not only a draft) as the reader
     sees them, for ``_structure.analyse``; opened within the same safety limits as a draft. Raises
     DraftError (Chinese) when it is no valid .docx."""
+    from . import _docx
+
     parts, why = _safety.load_docx(Path(path))
     if why:
         raise DraftError(why)
@@ -122,6 +126,8 @@ def docx_items(path: Path) -> list[Item]:
 
 def _yaml_body(body) -> tuple[list[Item], list[Problem]]:
     """正文 in a YAML draft: Markdown text, or a list of paragraphs."""
+    from . import _markdown
+
     if body is None:
         return [], []
     if isinstance(body, (list, tuple)):

@@ -12,17 +12,45 @@ What callers use (see docs/supervision.md and docs/internals.md):
 """
 from __future__ import annotations
 
-from .deadlines import Rule, find_in_text, parse_rule
-from .items import (
-    ANSWER_CATEGORIES, ANSWER_TYPES, CANNOT, CLOSED, EVENTS, HELD, ON_BOARD, OPEN, OVERDUE, SATISFACTION,
-    STATUSES, DayTurn, Evidence, Item, Progress, add_item, add_progress, close_item, day_turn,
-    evidence_files, extend, get_item, history, item_dir, items_book, list_items, open_books, record_answer,
-    set_status,
-)
-from .sources import (
-    ImportResult, MinutesResult, RowProblem, catch_up_minutes, import_items, items_from_minutes, minutes_hook,
-    minutes_pending, record_minutes_failure,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# The names below load their module when first used (PEP 562), so that reading the config — whose
+# 督办 时限 rules are checked with ``deadlines.parse_rule`` — does not import the 台账, the readers and
+# python-docx for every command.
+_MODULES = {
+    "deadlines": ("Rule", "find_in_text", "parse_rule"),
+    "items": ("ANSWER_CATEGORIES", "ANSWER_TYPES", "CANNOT", "CLOSED", "EVENTS", "HELD", "ON_BOARD", "OPEN",
+              "OVERDUE", "SATISFACTION", "STATUSES", "DayTurn", "Evidence", "Item", "Progress", "add_item",
+              "add_progress", "close_item", "day_turn", "evidence_files", "extend", "get_item", "history",
+              "item_dir", "items_book", "list_items", "open_books", "record_answer", "set_status"),
+    "sources": ("ImportResult", "MinutesResult", "RowProblem", "catch_up_minutes", "import_items",
+                "items_from_minutes", "minutes_hook", "minutes_pending", "record_minutes_failure"),
+}
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .deadlines import Rule, find_in_text, parse_rule
+    from .items import (
+        ANSWER_CATEGORIES, ANSWER_TYPES, CANNOT, CLOSED, EVENTS, HELD, ON_BOARD, OPEN, OVERDUE, SATISFACTION,
+        STATUSES, DayTurn, Evidence, Item, Progress, add_item, add_progress, close_item, day_turn,
+        evidence_files, extend, get_item, history, item_dir, items_book, list_items, open_books, record_answer,
+        set_status,
+    )
+    from .sources import (
+        ImportResult, MinutesResult, RowProblem, catch_up_minutes, import_items, items_from_minutes, minutes_hook,
+        minutes_pending, record_minutes_failure,
+    )
 
 __all__ = [
     "ANSWER_CATEGORIES", "ANSWER_TYPES", "CANNOT", "CLOSED", "EVENTS", "HELD", "ON_BOARD", "OPEN", "OVERDUE",

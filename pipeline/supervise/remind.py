@@ -122,7 +122,7 @@ def remind(ledger: Ledger, config: Config, *, today: dt.date, actor: str, within
         _fit(docx)
         made.append((unit, items, docx))
     pdfs = to_pdf(config, [(d, d.with_suffix(".pdf")) for _, _, d in made]) if pdf and made else []
-    for (unit, items, docx) in made:
+    for (_unit, items, docx) in made:
         for item in items:
             ledger.log("supervision_reminded", actor=actor, reference=item.reference,
                        detail={"what": f"催办（{state_text(item, today)}）：{docx.name}"})

@@ -56,6 +56,7 @@ class WebState:
         self.limiter = ClientLimiter()
         self._index = None
         self._index_lock = threading.Lock()
+        self._converter = None
         self.closed = True
         self.open()
 
@@ -92,9 +93,31 @@ class WebState:
                 self._index = open_index(self.config)
             return self._index
 
+    def converter(self):
+        """The LibreOffice the pages' library calls need (a 收文处理笺 made again after a 批示), started
+        on first use and kept; its own work folder (another process's converter makes it use a
+        temporary one, see convert.Converter). Thread-safe: conversions queue on its lock."""
+        with self._index_lock:
+            if self._converter is None:
+                from ..convert import Converter
+
+                self._converter = Converter(self.config, workdir=self.config.work_dir / "web" / "converter")
+            return self._converter
+
+    def services(self, actor: str):
+        """A ``process.Services`` on the app's ledger, store, index and converter, with ``actor`` as
+        the one who acts: what the library's 收文 functions take (never closed by the page)."""
+        from ..process import Services
+
+        return Services(config=self.config, actor=actor, ledger=self.ledger, store=self.store,
+                        _converter=self.converter(), _index=self.index())
+
     def close(self) -> None:
         self.jobs.close()
         with self._index_lock:
+            if self._converter is not None:
+                self._converter.stop()
+                self._converter = None
             if self._index is not None:
                 self._index.close()
                 self._index = None

@@ -146,7 +146,7 @@ class JobRunner:
             ledger.log("yearend_job", actor=job.actor, detail={"作业": job.label, "年度": job.year, "状态": "开始"})
             last = [0.0]
 
-            def progress(done: int, total: int, what: str) -> None:
+            def progress(done: int, total: int, what: str, job=job, last=last) -> None:
                 job.done, job.total, job.what = done, total, what
                 if time.monotonic() - last[0] > 1.0:
                     last[0] = time.monotonic()

@@ -1,8 +1,9 @@
-"""Page images of a 正本 — full pages and thumbnails —, every page rendered once with pdftoppm and
-cached in the work area.
+"""Page images of a record's PDF — the 正本 of a 发文; the 副本 or 原件 and the 处理笺 of a 收文 — or of a
+清样, full pages and thumbnails, every page rendered once with pdftoppm and cached in the work area.
 
-The cache folder is named by the 正本's SHA-256 as the record's metadata gives it, so the 正本 that
-the year end replaces (with the 归档章) gets new images, and the old ones are never shown for it.
+The cache folder is named by the file's SHA-256 as the record's metadata gives it, so the 正本 that
+the year end replaces (with the 归档章), or a 处理笺 made again after a 批示, gets new images, and the
+old ones are never shown for it.
 A folder is built under a temporary name and renamed into place (build-then-rename): a crash or a
 second request never sees half the pages. One render per document at a time (a lock per key)."""
 from __future__ import annotations
@@ -32,20 +33,36 @@ class Previews:
         self._guard = threading.Lock()
 
     @staticmethod
-    def key(rec: Record) -> str | None:
+    def key(rec: Record, role: str = "正本") -> str | None:
         for f in rec.meta.get("电子文件", []):
-            if f.get("稿本") == "正本":
+            if f.get("稿本") == role:
                 for d in f.get("数字摘要", []):
                     if d.get("算法") == "SHA-256" and re.fullmatch(r"[0-9a-f]{64}", str(d.get("值", ""))):
                         return d["值"]
         return None
 
-    def page(self, rec: Record, n: int, *, thumb: bool = False) -> Path | None:
-        """The PNG of page ``n`` (1-based) of the record's 正本 (a thumbnail with ``thumb``),
-        rendering all pages on first use."""
-        pdf = rec.file("正本")
-        key = self.key(rec)
-        if pdf is None or key is None or not pdf.is_file() or n < 1:
+    def page(self, rec: Record, n: int, *, thumb: bool = False, role: str = "正本") -> Path | None:
+        """The PNG of page ``n`` (1-based) of the record's PDF of ``role`` (a thumbnail with
+        ``thumb``), rendering all pages on first use."""
+        pdf = rec.file(role)
+        key = self.key(rec, role)
+        if pdf is None or key is None or not pdf.is_file() or pdf.suffix.lower() != ".pdf":
+            return None
+        return self._page(pdf, key, n, thumb)
+
+    def file_page(self, pdf: Path, n: int, *, thumb: bool = False) -> Path | None:
+        """The same for a PDF outside the archive (a 清样), keyed by the SHA-256 of its bytes: a
+        replaced file gets new images."""
+        from ..proofs import sha256_file
+
+        try:
+            key = "file-" + sha256_file(pdf)
+        except OSError:
+            return None
+        return self._page(pdf, key, n, thumb)
+
+    def _page(self, pdf: Path, key: str, n: int, thumb: bool) -> Path | None:
+        if n < 1:
             return None
         if thumb:
             key += "-thumbs"

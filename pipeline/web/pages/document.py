@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from ...accounts import User
 from ...archive import Record, summary_keys
+from ...incoming import answered_by
 from ...search.query import parse_archive_code, parse_number
 from ..app import Forbidden, allowed, client_of, doc_url, render, require, state_of
 from ..security import inside
@@ -63,6 +64,10 @@ def last_verification(events) -> object | None:
 def document_page(request: Request, ident: str, user: User = Depends(require("read"))):
     st = state_of(request)
     rec = _record(request, ident)
+    if rec.meta.get("类型") == "收文":      # found by 检索: a 收文 has its own page (处理笺, 批示)
+        from .incoming import incoming_url
+
+        return RedirectResponse(incoming_url(rec.reference), status_code=303)
     if ident != rec.reference:           # a 档号 or printed 文号: one canonical address per document
         return RedirectResponse(doc_url(rec.reference), status_code=303)
     m = rec.meta
@@ -78,7 +83,7 @@ def document_page(request: Request, ident: str, user: User = Depends(require("re
     ctx = {"rec": rec, "meta": [(k, _value(m.get(k))) for k in summary_keys(m) if k in m],
            "files": files, "pages": range(1, pages + 1), "events": events,
            "verification": last_verification(events), "stamp": m.get("归档章"), "signature": m.get("电子签名"),
-           "url": doc_url(rec.reference)}
+           "url": doc_url(rec.reference), "answers": answered_by(st.ledger, rec.reference)}
     return render(request, "document.html", ctx, user=user)
 
 

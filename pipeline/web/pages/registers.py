@@ -29,7 +29,7 @@ def _filter(rows: list, text: str, status: str) -> list:
     text = text.strip()
     out = []
     for r in rows:
-        if status and getattr(r, "status", "") and not getattr(r, "status").startswith(status):
+        if status and getattr(r, "status", "") and not r.status.startswith(status):
             continue
         if text and not any(text in str(v) for v in vars(r).values() if v is not None):
             continue

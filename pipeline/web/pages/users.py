@@ -3,7 +3,7 @@ pipeline.accounts (the same calls as `gongwen user …`), each change an event u
 The page also shows the one permission table."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from ...accounts import ROLE_NOTES, ROLES, AccountError, User, permission_table

@@ -1,0 +1,69 @@
+"""The upstream internals gongwen leans on (docs/internals.md, "Upstream internals we rely on"). Each
+use is checked against the exact version pinned in pyproject.toml: a version bump fails here, loudly,
+naming what to re-check, instead of failing later in a signature or a conversion."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import inspect
+import re
+
+import pytest
+
+from tests.conftest import REPO
+
+# (distribution, the private member we use, where, what to re-check on a new version)
+RELIED_ON = [
+    ("pypdf", "pypdf.PdfWriter._add_object", "pipeline/seal.py overlay_image",
+     "PdfWriter._add_object(obj) -> IndirectObject still adds an object and returns its reference"),
+    ("pyHanko", "pyhanko.sign.signers.SimpleSigner.sign_raw", "pipeline/sign.py OfficeSigner",
+     "SimpleSigner.sign_raw(data, digest_algorithm) is still the synchronous hook async_sign_raw calls"),
+    ("unoserver", "unoserver.client.UnoClient._connect", "pipeline/convert.py _Client",
+     "UnoClient._connect(proxy, retries, sleep) still does the connection retries we switch off"),
+]
+
+
+def _pinned(dist: str) -> str:
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    m = re.search(rf'"{re.escape(dist)}==([^"]+)"', text, re.I)
+    assert m, f"{dist} is not pinned exactly in pyproject.toml"
+    return m.group(1)
+
+
+def _resolve(dotted: str):
+    module, _, rest = dotted.partition(".")
+    obj = __import__(module)
+    parts = dotted.split(".")[1:]
+    path = module
+    for p in parts:
+        try:
+            obj = getattr(obj, p)
+        except AttributeError:
+            obj = __import__(f"{path}.{p}", fromlist=[p])
+        path = f"{path}.{p}"
+    return obj
+
+
+@pytest.mark.parametrize("dist,member,where,recheck", RELIED_ON, ids=[r[0] for r in RELIED_ON])
+def test_private_member_is_there_in_the_pinned_version(dist, member, where, recheck):
+    installed = md.version(dist)
+    assert installed == _pinned(dist), (
+        f"{dist} {installed} is installed but {_pinned(dist)} is pinned: {where} uses {member}; re-check that "
+        f"{recheck}, then update the pin and docs/internals.md")
+    assert callable(_resolve(member)), f"{member} is gone in {dist} {installed}: {where} needs another way"
+
+
+def test_the_signatures_we_call_are_unchanged():
+    from pypdf import PdfWriter
+    from pyhanko.sign.signers import SimpleSigner
+    from unoserver.client import UnoClient
+
+    assert list(inspect.signature(PdfWriter._add_object).parameters) == ["self", "obj"]
+    assert list(inspect.signature(SimpleSigner.sign_raw).parameters) == ["self", "data", "digest_algorithm"]
+    assert list(inspect.signature(UnoClient._connect).parameters) == ["self", "proxy", "retries", "sleep"]
+
+
+def test_the_internals_doc_lists_each_one():
+    doc = (REPO / "docs" / "internals.md").read_text(encoding="utf-8")
+    section = doc.split("## Upstream internals we rely on", 1)[1].split("\n## ", 1)[0]
+    for dist, member, _, _ in RELIED_ON:
+        assert member.rsplit(".", 2)[-2] + "." + member.rsplit(".", 1)[-1] in section, member
