@@ -217,6 +217,7 @@ def test_a_refused_draft_takes_no_number_and_survives(inst, tmp_path, make):
     assert not list(inst.archive_dir.glob("2015/*/*/原稿.docx"))
 
 
+@pytest.mark.libreoffice    # issued through the real pipeline
 def test_a_title_with_control_characters_is_issued_and_filed_without_them(inst, tmp_path):
     import json
 

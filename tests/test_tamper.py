@@ -22,6 +22,8 @@ from click.testing import CliRunner
 from tests.test_yearend_year import (ACTOR, YEAR, copy_instance, draft_text, flip_byte, load_config, open_ledger,
                                      writable)
 
+pytestmark = pytest.mark.libreoffice     # the year is made through the real pipeline
+
 DRAFTS = [("珠政发", "通知", "做好春季森林防火工作", ["森林防火任务分工表"]),
           ("珠政发", "意见", "加强食品安全监管", []),
           ("珠政办发", "通知", "推进政务公开工作", []),
