@@ -259,7 +259,8 @@ def test_the_clerk_routes_and_the_处理笺_is_made_again(acting):
     assert r.status_code == 303 and r.headers["location"] == page(HOSTILE)
     html = c["clerk"].get(page(HOSTILE)).text
     assert "已拟办：承办单位 区应急管理局" in html and '<span class="badge in-open">办理中</span>' in html
-    assert _events(inst, HOSTILE)[-1] == ("incoming_routed", "clerk")
+    # the change, then the new version of the record (its 处理笺 made again) anchored, both under the user
+    assert _events(inst, HOSTILE)[-2:] == [("incoming_routed", "clerk"), ("anchored", "clerk")]
     slip = ArchiveStore(inst.config).find(HOSTILE).file("处理笺")
     assert slip.read_bytes() != before and "拟请区应急管理局阅办" in _text(slip)
 
@@ -375,4 +376,4 @@ def test_a_leader_writes_a_批示_in_the_browser(received, tmp_path):
         shot(pg, "22-收文-批示", full=True)
         ctx.close()
     assert not errors, errors
-    assert _events(inst, URGENT)[-1] == ("incoming_instructed", "leader")
+    assert _events(inst, URGENT)[-2:] == [("incoming_instructed", "leader"), ("anchored", "leader")]
