@@ -746,7 +746,7 @@ def times(ledger: Ledger, config: Config, year: int | None = None, series: str |
             continue
         steps = {s.name: s for s in handling(ledger, config, d.reference)}
 
-        def t(name: str) -> str:
+        def t(name: str, steps=steps) -> str:
             s = steps.get(name)
             return (s.time or "")[:16].replace("T", " ") if s else ""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app, wide_console as _console
@@ -92,7 +91,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     sig = m.get("电子签名")
     if sig:
         console.print(f"电子签名：{sig.get('签名人')}  {sig.get('签名时间')}  {sig.get('签名结果')}")
-    from ..ledger import EVENT_NAMES, Ledger
+    from ..ledger import Ledger
     from ..process import document_events
     from ..signoff import handling
 

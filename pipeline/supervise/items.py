@@ -277,29 +277,39 @@ def _where(*, year: int | None = None, before_year: int | None = None, status: s
     """The WHERE clause of list_items and count_items."""
     where, args = [], []
     if year is not None:
-        where.append("year = ?"); args.append(year)
+        where.append("year = ?")
+        args.append(year)
     if before_year is not None:
-        where.append("year < ?"); args.append(before_year)
+        where.append("year < ?")
+        args.append(before_year)
     if status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
-        where.append(f"status IN ({', '.join('?' * len(wanted))})"); args += wanted
+        where.append(f"status IN ({', '.join('?' * len(wanted))})")
+        args += wanted
     if unit:
         u = re.sub(r"\s+", "", unit)
-        where.append("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)"); args += [u, f"%、{u}、%"]
+        where.append("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)")
+        args += [u, f"%、{u}、%"]
     if source_type:
-        where.append("source_type = ?"); args.append(source_type)
+        where.append("source_type = ?")
+        args.append(source_type)
     if overdue_on is not None or due_by is not None or open_on is not None:
         where.append(f"status IN ('{OPEN}', '{OVERDUE}')")
         if overdue_on is not None:
-            where.append("deadline < ?"); args.append(overdue_on.isoformat())
+            where.append("deadline < ?")
+            args.append(overdue_on.isoformat())
         if open_on is not None:
-            where.append("deadline >= ?"); args.append(open_on.isoformat())
+            where.append("deadline >= ?")
+            args.append(open_on.isoformat())
         if due_by is not None:
-            where.append("deadline <= ?"); args.append(due_by.isoformat())
+            where.append("deadline <= ?")
+            args.append(due_by.isoformat())
     if assigned_from is not None:
-        where.append("assigned >= ?"); args.append(assigned_from.isoformat())
+        where.append("assigned >= ?")
+        args.append(assigned_from.isoformat())
     if assigned_to is not None:
-        where.append("assigned <= ?"); args.append(assigned_to.isoformat())
+        where.append("assigned <= ?")
+        args.append(assigned_to.isoformat())
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 

@@ -32,7 +32,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..archive import (YEAREND_REASON, ArchiveStore, Record, adopt, check_anchor, record_anchor,
                        register_problems)
@@ -42,6 +42,9 @@ from ..fsutil import atomic_write_text
 from ..hashing import chain_algorithm, digest_file
 from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, is_incoming, now_iso, record_date,
                      stamp_role, year_subject, yearend_dir)
+
+if TYPE_CHECKING:
+    from .archstamp import StampValues
 
 PLAN_FILE = "整理方案.json"
 PLAN_SCHEMA = "gongwen-arrangement/1"
@@ -392,7 +395,7 @@ class ArchiveResult:
         return bool(self.newly or self.stamped or self.registered or self.indexed or self.outputs or self.repaired)
 
 
-def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) -> "StampValues":
+def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) -> StampValues:
     from .archstamp import StampValues
 
     return StampValues(fonds=config.organisation.fonds_code, year=str(key.year), item=f"{entry.item_no:04d}",
