@@ -15,7 +15,7 @@ from .seal import (NeedsRelayout, SealPlacement, apply_seal, check_block, comput
 from .sign import OfficeKey, Verification, health, init_demo_pki, load_office_key, sign_pdf, verify_pdf
 
 __all__ = ["NeedsRelayout", "OfficeKey", "SealPlacement", "StampResult", "Verification", "apply_seal",
-           "check_block", "compute_placement", "health", "init_demo_pki", "load_office_key", "place_seal",
+           "check_block", "check_layout", "compute_placement", "health", "init_demo_pki", "load_office_key", "place_seal",
            "seal_and_sign", "seal_for", "seal_image", "seal_name", "sign_pdf", "verify_pdf"]
 
 
@@ -34,33 +34,46 @@ def seal_name(issuer: str) -> str:
     return f"{issuer}印"
 
 
+def check_layout(pdf: Path, *, draft: Draft, config: Config, last_attempt: bool = False) -> SealPlacement | None:
+    """Whether the converted PDF's 署名/成文日期 block sits where GB/T 9704 7.3.5 wants it: for a sealed
+    series the seal's placement (place_seal), for an unsealed 文件/信函 series the block not alone on a
+    page (check_block), for a 纪要 nothing. Raises NeedsRelayout (render again, differently) or
+    SigningError (the lines are not in the PDF at all). ``last_attempt``: the last layout the
+    pipeline will try, so a page holding only the 附件说明 above the 署名 is accepted."""
+    series = config.series.get(draft.series or "")
+    if series is None:
+        raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
+    date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
+    if not series.sealed:
+        if series.format != "纪要" and date_text:
+            # 署名 and 成文日期 without a seal (7.3.5.2) must not stand alone on a page either.
+            check_block(Path(pdf), signature=draft.signature or series.issuer, date_text=date_text,
+                        annex_only_ok=last_attempt)
+        return None
+    if not date_text:
+        raise SigningError("公文没有成文日期，无法确定用印位置")
+    return place_seal(Path(pdf), signature=draft.signature or series.issuer, date_text=date_text,
+                      diameter_mm=config.seal.diameter_mm, annex_only_ok=last_attempt)
+
+
 def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,
                   last_attempt: bool = False, key: OfficeKey | None = None) -> StampResult:
-    """A sealed series (config.series[draft.series].sealed): place_seal (may raise NeedsRelayout:
-    re-render tighter and call again) → apply_seal → sign_pdf with the signature widget over the seal.
+    """A sealed series (config.series[draft.series].sealed): check_layout (may raise NeedsRelayout:
+    re-render and call again) → apply_seal → sign_pdf with the signature widget over the seal.
     An unsealed series (e.g. 纪要, GB/T 9704 7.3.5.2): an invisible signature only, after checking
     that a 署名/成文日期 block (文件 and 信函 formats) does not stand alone on a page. ``pdf_in`` is
-    not changed; ``pdf_out`` appears only when everything succeeded. ``last_attempt``: the tightest
-    layout is reached, so a page holding only the 附件说明 above the 署名 is accepted. ``key``: the
-    certificate opened once for a batch (sign.load_office_key); without it, it is opened here."""
+    not changed; ``pdf_out`` appears only when everything succeeded. ``last_attempt``: see
+    check_layout. ``key``: the certificate opened once for a batch (sign.load_office_key); without
+    it, it is opened here."""
     series = config.series.get(draft.series or "")
     if series is None:
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
     # Open the certificate first: a missing key or a wrong passphrase should fail before any work.
     key = key or load_office_key(config)
-    date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
-    if not series.sealed:
-        if series.format != "纪要" and date_text:
-            # 署名 and 成文日期 without a seal (7.3.5.2) must not stand alone on a page either.
-            check_block(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,
-                        annex_only_ok=last_attempt)
+    placement = check_layout(Path(pdf_in), draft=draft, config=config, last_attempt=last_attempt)
+    if placement is None:
         sign_pdf(pdf_in, pdf_out, config, reason="发文（不加盖印章）", signer_name=series.issuer, key=key)
         return StampResult(None, None, True)
-
-    if not date_text:
-        raise SigningError("公文没有成文日期，无法确定用印位置")
-    placement = place_seal(Path(pdf_in), signature=draft.signature or series.issuer, date_text=date_text,
-                           diameter_mm=config.seal.diameter_mm, annex_only_ok=last_attempt)
     png = seal_for(series.issuer, config)
     out = Path(pdf_out)
     out.parent.mkdir(parents=True, exist_ok=True)
