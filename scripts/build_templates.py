@@ -240,6 +240,11 @@ def styles_xml() -> str:
         + rpr(L.FONT_FANGSONG, L.SIZE_3, latin=L.FONT_LATIN).replace(
             "</w:rPr>", '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr>')
         + "</w:rPrDefault><w:pPrDefault><w:pPr>"
+        # No punctuation hanging past the right margin (GB/T 9704: 28 characters inside the 版心;
+        # a mark that does not fit takes the character before it to the next line, 避头尾). This
+        # is Word's and WPS's reading; LibreOffice reads the attribute the other way round, and
+        # pipeline/convert.py hands it a translated copy (libreoffice_input).
+        '<w:overflowPunct w:val="0"/>'
         # No snapping to the document grid and no automatic CJK/Latin spacing: line positions come
         # from the exact line pitch alone, the same in Word, WPS and LibreOffice.
         '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/><w:snapToGrid w:val="0"/>'

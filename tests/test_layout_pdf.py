@@ -17,7 +17,8 @@ import pytest
 from pipeline import layout as L
 from pipeline import render
 from pipeline.config import load
-from pipeline.convert import find_soffice, lo_env, soffice_batch
+from pipeline.model import Block
+from tests import pdf_lines as PL
 from tests import render_drafts as D
 from tests.conftest import REPO, write_instance
 
@@ -93,12 +94,24 @@ def find(lines: list[Line], text: str) -> Line:
 QUOTED_TITLE = "珠晖区人民政府关于深入开展“放管服”改革“十四五”规划编制工作的通知"
 
 
+# A paragraph's second line holds 28 characters when the first holds 26 after the 2-character indent:
+# each of these puts a mark right after (or at the end of) a full second line.
+HANG_BODY = (
+    Block("paragraph", D.text(26, 5) + D.text(28, 40) + "。"),                         # 。 would be the 29th
+    Block("paragraph", D.text(26, 9) + D.text(28, 50) + "，" + D.text(20, 3) + "。"),  # ， would be the 29th
+    Block("paragraph", D.text(26, 3) + D.text(27, 60) + "《" + D.text(6) + "》" + D.text(15, 8) + "。"),  # 《 the 28th
+    Block("paragraph", D.text(26, 7) + D.text(27, 21) + "“" + D.text(4) + "”" + D.text(15, 9) + "。"),   # “ the 28th
+    Block("paragraph", D.text(26, 2) + D.text(27, 30) + "）" + D.text(20, 1) + "。"),   # ） the 28th: fits
+)
+# A 报告 whose body, fitted into pages, ends on the last line of page 2, where the signature block
+# no longer fits: the last paragraph (13 lines) must not take page 2's text with it.
+REPORT_BODY = (Block("paragraph", D.text(28 * 16 - 2, 3)), Block("paragraph", D.text(28 * 13 - 6, 11)))
+
+
 # --- one LibreOffice run for the module ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory):
-    exe = find_soffice()
-    assert exe is not None, "LibreOffice (soffice) is required: make test installs it"
     root = tmp_path_factory.mktemp("layout-pdf")
     config = load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
     docs = {
@@ -110,17 +123,18 @@ def pdfs(tmp_path_factory):
                               attachment_note=(), body=D.notice().body[:3]), D.number("珠政办发")),
         "quoted": (D.notice(title=QUOTED_TITLE, attachments=(), attachment_note=(), body=D.notice().body[:1]),
                    D.number(seq=6)),
+        "hang": (D.notice(body=HANG_BODY, attachments=(), attachment_note=()), D.number(seq=7)),
+        "report": (D.notice(kind="报告", title="珠晖区人民政府关于2015年城乡环境综合整治工作情况的报告",
+                            main_to="衡阳市人民政府", body=REPORT_BODY, attachments=(), attachment_note=()),
+                   D.number(seq=8)),
     }
-    inputs = [render.render_document(d, n, config, root / "docx" / f"{k}.docx") for k, (d, n) in docs.items()]
-    out, home, tmp = root / "pdf", root / "home", root / "tmp"
-    for p in (out, home, tmp):
-        p.mkdir()
-    res = soffice_batch(exe, inputs, out, root / "profile", lo_env(config, home, tmp), 240)
-    assert res is not None, "LibreOffice timed out"
-    made = {k: out / f"{k}.pdf" for k in docs}
-    missing = [k for k, p in made.items() if not p.is_file()]
-    assert not missing, f"LibreOffice made no PDF for {missing}: {res.stdout[-400:]!r}"
+    made = D.lay_out(docs, config, root)
     return made
+
+
+@pytest.fixture(scope="module")
+def drafts_by_name():
+    return {"notice": D.notice(), "request": D.request(), "letter": D.letter(), "minutes": D.minutes()}
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +177,36 @@ def test_full_page_has_22_lines_of_28_characters(pages):
     # Paragraphs start two characters in (左空二字), continuation lines flush left.
     starts = sorted({round(ln.x0 - LEFT, 1) for ln in body})
     assert starts[0] < 0.2 and any(abs(s - 2 * CHAR3) < 0.2 for s in starts)
+
+
+# --- every line of every page (GB/T 9704 5.2.2, 7.3.3; 避头尾) ----------------------------------------------
+
+def test_every_line_inside_the_type_area_with_at_most_28_characters(pdfs):
+    """No punctuation hangs past the 版心's right edge, no line holds a 29th character, no line starts
+    with a closing mark or ends with an opening one — on every page of every document."""
+    problems = {name: PL.line_problems(PL.read_lines(path)) for name, path in pdfs.items()}
+    assert not any(problems.values()), {k: v for k, v in problems.items() if v}
+
+
+def test_a_mark_that_does_not_fit_takes_the_character_before_it_along(pdfs):
+    lines = [ln for page in PL.read_lines(pdfs["hang"]) for ln in PL.in_type_area(page)
+             if abs(ln.size - L.SIZE_3) < 0.1]
+    text = [ln.text for ln in lines]
+    for block in HANG_BODY[:4]:
+        start = next(i for i, t in enumerate(text) if block.text.startswith(t))
+        first, second, third = text[start:start + 3]
+        assert len(first) == 26 and first + second + third == block.text[:len(first + second + third)]
+        # the 28 characters of the second line would be followed by a closing mark (。，): the last
+        # character goes down with it; or would end on an opening mark (《“), which goes down
+        # alone; either way the line is justified to the full width
+        assert len(second) == 27, second
+        assert third[1] in "。，" or third[0] in "《“", third
+        ln = lines[start + 1]
+        assert abs(ln.x0 - LEFT) < 0.2 and abs(ln.x1 - RIGHT) < 0.6, (ln.x0, ln.x1)   # as a full line
+    # a closing mark as the 28th character fits as it is
+    block = HANG_BODY[4].text
+    start = next(i for i, t in enumerate(text) if block.startswith(t))
+    assert text[start + 1] == block[26:54] and text[start + 1].endswith("）")
 
 
 # --- 版头 -----------------------------------------------------------------------------------------------------
