@@ -3,6 +3,8 @@ placement and the layout tests all read these values; where the standard leaves 
 choice is made here once, with the reason next to it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MM_PER_PT = 25.4 / 72
 TWIPS_PER_PT = 20
 
@@ -91,37 +93,6 @@ def text_width_twips(text: str, size_pt: float = SIZE_3, spacing_twips: int = CH
         if i and ch.isalnum() and text[i - 1].isalnum() and _is_wide(ch) != _is_wide(text[i - 1]):
             width += em * AUTOSPACE_EM
     return round(width)
-
-
-def line_starts(text: str, *, first_indent_twips: int, spacing_twips: int = CHAR_SPACING_TWIPS,
-                width_twips: int = TYPE_AREA_WIDTH_TWIPS) -> list[int]:
-    """Where each line of a justified 3号 paragraph starts (indices into ``text``), as LibreOffice
-    breaks it: greedy, a closing mark that does not fit hangs past the margin, a line does not end on
-    an opening mark, a run of Latin letters or digits is not broken. An estimate: measured against
-    LibreOffice's output it is exact for most paragraphs and otherwise a character or two late (its
-    Latin widths are averages), never early."""
-    em = SIZE_3 * TWIPS_PER_PT
-    starts, used, avail, i, n = [0], 0.0, width_twips - first_indent_twips, 0, len(text)
-    while i < n:
-        ch = text[i]
-        w = (em if _is_wide(ch) else em * LATIN_EM) + spacing_twips
-        if i > starts[-1] and ch.isalnum() and text[i - 1].isalnum() and _is_wide(ch) != _is_wide(text[i - 1]):
-            w += em * AUTOSPACE_EM
-        if i > starts[-1] and used + w - spacing_twips > avail:
-            brk = i + 1 if ch in _NO_LINE_START else i          # hanging punctuation
-            while brk > starts[-1] + 1 and text[brk - 1] in _OPENERS:
-                brk -= 1
-            while (brk > starts[-1] + 1 and brk < n and text[brk].isascii() and text[brk].isalnum()
-                   and text[brk - 1].isascii() and text[brk - 1].isalnum()):
-                brk -= 1
-            if brk >= n:
-                break
-            starts.append(brk)
-            i, used, avail = brk, 0.0, width_twips
-            continue
-        used += w
-        i += 1
-    return starts
 
 
 # Heading fonts by level: 一、 黑体, （一） 楷体, 1. 仿宋, （1） 仿宋; no bold (the face carries weight).
@@ -333,3 +304,41 @@ def title_lines(title: str, max_em: float = TITLE_MAX_CHARS) -> list[str]:
             lines[-1], cur = lines[-1][:-1], lines[-1][-1] + cur
         return lines + [cur]
     return best[1]
+
+
+# --- the end of the body and the signature block on the page (7.3.5.5) ------------------------------
+
+# A page the text flows on from holds LINES_PER_PAGE lines, less at most this many (widow/orphan
+# control, a heading kept with its paragraph).
+FILL_SLACK_LINES = 2
+# The signature block takes at most the body's last two lines with it onto its page.
+CARRY_MAX_LINES = 2
+# Choice: the page the block must share may be set tighter, by at most 20 % of the line pitch
+# (28.95 → 23.2 pt for 16 pt type, still 7 pt of leading); up to 12 % (three more lines on a full
+# page) is preferred to carrying body lines along. Characters keep their pitch: 28 a line.
+MIN_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.80)
+PREFERRED_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.88)
+TYPE_AREA_HEIGHT_TWIPS = mm_to_twips(TYPE_AREA_HEIGHT_MM)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """What a converted PDF shows when the 署名/成文日期 block does not sit well, for choosing the
+    next layout (render.next_layout).
+
+    ``kind``: "alone" (nothing of the body above the block on its page), "short" (the page before
+    the block lacks more than FILL_SLACK_LINES lines, its text having gone along with the block),
+    "split" (署名 and date on two pages), "seal" (no room for the seal under the block).
+    ``lines``: the printed lines (whitespace removed, top to bottom) of the page that must hold
+    more — the page before the block's, or for "seal" the block's own page above the block;
+    ``tops``: where each of those lines' slot begins, in twips below the 版心 top; ``fill``: the
+    line slots (at the standard pitch) in use on that page. ``end``: twips from the 版心 top of the
+    block's page to the bottom of the date's slot — what must move up onto the page before, for
+    "seal" what its page holds. ``deficit``: twips more room needed below the block ("seal")."""
+
+    kind: str
+    lines: tuple[str, ...]
+    tops: tuple[int, ...]
+    fill: float
+    end: int
+    deficit: int = 0

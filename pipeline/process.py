@@ -229,18 +229,20 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
     result = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
         last_reason = ""
-        for tighten in range(render.TIGHTEN_MAX + 1):
-            render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
-            stage = _advance(svc, alloc.doc_id, stage, "rendered", {"tighten": tighten})
+        layout: render.Layout | None = render.Layout()
+        while layout is not None:
+            render.render_document(draft, number, config, docx, layout=layout)
+            stage = _advance(svc, alloc.doc_id, stage, "rendered", layout.describe())
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, alloc.doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
-                                             last_attempt=tighten == render.TIGHTEN_MAX, key=svc.office_key)
+                                             last_attempt=layout.last, key=svc.office_key)
                 break
             except stamp.NeedsRelayout as e:
                 last_reason = str(e)
-                log.info("%s: relayout (tighten=%d): %s", number.reference, tighten + 1, e)
+                layout = render.next_layout(layout, e.shortfall, docx) if e.shortfall else None
+                log.info("%s: relayout (%s): %s", number.reference, layout and layout.describe(), e)
         else:
             what = "印章、署名和成文日期" if config.series[number.series].sealed else "署名和成文日期"
             svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{last_reason}", actor=svc.actor)

@@ -16,7 +16,7 @@ import io
 import math
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 from xml.sax.saxutils import escape as xml_escape
@@ -34,25 +34,111 @@ from .errors import TemplateError
 from .fsutil import atomic_write_bytes
 from .model import Block, Draft, Number, cn_date
 
-TIGHTEN_MAX = 3
-TIGHTEN_CHAR_STEP = 5      # twips of character spacing taken off per tighten level (0.25 pt)
+# Attempts at laying out a document before the pipeline gives up (and voids its number).
+LAYOUT_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Knobs the pipeline may turn when a rendered PDF needs adjusting (GB/T 9704 7.3.5.5)."""
+    """How the end of the body and the signature block are set. The pipeline renders with
+    Layout(), and while the converted PDF shows the block not sitting well (stamp.NeedsRelayout,
+    GB/T 9704 7.3.5.5) with next_layout(layout, shortfall, docx)."""
 
-    # 0 = standard; 1..3 = progressively tighter line/character spacing on the last page's content
-    # so a signature block is never left alone on a page; at 3 a one-paragraph body is also cut so
-    # that its end can go with the block (split_tail).
-    tighten: int = 0
+    # A tighter line pitch (twips; 0 = the standard one) for the 主体 from the page whose printed
+    # lines are ``tighten_from`` (whitespace removed) to the end of the block; characters keep
+    # their pitch, 28 a line. The blank lines under the seal keep the standard pitch.
+    pitch: int = 0
+    tighten_from: tuple[str, ...] = ()
+    # The printed text (whitespace removed) of the body's last lines that go onto the block's page
+    # with it: the paragraph holding their start is cut exactly there, the rest chained to the block.
+    carry: str = ""
+    attempt: int = 0
+    tightened: int = 0        # how many attempts have set a tighter pitch so far
 
     def __post_init__(self) -> None:
-        if not 0 <= self.tighten <= TIGHTEN_MAX:
-            raise ValueError(f"tighten must be 0..{TIGHTEN_MAX}, not {self.tighten}")
+        if self.pitch and not L.MIN_PITCH_TWIPS <= self.pitch <= L.LINE_PITCH_TWIPS:
+            raise ValueError(f"pitch must be {L.MIN_PITCH_TWIPS}..{L.LINE_PITCH_TWIPS} twips, not {self.pitch}")
+
+    @property
+    def last(self) -> bool:
+        """The last attempt: the stamp step accepts what is legal, if not ideal."""
+        return self.attempt >= LAYOUT_ATTEMPTS - 1
+
+    def describe(self) -> dict:
+        return {"attempt": self.attempt, "pitch_twips": self.pitch or L.LINE_PITCH_TWIPS,
+                "carried_chars": len(self.carry)}
 
 
-# --- which template --------------------------------------------------------------------------------
+def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | None:
+    """The layout to try after ``layout`` (rendered as ``docx``) left the signature block badly
+    placed, as the converted PDF shows it (``shortfall``); None when the attempts are used up.
+
+    GB/T 9704 7.3.5.5: adjust the line spacing; the block never without body text above it, and
+    at most the body's last two lines go with it; every page before stays full (22 lines, less at
+    most FILL_SLACK_LINES). In order of preference: everything onto the page before the block at a
+    pitch of at least PREFERRED_PITCH_TWIPS; the body's last one or two lines carried along when
+    that page stays full without them; the page set tighter, down to MIN_PITCH_TWIPS; the last two
+    lines carried (the page before then runs short: no layout satisfies everything)."""
+    from docx import Document
+
+    attempt = layout.attempt + 1
+    if attempt >= LAYOUT_ATTEMPTS:
+        return None
+    s = shortfall
+    doc = Document(str(docx))
+    top = [p for p in doc.element.body if p.tag == qn("w:p")]
+    pitch = _fitting_pitch(top, layout, s)
+
+    def tighter(at: int, carry: str = "") -> Layout:
+        return Layout(pitch=max(L.MIN_PITCH_TWIPS, at), tighten_from=s.lines, carry=carry, attempt=attempt,
+                      tightened=layout.tightened + 1)
+
+    if s.kind == "seal":                         # room under the block on its own page
+        return tighter(pitch, layout.carry) if pitch else replace(layout, attempt=attempt)
+    if pitch and pitch >= L.PREFERRED_PITCH_TWIPS:
+        return tighter(pitch)
+    # Lines that may go with the block while the page before keeps at most FILL_SLACK_LINES empty.
+    empty = L.LINES_PER_PAGE - s.fill
+    carry_lines = max((k for k in range(L.CARRY_MAX_LINES + 1) if math.floor(empty + k + 0.05) <= L.FILL_SLACK_LINES),
+                      default=0)
+    if carry_lines and not layout.carry:
+        return Layout(carry="".join(s.lines[-carry_lines:]), attempt=attempt)
+    if pitch and pitch >= L.MIN_PITCH_TWIPS:
+        return tighter(pitch)
+    if s.kind == "short" or layout.carry:
+        # Nothing fits better: the last attempt accepts this layout as it is.
+        return replace(layout, attempt=LAYOUT_ATTEMPTS - 1)
+    return Layout(carry="".join(s.lines[-L.CARRY_MAX_LINES:]), attempt=attempt)
+
+
+def _fitting_pitch(paragraphs: list, layout: Layout, s: L.Shortfall) -> int | None:
+    """The line pitch at which the 主体 from the first body line among ``s.lines`` down to the end
+    of the block fits the page those lines are on (at least one more slot than measured once a
+    tighter pitch has been tried and failed); None when those lines are not found in the body."""
+    styles = [_style_of(p) for p in paragraphs]
+    end = _block_end(styles)
+    found = _region_start(paragraphs, styles, end, s.lines) if end is not None else None
+    if found is None:
+        return None
+    _, k = found
+    fixed = len(_seal_gap(styles))
+    now = layout.pitch or L.LINE_PITCH_TWIPS
+    # The region's height now: on this page from its first line down, plus what the block's page
+    # holds down to the date (or, for "seal", this page down to the date plus the room lacking).
+    if s.kind == "seal":
+        height = s.end - s.tops[k] + s.deficit
+    else:
+        # … and the 附注 the date is kept with (the measure ends at the date)
+        notes = [p for p, st in zip(paragraphs[end:end + 1], styles[end:end + 1]) if st == "GwNote"]
+        height = (round(s.fill * L.LINE_PITCH_TWIPS) - s.tops[k] + s.end
+                  + sum(_estimated_lines(p) for p in notes) * now)
+    slots = fixed + max(1, round((height - fixed * L.LINE_PITCH_TWIPS) / now)) + layout.tightened
+    room = L.TYPE_AREA_HEIGHT_TWIPS - s.tops[k] - fixed * L.LINE_PITCH_TWIPS
+    # LibreOffice did not fit it at the pitch it had: never propose that pitch again.
+    return min(now - 5, room // max(1, slots - fixed))
+
+
+# --- which template# --- which template# --- which template --------------------------------------------------------------------------------
 
 def _series(draft: Draft, config: Config) -> Series:
     if not draft.series:
@@ -619,14 +705,6 @@ def fit_attachment_note(paragraphs: list) -> None:
         _set_ind(p, left=left, right=0, hanging=hanging)
 
 
-# Where a body of one paragraph is cut when its end must go with the signature block: after a
-# clause, at least this many characters before the estimated start of its last-but-one line
-# (layout.line_starts is a character or two late at times; a cut too late would wrap a stray
-# character onto a line of its own).
-TAIL_MARGIN_CHARS = 6
-_CLAUSE_ENDS = "。！？；，、："
-
-
 def _cut_runs(p, lo: int, hi: int) -> None:
     """Keep only the characters lo..hi of the paragraph's text (runs outside are removed)."""
     pos = 0
@@ -642,62 +720,89 @@ def _cut_runs(p, lo: int, hi: int) -> None:
         pos += len(text)
 
 
-def split_tail(p, spacing_twips: int):
-    """Cut a body paragraph of three or more lines so that its last two lines (and a little more)
-    become a continuation paragraph (no first-line indent), which a keep-with-next chain can carry to
-    the next page with the signature block while the rest of the paragraph stays — the flow a long
-    paragraph has by itself. Returns the new paragraph (inserted after ``p``), or None."""
+def _unsquashed(text: str, k: int) -> int:
+    """The index in ``text`` of its k-th character not counting white space."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if seen == k:
+            return i
+        if not _SPACE.match(ch):
+            seen += 1
+    return len(text)
+
+
+def _cut(p, k: int):
+    """Cut paragraph ``p`` before its k-th non-blank character: the rest becomes a continuation
+    paragraph (same style, no first-line indent), inserted after ``p`` and returned; None when the
+    paragraph's runs cannot be cut cleanly (a line break or several texts in one run)."""
     runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
     if not runs or any(len(r.findall(qn("w:t"))) != 1 or r.find(qn("w:br")) is not None for r in runs):
         return None
     text = _text_of(p)
-    starts = L.line_starts(text, first_indent_twips=L.chars(2), spacing_twips=spacing_twips)
-    if len(starts) < 3:
+    cut = _unsquashed(text, k)
+    if not 0 < cut < len(text):
         return None
-    lo, last = starts[-3] + 1, starts[-2] - TAIL_MARGIN_CHARS
-    if last < lo:
-        return None
-    cut = next((i for i in range(last, lo - 1, -1) if text[i - 1] in _CLAUSE_ENDS), last)
     tail = copy.deepcopy(p)
     _cut_runs(p, 0, cut)
     _cut_runs(tail, cut, len(text))
     _set_ind(tail, left=0, right=0, firstLine=0)
+    # The cut is where LibreOffice broke the line: the lines above it stay as they were, even a
+    # single one (widow/orphan control would otherwise send it along and empty the page's foot).
+    p_pr = p.get_or_add_pPr()
+    if p_pr.find(qn("w:widowControl")) is None:
+        p_pr.insert_element_before(OxmlElement("w:widowControl"), *_PPR_AFTER_KEEPNEXT[3:])
+    p_pr.find(qn("w:widowControl")).set(qn("w:val"), "0")
     p.addnext(tail)
     return tail
 
 
-def keep_signature_with_body(paragraphs: list, carry_tail: bool = False) -> None:
-    """Chain keep-with-next from the last body paragraph through the 附件说明 and the blank lines
-    to the 署名 (and the date when a 附注 follows), so the signature block never starts a page
-    without body text above it (7.3.5.5). When the body is a single paragraph the chain starts
-    below it instead: moving it would leave page 1 without body text (7.3.1), and the seal may sit
-    within one line of the 附件说明. ``carry_tail`` (the last layout attempt): that single paragraph
-    is cut so that its last lines go with the block (split_tail) — otherwise a one-paragraph body
-    that just fills page 1 leaves the block alone on page 2 at every spacing. ``paragraphs`` (the
-    body's top-level paragraphs) gets the new paragraph too."""
-    styles = [_style_of(p) for p in paragraphs]
+def _block_span(styles: list[str]) -> tuple[int, int, int] | None:
+    """(first paragraph after the body, 署名, last paragraph kept with the 署名) of the signature
+    block, or None when the document has none."""
     sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
     if sig_at is None:
-        return
+        return None
     start = sig_at
     while start > 0 and styles[start - 1] in ("GwBlank", "GwAttachNote", "GwAttachNoteMore"):
         start -= 1
-    body = [i for i, s in enumerate(styles[:start]) if s in _BODY_STYLES]
-    if len(body) == 1 and body[-1] == start - 1 and carry_tail and styles[body[-1]] == "Normal":
-        tail = split_tail(paragraphs[body[-1]], L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * TIGHTEN_MAX)
-        if tail is not None:
-            paragraphs.insert(start, tail)
-            styles.insert(start, "Normal")
-            sig_at += 1
-            start += 1
-            body.append(start - 1)
-    if len(body) > 1 and body[-1] == start - 1:
-        start -= 1
-    while start < sig_at and styles[start] == "GwBlank":     # a chain never starts on a blank line
-        start += 1
     end = sig_at
-    if sig_at + 2 < len(paragraphs) and styles[sig_at + 2] == "GwNote":
-        end = sig_at + 1
+    if sig_at + 2 < len(styles) and styles[sig_at + 2] == "GwNote":
+        end = sig_at + 1          # the date stays with the 附注 under it
+    return start, sig_at, end
+
+
+def keep_signature_with_body(paragraphs: list, carry: str = "") -> None:
+    """Chain keep-with-next from the blank line under the body through the 附件说明 and the blank
+    lines to the 署名 (and the date when a 附注 follows): the block moves as one when it does not
+    fit, and never starts a page halfway. The body itself is not chained — LibreOffice would move a
+    whole paragraph, leaving the page before half empty — except ``carry``, the printed text of its
+    last lines (Layout.carry): the paragraph holding their start is cut exactly there and the rest
+    goes with the block. ``paragraphs`` (the document's top-level paragraphs) gets the new
+    paragraph too."""
+    styles = [_style_of(p) for p in paragraphs]
+    span = _block_span(styles)
+    if span is None:
+        return
+    start, sig_at, end = span
+    if carry:
+        want = _squash(carry)
+        i = start
+        while want and i > 0 and styles[i - 1] in _BODY_STYLES:
+            i -= 1
+            text = _squash(_text_of(paragraphs[i]))
+            if len(want) >= len(text) and want.endswith(text):
+                want = want[:len(want) - len(text)]
+                continue
+            if text.endswith(want):
+                tail = _cut(paragraphs[i], len(text) - len(want))
+                if tail is not None:
+                    paragraphs.insert(i + 1, tail)
+                    styles.insert(i + 1, styles[i])
+                    sig_at, end = sig_at + 1, end + 1
+                    i, want = i + 1, ""
+            break
+        if not want:
+            start = i
     for p in paragraphs[start:end + 1]:
         _keep_next(p)
 
@@ -707,46 +812,70 @@ _MAIN_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwBlank", "GwAttachNo
                 "GwSignature", "GwDate", "GwSignatureFree", "GwDateFree", "GwNote", "GwAttendance"}
 
 
+def _region_start(paragraphs: list, styles: list[str], end: int, lines: tuple[str, ...]
+                  ) -> tuple[int, int] | None:
+    """(paragraph index, line index): where the printed ``lines`` of a page begin in the 主体 up to
+    ``end`` — at the first of them that is body text (a first page starts with the 版头)."""
+    main = [i for i in range(end + 1) if styles[i] in _MAIN_STYLES]
+    texts = [_squash(_text_of(paragraphs[i])) for i in main]
+    joined = "".join(texts)
+    offsets = [0]
+    for t in texts:
+        offsets.append(offsets[-1] + len(t))
+    for k in range(len(lines)):
+        rest = "".join(lines[k:])
+        found = joined.rfind(rest) if rest else -1
+        if found >= 0:
+            return main[next(j for j in range(len(texts)) if offsets[j + 1] > found)], k
+    return None
+
+
 def _estimated_lines(p) -> int:
+    """How many lines a paragraph of the signature block takes (its text's width over the line)."""
     text = _text_of(p)
-    if not text:
-        return 1
-    p_pr = p.pPr
-    indent = L.chars(2) if _style_of(p) in ("Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwNote") else 0
-    if p_pr is not None and p_pr.find(qn("w:ind")) is not None:
-        ind = p_pr.find(qn("w:ind"))
-        indent = int(ind.get(qn("w:left"), 0) or 0) + int(ind.get(qn("w:firstLine"), 0) or 0)
-    return max(1, math.ceil((L.text_width_twips(text) + indent) / L.TYPE_AREA_WIDTH_TWIPS))
+    return max(1, math.ceil((L.text_width_twips(text) + L.chars(2)) / L.TYPE_AREA_WIDTH_TWIPS))
 
 
-def tighten(paragraphs: list, level: int) -> None:
-    """Layout.tighten: shrink the line pitch (4 % a level) and condense the characters (0.25 pt more
-    a level) of the 主体 paragraphs that fill the last page before the signature block ends — an
-    estimate of the last page's content, LINES_PER_PAGE lines counted back from the end."""
-    if level <= 0:
+def _block_end(styles: list[str]) -> int | None:
+    """The last paragraph of the signature block: the 成文日期, or the 附注 under it."""
+    ends = [i for i, s in enumerate(styles) if s in ("GwDate", "GwDateFree", "GwNote")]
+    return ends[-1] if ends else None
+
+
+def _seal_gap(styles: list[str]) -> list[int]:
+    """The blank lines between the body (or 附件说明) and a sealed 署名: the seal needs their height."""
+    if "GwSignature" not in styles:
+        return []
+    i = styles.index("GwSignature")
+    gap = []
+    while i > 0 and styles[i - 1] == "GwBlank":
+        i -= 1
+        gap.append(i)
+    return gap
+
+
+def tighten(paragraphs: list, layout: Layout) -> None:
+    """Layout.pitch: set the 主体 paragraphs from the one where the page in ``tighten_from``
+    begins to the end of the block at that pitch (7.3.5.5 adjusts the line spacing; characters
+    keep their pitch, 28 a line). The blank lines under the seal keep the standard pitch."""
+    if not layout.pitch or not layout.tighten_from:
         return
     styles = [_style_of(p) for p in paragraphs]
-    ends = [i for i, s in enumerate(styles) if s in ("GwDate", "GwDateFree", "GwNote", "GwAttendance")]
-    if not ends:
+    end = _block_end(styles)
+    if end is None:
         return
-    i, budget = ends[-1], L.LINES_PER_PAGE + 2
-    line = round(L.LINE_PITCH_TWIPS * (1 - 0.04 * level))
-    spacing = L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * level
-    while i >= 0 and budget > 0 and styles[i] in _MAIN_STYLES:
-        p = paragraphs[i]
-        budget -= _estimated_lines(p)
-        p_pr = p.get_or_add_pPr()
+    found = _region_start(paragraphs, styles, end, layout.tighten_from)
+    if found is None:
+        return
+    fixed = set(_seal_gap(styles))
+    for i in range(found[0], end + 1):
+        if styles[i] not in _MAIN_STYLES or i in fixed:
+            continue
+        p_pr = paragraphs[i].get_or_add_pPr()
         old = p_pr.find(qn("w:spacing"))
         if old is not None:
             p_pr.remove(old)
-        _set_child(p_pr, "w:spacing", _PPR_AFTER_SPACING, before=0, after=0, line=line, lineRule="exact")
-        for run in p.iter(qn("w:r")):
-            r_pr = run.get_or_add_rPr()
-            old = r_pr.find(qn("w:spacing"))
-            if old is not None:
-                r_pr.remove(old)
-            _set_child(r_pr, "w:spacing", ("w:w",) + _RPR_SUCCESSORS, val=spacing)
-        i -= 1
+        _set_child(p_pr, "w:spacing", _PPR_AFTER_SPACING, before=0, after=0, line=layout.pitch, lineRule="exact")
 
 
 # A body paragraph that starts with a numbered heading sentence of at most this many characters
@@ -835,5 +964,5 @@ def fit_document(doc, layout: Layout, config: Config) -> None:
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
     fit_signature(top)
     fit_attachment_note(top)
-    keep_signature_with_body(top, carry_tail=layout.tighten == TIGHTEN_MAX)
-    tighten(top, layout.tighten)
+    keep_signature_with_body(top, layout.carry)
+    tighten(top, layout)

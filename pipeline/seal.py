@@ -203,8 +203,61 @@ class SealPlacement:
 
 
 class NeedsRelayout(Exception):
-    """The 署名/成文日期 block is alone on its page or the seal does not fit: the caller re-renders
-    with render.Layout(tighten=n+1) (GB/T 9704 7.3.5.5) and tries again. The message is Chinese."""
+    """The 署名/成文日期 block is alone on its page, has taken the page before's text along, or the
+    seal does not fit: the caller renders again with render.next_layout(layout, e.shortfall)
+    (GB/T 9704 7.3.5.5) and tries again. The message is Chinese."""
+
+    def __init__(self, message: str, shortfall: layout.Shortfall | None = None):
+        super().__init__(message)
+        self.shortfall = shortfall
+
+
+# Where a 3号 line's slot lies around its characters (layout.py's measured offsets), in points.
+_GLYPH_TOP_PT = layout.mm_to_pt(layout.GLYPH_TOP_BODY_MM)
+_GLYPH_BOTTOM_PT = layout.mm_to_pt(layout.GLYPH_BOTTOM_BODY_MM)
+_PITCH_PT = layout.LINE_PITCH_PT
+
+
+def _type_area(height_pt: float) -> tuple[float, float]:
+    """(top, bottom) of the 版心 in PDF user space (y up) on a page ``height_pt`` high."""
+    top = height_pt - layout.mm_to_pt(layout.MARGIN_TOP_MM)
+    return top, top - layout.mm_to_pt(layout.TYPE_AREA_HEIGHT_MM)
+
+
+def _inside(lines: list[TextLine], height_pt: float) -> list[TextLine]:
+    """The lines inside the 版心 (not the page number under it)."""
+    return [ln for ln in lines if ln.y0 >= _type_area(height_pt)[1] - 1.0]
+
+
+def _slots_to(line: TextLine, height_pt: float) -> float:
+    """Line slots (at the standard pitch) from the 版心 top down to the bottom of ``line``'s slot."""
+    return (_type_area(height_pt)[0] - (line.y0 - _GLYPH_BOTTOM_PT)) / _PITCH_PT
+
+
+def _tops(lines: list[TextLine], height_pt: float) -> tuple[int, ...]:
+    """Where each line's slot begins, in twips below the 版心 top."""
+    top = _type_area(height_pt)[0]
+    return tuple(max(0, round((top - ln.y1 - _GLYPH_TOP_PT) * layout.TWIPS_PER_PT)) for ln in lines)
+
+
+def _twips_to(line: TextLine, height_pt: float) -> int:
+    return round(_slots_to(line, height_pt) * layout.LINE_PITCH_TWIPS)
+
+
+def _shortfall_before(pages: list[list[TextLine]], heights: list[float], p: int, kind: str,
+                      date: TextLine) -> layout.Shortfall | None:
+    """The page before page ``p`` must take what page ``p`` holds down to the block's ``date``."""
+    if p == 0:
+        return None
+    before = _inside(pages[p - 1], heights[p - 1])
+    if not before:
+        return None
+    return layout.Shortfall(kind, _squashed(before), _tops(before, heights[p - 1]),
+                            round(_slots_to(before[-1], heights[p - 1]), 1), _twips_to(date, heights[p]))
+
+
+def _squashed(lines: list[TextLine]) -> tuple[str, ...]:
+    return tuple(_norm(ln.text) for ln in lines)
 
 
 def _norm(s: str) -> str:
@@ -262,16 +315,19 @@ def _only_annex_note_above(pages: list[list[TextLine]], p: int, first: int) -> b
 
 
 def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text: str,
-               annex_only_ok: bool = False) -> tuple[int, int, int | None]:
+               annex_only_ok: bool = False, heights: list[float] | None = None) -> tuple[int, int, int | None]:
     """(page, date line, 署名 line or None) of the 署名/成文日期 block: the first line that reads as the
     date with the 署名 directly above it. NeedsRelayout when the block is split over two pages, has
-    nothing above it on its page, or (unless ``annex_only_ok``) only the 附件说明; SigningError when
-    it is not there at all."""
+    nothing above it on its page, or (unless ``annex_only_ok``, the last attempt) only the 附件说明,
+    or has taken along so much of the body that the page before lacks more than
+    layout.FILL_SLACK_LINES lines; SigningError when it is not there at all. ``heights``: each page's
+    height in points (A4 when not given), for measuring what the next layout must gain."""
+    heights = heights or [layout.mm_to_pt(layout.PAGE_HEIGHT_MM)] * len(pages)
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
         raise SigningError("没有成文日期，无法确定用印位置")
     found = None
-    split = False
+    split = None
     for p, lines in enumerate(pages):
         for i, ln in enumerate(lines):
             if _norm(ln.text) != want_date:
@@ -283,22 +339,36 @@ def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text:
                 found = (p, i, i - 1)
                 break
             if i == 0 and p > 0 and pages[p - 1] and _norm(pages[p - 1][-1].text) == want_sig:
-                split = True
+                split = (p, ln)
         if found:
             break
     if found is None:
         if split:
-            raise NeedsRelayout("发文机关署名与成文日期被分在两页，需要调整行距重新排版")
+            p, date = split
+            raise NeedsRelayout("发文机关署名与成文日期被分在两页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "split", date))
         what = f"发文机关署名「{signature}」紧接其上的成文日期「{date_text}」" if want_sig else f"成文日期「{date_text}」"
         raise SigningError(f"在转换后的 PDF 中找不到{what}，无法确定用印位置")
     p, di, si = found
     first = si if si is not None else di
+    date = pages[p][di]
     if first == 0:
-        raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）")
+        raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）",
+                            _shortfall_before(pages, heights, p, "alone", date))
     if not annex_only_ok and _only_annex_note_above(pages, p, first):
         # Legal under the seal rule (its top may be within one line of the 附件说明), but a page
-        # with nothing of the body on it reads as a stray signature: try a tighter layout first.
-        raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版")
+        # with nothing of the body on it reads as a stray signature: try another layout first.
+        raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版",
+                            _shortfall_before(pages, heights, p, "alone", date))
+    if not annex_only_ok and p > 0:
+        # The block took body text along (keep-with-next) and left the page before short: more of
+        # it than the empty lines there could have stayed above.
+        before = _inside(pages[p - 1], heights[p - 1])
+        empty = layout.LINES_PER_PAGE - (_slots_to(before[-1], heights[p - 1]) if before else 0)
+        above = _slots_to(pages[p][first - 1], heights[p])
+        if math.floor(empty + 0.05) > layout.FILL_SLACK_LINES and above <= empty + 0.5:
+            raise NeedsRelayout(f"第{p}页下方空{round(empty)}行：正文末尾随署名移到了第{p + 1}页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "short", date))
     return p, di, si
 
 
@@ -306,7 +376,9 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
                       signature: str | None, date_text: str, diameter_mm: float,
                       annex_only_ok: bool = False) -> SealPlacement:
     """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
-    p, di, si = find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
+    heights = [box[3] - box[1] for box in mediaboxes]
+    p, di, si = find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok,
+                           heights=heights)
     lines = pages[p]
     date = lines[di]
     sig = lines[si] if si is not None else None
@@ -331,13 +403,21 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
     if below:
         lo = max(lo, max(below) + r)
     eps = 0.5
+    # Room for the seal is made on its own page: the lines above the block, a little tighter.
+    def short_by(points: float) -> layout.Shortfall:
+        above = lines[:first]
+        return layout.Shortfall("seal", _squashed(above), _tops(above, heights[p]),
+                                round(_slots_to(date, heights[p]), 1), _twips_to(date, heights[p]),
+                                deficit=round(points * layout.TWIPS_PER_PT))
+
     if lo > hi + eps:
         raise NeedsRelayout(
             f"第{p + 1}页印章放不下：署名与上方正文的间距不符合"
-            f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）")
+            f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）",
+            short_by(lo - hi))
     cy = (lo + hi) / 2 if lo <= hi else hi
     if cx - r < mx0 or cx + r > mx1 or cy - r < my0:
-        raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面")
+        raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面", short_by(max(my0 - (cy - r), pitch)))
     return SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(cy, 2), diameter_pt=round(2 * r, 2),
                          signature_box=sig.box if sig else None, date_box=date.box, last_text_box=last.box)
 
@@ -360,8 +440,9 @@ def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm:
 def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False) -> None:
     """For a document sent without a seal (7.3.5.2): its 署名/成文日期 block must not stand alone on a
     page either (7.3.5.5). Raises NeedsRelayout (re-render tighter) or SigningError like place_seal."""
-    pages, _ = _page_lines(Path(pdf))
-    find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
+    pages, boxes = _page_lines(Path(pdf))
+    find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok,
+               heights=[box[3] - box[1] for box in boxes])
 
 
 # --- drawing it ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ that the pipeline's own reading cannot hide its own mistakes.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -122,18 +123,27 @@ def flow_pages(pages: list[list[Line]], ends: tuple[str, ...]) -> list[int]:
     return out
 
 
+def empty_lines_at_foot(lines: list[Line]) -> int:
+    """Whole lines (at the standard pitch) left empty between a page's last line and the 版心 bottom."""
+    body = in_type_area(lines)
+    if not body:
+        return L.LINES_PER_PAGE
+    room = BOTTOM - (body[-1].bottom + L.GLYPH_BOTTOM_BODY_MM)
+    return math.floor(room / L.LINE_PITCH_MM + 0.05)
+
+
 def fill_problems(pages: list[list[Line]], ends: tuple[str, ...], slack: int = 2) -> list[str]:
-    """Each page the text flows on from is full: its last line at most ``slack`` lines above the
-    版心 bottom, and (after page 1, which holds the 版头) 22 ± ``slack`` lines of 3号 text."""
+    """Each page the text flows on from is full: at most ``slack`` whole lines empty at its foot,
+    and (after page 1, which holds the 版头) 22 ± ``slack`` lines of 3号 text."""
     out = []
     for n in flow_pages(pages, ends):
         body = in_type_area(pages[n - 1])
         if not body:
             out.append(f"p{n}: empty")
             continue
-        empty = (BOTTOM - body[-1].bottom) / L.LINE_PITCH_MM
-        if empty > slack + 0.5:
-            out.append(f"p{n}: {empty:.1f} empty lines at the foot (last line 「{body[-1].text}」)")
+        empty = empty_lines_at_foot(pages[n - 1])
+        if empty > slack:
+            out.append(f"p{n}: {empty} empty lines at the foot (last line 「{body[-1].text}」)")
         if n > 1 and all(abs(ln.size - L.SIZE_3) < 0.5 for ln in body):
             if abs(len(body) - L.LINES_PER_PAGE) > slack:
                 out.append(f"p{n}: {len(body)} lines")

@@ -107,10 +107,11 @@ def unsealed_config_overrides(repo_config: Path) -> dict:
     return {"series": series}
 
 
-def lay_out(docs: dict, config, root: Path) -> dict[str, Path]:
+def lay_out(docs: dict, config, root: Path, layouts: dict | None = None) -> dict[str, Path]:
     """{name: (draft, number)} rendered and converted as the pipeline does it — render, convert,
     ask the stamp step whether the layout must change, render again — but batched: each round
-    converts every document still open in one LibreOffice run. Returns {name: pdf}."""
+    converts every document still open in one LibreOffice run. Returns {name: pdf}; ``layouts``
+    (when given) receives the layout each document ended with."""
     from pipeline import render, stamp
     from pipeline.convert import find_soffice, lo_env, soffice_batch
 
@@ -119,27 +120,29 @@ def lay_out(docs: dict, config, root: Path) -> dict[str, Path]:
     home, tmp = root / "lo-home", root / "lo-tmp"
     home.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(parents=True, exist_ok=True)
-    layouts = {name: 0 for name in docs}
+    layouts = {} if layouts is None else layouts
+    layouts.update({name: render.Layout() for name in docs})
     done: dict[str, Path] = {}
-    for round_ in range(render.TIGHTEN_MAX + 1):
+    for round_ in range(render.LAYOUT_ATTEMPTS):
         todo = [k for k in docs if k not in done]
         if not todo:
             break
         out = root / f"pdf-{round_}"
         out.mkdir(parents=True, exist_ok=True)
-        inputs = [render.render_document(*docs[k], config, root / f"docx-{round_}" / f"{k}.docx",
-                                         layout=render.Layout(tighten=layouts[k])) for k in todo]
-        res = soffice_batch(exe, inputs, out, root / "profile", lo_env(config, home, tmp), 60 + 10 * len(inputs))
+        inputs = {k: render.render_document(*docs[k], config, root / f"docx-{round_}" / f"{k}.docx",
+                                            layout=layouts[k]) for k in todo}
+        res = soffice_batch(exe, list(inputs.values()), out, root / "profile", lo_env(config, home, tmp),
+                            60 + 10 * len(inputs))
         assert res is not None, "LibreOffice timed out"
         for k in todo:
             pdf = out / f"{k}.pdf"
             assert pdf.is_file(), f"LibreOffice made no PDF for {k}: {res.stdout[-400:]!r}"
-            last = layouts[k] == render.TIGHTEN_MAX
             try:
-                stamp.check_layout(pdf, draft=docs[k][0], config=config, last_attempt=last)
-            except stamp.NeedsRelayout:
-                if not last:
-                    layouts[k] += 1
+                stamp.check_layout(pdf, draft=docs[k][0], config=config, last_attempt=layouts[k].last)
+            except stamp.NeedsRelayout as e:
+                nxt = render.next_layout(layouts[k], e.shortfall, inputs[k]) if e.shortfall else None
+                if nxt is not None:
+                    layouts[k] = nxt
                     continue
             done[k] = pdf
     return done

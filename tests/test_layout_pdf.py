@@ -209,6 +209,30 @@ def test_a_mark_that_does_not_fit_takes_the_character_before_it_along(pdfs):
     assert text[start + 1] == block[26:54] and text[start + 1].endswith("）")
 
 
+# The lines that end a document's main text: the 成文日期 under the 署名, a 纪要's attendance.
+ENDS = ("2015年3月20日", "2015年4月2日", "2015年5月8日", "出席：")
+
+
+def test_every_page_the_text_flows_on_from_is_full(pdfs):
+    """Every page followed by more of the same text (not the last page of the body, not the page
+    before an attachment) carries 22 lines, less at most two (widow/orphan control): the signature
+    block takes at most the body's last two lines with it, never a whole paragraph (GB/T 9704 7.3.5.5)."""
+    problems = {name: PL.fill_problems(PL.read_lines(path), ENDS) for name, path in pdfs.items()}
+    assert not any(problems.values()), {k: v for k, v in problems.items() if v}
+    pages = PL.read_lines(pdfs["report"])
+    assert PL.flow_pages(pages, ENDS) == [1, 2]                   # the body runs over page 3
+
+
+def test_the_block_takes_at_most_two_body_lines_along(pdfs):
+    pages = PL.read_lines(pdfs["report"])
+    block_page = next(i for i, lines in enumerate(pages) if any(ln.text == "2015年3月20日" for ln in lines))
+    lines = PL.in_type_area(pages[block_page])
+    above = lines[:[ln.text for ln in lines].index("珠晖区人民政府")]
+    assert 1 <= len(above) <= 2, [ln.text for ln in above]        # body text above the block, ≤ 2 lines
+    last = REPORT_BODY[-1].text
+    assert last.endswith("".join(ln.text for ln in above))      # the paragraph's own last lines
+
+
 # --- 版头 -----------------------------------------------------------------------------------------------------
 
 def test_red_header_of_a_document(pages):
