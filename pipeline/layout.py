@@ -326,7 +326,8 @@ class Shortfall:
     """What a converted PDF shows when the 署名/成文日期 block does not sit well, for choosing the
     next layout (render.next_layout).
 
-    ``kind``: "alone" (nothing of the body above the block on its page), "short" (the page before
+    ``kind``: "alone" (nothing of the body above the block on its page), "annex" (only the 附件说明
+    above it: legal, but a page without body text reads as a stray signature), "short" (the page before
     the block lacks more than FILL_SLACK_LINES lines, its text having gone along with the block),
     "split" (署名 and date on two pages), "seal" (no room for the seal under the block).
     ``lines``: the printed lines (whitespace removed, top to bottom) of the page that must hold

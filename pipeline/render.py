@@ -77,8 +77,9 @@ def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | 
     at most the body's last two lines go with it; every page before stays full (22 lines, less at
     most FILL_SLACK_LINES). In order of preference: everything onto the page before the block at a
     pitch of at least PREFERRED_PITCH_TWIPS; the body's last one or two lines carried along when
-    that page stays full without them; the page set tighter, down to MIN_PITCH_TWIPS; the last two
-    lines carried (the page before then runs short: no layout satisfies everything)."""
+    that page stays full without them; the page set tighter, down to MIN_PITCH_TWIPS; then, when
+    only the 附件说明 stood above the block, that (legal) layout on the last attempt; when nothing
+    did, the body's last line carried (the page before runs short: nothing satisfies everything)."""
     from docx import Document
 
     attempt = layout.attempt + 1
@@ -105,10 +106,12 @@ def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | 
         return Layout(carry="".join(s.lines[-carry_lines:]), attempt=attempt)
     if pitch and pitch >= L.MIN_PITCH_TWIPS:
         return tighter(pitch)
-    if s.kind == "short" or layout.carry:
-        # Nothing fits better: the last attempt accepts this layout as it is.
+    if s.kind in ("short", "annex") or layout.carry:
+        # Nothing fits better (the 附件说明 above the block is legal): the last attempt takes this
+        # layout as it is.
         return replace(layout, attempt=LAYOUT_ATTEMPTS - 1)
-    return Layout(carry="".join(s.lines[-L.CARRY_MAX_LINES:]), attempt=attempt)
+    # The block must not stand alone: its body line goes along although the page before runs short.
+    return Layout(carry=s.lines[-1], attempt=attempt)
 
 
 def _fitting_pitch(paragraphs: list, layout: Layout, s: L.Shortfall) -> int | None:
@@ -208,14 +211,19 @@ def _signer_lines(signers: tuple[str, ...], number: str) -> list[dict]:
     return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\u200b-\u200d\u2060\ufeff]")
+# Full-width marks beside which Chinese text sets no space: a space (or a zero-width one) there is
+# a place LibreOffice may break a line, after “ or before ”, against 避头尾.
+_WIDE_MARKS = "（《「『“‘〔【）》」』”’〕】，。、；：？！"
+_SPACE_BY_MARK = re.compile(rf"[ \t\u00a0\u3000]+(?=[{_WIDE_MARKS}])|(?<=[{_WIDE_MARKS}])[ \t\u00a0\u3000]+")
 
 
 def _clean(value):
-    """Characters XML cannot hold (Word's vertical tab for a line break, stray control codes) are
-    dropped from every string of a draft before it goes into the document."""
+    """Dropped from every string of a draft before it goes into the document: characters XML
+    cannot hold (Word's vertical tab for a line break, stray control codes), zero-width spaces, and
+    spaces beside a full-width mark."""
     if isinstance(value, str):
-        return _CONTROL.sub("", value)
+        return _SPACE_BY_MARK.sub("", _CONTROL.sub("", value))
     if isinstance(value, tuple):
         return tuple(_clean(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -748,12 +756,26 @@ def _cut(p, k: int):
     _set_ind(tail, left=0, right=0, firstLine=0)
     # The cut is where LibreOffice broke the line: the lines above it stay as they were, even a
     # single one (widow/orphan control would otherwise send it along and empty the page's foot).
+    _no_widow_control(p)
+    p.addnext(tail)
+    return tail
+
+
+def _no_widow_control(p) -> None:
     p_pr = p.get_or_add_pPr()
     if p_pr.find(qn("w:widowControl")) is None:
         p_pr.insert_element_before(OxmlElement("w:widowControl"), *_PPR_AFTER_KEEPNEXT[3:])
     p_pr.find(qn("w:widowControl")).set(qn("w:val"), "0")
-    p.addnext(tail)
-    return tail
+
+
+def fit_heading_keeps(paragraphs: list) -> None:
+    """A heading (kept with what follows) needs one line of the paragraph under it on its page
+    (标题不背题), not the two that widow/orphan control asks of a paragraph: with two, a heading of
+    two lines left three lines empty at the foot of a page (GB/T 9704 fills its 22 lines)."""
+    styles = [_style_of(p) for p in paragraphs]
+    for i in range(1, len(paragraphs)):
+        if styles[i - 1] in _KEPT_HEADINGS and styles[i] == "Normal":
+            _no_widow_control(paragraphs[i])
 
 
 def _block_span(styles: list[str]) -> tuple[int, int, int] | None:
@@ -808,6 +830,7 @@ def keep_signature_with_body(paragraphs: list, carry: str = "") -> None:
 
 
 _BODY_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4"}
+_KEPT_HEADINGS = {"GwH1", "GwH2", "GwH3"}         # keep-with-next in the templates' styles
 _MAIN_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwBlank", "GwAttachNote", "GwAttachNoteMore",
                 "GwSignature", "GwDate", "GwSignatureFree", "GwDateFree", "GwNote", "GwAttendance"}
 
@@ -964,5 +987,6 @@ def fit_document(doc, layout: Layout, config: Config) -> None:
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
     fit_signature(top)
     fit_attachment_note(top)
+    fit_heading_keeps(top)
     keep_signature_with_body(top, layout.carry)
     tighten(top, layout)

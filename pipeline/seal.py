@@ -359,7 +359,7 @@ def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text:
         # Legal under the seal rule (its top may be within one line of the 附件说明), but a page
         # with nothing of the body on it reads as a stray signature: try another layout first.
         raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版",
-                            _shortfall_before(pages, heights, p, "alone", date))
+                            _shortfall_before(pages, heights, p, "annex", date))
     if not annex_only_ok and p > 0:
         # The block took body text along (keep-with-next) and left the page before short: more of
         # it than the empty lines there could have stayed above.

@@ -106,6 +106,10 @@ HANG_BODY = (
 # A 报告 whose body, fitted into pages, ends on the last line of page 2, where the signature block
 # no longer fits: the last paragraph (13 lines) must not take page 2's text with it.
 REPORT_BODY = (Block("paragraph", D.text(28 * 16 - 2, 3)), Block("paragraph", D.text(28 * 13 - 6, 11)))
+# A heading of two lines that reaches page 2's line 21: with the two lines widow/orphan control
+# wants of the paragraph under it, it would leave three lines empty at the foot.
+HEADING_BODY = (Block("paragraph", D.text(28 * 26 - 2, 5)), Block("heading2", "（一）" + D.text(33, 9)),
+                Block("paragraph", D.text(28 * 10 - 2, 13)))
 
 
 # --- one LibreOffice run for the module ----------------------------------------------------------------
@@ -127,6 +131,7 @@ def pdfs(tmp_path_factory):
         "report": (D.notice(kind="报告", title="珠晖区人民政府关于2015年城乡环境综合整治工作情况的报告",
                             main_to="衡阳市人民政府", body=REPORT_BODY, attachments=(), attachment_note=()),
                    D.number(seq=8)),
+        "heading": (D.notice(body=HEADING_BODY, attachments=(), attachment_note=()), D.number(seq=9)),
     }
     made = D.lay_out(docs, config, root)
     return made

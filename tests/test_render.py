@@ -288,6 +288,28 @@ def test_control_characters_are_dropped(cfg, out):
     assert "关于做好春节期间工作的通知" in text and "第一段内容" in text
 
 
+def test_no_break_opportunity_next_to_a_full_width_mark(cfg, out):
+    """A space beside a full-width mark (「严防“ 钓鱼”项目」, typed or pasted) or a zero-width space
+    lets LibreOffice break the line after “ or before ” (避头尾 broken, seen in the corpus test);
+    Chinese text sets no space there, so it is taken out. Spaces between Latin words stay."""
+    d = D.notice(body=(Block("paragraph", "严防“ 钓鱼”项目和“胡子 ”工程， 解决“三角债\u200b”。Smart City 试点"),
+                       Block("heading1", "一、 总体要求")))
+    doc = Document(str(render.render_document(d, D.number(), cfg, out / "spaces.docx")))
+    text = all_text(doc)
+    assert "严防“钓鱼”项目和“胡子”工程，解决“三角债”。Smart City 试点" in text
+    assert "一、总体要求" in text
+
+
+def test_a_heading_needs_one_line_of_its_paragraph_on_its_page(docs):
+    doc = docs["下行文"][1]
+    ps = doc.paragraphs
+    after = [ps[i + 1] for i in range(len(ps) - 1) if ps[i].style.style_id in ("GwH1", "GwH2", "GwH3")
+             and ps[i + 1].style.style_id == "Normal"]
+    assert after and all(p._p.pPr.find(qn("w:widowControl")).get(qn("w:val")) == "0" for p in after)
+    others = [p for p in ps if p.style.style_id == "Normal" and p not in after and p.text]
+    assert others and all(p._p.pPr is None or p._p.pPr.find(qn("w:widowControl")) is None for p in others)
+
+
 def test_every_value_is_checked(cfg, out, tmp_path):
     """A template that lost its 主送 tag renders, but the missing value is caught."""
     broken = tmp_path / "下行文.docx"
@@ -590,9 +612,12 @@ def test_next_layout_prefers_a_little_tighter_then_carrying_then_tighter(twenty_
     assert render.next_layout(first, shortfall(lines, 21), docx) == render.Layout(carry=lines[-1], attempt=1)
     assert render.next_layout(first, shortfall(lines, 22), docx) == render.Layout(carry="".join(lines[-2:]),
                                                                                    attempt=1)
-    # A block that needs more than the tightest pitch gives: the last two lines go along anyway.
+    # A block that needs more than the tightest pitch gives: alone, it takes the body's last line
+    # along anyway; with the 附件说明 above it (legal), it stays as it is, on the last attempt.
     nxt = render.next_layout(first, shortfall(lines, 20, end_lines=9), docx)
-    assert nxt == render.Layout(carry="".join(lines[-2:]), attempt=1)
+    assert nxt == render.Layout(carry=lines[-1], attempt=1)
+    nxt = render.next_layout(first, shortfall(lines, 20, "annex", end_lines=9), docx)
+    assert nxt == render.Layout(attempt=render.LAYOUT_ATTEMPTS - 1) and nxt.last
     # Once tightened and still not fitting, one more slot is asked for.
     again = render.next_layout(render.next_layout(first, shortfall(lines, 18), docx), shortfall(lines, 18), docx)
     assert again.pitch < room // 21 and again.tightened == 2
@@ -605,10 +630,9 @@ def test_next_layout_for_the_seal_and_for_a_page_that_is_not_in_the_body(twenty_
     # No room for the seal under the block: its own page set tighter by the room lacking.
     seal = render.next_layout(render.Layout(), shortfall(lines, 12, "seal", end_lines=18, deficit=300), docx)
     assert seal.pitch and seal.tighten_from == lines[-12:] and not seal.carry
-    # A page whose lines are not the body's cannot be tightened: its last two lines are carried.
+    # A page whose lines are not the body's cannot be tightened: its last line is carried.
     stray = L.Shortfall("alone", ("别的文件第一行", "别的文件第二行"), (0, 579), 20.0, 2316)
-    assert render.next_layout(render.Layout(), stray, docx) == render.Layout(carry="别的文件第一行别的文件第二行",
-                                                                               attempt=1)
+    assert render.next_layout(render.Layout(), stray, docx) == render.Layout(carry="别的文件第二行", attempt=1)
     # The page before already short although lines were carried: the last attempt takes it as it is.
     carried = render.Layout(carry=lines[-1], attempt=1)
     short = render.next_layout(carried, shortfall(lines, 19, "short", end_lines=12), docx)
