@@ -1,4 +1,6 @@
-"""Atomic file writes and read-only records: every file gongwen writes goes temp + fsync + rename."""
+"""Atomic file writes and read-only records: every file gongwen writes goes temp + fsync + rename.
+Also the names of files: shown readable (never as surrogate escapes), kept within the filesystem's
+limit, never taken twice."""
 from __future__ import annotations
 
 import os
@@ -6,9 +8,57 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
-def _fsync_dir(folder: Path) -> None:
+# Bytes in one file name on every filesystem an instance lives on (ext4, xfs, btrfs, tmpfs, NTFS via
+# Samba counts UTF-16 units, which 255 bytes of UTF-8 never exceed).
+NAME_MAX = 255
+
+
+def readable(name: str) -> str:
+    """A file name fit to show and to store as text. Linux file names are bytes; one that is not UTF-8
+    — a GBK name copied from a Windows share is the everyday case — reaches Python as surrogate
+    escapes, which no UTF-8 text (a note, the register, JSON, the console) can hold. Such a name is
+    decoded as GB18030 (a superset of GBK) where it is valid GB18030, else each bad byte becomes �."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def readable_path(path: Path | str) -> str:
+    """``path`` as text, each part made readable on its own (a folder may be UTF-8, a name GBK)."""
+    return os.sep.join(readable(part) for part in str(path).split(os.sep))
+
+
+def fit_name(stem: str, tail: str = "", limit: int = NAME_MAX) -> str:
+    """``stem + tail``, with the stem cut (by whole characters, marked with …) so that the name fits
+    in ``limit`` bytes: a companion file (a note, a "(2)" copy) of a name already at the limit."""
+    name = stem + tail
+    if len(os.fsencode(name)) <= limit:
+        return name
+    budget = limit - len(os.fsencode(tail)) - len("…".encode("utf-8"))
+    cut = stem
+    while cut and len(os.fsencode(cut)) > budget:
+        cut = cut[:-1]
+    return cut + "…" + tail
+
+
+def _temp_prefix(name: str) -> str:
+    """A temporary file's prefix beside ``name``: hidden, recognisable, and short enough that the
+    temporary name fits where ``name`` itself only just fits."""
+    return "." + fit_name(name, "", 160) + "."
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (best effort: some filesystems refuse)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -25,7 +75,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -37,7 +87,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> Path:
         with _suppress():
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -49,7 +99,7 @@ def atomic_copy(src: Path, dst: Path, mode: int = 0o644) -> Path:
     """Copy ``src`` to ``dst`` atomically (temp file in the destination folder, then rename)."""
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(dst.name), suffix=".tmp", dir=dst.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
             shutil.copyfileobj(inp, out, 1 << 20)
@@ -61,21 +111,28 @@ def atomic_copy(src: Path, dst: Path, mode: int = 0o644) -> Path:
         with _suppress():
             os.unlink(tmp)
         raise
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     return dst
 
 
-def unique_path(path: Path) -> Path:
-    """``path`` if free, else ``name (2).ext``, ``name (3).ext`` … — user files are never overwritten."""
+def unique_path(path: Path, *, companion: Callable[[Path], Path] | None = None) -> Path:
+    """``path`` if free, else ``name (2).ext``, ``name (3).ext`` … — user files are never overwritten.
+    With ``companion`` (e.g. the note beside a file), a name counts as free only if its companion's is too."""
     path = Path(path)
-    if not path.exists():
-        return path
     stem, suffix = path.stem, path.suffix
-    for i in range(2, 100000):
-        cand = path.with_name(f"{stem} ({i}){suffix}")
-        if not cand.exists():
+    for i in range(1, 100000):
+        cand = path if i == 1 else path.with_name(fit_name(stem, f" ({i}){suffix}"))
+        if not cand.exists() and not (companion is not None and companion(cand).exists()):
             return cand
     raise FileExistsError(path)
+
+
+NOTE_SUFFIX = ".问题.txt"
+
+
+def note_path(draft: Path) -> Path:
+    """The 问题 note beside a draft: its name plus .问题.txt (the name cut if it would not fit)."""
+    return draft.with_name(fit_name(draft.stem, draft.suffix + NOTE_SUFFIX))
 
 
 def make_readonly(path: Path) -> None:

@@ -17,7 +17,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import sqlite3
 import threading
@@ -30,14 +29,13 @@ from typing import Callable, Iterator
 from . import hashing
 from .config import Config
 from .errors import LedgerError
-from .fsutil import atomic_write_bytes
 from .model import Draft, Finding, Number
 from .numbers import check_formats, format_number, parse_number
 
 __all__ = [
     "Ledger", "Allocation", "DocumentRow", "RegisterRow", "SealRow", "Event", "ChainReport", "Break",
     "STAGES", "STAGE_NAMES", "REGISTER_COLUMNS", "SEAL_COLUMNS", "format_number", "parse_number",
-    "health", "ledger_path", "register_xlsx",
+    "health", "ledger_path", "Book", "BookWriter",
 ]
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -58,7 +56,7 @@ STAGE_NAMES = {
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
-_SNAPSHOT_KEYS = ("register", "seal_register")
+_SNAPSHOT_KEYS = ("register", "seal_register", "rows")
 
 # 发文登记簿 columns (standards.md §6.1; issue 3 item 5), field → heading. 备注 carries the void reason
 # or reservation note.
@@ -107,6 +105,9 @@ CREATE TABLE IF NOT EXISTS events (
   reference TEXT, detail TEXT NOT NULL, algorithm TEXT NOT NULL, prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_reference ON events(reference);
+-- Other registers kept in this database (收文登记簿, 督办台账 …): see Book.
+CREATE TABLE IF NOT EXISTS books (
+  name TEXT PRIMARY KEY, label TEXT NOT NULL, series TEXT) WITHOUT ROWID;
 -- Append-only by construction; the hash chain catches anyone who drops these first.
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, '事件记录只能追加，不能修改'); END;
@@ -262,6 +263,57 @@ class ChainReport:
                     f"末条哈希 {self.head or '（无）'}")
         more = f"（另有 {len(self.breaks) - 1} 处）" if len(self.breaks) > 1 else ""
         return f"登记簿被改动：{self.breaks[0].message}{more}"
+
+
+@dataclass(frozen=True)
+class Book:
+    """Another register kept beside the 发文登记簿 in the ledger's database — the 收文登记簿, the
+    督办台账 — with the same guarantees: its numbers come from the shared counters inside a
+    ``BEGIN IMMEDIATE`` transaction, and every change of one of its rows is written together with an
+    event carrying the row's new content, so ``verify`` replays it and names an edited, inserted or
+    deleted row. The owning module declares its book and opens it with ``Ledger.open_book``.
+
+    ``table`` is the book's register table: an ``id INTEGER PRIMARY KEY`` and, when the book numbers
+    its rows, ``series``/``year``/``seq`` columns (``series`` = the counter's key, ``Book.series``).
+    ``schema`` is its DDL (``CREATE … IF NOT EXISTS``, statements separated by ``;\n``); further
+    tables in it are the module's own and are not replayed."""
+
+    table: str
+    label: str                   # Chinese name used in messages: 收文登记簿
+    schema: str
+    series: str | None = None    # counter key when the book numbers its rows (e.g. 收文)
+
+
+class BookWriter:
+    """What a book's owner may do inside one write transaction (``Ledger.book_write``)."""
+
+    def __init__(self, ledger: "Ledger", db: sqlite3.Connection):
+        self._ledger, self._db = ledger, db
+
+    @property
+    def now(self) -> str:
+        """The ledger clock's time, ISO (the same clock stamps the events)."""
+        return _iso(self._ledger._clock())
+
+    def next_seq(self, book: Book, year: int) -> int:
+        """The book's next number for ``year``: atomic with the rest of the transaction, never reused."""
+        if not book.series:
+            raise ValueError(f"book {book.table} does not number its rows")
+        return self._ledger._take_seq(self._db, book.series, year)
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
+
+    def record(self, event: str, *, actor: str, book: Book, row_id: int, reference: str | None = None,
+               detail: dict | None = None) -> int:
+        """Chain ``event`` with the row's new content (call after every change of a register row)."""
+        detail = dict(detail or {})
+        if any(k in detail for k in _SNAPSHOT_KEYS):
+            raise ValueError(f"detail keys {_SNAPSHOT_KEYS} are reserved for register snapshots")
+        row = _row_dict(self._db.execute(f"SELECT * FROM {book.table} WHERE id = ?", (row_id,)).fetchone())
+        if row is None:
+            raise LedgerError(f"{book.label}中没有第 {row_id} 行")
+        return self._ledger._append(self._db, event, actor, reference, {**detail, "rows": {book.table: row}})
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -631,6 +683,38 @@ class Ledger:
         with self._write() as db:
             self._append(db, event, actor, reference, detail)
 
+    # -- other registers (books) ---------------------------------------------------------------------------
+
+    def open_book(self, book: Book) -> None:
+        """Create the book's tables if this ledger has none yet and list it, so that ``verify`` replays
+        its rows even when the module that owns it is not loaded."""
+        with self._write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS books (name TEXT PRIMARY KEY, label TEXT NOT NULL,"
+                       " series TEXT) WITHOUT ROWID")
+            for stmt in book.schema.split(";\n"):
+                if stmt.strip():
+                    db.execute(stmt)
+            db.execute("INSERT INTO books (name, label, series) VALUES (?, ?, ?) ON CONFLICT (name) DO "
+                       "UPDATE SET label = excluded.label, series = excluded.series",
+                       (book.table, book.label, book.series))
+
+    @contextmanager
+    def book_write(self) -> Iterator[BookWriter]:
+        """One write transaction for a book's owner: numbers, rows and their events commit together."""
+        with self._write() as db:
+            yield BookWriter(self, db)
+
+    @contextmanager
+    def book_read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read of the book tables (rows are ``sqlite3.Row``)."""
+        with self._read() as db:
+            yield db
+
+    def _books(self, db) -> dict[str, tuple[str, str | None]]:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'books'").fetchone() is None:
+            return {}
+        return {r["name"]: (r["label"], r["series"]) for r in db.execute("SELECT * FROM books")}
+
     # -- reading ------------------------------------------------------------------------------------------
 
     def _number(self, row: sqlite3.Row) -> Number:
@@ -729,11 +813,13 @@ class Ledger:
         """漏号 and counter problems: every number 1..counter-1 of each (series, year) must be a row."""
         problems = []
         with self._read() as db:
+            book_series = {s: name for name, (_, s) in self._books(db).items() if s}
             counters = db.execute("SELECT series, year, next_seq FROM counters ORDER BY series, year")
             counters = [tuple(r) for r in counters if year is None or r["year"] == year]
             for series, y, next_seq in counters:
+                table = book_series.get(series, "documents")
                 seqs = sorted(r[0] for r in db.execute(
-                    "SELECT seq FROM documents WHERE series = ? AND year = ?", (series, y)))
+                    f"SELECT seq FROM {table} WHERE series = ? AND year = ?", (series, y)))
                 missing = sorted(set(range(1, next_seq)) - set(seqs))
                 if missing:
                     shown = "、".join(str(s) for s in missing[:20]) + ("…" if len(missing) > 20 else "")
@@ -757,6 +843,7 @@ class Ledger:
         algorithms: set[str] = set()
         docs: dict[int, tuple[dict, int]] = {}      # id → (last snapshot, event id)
         seals: dict[int, tuple[dict, int]] = {}
+        books: dict[str, dict[int, tuple[dict, int]]] = {}     # book table → id → (snapshot, event id)
         prev_hash, prev_id, count, head = GENESIS, 0, 0, None
         with self._read() as db:
             for r in db.execute("SELECT * FROM events ORDER BY id"):
@@ -789,9 +876,21 @@ class Ledger:
                         docs[detail["register"]["id"]] = (detail["register"], r["id"])
                     if isinstance(detail.get("seal_register"), dict) and "id" in detail["seal_register"]:
                         seals[detail["seal_register"]["id"]] = (detail["seal_register"], r["id"])
+                    for table, snap in (detail.get("rows") or {}).items():
+                        if isinstance(snap, dict) and "id" in snap:
+                            books.setdefault(table, {})[snap["id"]] = (snap, r["id"])
             breaks += self._compare(db, "documents", docs, "登记簿")
             breaks += self._compare(db, "seal_uses", seals, "用印登记")
-            breaks += self._compare_counters(db, docs)
+            listed = self._books(db)
+            for table in sorted(set(listed) | set(books)):
+                label = listed.get(table, (table, None))[0]
+                if table not in listed or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                                     " AND name = ?", (table,)).fetchone() is None:
+                    breaks.append(Break(table, None, None, None,
+                                        f"{label}（表 {table}）被删除或除名，事件记录过它的 {len(books.get(table, {}))} 行"))
+                    continue
+                breaks += self._compare(db, table, books.get(table, {}), label)
+            breaks += self._compare_counters(db, [*docs.values(), *(v for b in books.values() for v in b.values())])
             for name in _TRIGGERS:
                 if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                               (name,)).fetchone() is None:
@@ -823,9 +922,11 @@ class Ledger:
         return out
 
     @staticmethod
-    def _compare_counters(db, docs: dict[int, tuple[dict, int]]) -> list[Break]:
+    def _compare_counters(db, snapshots: list[tuple[dict, int]]) -> list[Break]:
         want: dict[tuple[str, int], int] = {}
-        for snap, _ in docs.values():
+        for snap, _ in snapshots:
+            if snap.get("seq") is None:
+                continue
             key = (snap.get("series"), snap.get("year"))
             want[key] = max(want.get(key, 1), int(snap.get("seq") or 0) + 1)
         have = {(r["series"], r["year"]): r["next_seq"]
@@ -872,61 +973,6 @@ def health(config: Config, *, now: dt.datetime | None = None) -> list[Finding]:
                            "；".join(f"{d.reference}（预留于 {d.reserved_at[:10]}）" for d in old[:20])
                            + ("；请作废并写明原因" if old else "")))
     return out
-
-
-# --- printable register ------------------------------------------------------------------------------
-
-def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...], rows: list,
-                  subtitle: str = "") -> Path:
-    """Write rows (RegisterRow / SealRow) as an .xlsx the office can print: A4 landscape, one title
-    row, a header row repeated on every page, widths to fit, thin borders, SimSun-style fonts."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    n = len(columns)
-    ws.cell(row=1, column=1, value=title).font = Font(name="宋体", size=16, bold=True)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[1].height = 30
-    ws.cell(row=2, column=1, value=subtitle).font = Font(name="宋体", size=10)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for c, (_, heading) in enumerate(columns, 1):
-        cell = ws.cell(row=3, column=c, value=heading)
-        cell.font = Font(name="黑体", size=10, bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-    for r, row in enumerate(rows, 4):
-        for c, (field, _) in enumerate(columns, 1):
-            value = getattr(row, field)
-            cell = ws.cell(row=r, column=c, value=value if value != "" else None)
-            cell.font = Font(name="宋体", size=10)
-            cell.alignment = Alignment(vertical="center", wrap_text=True,
-                                       horizontal="center" if isinstance(value, int) else "left")
-            cell.border = border
-    # Widths in characters: CJK characters count double; capped so the sheet fits A4 landscape rows.
-    for c, (field, heading) in enumerate(columns, 1):
-        texts = [heading] + [str(getattr(row, field) or "") for row in rows]
-        width = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in t) for t in texts) + 2
-        ws.column_dimensions[get_column_letter(c)].width = min(max(width, 6), 40)
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "3:3"
-    ws.freeze_panes = "A4"
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def _columns_fields_match() -> None:

@@ -24,7 +24,7 @@ from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
 from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
-from .fsutil import atomic_copy, atomic_write_text, unique_path
+from .fsutil import atomic_copy, atomic_write_text, note_path, readable, readable_path, unique_path
 from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
 
@@ -109,7 +109,7 @@ def write_note(problems: list[Problem] | tuple[Problem, ...], draft_name: str, d
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    lines = [f"文件：{draft_name}", f"时间：{now}", ""]
+    lines = [f"文件：{readable(draft_name)}", f"时间：{now}", ""]
     if header:
         lines += [header, ""]
     if errors:
@@ -121,7 +121,7 @@ def write_note(problems: list[Problem] | tuple[Problem, ...], draft_name: str, d
         lines += [f"- {p}" for p in warnings]
         lines.append("")
     lines.append("修改后把文件重新放入原收件夹即可；退回的稿件不占用文号。")
-    dest = unique_path(Path(dest_dir) / f"{draft_name}.问题.txt")
+    dest = unique_path(note_path(Path(dest_dir) / draft_name))
     return atomic_write_text(dest, "\n".join(lines) + "\n")
 
 
@@ -156,7 +156,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     outbox = Path(outbox) if outbox else config.outbox
 
     def done(**kw) -> Outcome:
-        return Outcome(file=str(path), seconds=round(time.perf_counter() - t0, 3), **kw)
+        return Outcome(file=readable_path(path), seconds=round(time.perf_counter() - t0, 3), **kw)
 
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]

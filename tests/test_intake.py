@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pipeline import intake
+from pipeline.intake import claims as claims_mod
 from pipeline.config import Config
 from pipeline.intake import CLAIM_RECORD, Claim, Hooks, Intake, IntakeEvent, is_ignored
 from pipeline.model import Outcome, Problem
@@ -280,7 +281,8 @@ def test_probe_exception_does_not_stop_the_service(env):
     def broken(path):
         raise RuntimeError("boom")
 
-    it.hooks = Hooks(**{**fake.hooks().__dict__, "probe": broken})
+    it = Intake(config, svc=None, on_event=events.append, hooks=Hooks(**{**fake.hooks().__dict__, "probe": broken}),
+                clock=clock)
     f = inbox(config) / "草稿.md"
     f.write_bytes(b"x END")
     it.notice(f, "finished")
@@ -472,7 +474,7 @@ def test_claim_across_filesystems_copies_then_removes_the_source(tmp_path, monke
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         return real_rename(a, b, *args, **kw)
 
-    monkeypatch.setattr(intake.os, "rename", rename)
+    monkeypatch.setattr(claims_mod.os, "rename", rename)
     c = intake.claim_file(src, tmp_path / "work" / "r", "r")
     assert not src.exists() and c.path.read_bytes() == b"content" and c.method == "copy"
 
@@ -635,19 +637,19 @@ def test_kill_between_note_and_move_leaves_one_draft_beside_one_note(env, monkey
     hooks = Hooks(process=fake.process, write_note=write_note, probe=fake.probe,
                   suffixes=frozenset({".md"}), archived=fake.archived)
     it = Intake(config, svc=None, on_event=events.append, hooks=hooks, clock=clock)
-    real_move = intake.move_noclobber
+    real_move = claims_mod.move_noclobber
 
     def killed(src, dst):
         raise _Killed()
 
-    monkeypatch.setattr(intake, "move_noclobber", killed)
+    monkeypatch.setattr(claims_mod, "move_noclobber", killed)
     f = inbox(config) / "草稿.md"
     f.write_bytes(b"x END")
     it.notice(f, "finished")
     with pytest.raises(_Killed):
         it.step()
     assert sorted(p.name for p in config.rejected.iterdir()) == ["草稿.md.问题.txt"]
-    monkeypatch.setattr(intake, "move_noclobber", real_move)
+    monkeypatch.setattr(claims_mod, "move_noclobber", real_move)
     again = Intake(config, svc=None, on_event=events.append, hooks=hooks, clock=clock)   # the restart
     again.recover()
     assert kinds(events)[-2:] == ["recovered", "rejected"]

@@ -8,73 +8,15 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import psutil
 import pytest
 
 from bench.bench_watch import sample_draft
-from tests.conftest import REPO, write_instance
+from tests.conftest import REPO
+from tests.watch_service import _tail, fresh_instance, kill_hard, start, wait_until
 
 pytestmark = pytest.mark.slow
-
-GONGWEN = [sys.executable, "-m", "pipeline"]
-
-
-def wait_until(cond, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"gongwen watch exited ({proc.returncode}) while waiting for {what}:\n{_tail(log)}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{_tail(log)}")
-        time.sleep(0.1)
-
-
-def _tail(log: Path | None) -> str:
-    if log is None or not log.exists():
-        return ""
-    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
-
-
-def start(cfg: Path, out: Path, env: dict) -> subprocess.Popen:
-    fh = open(out, "ab")
-    return subprocess.Popen(GONGWEN + ["--config", str(cfg), "watch"], stdout=fh, stderr=subprocess.STDOUT,
-                            env=env, cwd=REPO, start_new_session=True)
-
-
-def fresh_instance(tmp_path: Path, **overrides):
-    """A new instance with demo keys in tmp_path, and the environment of its own service process
-    (own HOME and TMPDIR: LibreOffice leaves its files there). Returns (config path, config, env)."""
-    from pipeline.config import load
-    from pipeline.instance import init_instance
-
-    cfg = write_instance(tmp_path / "instance", **overrides)
-    init_instance(None, str(cfg))
-    home = tmp_path / "home"
-    (home / "tmp").mkdir(parents=True)
-    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home / "tmp"), "GONGWEN_ACTOR": "测试员",
-           "PYTHONUNBUFFERED": "1"}
-    return cfg, load(cfg), env
-
-
-def kill_hard(proc: subprocess.Popen) -> None:
-    """SIGKILL the service and everything it started (converter included), by process id."""
-    try:
-        family = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        family = []
-    proc.send_signal(signal.SIGKILL)
-    for child in family:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    proc.wait(timeout=30)
-    psutil.wait_procs(family, timeout=30)
 
 
 def sha(data: bytes) -> str:

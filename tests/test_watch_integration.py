@@ -250,12 +250,14 @@ def test_share_route_is_polled(tmp_path, monkeypatch):
     config = Config.model_validate({**raw, "base": tmp_path / "instance"})
     polled: list[str] = []
 
-    class SpyPolling(intake.PollingObserver):
+    from pipeline.intake import observers
+
+    class SpyPolling(observers.PollingObserver):
         def schedule(self, handler, path, **kw):
             polled.append(Path(path).name)
             return super().schedule(handler, path, **kw)
 
-    monkeypatch.setattr(intake, "PollingObserver", SpyPolling)
+    monkeypatch.setattr(observers, "PollingObserver", SpyPolling)
     fake = FastPipeline()
     with Running(config, fast_hooks(fake)) as run:
         assert "珠政函（轮询）" in run.of("started")[0].message

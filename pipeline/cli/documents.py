@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from . import App, cli, pass_app
+from ..fsutil import readable_path
 from ..model import Outcome
 
 
-def _outcome_line(o: Outcome, note: Path | None) -> str:
+def _outcome_line(o: Outcome, note: str | None) -> str:
     secs = f"  {o.seconds:.1f} s" if o.seconds is not None else ""
     name = Path(o.file).name
     if o.status == "issued":
@@ -42,8 +43,8 @@ def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: b
             o = process_draft(path, svc, route=route, outbox=out)
             note = None
             if o.status == "rejected":
-                note = write_note(o.problems, path.name, config.rejected)
-                o = Outcome(**{**o.__dict__, "note": str(note)})
+                note = readable_path(write_note(o.problems, path.name, config.rejected))
+                o = Outcome(**{**o.__dict__, "note": note})
             bad += o.status != "issued"
             if as_json:
                 click.echo(json.dumps(o.to_json(), ensure_ascii=False))

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app
-from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path, register_xlsx
+from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path
+from ..sheets import register_xlsx
 
 
 def _console() -> Console:

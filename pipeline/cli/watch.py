@@ -29,8 +29,9 @@ def setup_logging(config: Config) -> Path:
     for h in logger.handlers:
         if isinstance(h, logging.handlers.RotatingFileHandler) and Path(h.baseFilename) == path.resolve():
             return path
+    # backslashreplace: a file name that is not UTF-8 is logged as \udcxx, never as a logging error
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
-                                                   encoding="utf-8")
+                                                   encoding="utf-8", errors="backslashreplace")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logger.addHandler(handler)
     # watchdog's own warnings (e.g. at shutdown) belong in the log file, not on the console

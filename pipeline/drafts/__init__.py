@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..config import KINDS, Config, Route
 from ..errors import DraftError
+from ..fsutil import readable_path
 from ..model import Block, Draft, Meeting, Problem
 from . import _docx, _markdown, _safety
 from ._fields import MEETING_KEYS, Meta, meeting_from, normalise
@@ -267,7 +268,7 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
             origins["title"] = FROM_INFERENCE
 
     return Draft(
-        source=str(path), source_format=fmt, kind=kind, series=series, issuer=issuer,
+        source=readable_path(path), source_format=fmt, kind=kind, series=series, issuer=issuer,
         title=clean_line(title) if title else None, main_to=main_to, body=body,
         attachments=attachments, attachment_note=attachment_note, signature=signature,
         date_text=date_text, date=parse_exact_date(date_text), signers=tuple(signers), cc=cc,
