@@ -188,6 +188,16 @@ class Security(_Frozen):
     classified_approved: bool = False
 
 
+class PageLayout(_Frozen):
+    # Choices GB/T 9704 leaves to the office (render.py, layout.py).
+    # The 版记 on an even page (the back of the last sheet), as many offices print: when the
+    # document would end on an odd page, the 版记 goes onto the next page (with a blank page
+    # before it when it already stood alone on an odd one; GB/T 9704 7.5: then neither is numbered).
+    imprint_on_even_page: bool = False
+    # 份号 (GB/T 9704 7.2.1) on every document, not only on those whose draft gives 份数.
+    copy_numbers: bool = False
+
+
 TEMPLATE_NAMES = ("下行文", "上行文", "信函", "纪要")
 
 
@@ -205,6 +215,7 @@ class Config(_Frozen):
     search: Search = Search()
     numbering: Numbering = Numbering()
     security: Security = Security()
+    layout: PageLayout = PageLayout()
     # Filled in by load(): the folder the config file lives in; relative paths resolve against it.
     base: Path = Path(".")
 

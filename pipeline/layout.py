@@ -114,6 +114,14 @@ MARK_MIN_SCALE = 50            # percent; narrower than this is unreadable, the 
 # 份号, 密级, 紧急程度 stack from line 1 of the 版心 (7.2.1–7.2.3); the template always reserves these
 # three lines (empty when absent), so the 标志 below them never moves.
 TOP_LINES = 3
+COPY_NUMBER_DIGITS = 6         # 份号: 6 Arabic digits, 3号, 顶格 in the 版心's first line (7.2.1)
+
+
+def copy_number(n: int) -> str:
+    """The printed 份号 of copy ``n``: 1 → 000001."""
+    if not 1 <= n < 10 ** COPY_NUMBER_DIGITS:
+        raise ValueError(f"份号 must be 1..{10 ** COPY_NUMBER_DIGITS - 1}, not {n}")
+    return f"{n:0{COPY_NUMBER_DIGITS}d}"
 
 # Where LibreOffice puts a glyph inside a line of exact height, measured with the stand-in faces on
 # this machine (tests/test_layout_pdf.py checks the printed positions): from the top of the line to

@@ -156,6 +156,7 @@ class Outcome:
     seconds: float | None = None
     title: str | None = None
     duplicate: bool = False          # the same content was issued before
+    copies: tuple[str, ...] = ()     # the numbered copies written (gongwen process --copies)
 
     def to_json(self) -> dict:
         return {
@@ -166,6 +167,7 @@ class Outcome:
             "docx": self.docx,
             "pdf": self.pdf,
             "duplicate": self.duplicate,
+            "copies": list(self.copies),
             "note": self.note,
             "problems": [{"element": p.element, "message": p.message, "severity": p.severity}
                          for p in self.problems],

@@ -148,8 +148,10 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
 
 
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,
-                  outbox: Path | None = None) -> Outcome:
-    """The whole pipeline for one draft. Returns what happened; raises only on a programming error."""
+                  outbox: Path | None = None, copies: bool = False) -> Outcome:
+    """The whole pipeline for one draft. Returns what happened; raises only on a programming error.
+    ``copies``: also write the numbered copies (份号 000001 … 份数) to the outbox, one PDF each
+    (pipeline.copies)."""
     t0 = time.perf_counter()
     path = Path(path)
     config = svc.config
@@ -187,7 +189,14 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
     try:
-        record = _produce_and_file(draft, path, number, alloc, svc)
+        record, layout = _produce_and_file(draft, path, number, alloc, svc)
+        numbered = ()
+        if copies:
+            from .copies import write_copies
+
+            numbered = tuple(str(p) for p in write_copies(
+                draft, number, config, converter=svc.converter, key=svc.office_key,
+                first=record.file("正本"), dest=outbox, layout=layout))
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -202,7 +211,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
     docx_out, pdf_out = _to_outbox(record, outbox)
     extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor 时补做", "warning"),)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
-                pdf=str(pdf_out), problems=tuple(problems) + extra,
+                pdf=str(pdf_out), problems=tuple(problems) + extra, copies=numbered,
                 duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
 
 
@@ -213,25 +222,27 @@ def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict 
     return current
 
 
-def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> Record:
-    """render → convert → seal/sign → file, skipping what the ledger says is done."""
+def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services):
+    """render → convert → seal/sign → file, skipping what the ledger says is done. Returns the
+    record and the layout the 正本 took (None when it was made by an earlier run)."""
     config = svc.config
     existing = svc.store.record_dir(number)
     stage = alloc.stage
     if stage_at_least(stage, "filed") and existing.exists():
-        return svc.store.load(existing)
+        return svc.store.load(existing), None
 
     from . import render, stamp
 
     wd = config.work_dir / "docs" / str(alloc.doc_id)
     wd.mkdir(parents=True, exist_ok=True)
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
-    result = None
+    result = layout = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
         last_reason = ""
-        layout: render.Layout | None = render.Layout()
+        layout = render.Layout()
+        copy_no = 1 if render.copy_numbered(draft, config) else None      # the 正本 is copy 000001
         while layout is not None:
-            render.render_document(draft, number, config, docx, layout=layout)
+            render.render_document(draft, number, config, docx, layout=layout, copy_no=copy_no)
             stage = _advance(svc, alloc.doc_id, stage, "rendered", layout.describe())
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, alloc.doc_id, stage, "converted")
@@ -275,7 +286,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
     _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
-    return record
+    return record, layout
 
 
 def _draft_creator(path: Path) -> str:

@@ -54,6 +54,10 @@ class Layout:
     carry: str = ""
     attempt: int = 0
     tightened: int = 0        # how many attempts have set a tighter pitch so far
+    # config.layout.imprint_on_even_page: 1 = the 版记 on a page of its own (the next, even one);
+    # 2 = in a section of its own that starts on an even page (a blank page before it, neither
+    # numbered: GB/T 9704 7.5).
+    imprint_breaks: int = 0
 
     def __post_init__(self) -> None:
         if self.pitch and not L.MIN_PITCH_TWIPS <= self.pitch <= L.LINE_PITCH_TWIPS:
@@ -66,7 +70,7 @@ class Layout:
 
     def describe(self) -> dict:
         return {"attempt": self.attempt, "pitch_twips": self.pitch or L.LINE_PITCH_TWIPS,
-                "carried_chars": len(self.carry)}
+                "carried_chars": len(self.carry), "imprint_breaks": self.imprint_breaks}
 
 
 def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | None:
@@ -82,10 +86,13 @@ def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | 
     did, the body's last line carried (the page before runs short: nothing satisfies everything)."""
     from docx import Document
 
+    s = shortfall
+    if s.kind == "imprint":
+        # Not counted as an attempt: bounded by itself, and the block is settled by now.
+        return replace(layout, imprint_breaks=layout.imprint_breaks + 1) if layout.imprint_breaks < 2 else None
     attempt = layout.attempt + 1
     if attempt >= LAYOUT_ATTEMPTS:
         return None
-    s = shortfall
     doc = Document(str(docx))
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
     pitch = _fitting_pitch(top, layout, s)
@@ -233,9 +240,17 @@ def _clean(value):
     return value
 
 
-def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None
-                  ) -> tuple[dict, list[str]]:
-    """The template context for a document and the values that must appear in the output."""
+def copy_numbered(draft: Draft, config: Config) -> bool:
+    """Whether the document carries a 份号 (GB/T 9704 7.2.1): when its draft gives 份数 (each copy
+    numbered), when it is classified (涉密公文 must be numbered), or when config.layout.copy_numbers
+    asks for it on every document."""
+    return bool(draft.copies or draft.secrecy or config.layout.copy_numbers)
+
+
+def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None,
+                  copy_no: int | None = None) -> tuple[dict, list[str]]:
+    """The template context for a document and the values that must appear in the output;
+    ``copy_no``: the 份号 to print (None: none)."""
     draft = _clean(draft)
     series = _series(draft, config)
     name = template_for(draft, config)
@@ -257,8 +272,10 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                 out.append({"kind": b.kind, "text": b.text, "table": ""})
         return out
 
-    top = [x for x in (draft.secrecy, draft.urgency) if x]
-    want(*top)
+    top = [{"copy_no": "", "text": x} for x in (draft.secrecy, draft.urgency) if x]
+    if copy_no is not None:
+        top.insert(0, {"copy_no": L.copy_number(copy_no), "text": ""})
+    want(*(x["copy_no"] or x["text"] for x in top))
     date = _date_text(draft.date, draft.date_text)
     signature = draft.signature or series.issuer
     title = [] if not draft.title else L.title_lines(draft.title)
@@ -297,8 +314,8 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
 
     ctx = {
         "header": series.header,
-        "top_lines": top + [""] * (L.TOP_LINES - len(top)),
-        "letter_left": top or [""],
+        "top_lines": top + [{"copy_no": "", "text": ""}] * (L.TOP_LINES - len(top)),
+        "letter_left": top or [{"copy_no": "", "text": ""}],
         "number": number.text,
         "signer_lines": _signer_lines(draft.signers, number.text),
         "title_lines": title,
@@ -539,12 +556,13 @@ def render_template(template: Path, context: dict, out: Path) -> Path:
 
 
 def render_document(draft: Draft, number: Number, config: Config, out: Path, *,
-                    layout: Layout = Layout()) -> Path:
+                    layout: Layout = Layout(), copy_no: int | None = None) -> Path:
     """Fill the draft's template, write ``out`` atomically, and check that no tag is left and that
     every value given (title, number, 主送, each body paragraph …) is in the output. Raises
-    TemplateError naming the template and the tag on a broken template or a missing value."""
+    TemplateError naming the template and the tag on a broken template or a missing value.
+    ``copy_no``: the 份号 of this copy (see copy_numbered); None prints none."""
     template = config.template_path(template_for(draft, config))
-    context, expect = build_context(draft, number, config, table_xml)
+    context, expect = build_context(draft, number, config, table_xml, copy_no=copy_no)
     return _render(template, context, out, expect=expect,
                    post=lambda doc: fit_document(doc, layout, config))
 
@@ -979,6 +997,47 @@ def _set_run_in(p, level: int, k: int) -> None:
         fonts.set(qn(f"w:{slot}"), face)
 
 
+def fit_imprint(doc, breaks: int) -> None:
+    """Layout.imprint_breaks: the 版记 (its floating table hangs on the last GwAnchor paragraph)
+    onto the next page (1), or two pages on, after a blank page, in a section of its own whose two
+    pages carry no page number (2; GB/T 9704 7.5)."""
+    from docx.enum.section import WD_SECTION
+
+    if breaks <= 0:
+        return
+    body = doc.element.body
+    anchors = [p for p in body if p.tag == qn("w:p") and _style_of(p) == "GwAnchor"]
+    if not anchors:
+        return
+    anchor = anchors[-1]
+    table = anchor.getprevious()
+    p_pr = anchor.get_or_add_pPr()
+    if p_pr.find(qn("w:pageBreakBefore")) is None:
+        p_pr.insert_element_before(OxmlElement("w:pageBreakBefore"), *_PPR_AFTER_KEEPNEXT[2:])
+    if breaks == 1:
+        return
+    # The section so far ends in an empty paragraph, keeping its footers; the next one holds an
+    # empty page and the 版记's page, with empty footers.
+    first = table if table is not None and table.tag == qn("w:tbl") else anchor
+    end = copy.deepcopy(anchor)
+    for child in list(end):
+        if child.tag != qn("w:pPr"):
+            end.remove(child)
+    for child in list(end.pPr):
+        end.pPr.remove(child)
+    end.pPr.append(copy.deepcopy(body.sectPr))
+    blank = copy.deepcopy(end)
+    blank.pPr.remove(blank.pPr[0])
+    first.addprevious(end)
+    first.addprevious(blank)
+    last = doc.sections[-1]
+    last.start_type = WD_SECTION.NEW_PAGE
+    for ref in last._sectPr.findall(qn("w:footerReference")):
+        last._sectPr.remove(ref)
+    last.footer.is_linked_to_previous = False          # a new, empty footer: no page number
+    last.even_page_footer.is_linked_to_previous = False
+
+
 def fit_document(doc, layout: Layout, config: Config) -> None:
     """Everything render_document adjusts after docxtpl has filled the template."""
     paragraphs = list(doc.element.body.iter(qn("w:p")))
@@ -990,3 +1049,4 @@ def fit_document(doc, layout: Layout, config: Config) -> None:
     fit_heading_keeps(top)
     keep_signature_with_body(top, layout.carry)
     tighten(top, layout)
+    fit_imprint(doc, layout.imprint_breaks)

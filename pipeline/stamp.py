@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import SigningError
+from .layout import Shortfall
 from .model import Draft, cn_date
 from .seal import (NeedsRelayout, SealPlacement, apply_seal, check_block, compute_placement, place_seal,
                    seal_for, seal_image)
@@ -44,16 +45,32 @@ def check_layout(pdf: Path, *, draft: Draft, config: Config, last_attempt: bool 
     if series is None:
         raise SigningError(f"未知的发文系列（机关代字）「{draft.series}」，无法确定用哪枚印章")
     date_text = draft.date_text or (cn_date(draft.date) if draft.date else None)
+    placement = None
     if not series.sealed:
         if series.format != "纪要" and date_text:
             # 署名 and 成文日期 without a seal (7.3.5.2) must not stand alone on a page either.
             check_block(Path(pdf), signature=draft.signature or series.issuer, date_text=date_text,
                         annex_only_ok=last_attempt)
-        return None
-    if not date_text:
+    elif not date_text:
         raise SigningError("公文没有成文日期，无法确定用印位置")
-    return place_seal(Path(pdf), signature=draft.signature or series.issuer, date_text=date_text,
-                      diameter_mm=config.seal.diameter_mm, annex_only_ok=last_attempt)
+    else:
+        placement = place_seal(Path(pdf), signature=draft.signature or series.issuer, date_text=date_text,
+                               diameter_mm=config.seal.diameter_mm, annex_only_ok=last_attempt)
+    if config.layout.imprint_on_even_page:
+        check_imprint_page(Path(pdf))
+    return placement
+
+
+def check_imprint_page(pdf: Path) -> None:
+    """config.layout.imprint_on_even_page: a document of more than one page ends — with its 版记 —
+    on an even page (the back of the last sheet); NeedsRelayout otherwise. A one-page document
+    keeps its 版记 at the foot of its page."""
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf).pages)
+    if pages > 1 and pages % 2:
+        raise NeedsRelayout(f"版记在第{pages}页（奇数页），按配置应置于偶数页",
+                            Shortfall("imprint", (), (), 0.0, 0))
 
 
 def seal_and_sign(pdf_in: Path, pdf_out: Path, *, draft: Draft, config: Config,

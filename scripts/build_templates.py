@@ -287,8 +287,17 @@ def blank(n: int = 1) -> list[str]:
     return [p("GwBlank") for _ in range(n)]
 
 
+# 份号: six Arabic digits (GB/T 9704 7.2.1), set in the Latin face of the body; 密级 and 紧急程度 黑体.
+R_COPY_NO = rpr(L.FONT_HEITI, latin=L.FONT_LATIN)
+
+
+def top_line(var: str) -> list[str]:
+    """One of the lines for 份号, 密级, 紧急程度 (a dict: copy_no, text — one of them empty)."""
+    return [r(f"{{{{ {var}.copy_no }}}}", R_COPY_NO), r(f"{{{{ {var}.text }}}}", R_HEI)]
+
+
 def top_lines() -> list[str]:
-    return [tag("{%p for line in top_lines %}"), p("GwTopLine", r("{{ line }}", R_HEI)), tag("{%p endfor %}")]
+    return [tag("{%p for line in top_lines %}"), p("GwTopLine", *top_line("line")), tag("{%p endfor %}")]
 
 
 def mark() -> list[str]:
@@ -479,8 +488,8 @@ def letter_header() -> str:
 def letter_number() -> list[str]:
     # 份号/密级/紧急程度 flush left, 发文字号 flush right on the first line below the double rule.
     return [
-        p("GwLetterNumber", r("{{ letter_left[0] }}", R_HEI), TAB, r("{{ number }}", R_BODY)),
-        tag("{%p for line in letter_left[1:] %}"), p("GwTopLine", r("{{ line }}", R_HEI)), tag("{%p endfor %}"),
+        p("GwLetterNumber", *top_line("letter_left[0]"), TAB, r("{{ number }}", R_BODY)),
+        tag("{%p for line in letter_left[1:] %}"), p("GwTopLine", *top_line("line")), tag("{%p endfor %}"),
     ]
 
 

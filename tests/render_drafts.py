@@ -108,7 +108,7 @@ def unsealed_config_overrides(repo_config: Path) -> dict:
 
 
 def lay_out(docs: dict, config, root: Path, layouts: dict | None = None) -> dict[str, Path]:
-    """{name: (draft, number)} rendered and converted as the pipeline does it — render, convert,
+    """{name: (draft, number[, 份号])} rendered and converted as the pipeline does it — render, convert,
     ask the stamp step whether the layout must change, render again — but batched: each round
     converts every document still open in one LibreOffice run. Returns {name: pdf}; ``layouts``
     (when given) receives the layout each document ended with."""
@@ -123,14 +123,15 @@ def lay_out(docs: dict, config, root: Path, layouts: dict | None = None) -> dict
     layouts = {} if layouts is None else layouts
     layouts.update({name: render.Layout() for name in docs})
     done: dict[str, Path] = {}
-    for round_ in range(render.LAYOUT_ATTEMPTS):
+    for round_ in range(render.LAYOUT_ATTEMPTS + 2):          # + the 版记's own (imprint_on_even_page)
         todo = [k for k in docs if k not in done]
         if not todo:
             break
         out = root / f"pdf-{round_}"
         out.mkdir(parents=True, exist_ok=True)
-        inputs = {k: render.render_document(*docs[k], config, root / f"docx-{round_}" / f"{k}.docx",
-                                            layout=layouts[k]) for k in todo}
+        inputs = {k: render.render_document(*docs[k][:2], config, root / f"docx-{round_}" / f"{k}.docx",
+                                            layout=layouts[k], copy_no=(docs[k][2:] or (None,))[0])
+                  for k in todo}
         res = soffice_batch(exe, list(inputs.values()), out, root / "profile", lo_env(config, home, tmp),
                             60 + 10 * len(inputs))
         assert res is not None, "LibreOffice timed out"

@@ -132,6 +132,9 @@ def pdfs(tmp_path_factory):
                             main_to="衡阳市人民政府", body=REPORT_BODY, attachments=(), attachment_note=()),
                    D.number(seq=8)),
         "heading": (D.notice(body=HEADING_BODY, attachments=(), attachment_note=()), D.number(seq=9)),
+        "copy": (D.notice(copies=30, urgency="特急", body=D.notice().body[:1], attachments=(), attachment_note=()),
+                 D.number(seq=10), 7),
+        "letter-copy": (D.letter(copies=5), D.number("珠政函", 11), 3),
     }
     made = D.lay_out(docs, config, root)
     return made
@@ -282,6 +285,24 @@ def test_title_with_quotation_marks_keeps_its_lines(pages):
     titles = [ln for ln in lines if abs(ln.chars[0]["size"] - L.SIZE_2) < 0.1]
     assert [t.text for t in titles] == L.title_lines(QUOTED_TITLE), [t.text for t in titles]
     assert len(titles) == 2 and all(abs(t.centre - CENTRE) < 0.3 and t.x1 - t.x0 <= RIGHT - LEFT for t in titles)
+
+
+def test_copy_number_top_left_six_digits(pages):
+    """份号 (GB/T 9704 7.2.1): six Arabic digits, 3号, black, 顶格 on the 版心's first line, above the
+    紧急程度; the 标志 stays where it is. In a 信函 it opens the line under the red double line."""
+    lines, _ = pages["copy"][0]
+    first, second = lines[0], lines[1]
+    assert first.text == "000007" and second.text == "特急"
+    assert abs(first.x0 - LEFT) < 0.2 and abs(first.top - (TOP + L.GLYPH_TOP_BODY_MM)) < 0.6
+    assert all(abs(c["size"] - L.SIZE_3) < 0.1 and c["non_stroking_color"] in ((0,), (0, 0, 0), [0], [0, 0, 0])
+               for c in first.chars)
+    assert abs(second.top - first.top - PITCH) < 0.1
+    mark = next(ln for ln in lines if abs(ln.chars[0]["size"] - L.MARK_SIZE) < 0.1)
+    assert abs(mark.top - (TOP + L.HEADER_MARK_OFFSET_MM)) < 0.3
+    letter, _ = pages["letter-copy"][0]
+    number = find(letter, "珠政函〔2015〕11号")
+    assert number.text.startswith("000003") and number.x0 < LEFT + 0.2
+    assert find(letter, "加急").x0 < LEFT + 0.2
 
 
 def test_upward_header_signers(pages):
