@@ -36,6 +36,7 @@ from .model import Block, Draft, Number, cn_date
 
 # Attempts at laying out a document before the pipeline gives up (and voids its number).
 LAYOUT_ATTEMPTS = 4
+FIT_SPARE_TWIPS = L.LINE_PITCH_TWIPS // 4
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def _fitting_pitch(paragraphs: list, layout: Layout, s: L.Shortfall) -> int | No
         height = (round(s.fill * L.LINE_PITCH_TWIPS) - s.tops[k] + s.end
                   + sum(_estimated_lines(p) for p in notes) * now)
     slots = fixed + max(1, round((height - fixed * L.LINE_PITCH_TWIPS) / now)) + layout.tightened
-    room = L.TYPE_AREA_HEIGHT_TWIPS - s.tops[k] - fixed * L.LINE_PITCH_TWIPS
+    # A quarter line to spare: the measured positions and LibreOffice's rounding are not exact.
+    room = L.TYPE_AREA_HEIGHT_TWIPS - s.tops[k] - fixed * L.LINE_PITCH_TWIPS - FIT_SPARE_TWIPS
     # LibreOffice did not fit it at the pitch it had: never propose that pitch again.
     return min(now - 5, room // max(1, slots - fixed))
 

@@ -602,7 +602,7 @@ def test_next_layout_prefers_a_little_tighter_then_carrying_then_tighter(twenty_
     # 18 lines + the block (4) + the 附注 (1) = 23 slots: a little tighter (the seal's two blank
     # lines keep their height): the 21 others share 225 mm less those two.
     nxt = render.next_layout(first, shortfall(lines, 18), docx)
-    room = L.TYPE_AREA_HEIGHT_TWIPS - 2 * L.LINE_PITCH_TWIPS
+    room = L.TYPE_AREA_HEIGHT_TWIPS - 2 * L.LINE_PITCH_TWIPS - render.FIT_SPARE_TWIPS
     assert nxt.pitch == room // 21 >= L.PREFERRED_PITCH_TWIPS and nxt.tighten_from == lines[-18:] and not nxt.carry
     # 20 lines: 25 slots would need 88 % of the pitch or less; the page before cannot give a line
     # (it would keep 19): tighter still.
