@@ -114,6 +114,13 @@ class Series(_Frozen):
         return self.reference or self.number
 
 
+class CoIssuer(_Frozen):
+    """An organ this office issues documents with (联合行文), keyed by its name (its 署名 and the
+    name on its seal; the seal image, if the office has it, is ``seal.images[<name>]``)."""
+
+    header: str | None = None       # its name in the 发文机关标志 (a 规范化简称); default: the name
+
+
 class Route(_Frozen):
     folder: str                     # sub-folder of paths.inbox
     series: str                     # series key it feeds
@@ -216,6 +223,7 @@ class Config(_Frozen):
     numbering: Numbering = Numbering()
     security: Security = Security()
     layout: PageLayout = PageLayout()
+    co_issuers: dict[str, CoIssuer] = {}
     # Filled in by load(): the folder the config file lives in; relative paths resolve against it.
     base: Path = Path(".")
 
@@ -274,6 +282,11 @@ class Config(_Frozen):
 
     def is_upward(self, kind: str | None) -> bool:
         return kind in self.upward_kinds
+
+    def header_name(self, organ: str) -> str:
+        """An organ's name as the 发文机关标志 of a joint document prints it."""
+        co = self.co_issuers.get(organ)
+        return (co.header if co and co.header else organ)
 
 
 def _loc(err: dict) -> str:

@@ -113,6 +113,7 @@ class Draft:
     drafter_unit: str | None = None          # 拟稿部门
     drafter: str | None = None               # 拟稿人
     meeting: Meeting | None = None           # for 纪要
+    co_issuers: tuple[str, ...] = ()         # 联合行文: the other 发文机关, after the 主办机关 (the series')
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # Problems found while reading (unknown front-matter keys, normalised punctuation …).
     read_problems: tuple[Problem, ...] = ()
@@ -123,12 +124,18 @@ class Draft:
         d = asdict(self)
         for k in ("source", "source_format", "origins", "read_problems"):
             d.pop(k, None)
+        if not d["co_issuers"]:
+            del d["co_issuers"]        # fields added later leave earlier documents' identity alone
         canon = json.dumps(d, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
     @property
     def year(self) -> int | None:
         return self.date.year if self.date else None
+
+    def issuers(self, main: str) -> tuple[str, ...]:
+        """Every 发文机关 of the document, the 主办机关 ``main`` first (责任者)."""
+        return (main, *self.co_issuers)
 
 
 @dataclass(frozen=True)
