@@ -61,7 +61,7 @@ _SNAPSHOT_KEYS = ("register", "seal_register", "rows")
 # 发文登记簿 columns (standards.md §6.1; issue 3 item 5), field → heading. 备注 carries the void reason
 # or reservation note.
 REGISTER_COLUMNS = (
-    ("seq_no", "顺序号"), ("registered", "登记日期"), ("number", "发文字号"), ("title", "标题"),
+    ("seq_no", "顺序号"), ("registered", "登记日期"), ("number", "发文字号"), ("issuers", "发文机关"), ("title", "标题"),
     ("kind", "文种"), ("secrecy_urgency", "密级/紧急程度"), ("signers", "签发人"),
     ("drafter", "拟稿部门/拟稿人"), ("main_to", "主送"), ("cc", "抄送"), ("copies", "份数"),
     ("attachments", "附件"), ("status", "状态"), ("archive_code", "档号"), ("note", "备注"),
@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS documents (
   registered_at TEXT NOT NULL, reserved_at TEXT,
   title TEXT, kind TEXT, doc_date TEXT, secrecy TEXT, urgency TEXT, signers TEXT,
   drafter_unit TEXT, drafter TEXT, main_to TEXT, cc TEXT, copies INTEGER, attachments TEXT,
-  source TEXT, note TEXT, archive_code TEXT,
+  source TEXT, note TEXT, archive_code TEXT, issuers TEXT,
   void_reason TEXT, voided_at TEXT, voided_by TEXT,
   updated_at TEXT NOT NULL,
   UNIQUE (series, year, seq));
@@ -151,6 +151,7 @@ class DocumentRow:
     cc: str | None
     copies: int | None
     attachments: tuple[str, ...]
+    issuers: tuple[str, ...]         # 发文机关: the series' issuer, then a joint document's co-issuers
     source: str | None               # the draft's file, for resuming
     note: str | None
     archive_code: str | None         # 档号, set at year end
@@ -188,6 +189,7 @@ class RegisterRow:
     seq_no: int
     registered: str
     number: str
+    issuers: str
     title: str
     kind: str
     secrecy_urgency: str
@@ -430,6 +432,11 @@ class Ledger:
                     raise LedgerError(f"登记簿 {self.path} 的结构版本"
                                       f"{'缺失' if row is None else row[0]}，本版本 gongwen 无法使用；请升级 gongwen"
                                       "或运行 gongwen doctor 检查")
+                # Columns added since (empty for the rows before; their event snapshots lack them
+                # alike, so verify() still agrees): the 发文机关 of 联合行文.
+                have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+                if "issuers" not in have:
+                    db.execute("ALTER TABLE documents ADD COLUMN issuers TEXT")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -537,6 +544,7 @@ class Ledger:
             "signers": "、".join(draft.signers) or None, "drafter_unit": draft.drafter_unit,
             "drafter": draft.drafter, "main_to": draft.main_to, "cc": draft.cc,
             "copies": draft.copies, "attachments": _attachment_names(draft), "source": draft.source,
+            "issuers": "、".join(draft.issuers(self.config.series[series].issuer)),
         }
         with self._write() as db:
             same = db.execute(f"SELECT * FROM documents WHERE content_hash = ? AND stage <> '{VOIDED}'",
@@ -730,7 +738,7 @@ class Ledger:
             secrecy=row["secrecy"], urgency=row["urgency"], signers=_split(row["signers"], "、"),
             drafter_unit=row["drafter_unit"], drafter=row["drafter"], main_to=row["main_to"],
             cc=row["cc"], copies=row["copies"], attachments=_split(row["attachments"], "；"),
-            source=row["source"], note=row["note"], archive_code=row["archive_code"],
+            issuers=_split(row["issuers"], "、"), source=row["source"], note=row["note"], archive_code=row["archive_code"],
             void_reason=row["void_reason"], voided_at=row["voided_at"], voided_by=row["voided_by"],
             updated_at=row["updated_at"])
 
@@ -778,7 +786,8 @@ class Ledger:
             elif d.reserved_at and d.stage != RESERVED:
                 note = (note + "；" if note else "") + f"预留于 {d.reserved_at[:10]}"
             out.append(RegisterRow(
-                seq_no=i, registered=d.registered_at[:10], number=d.reference, title=d.title or "",
+                seq_no=i, registered=d.registered_at[:10], number=d.reference, issuers="、".join(d.issuers),
+                title=d.title or "",
                 kind=d.kind or "",
                 secrecy_urgency="/".join(x for x in (d.secrecy, d.urgency) if x),
                 signers="、".join(d.signers), drafter="/".join(x for x in (d.drafter_unit, d.drafter) if x),

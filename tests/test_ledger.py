@@ -250,8 +250,9 @@ def test_register_columns_from_the_draft(ledger):
     ledger.allocate(d, actor="甲")
     (row,) = ledger.register(2015, "珠政发")
     assert [h for _, h in REGISTER_COLUMNS] == [
-        "顺序号", "登记日期", "发文字号", "标题", "文种", "密级/紧急程度", "签发人", "拟稿部门/拟稿人", "主送",
-        "抄送", "份数", "附件", "状态", "档号", "备注"]
+        "顺序号", "登记日期", "发文字号", "发文机关", "标题", "文种", "密级/紧急程度", "签发人", "拟稿部门/拟稿人",
+        "主送", "抄送", "份数", "附件", "状态", "档号", "备注"]
+    assert row.issuers == "珠晖区人民政府"
     assert (row.seq_no, row.registered, row.number, row.title, row.kind, row.secrecy_urgency, row.signers,
             row.drafter, row.main_to, row.cc, row.copies, row.attachments, row.status, row.archive_code) == (
         1, "2015-03-20", "珠政发〔2015〕1号", "关于印发工作方案的通知", "通知", "秘密★1年/特急", "张三、李四",
@@ -608,8 +609,8 @@ def test_cli_register_xlsx(instance, tmp_path):
     ws = wb.active
     assert ws["A1"].value == "珠晖区人民政府办公室2015年发文登记簿"
     assert [c.value for c in ws[3]] == [h for _, h in REGISTER_COLUMNS]
-    assert [c.value for c in ws[4]][:5] == [1, "2015-03-20", "珠政发〔2015〕1号", "关于做好防汛工作的通知", "通知"]
-    assert ws["M4"].value == "已发" and ws["M5"].value == "办理中（已编号）" and ws.max_row == 5
+    assert [c.value for c in ws[4]][:6] == [1, "2015-03-20", "珠政发〔2015〕1号", "珠晖区人民政府", "关于做好防汛工作的通知", "通知"]
+    assert ws["N4"].value == "已发" and ws["N5"].value == "办理中（已编号）" and ws.max_row == 5
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9    # A4
     assert ws.print_title_rows == "$3:$3" and ws["C3"].font.b
     assert ws.column_dimensions["D"].width > ws.column_dimensions["A"].width
@@ -621,3 +622,26 @@ def test_cli_register_xlsx(instance, tmp_path):
     assert ws["A1"].value == "珠晖区人民政府办公室2015年用印登记簿"
     assert [c.value for c in ws[4]][2:7] == ["珠晖区人民政府", "珠政发〔2015〕1号", "关于做好防汛工作的通知", 20, "李四"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_joint_document_lists_every_organ_in_the_register(ledger):
+    """联合行文: the 发文登记簿 names every 发文机关, the 主办机关 (the series' issuer) first."""
+    ledger.allocate(draft("关于联合开展检查的通知", co_issuers=("珠晖区财政局", "珠晖区教育局")), actor="甲")
+    row = next(r for r in ledger.register(2015) if r.title == "关于联合开展检查的通知")
+    assert row.issuers == "珠晖区人民政府、珠晖区财政局、珠晖区教育局"
+    assert ledger.document(row.number).issuers == ("珠晖区人民政府", "珠晖区财政局", "珠晖区教育局")
+    assert ledger.verify().ok
+
+
+def test_a_register_from_before_the_organs_column_gets_it_when_opened(cfg, tmp_path):
+    """A ledger created before the 发文机关 column existed gets it on opening; the chain verifies."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path, cfg):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE documents DROP COLUMN issuers")
+    with Ledger(path, cfg) as again:
+        again.allocate(draft("新的通知"), actor="甲")
+        assert again.register(2015)[0].issuers == "珠晖区人民政府" and again.verify().ok
