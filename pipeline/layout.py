@@ -3,6 +3,7 @@ placement and the layout tests all read these values; where the standard leaves 
 choice is made here once, with the reason next to it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MM_PER_PT = 25.4 / 72
@@ -133,6 +134,9 @@ GLYPH_TOP_TITLE_MM = 0.58      # 2号 in a LINE_PITCH line
 MARK_LINE_TWIPS = 1077         # exact line of the 48 pt 标志 (glyph plus a body line's gap, nominally)
 GLYPH_TOP_MARK_MM = -1.58      # LibreOffice lifts a glyph whose line is shorter than the face's height
 GLYPH_BOTTOM_MARK_MM = 3.65    # … and keeps most of its descent below it
+# The space above the 标志 line: its characters' top edge HEADER_MARK_OFFSET_MM below the 版心's top,
+# under the TOP_LINES reserved lines.
+MARK_BEFORE_TWIPS = mm_to_twips(HEADER_MARK_OFFSET_MM - TOP_LINES * LINE_PITCH_MM - GLYPH_TOP_MARK_MM)
 # The first blank line under the 标志 is shortened by the extra descent, so that the 发文字号 sits
 # exactly two body lines below the 标志, as it would under a body line (7.2.5).
 MARK_GAP_TWIPS = LINE_PITCH_TWIPS - mm_to_twips(GLYPH_BOTTOM_MARK_MM - GLYPH_BOTTOM_BODY_MM)
@@ -207,6 +211,37 @@ def seal_gap_lines(diameter_mm: float) -> int:
     while k * LINE_PITCH_MM - glyph < r:
         k += 1
     return k - 1
+
+
+# --- 联合行文 (7.2.4, 7.3.5.1–2) ----------------------------------------------------------------------
+
+JOINT_PER_ROW = 3              # 署名 (and seals) side by side in a row, at most
+SEAL_CLEARANCE_MM = 2.0        # choice: seals of one row, or of two rows, at least this far apart
+MARK_SUFFIX_GAP_EM = 0.5       # choice: between the organs' names and 文件 in the 标志
+# Choice: a joint 标志 of more organs than this is set smaller, to this many 48 pt lines' height,
+# so that the first page still shows body text (GB/T 9704: 首页必须显示正文).
+JOINT_MARK_MAX_LINES = 3
+
+
+def joint_columns(name_widths: list[int], date_width: int, diameter_mm: float) -> list[int]:
+    """Centres (twips from the 版心's left edge) of the columns the organs' 署名 stand in — as many as
+    fit, at most JOINT_PER_ROW; rows of that many: the last column over the 成文日期, which ends 右空四字 (7.3.5.1); columns a seal's
+    width plus SEAL_CLEARANCE_MM apart (seals must not touch), and wider if a 署名 is; the whole row
+    moved right when it would start left of the 版心 (each row of seals stays within it)."""
+    seal = mm_to_twips(diameter_mm)
+    half = max(seal, max(name_widths)) / 2
+    step = max(seal + mm_to_twips(SEAL_CLEARANCE_MM), max(name_widths) + chars(1))
+    # As many a row as fit the 版心 (long names: fewer), at most JOINT_PER_ROW.
+    k = max(1, min(JOINT_PER_ROW, len(name_widths), int((TYPE_AREA_WIDTH_TWIPS - 2 * half) // step) + 1))
+    axis = TYPE_AREA_WIDTH_TWIPS - chars(DATE_RIGHT_INDENT_CHARS) - date_width / 2
+    axis = max(axis, half + (k - 1) * step)
+    axis = min(axis, TYPE_AREA_WIDTH_TWIPS - half)
+    return [round(axis - (k - 1 - j) * step) for j in range(k)]
+
+
+def joint_row_gap_lines(diameter_mm: float) -> int:
+    """Blank lines between two rows of 署名, so that the seals over them do not touch."""
+    return math.ceil(mm_to_twips(diameter_mm + SEAL_CLEARANCE_MM) / LINE_PITCH_TWIPS) - 1
 
 
 # --- title lines (7.3.1): 梯形 or 菱形, broken between words ------------------------------------------

@@ -314,6 +314,16 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                 attendance.append({"label": label, "names": "、".join(names)})
                 want(*names)
 
+    joint = None
+    if draft.co_issuers and name in ("下行文", "上行文"):
+        # 联合行文 (7.2.4): every organ's name in the 标志, the 主办机关 first, 文件 right of them;
+        # every organ's 署名 (7.3.5.1–2). fit_joint sets them out after docxtpl.
+        suffix = "文件" if series.header.endswith("文件") else ""
+        joint = {"marks": [series.header.removesuffix(suffix) if suffix else series.header,
+                           *(config.header_name(o) for o in draft.co_issuers)],
+                 "suffix": suffix, "organs": [signature, *draft.co_issuers], "sealed": series.sealed,
+                 "diameter_mm": config.seal.diameter_mm}
+
     ctx = {
         "header": series.header,
         "top_lines": top + [{"copy_no": "", "text": ""}] * (L.TOP_LINES - len(top)),
@@ -334,8 +344,13 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
         "printer": printer,
         "print_date": print_date,
         "attendance": attendance,
+        "joint": joint,
     }
-    want(series.header, number.text, *title, draft.main_to, ctx["note"], cc)
+    if joint:
+        want(*joint["marks"], joint["suffix"], *draft.co_issuers)
+    else:
+        want(series.header)
+    want(number.text, *title, draft.main_to, ctx["note"], cc)
     if name == "上行文":
         want(*draft.signers)
     if name == "纪要":
@@ -566,7 +581,7 @@ def render_document(draft: Draft, number: Number, config: Config, out: Path, *,
     template = config.template_path(template_for(draft, config))
     context, expect = build_context(draft, number, config, table_xml, copy_no=copy_no)
     return _render(template, context, out, expect=expect,
-                   post=lambda doc: fit_document(doc, layout, config))
+                   post=lambda doc: fit_document(doc, layout, config, joint=context["joint"]))
 
 
 # --- tables in the body ----------------------------------------------------------------------------------
@@ -670,8 +685,8 @@ def _keep_next(p) -> None:
 def fit_mark(paragraphs: list) -> None:
     """Compress the 发文机关标志 horizontally (character scale) so that it fits MARK_MAX_WIDTH_MM."""
     for p in paragraphs:
-        if _style_of(p) not in ("GwMark", "GwLetterHead"):
-            continue
+        if _style_of(p) not in ("GwMark", "GwLetterHead") or p.getparent().tag == qn("w:tc"):
+            continue                  # a joint 标志's names are fitted together (fit_joint_mark)
         text = _text_of(p)
         if not text:
             continue
@@ -696,9 +711,10 @@ def fit_signature(paragraphs: list) -> None:
     for sig_style, date_style in (("GwSignature", "GwDate"), ("GwSignatureFree", "GwDateFree")):
         if sig_style not in styles or date_style not in styles:
             continue
-        sig = paragraphs[styles.index(sig_style)]
+        sigs = [p for p, st in zip(paragraphs, styles) if st == sig_style]
+        sig = sigs[0]
         date = paragraphs[styles.index(date_style)]
-        w_sig, w_date = L.text_width_twips(_text_of(sig)), L.text_width_twips(_text_of(date))
+        w_sig, w_date = max(L.text_width_twips(_text_of(q)) for q in sigs), L.text_width_twips(_text_of(date))
         area = L.TYPE_AREA_WIDTH_TWIPS
         if sig_style == "GwSignature":
             left = L.sealed_block_left(w_date)
@@ -706,12 +722,15 @@ def fit_signature(paragraphs: list) -> None:
                 _set_ind(q, left=left, right=0, firstLine=0)
                 _set_jc(q, "center")
         else:
+            # 联合行文 without seals (7.3.5.2): the 主办机关's 署名 first, the others below it,
+            # aligned; the longest ends 右空二字.
             sig_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_sig
             date_left = sig_left + L.chars(2)
             if date_left + w_date > area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS):
                 date_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_date
                 sig_left = date_left - L.chars(2)
-            _set_ind(sig, left=max(0, sig_left), right=0, firstLine=0)
+            for q in sigs:
+                _set_ind(q, left=max(0, sig_left), right=0, firstLine=0)
             _set_ind(date, left=max(0, date_left), right=0, firstLine=0)
 
 
@@ -801,10 +820,10 @@ def fit_heading_keeps(paragraphs: list) -> None:
 def _block_span(styles: list[str]) -> tuple[int, int, int] | None:
     """(first paragraph after the body, 署名, last paragraph kept with the 署名) of the signature
     block, or None when the document has none."""
-    sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
-    if sig_at is None:
+    sigs = [i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")]
+    if not sigs:
         return None
-    start = sig_at
+    start, sig_at = sigs[0], sigs[-1]          # 联合行文: rows of 署名, the last over the date
     while start > 0 and styles[start - 1] in ("GwBlank", "GwAttachNote", "GwAttachNoteMore"):
         start -= 1
     end = sig_at
@@ -886,15 +905,14 @@ def _block_end(styles: list[str]) -> int | None:
 
 
 def _seal_gap(styles: list[str]) -> list[int]:
-    """The blank lines between the body (or 附件说明) and a sealed 署名: the seal needs their height."""
-    if "GwSignature" not in styles:
-        return []
-    i = styles.index("GwSignature")
+    """The blank lines above each sealed 署名 (row): the seals need their height."""
     gap = []
-    while i > 0 and styles[i - 1] == "GwBlank":
-        i -= 1
-        gap.append(i)
-    return gap
+    for at in (i for i, s in enumerate(styles) if s == "GwSignature"):
+        i = at
+        while i > 0 and styles[i - 1] == "GwBlank":
+            i -= 1
+            gap.append(i)
+    return sorted(gap)
 
 
 def tighten(paragraphs: list, layout: Layout) -> None:
@@ -1040,13 +1058,221 @@ def fit_imprint(doc, breaks: int) -> None:
     last.even_page_footer.is_linked_to_previous = False
 
 
-def fit_document(doc, layout: Layout, config: Config) -> None:
-    """Everything render_document adjusts after docxtpl has filled the template."""
+def _with_text(p, text: str):
+    """A copy of paragraph ``p`` whose first text run holds ``text`` (the other runs removed)."""
+    q = copy.deepcopy(p)
+    runs = [r for r in q.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    for r in runs[1:]:
+        r.getparent().remove(r)
+    if runs:
+        t = runs[0].find(qn("w:t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return q
+
+
+def _tab_run(p):
+    """A run holding a tab, with the paragraph's first run's properties."""
+    run = copy.deepcopy(next(r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None))
+    for child in list(run):
+        if child.tag != qn("w:rPr"):
+            run.remove(child)
+    run.append(OxmlElement("w:tab"))
+    return run
+
+
+def _set_center_tabs(p, positions: list[int]) -> None:
+    p_pr = p.get_or_add_pPr()
+    old = p_pr.find(qn("w:tabs"))
+    if old is not None:
+        p_pr.remove(old)
+    tabs = OxmlElement("w:tabs")
+    for pos in positions:
+        tab = OxmlElement("w:tab")
+        tab.set(qn("w:val"), "center")
+        tab.set(qn("w:pos"), str(pos))
+        tabs.append(tab)
+    p_pr.insert_element_before(tabs, *_PPR_AFTER_KEEPNEXT[_PPR_AFTER_KEEPNEXT.index("w:suppressAutoHyphens"):])
+
+
+def fit_joint_mark(body, marks: list[str], suffix: str) -> None:
+    """联合行文's 发文机关标志 (GB/T 9704 7.2.4): the organs' names one under another, the 主办机关
+    first, set to one width (分散对齐), and 文件 to their right, centred on them vertically — a
+    borderless table of one row, compressed like a single 标志 to MARK_MAX_WIDTH_MM."""
+    mark = next((p for p in body if p.tag == qn("w:p") and _style_of(p) == "GwMark"), None)
+    if mark is None:
+        return
+    factor = min(1.0, L.JOINT_MARK_MAX_LINES / len(marks))
+    size = round(L.MARK_SIZE * factor * 2) / 2
+    names_w = max(L.text_width_twips(m, size, 0) for m in marks)
+    gap = round(size * L.TWIPS_PER_PT * L.MARK_SUFFIX_GAP_EM) if suffix else 0
+    suffix_w = L.text_width_twips(suffix, size, 0) if suffix else 0
+    total = names_w + gap + suffix_w
+    limit = L.mm_to_twips(L.MARK_MAX_WIDTH_MM)
+    scale = min(100, math.floor(limit / total * 100))
+    if scale < L.MARK_MIN_SCALE:
+        raise TemplateError(f"联合发文机关标志「{'、'.join(marks)}{suffix}」过长，压缩到 {L.MARK_MIN_SCALE}% "
+                            "仍超出版心，请在配置中使用规范简称（co_issuers › header）")
+    names_w, gap, suffix_w = (round(x * scale / 100) for x in (names_w, gap, suffix_w))
+    cells = []
+    paras = []
+    line = round(L.MARK_LINE_TWIPS * factor)
+    for i, m in enumerate(marks):
+        q = _with_text(mark, m)
+        if i or factor < 1:                      # the space above the 标志 only once
+            _set_child(q.get_or_add_pPr(), "w:spacing", _PPR_AFTER_SPACING, before=0 if i else L.MARK_BEFORE_TWIPS,
+                       after=0, line=line, lineRule="exact")
+        if len(m) > 1:
+            _set_jc(q, "distribute")
+        paras.append(q)
+    cells.append((names_w, 0, paras))
+    if suffix:
+        q = _with_text(mark, suffix)             # keeps the space above: centred on the names
+        if factor < 1:
+            _set_child(q.get_or_add_pPr(), "w:spacing", _PPR_AFTER_SPACING, before=L.MARK_BEFORE_TWIPS, after=0,
+                       line=line, lineRule="exact")
+        _set_jc(q, "left")
+        cells.append((suffix_w + gap, gap, [q]))
+    tbl = OxmlElement("w:tbl")
+    tbl_pr = OxmlElement("w:tblPr")
+    for tag, attrs in (("w:tblW", {"w": names_w + gap + suffix_w, "type": "dxa"}), ("w:jc", {"val": "center"})):
+        el = OxmlElement(tag)
+        for k, v in attrs.items():
+            el.set(qn(f"w:{k}"), str(v))
+        tbl_pr.append(el)
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tbl_pr.append(borders)
+    layout_el = OxmlElement("w:tblLayout")
+    layout_el.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout_el)
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    tbl_pr.append(margins)
+    tbl.append(tbl_pr)
+    grid = OxmlElement("w:tblGrid")
+    for width, _, _ in cells:
+        col = OxmlElement("w:gridCol")
+        col.set(qn("w:w"), str(width))
+        grid.append(col)
+    tbl.append(grid)
+    row = OxmlElement("w:tr")
+    for width, left, ps in cells:
+        tc = OxmlElement("w:tc")
+        tc_pr = OxmlElement("w:tcPr")
+        w = OxmlElement("w:tcW")
+        w.set(qn("w:w"), str(width))
+        w.set(qn("w:type"), "dxa")
+        tc_pr.append(w)
+        if left:
+            mar = OxmlElement("w:tcMar")
+            el = OxmlElement("w:left")
+            el.set(qn("w:w"), str(left))
+            el.set(qn("w:type"), "dxa")
+            mar.append(el)
+            tc_pr.append(mar)
+        v = OxmlElement("w:vAlign")
+        v.set(qn("w:val"), "center")
+        tc_pr.append(v)
+        tc.append(tc_pr)
+        for q in ps:
+            for run in q.iter(qn("w:r")):
+                r_pr = run.get_or_add_rPr()
+                if scale < 100:
+                    _set_child(r_pr, "w:w", _RPR_SUCCESSORS, val=scale)
+                if factor < 1:
+                    for tag in ("w:sz", "w:szCs"):
+                        _set_child(r_pr, tag, _RPR_SUCCESSORS[_RPR_SUCCESSORS.index(tag) + 1:],
+                                   val=round(size * 2))
+            tc.append(q)
+        row.append(tc)
+    tbl.append(row)
+    mark.addprevious(tbl)
+    mark.getparent().remove(mark)
+
+
+def fit_joint_signature(paragraphs: list, organs: list[str], diameter_mm: float) -> None:
+    """联合行文 with seals (GB/T 9704 7.3.5.1): the organs' 署名 in order, side by side, at most
+    JOINT_PER_ROW a row, in columns a seal apart (layout.joint_columns); a later row stands under
+    the last columns and is far enough below that the seals do not touch; the 成文日期 under the
+    last 署名, centred on it (the last seal covers both). Each row and the date are one paragraph
+    with centre tab stops. ``paragraphs`` (the document's top-level paragraphs) is updated."""
+    styles = [_style_of(p) for p in paragraphs]
+    if "GwSignature" not in styles or "GwDate" not in styles:
+        return
+    at = styles.index("GwSignature")
+    sig, date = paragraphs[at], paragraphs[styles.index("GwDate")]
+    blank = paragraphs[at - 1] if at and styles[at - 1] == "GwBlank" else None
+    widths = [L.text_width_twips(o) for o in organs]
+    columns = L.joint_columns(widths, L.text_width_twips(_text_of(date)), diameter_mm)
+    per_row = len(columns)
+    rows = [organs[i:i + per_row] for i in range(0, len(organs), per_row)]
+    made = []
+    for r, names in enumerate(rows):
+        if r and blank is not None:
+            made += [copy.deepcopy(blank) for _ in range(L.joint_row_gap_lines(diameter_mm))]
+        row = _with_text(sig, "")
+        for run in [x for x in row.iter(qn("w:r"))]:
+            run.getparent().remove(run)
+        for name in names:
+            row.append(_tab_run(sig))
+            row.append(next(x for x in _with_text(sig, name).iter(qn("w:r")) if x.find(qn("w:t")) is not None))
+        _set_ind(row, left=0, right=0, firstLine=0)
+        _set_jc(row, "left")
+        _set_center_tabs(row, columns[per_row - len(names):])
+        made.append(row)
+    for q in made:
+        sig.addprevious(q)
+    sig.getparent().remove(sig)
+    i = paragraphs.index(sig)
+    paragraphs[i:i + 1] = made
+    date_text = _text_of(date)
+    for run in [x for x in date.iter(qn("w:r"))][1:]:
+        run.getparent().remove(run)
+    first = next(x for x in date.iter(qn("w:r")))
+    first.addprevious(_tab_run(date))
+    first.find(qn("w:t")).text = date_text
+    _set_ind(date, left=0, right=0, firstLine=0)
+    _set_jc(date, "left")
+    _set_center_tabs(date, columns[-1:])
+
+
+def fit_joint_unsealed(paragraphs: list, organs: list[str]) -> None:
+    """联合行文 without seals (7.3.5.2): the 主办机关's 署名 first, the other organs' below it
+    (fit_signature aligns them)."""
+    styles = [_style_of(p) for p in paragraphs]
+    if "GwSignatureFree" not in styles:
+        return
+    at = styles.index("GwSignatureFree")
+    sig = paragraphs[at]
+    for k, name in enumerate(organs[1:], 1):
+        q = _with_text(sig, name)
+        paragraphs[at + k - 1].addnext(q)
+        paragraphs.insert(at + k, q)
+
+
+def fit_document(doc, layout: Layout, config: Config, joint: dict | None = None) -> None:
+    """Everything render_document adjusts after docxtpl has filled the template; ``joint``: the
+    organs of a joint document (build_context)."""
+    if joint:
+        fit_joint_mark(doc.element.body, joint["marks"], joint["suffix"])
     paragraphs = list(doc.element.body.iter(qn("w:p")))
     fit_mark(paragraphs)
     fit_run_in_headings(paragraphs)
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
-    fit_signature(top)
+    if joint and joint["sealed"]:
+        fit_joint_signature(top, joint["organs"], joint["diameter_mm"])
+    else:
+        if joint:
+            fit_joint_unsealed(top, joint["organs"])
+        fit_signature(top)
     fit_attachment_note(top)
     fit_heading_keeps(top)
     keep_signature_with_body(top, layout.carry)

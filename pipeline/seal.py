@@ -315,13 +315,16 @@ def _only_annex_note_above(pages: list[list[TextLine]], p: int, first: int) -> b
 
 
 def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text: str,
-               annex_only_ok: bool = False, heights: list[float] | None = None) -> tuple[int, int, int | None]:
+               annex_only_ok: bool = False, heights: list[float] | None = None,
+               block_above: tuple[str, ...] = ()) -> tuple[int, int, int | None]:
     """(page, date line, 署名 line or None) of the 署名/成文日期 block: the first line that reads as the
     date with the 署名 directly above it. NeedsRelayout when the block is split over two pages, has
     nothing above it on its page, or (unless ``annex_only_ok``, the last attempt) only the 附件说明,
     or has taken along so much of the body that the page before lacks more than
     layout.FILL_SLACK_LINES lines; SigningError when it is not there at all. ``heights``: each page's
-    height in points (A4 when not given), for measuring what the next layout must gain."""
+    height in points (A4 when not given), for measuring what the next layout must gain.
+    ``block_above``: the lines (whitespace removed) that belong to the block above its last 署名 —
+    a joint document's earlier rows of 署名, or its stacked 署名 (联合行文)."""
     heights = heights or [layout.mm_to_pt(layout.PAGE_HEIGHT_MM)] * len(pages)
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
@@ -351,6 +354,9 @@ def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text:
         raise SigningError(f"在转换后的 PDF 中找不到{what}，无法确定用印位置")
     p, di, si = found
     first = si if si is not None else di
+    wanted = {_norm(x) for x in block_above}
+    while first > 0 and _norm(pages[p][first - 1].text) in wanted:
+        first -= 1
     date = pages[p][di]
     if first == 0:
         raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）",
@@ -437,12 +443,96 @@ def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm:
                              annex_only_ok=annex_only_ok)
 
 
-def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False) -> None:
+def place_joint_seals(pdf: Path, *, organs: list[str], date_text: str, diameter_mm: float,
+                      annex_only_ok: bool = False) -> list[SealPlacement]:
+    """联合行文 (GB/T 9704 7.3.5.1): one seal over each organ's 署名, in the order of ``organs``, from
+    the real text of the PDF: the rows of 署名 (render.fit_joint_signature: at most
+    layout.JOINT_PER_ROW a row) above the 成文日期. Each seal is centred on its 署名; all sit at the
+    same height over their row, chosen as for a single seal — the first row's seals within one line
+    of the text above them, the 署名 below the centre, the date (under the last 署名) above the
+    circle's bottom, nothing below covered. NeedsRelayout / SigningError as place_seal."""
+    # The rows as render.fit_joint_signature set them.
+    per_row = len(layout.joint_columns([layout.text_width_twips(o) for o in organs],
+                                       layout.text_width_twips(date_text), diameter_mm))
+    rows = [organs[i:i + per_row] for i in range(0, len(organs), per_row)]
+    row_texts = [_norm("".join(r)) for r in rows]
+    pages, boxes = _page_lines(Path(pdf))
+    heights = [box[3] - box[1] for box in boxes]
+    p, di, si = find_block(pages, signature=row_texts[-1], date_text=date_text, annex_only_ok=annex_only_ok,
+                           heights=heights, block_above=tuple(row_texts[:-1]))
+    lines = pages[p]
+    at = [si]
+    for text in reversed(row_texts[:-1]):
+        j = next((i for i in range(at[0] - 1, -1, -1) if _norm(lines[i].text) == text), None)
+        if j is None:
+            raise NeedsRelayout("联合行文的发文机关署名被分在两页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "split", lines[di]))
+        at.insert(0, j)
+    date, last = lines[di], lines[at[0] - 1]
+    r = layout.mm_to_pt(diameter_mm) / 2
+    pitch = layout.LINE_PITCH_PT
+    # One height over every row: the offset of the centre above its row's top.
+    lo = max(0.0, last.y0 - pitch - r - lines[at[0]].y1)
+    hi = min(last.y0 - r - lines[at[0]].y1, date.y0 + r - lines[at[-1]].y1)
+    mx0, my0, mx1, my1 = boxes[p]
+    floor = my0 + layout.mm_to_pt(layout.MARGIN_BOTTOM_MM)
+    below = [ln.y1 for ln in lines[di + 1:] if ln.y1 <= floor]
+    if below:
+        lo = max(lo, max(below) + r - lines[at[-1]].y1)
+    if lo > hi + 0.5:
+        above = lines[:at[0]]
+        raise NeedsRelayout(f"第{p + 1}页联合行文的印章放不下（直径 {diameter_mm:g} 毫米）",
+                            layout.Shortfall("seal", _squashed(above), _tops(above, heights[p]),
+                                             round(_slots_to(date, heights[p]), 1), _twips_to(date, heights[p]),
+                                             deficit=round((lo - hi) * layout.TWIPS_PER_PT)))
+    offset = (lo + hi) / 2 if lo <= hi else hi
+    x0, _, _, y1 = boxes[p]
+    left = x0 + layout.mm_to_pt(layout.MARGIN_LEFT_MM)
+    right = left + layout.mm_to_pt(layout.TYPE_AREA_WIDTH_MM)
+    out = []
+    for names, i in zip(rows, at):
+        row = lines[i]
+        # The names of a row may stand closer than the gap that splits a line into runs: find each
+        # in the row's characters, left to right.
+        chars = _row_chars(Path(pdf), p, y1 - row.y1, y1 - row.y0)
+        text = "".join(c["text"] for c in chars)
+        start = 0
+        for name in names:
+            k = text.find(_norm(name), start)
+            if k < 0:
+                raise SigningError(f"在转换后的 PDF 中找不到联合发文机关署名「{name}」，无法确定用印位置")
+            span = chars[k:k + len(_norm(name))]
+            start = k + len(_norm(name))
+            bx0, bx1 = min(c["x0"] for c in span), max(c["x1"] for c in span)
+            top, bottom = min(c["top"] for c in span), max(c["bottom"] for c in span)
+            cx = x0 + (bx0 + bx1) / 2
+            if cx - r < left - 1 or cx + r > right + 1:
+                raise SigningError(f"「{name}」的印章超出版心（GB/T 9704 7.3.5.1：每排印章两端不得超出版心）")
+            sig_box = (round(x0 + bx0, 2), round(y1 - bottom, 2), round(x0 + bx1, 2), round(y1 - top, 2))
+            out.append(SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(row.y1 + offset, 2),
+                                     diameter_pt=round(2 * r, 2), signature_box=sig_box,
+                                     date_box=date.box if i == at[-1] else row.box, last_text_box=last.box))
+    return out
+
+
+def _row_chars(pdf: Path, page: int, top: float, bottom: float) -> list[dict]:
+    """The non-blank characters of a line of page ``page`` (from 0) lying between ``top`` and
+    ``bottom`` (points from the page's top), left to right."""
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        chars = [c for c in doc.pages[page].chars
+                 if c["text"].strip() and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+    return sorted(chars, key=lambda c: c["x0"])
+
+
+def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False,
+                block_above: tuple[str, ...] = ()) -> None:
     """For a document sent without a seal (7.3.5.2): its 署名/成文日期 block must not stand alone on a
     page either (7.3.5.5). Raises NeedsRelayout (re-render tighter) or SigningError like place_seal."""
     pages, boxes = _page_lines(Path(pdf))
     find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok,
-               heights=[box[3] - box[1] for box in boxes])
+               heights=[box[3] - box[1] for box in boxes], block_above=block_above)
 
 
 # --- drawing it ---------------------------------------------------------------------------------

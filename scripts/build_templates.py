@@ -127,8 +127,7 @@ SEALED_LEFT = L.sealed_block_left(L.text_width_twips("2015年12月31日"))
 # RED_RULE_GAP_MM below the characters: the gap under the glyph inside its line is part of it.
 RED_RULE_SPACE_PT = max(0, round(L.mm_to_pt(L.RED_RULE_GAP_MM - L.GLYPH_BOTTOM_BODY_MM - L.RED_RULE_MM / 2)))
 # The 标志 line: its top edge 35 mm below the 版心 top, under the three reserved top lines.
-MARK_BEFORE_TWIPS = L.mm_to_twips(L.HEADER_MARK_OFFSET_MM - L.TOP_LINES * L.LINE_PITCH_MM
-                                  - L.GLYPH_TOP_MARK_MM)
+MARK_BEFORE_TWIPS = L.MARK_BEFORE_TWIPS
 
 
 def _style(sid: str, name: str, ppr_xml: str = "", rpr_xml: str = "", *, kind: str = "paragraph",

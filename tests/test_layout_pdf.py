@@ -115,10 +115,14 @@ HEADING_BODY = (Block("paragraph", D.text(28 * 26 - 2, 5)), Block("heading2", "�
 # --- one LibreOffice run for the module ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pdfs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("layout-pdf")
-    config = load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
-    docs = {
+def config(tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout-instance")
+    return load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {
         "notice": (D.notice(), D.number()),
         "request": (D.request(), D.number(seq=4)),
         "letter": (D.letter(), D.number("珠政函", 5)),
@@ -135,14 +139,16 @@ def pdfs(tmp_path_factory):
         "copy": (D.notice(copies=30, urgency="特急", body=D.notice().body[:1], attachments=(), attachment_note=()),
                  D.number(seq=10), 7),
         "letter-copy": (D.letter(copies=5), D.number("珠政函", 11), 3),
+        "joint2": (D.notice(co_issuers=("珠晖区财政局",), body=D.notice().body[:3], attachments=(),
+                            attachment_note=()), D.number(seq=12)),
+        "joint3": (D.notice(co_issuers=("珠晖区财政局", "珠晖区教育局"), body=D.notice().body[:3]),
+                   D.number(seq=13)),
     }
-    made = D.lay_out(docs, config, root)
-    return made
 
 
 @pytest.fixture(scope="module")
-def drafts_by_name():
-    return {"notice": D.notice(), "request": D.request(), "letter": D.letter(), "minutes": D.minutes()}
+def pdfs(tmp_path_factory, config, docs):
+    return D.lay_out(docs, config, tmp_path_factory.mktemp("layout-pdf"))
 
 
 @pytest.fixture(scope="module")
@@ -303,6 +309,73 @@ def test_copy_number_top_left_six_digits(pages):
     number = find(letter, "珠政函〔2015〕11号")
     assert number.text.startswith("000003") and number.x0 < LEFT + 0.2
     assert find(letter, "加急").x0 < LEFT + 0.2
+
+
+def test_joint_header_names_every_organ_with_wenjian_centred_beside_them(pages):
+    """联合行文 (GB/T 9704 7.2.4): the 主办机关 first, the names one under another at one width, 文件 to
+    their right, centred on them vertically; the 标志 35 mm below the 版心 top, within 150 mm."""
+    for name, organs in (("joint2", ["珠晖区人民政府", "珠晖区财政局"]),
+                         ("joint3", ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"])):
+        lines, _ = pages[name][0]
+        chars = [c for ln in lines for c in ln.chars if abs(c["size"] - L.MARK_SIZE) < 0.1]
+        assert all(c["non_stroking_color"][0] > 0.9 for c in chars)                # red
+        right = max(c["x1"] for c in chars)
+        wenjian = [c for c in chars if c["text"] in "文件" and right - c["x1"] < 60]
+        rows = defaultdict(list)
+        for c in chars:
+            if c not in wenjian:
+                rows[round(c["top"])].append(c)
+        names = []
+        for top in sorted(rows):
+            got = sorted(rows[top], key=lambda c: c["x0"])
+            names.append(Line(got[0]["top"] * MM, got[0]["bottom"] * MM, got[0]["x0"] * MM, got[-1]["x1"] * MM,
+                              "".join(c["text"] for c in got), got))
+        assert [ln.text for ln in names] == organs
+        assert abs(names[0].top - (TOP + L.HEADER_MARK_OFFSET_MM)) < 0.3, names[0].top
+        assert max(abs(ln.x0 - names[0].x0) for ln in names) < 0.5          # one width (分散对齐)
+        assert max(abs(ln.x1 - names[0].x1) for ln in names) < 0.5
+        middle = (names[0].top + names[-1].bottom) / 2
+        w_top, w_bottom = min(c["top"] for c in wenjian) * MM, max(c["bottom"] for c in wenjian) * MM
+        w_x0, w_x1 = min(c["x0"] for c in wenjian) * MM, max(c["x1"] for c in wenjian) * MM
+        assert len(wenjian) == 2 and w_x0 > names[0].x1 and abs((w_top + w_bottom) / 2 - middle) < 1.0
+        assert w_x1 - names[0].x0 <= L.MARK_MAX_WIDTH_MM + 0.5
+        assert abs((names[0].x0 + w_x1) / 2 - CENTRE) < 0.5
+        number = find(lines, f"珠政发〔2015〕{12 if name == 'joint2' else 13}号")   # the 主办机关's number
+        assert abs(number.centre - CENTRE) < 0.3
+
+
+def test_joint_seals_side_by_side_each_over_its_own_signature(pdfs, pages, docs, config):
+    """GB/T 9704 7.3.5.1: the 署名 in the organs' order side by side; each seal centred over its own
+    署名, the last over its 署名 and the 成文日期; seals in a row neither touch nor leave the 版心; the
+    first row's top within one line of the text above."""
+    from pipeline import stamp
+
+    for name, n in (("joint2", 2), ("joint3", 3)):
+        placements = stamp.check_layout(pdfs[name], draft=docs[name][0], config=config)
+        assert len(placements) == n
+        lines, page = _page_with(pages, name, "2015年3月20日")
+        height = page.height
+        date = next(ln for ln in lines if ln.text == "2015年3月20日")
+        row = lines[lines.index(date) - 1]
+        organs = ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"][:n]
+        assert row.text == "".join(organs)
+        text = "".join(c["text"] for c in row.chars)
+        r = placements[0].diameter_pt / 2 * MM
+        for organ, pl in zip(organs, placements):
+            k = text.index(organ)
+            span = row.chars[k:k + len(organ)]
+            centre = (span[0]["x0"] + span[-1]["x1"]) / 2 * MM
+            assert abs(pl.cx_pt * MM - centre) < 0.3, organ                       # over its own 署名
+            cy = (height - pl.cy_pt) * MM                                        # mm from the page top
+            assert cy < row.top and row.bottom < cy + r                          # 居中下压
+            assert LEFT - 0.2 <= pl.cx_pt * MM - r and pl.cx_pt * MM + r <= RIGHT + 0.2
+        last = placements[-1]
+        assert abs(last.cx_pt * MM - date.centre) < 0.3 and date.bottom < (height - last.cy_pt) * MM + r
+        for a, b in zip(placements, placements[1:]):                             # never touching
+            assert (b.cx_pt - a.cx_pt) * MM > 2 * r + 1.0
+        above = lines[lines.index(row) - 1]
+        top = (height - placements[0].cy_pt) * MM - r
+        assert top > above.bottom - 0.1 and top - above.bottom < PITCH
 
 
 def test_upward_header_signers(pages):

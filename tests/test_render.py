@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Emu
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -637,3 +638,57 @@ def test_next_layout_for_the_seal_and_for_a_page_that_is_not_in_the_body(twenty_
     carried = render.Layout(carry=lines[-1], attempt=1)
     short = render.next_layout(carried, shortfall(lines, 19, "short", end_lines=12), docx)
     assert short == replace(carried, attempt=render.LAYOUT_ATTEMPTS - 1) and short.last
+
+
+# --- 联合行文 ----------------------------------------------------------------------------------------------
+
+def test_joint_document_header_and_signature_rows(cfg, out):
+    """联合行文: the 标志 as a one-row table (names one under another, 文件 beside them), the 署名
+    in rows of centre tabs a seal apart (at most three, fewer when the names are long), the date
+    under the last; without seals, one 署名 under another; 4 organs' 标志 set smaller."""
+    def sig_rows(doc):
+        return [p for p in doc.paragraphs if p.style.style_id == "GwSignature"]
+
+    def tabs(p):
+        return [int(t.get(qn("w:pos"))) for t in p._p.pPr.find(qn("w:tabs"))]
+
+    two = Document(str(render.render_document(D.notice(co_issuers=("珠晖区财政局",)), D.number(), cfg, out / "j2.docx")))
+    mark = two.tables[0]
+    names, wenjian = mark.rows[0].cells
+    assert [p.text for p in names.paragraphs] == ["珠晖区人民政府", "珠晖区财政局"] and wenjian.text == "文件"
+    assert {p.paragraph_format.alignment for p in names.paragraphs} == {WD_ALIGN_PARAGRAPH.DISTRIBUTE}
+    assert not [p for p in two.paragraphs if p.style.style_id == "GwMark"]
+    (row,) = sig_rows(two)
+    assert row.text == "\t珠晖区人民政府\t珠晖区财政局"
+    date = next(p for p in two.paragraphs if p.style.style_id == "GwDate")
+    assert date.text == "\t2015年3月20日" and tabs(date) == tabs(row)[-1:]
+    columns = tabs(row)
+    assert columns[1] - columns[0] >= L.mm_to_twips(42 + L.SEAL_CLEARANCE_MM)
+    # the seal's blank lines above the row, and the block chained to the body's blank line
+    ps = two.paragraphs
+    i = ps.index(next(p for p in ps if p.style.style_id == "GwSignature"))
+    assert [p.style.style_id for p in ps[i - 2:i]] == ["GwBlank", "GwBlank"] and row.paragraph_format.keep_with_next
+
+    long = ("珠晖区财政局", "珠晖区教育局", "珠晖区人力资源和社会保障局")
+    cfg4 = cfg.model_copy(update={"co_issuers": {**cfg.co_issuers, "珠晖区人力资源和社会保障局": cfg.co_issuers["珠晖区财政局"]}})
+    four = Document(str(render.render_document(D.notice(co_issuers=long), D.number(), cfg4, out / "j4.docx")))
+    rows = sig_rows(four)
+    assert [r.text.split("\t")[1:] for r in rows] == [["珠晖区人民政府", "珠晖区财政局"], ["珠晖区教育局", "珠晖区人力资源和社会保障局"]]
+    ps4 = [p._p for p in four.paragraphs]
+    gap = ps4.index(rows[1]._p) - ps4.index(rows[0]._p) - 1
+    assert gap == L.joint_row_gap_lines(42)                                 # seals of two rows apart
+    sizes = {r.font.size.pt for p in four.tables[0].rows[0].cells[0].paragraphs for r in p.runs}
+    assert sizes == {L.MARK_SIZE * 3 / 4}                                   # four names: set smaller
+
+    free = Document(str(render.render_document(
+        D.notice(series="珠政办发", signature="珠晖区人民政府办公室", co_issuers=("珠晖区财政局",)),
+        D.number("珠政办发"), cfg, out / "jfree.docx")))
+    sigs = [p for p in free.paragraphs if p.style.style_id == "GwSignatureFree"]
+    assert [p.text for p in sigs] == ["珠晖区人民政府办公室", "珠晖区财政局"]
+    assert sigs[0].paragraph_format.left_indent == sigs[1].paragraph_format.left_indent   # aligned
+
+    from pipeline.errors import TemplateError
+    huge = cfg.model_copy(update={"co_issuers": {"珠晖区财政局": cfg.co_issuers["珠晖区财政局"].model_copy(
+        update={"header": "珠晖区财政局珠晖区财政局珠晖区财政局珠晖区财政局"})}})
+    with pytest.raises(TemplateError, match="联合发文机关标志"):
+        render.render_document(D.notice(co_issuers=("珠晖区财政局",)), D.number(), huge, out / "huge.docx")
