@@ -262,11 +262,15 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         if not stage_at_least(stage, "stamped"):
             # A crash between the seal row and the stage advance re-stamps on resume: the same
             # document sealed again is the same 用印 act, so it is registered once.
-            sealed_before = any(e.event == "seal_used" for e in svc.ledger.events(number.reference))
-            if result is not None and result.seal_name and not sealed_before:
-                svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
-                                           handler=svc.actor, approver="、".join(draft.signers) or None,
-                                           note=f"第{result.placement.page + 1}页" if result.placement else "")
+            # A joint document (联合行文) uses every organ's seal: one row each.
+            sealed_before = {(e.detail.get("seal_register") or {}).get("seal_name")
+                             for e in svc.ledger.events(number.reference) if e.event == "seal_used"}
+            uses = zip(result.seal_names, result.placements) if result is not None and result.seal_names else ()
+            for name, placement in uses:
+                if name not in sealed_before:
+                    svc.ledger.record_seal_use(number.reference, seal_name=name, copies=draft.copies,
+                                               handler=svc.actor, approver="、".join(draft.signers) or None,
+                                               note=f"第{placement.page + 1}页")
             stage = _advance(svc, alloc.doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,11 @@ def test_every_example_is_issued_filed_indexed_and_in_the_outbox(inst, svc):
         assert doc.stage == "indexed"
         hits = svc.index.search(f'"{o.title}"', limit=3).hits
         assert hits and hits[0].id == o.number
-    # sealed series got a 用印登记 row each; the unsealed 纪要 none
+    # sealed series got a 用印登记 row per organ's seal (联合行文: every organ); the unsealed 纪要 none
     seals = svc.ledger.seal_register()  # by 用印时间 (today), not by the documents’ year
-    sealed = [o.number for o in outcomes if not o.number.startswith("常务会议纪要")]
-    assert sorted(r.number for r in seals) == sorted(sealed)
+    sealed = {o.number: len(svc.store.find(o.number).meta["责任者"]) for o in outcomes
+              if not o.number.startswith("常务会议纪要")}
+    assert Counter(r.number for r in seals) == sealed and max(sealed.values()) == 3
     assert all(r.seal_name.endswith("印") and r.handler == "测试员" for r in seals)
 
 
@@ -189,6 +191,30 @@ def test_a_crash_between_the_seal_row_and_the_stage_registers_the_seal_once(inst
     again = process_draft(d, svc)
     assert again.status == "issued" and again.number == first.number
     assert [r.number for r in svc.ledger.seal_register()].count(first.number) == 1
+
+
+def test_a_joint_document_carries_every_organ_in_seal_register_and_metadata(inst, svc):
+    """联合行文 (the example with three organs): a seal over each organ's 署名 in the 正本, a 用印登记
+    row per seal, every organ in the 发文登记簿 and as 责任者, the 主办机关's number."""
+    import pikepdf
+
+    from pipeline.sign import verify_pdf
+
+    draft = REPO / "examples" / "珠政发" / "关于开展2015年校园安全专项检查的通知（三机关联合行文）.md"
+    o = process_draft(draft, svc)
+    assert o.status == "issued" and o.number.startswith("珠政发〔2015〕")
+    organs = ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"]
+    rec = svc.store.find(o.number)
+    assert rec.meta["责任者"] == organs
+    row = next(r for r in svc.ledger.register(2015) if r.number == o.number)
+    assert row.issuers == "、".join(organs)
+    uses = [r.seal_name for r in svc.ledger.seal_register() if r.number == o.number]
+    assert uses == [f"{n}印" for n in organs]
+    with pikepdf.open(o.pdf) as pdf:
+        images = [name for page in pdf.pages for name, obj in (page.Resources.get("/XObject") or {}).items()
+                  if obj.get("/Subtype") == "/Image"]
+    assert len(images) == 3
+    assert all(v.ok for v in verify_pdf(Path(o.pdf), inst))
 
 
 def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):

@@ -14,7 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from ..archive import Record
+from ..archive import Record, responsible
 from ..config import Config
 from ..fsutil import atomic_copy, atomic_write_bytes
 from .common import ClassKey, date8, yearend_dir
@@ -54,7 +54,7 @@ def catalogue_rows(entries, records: dict[str, Record]) -> list[dict]:
     rows = []
     for i, e in enumerate(entries, 1):
         m = records[e.reference].meta
-        rows.append({"seq": i, "code": e.code, "number": m.get("文件编号") or "", "author": m.get("责任者") or "",
+        rows.append({"seq": i, "code": e.code, "number": m.get("文件编号") or "", "author": responsible(m),
                      "title": m.get("题名") or "", "date": date8(m), "secrecy": m.get("密级") or "",
                      "pages": m.get("页数") or "", "note": e.note or m.get("备注") or ""})
     return rows
