@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -115,6 +116,18 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, '事件记录只能追加，不能删除'); END;
 """
 _TRIGGERS = ("events_no_update", "events_no_delete")
+
+
+# A 纪要's 期号 may run at most this far ahead of the register (the numbers between are reserved):
+# meetings are numbered in order, so a larger gap is more likely a typing error (70 for 7).
+MAX_ISSUE_GAP = 30
+
+
+def meeting_issue(draft: Draft) -> int | None:
+    """A 纪要's 期号 (7, 第7期) as a number, or None."""
+    issue = draft.meeting.issue if draft.meeting is not None and draft.kind == "纪要" else None
+    m = re.fullmatch(r"第?\s*([0-9]+)\s*期?", (issue or "").strip())
+    return int(m[1]) if m and int(m[1]) > 0 else None
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -530,7 +543,8 @@ class Ledger:
 
     def allocate(self, draft: Draft, *, actor: str, year: int | None = None) -> Allocation:
         """The draft's number: the same content again returns the same document; a draft naming a
-        reserved number (``number_text``) takes that reservation; otherwise the series' next number."""
+        reserved number (``number_text``) takes that reservation; a 纪要 with a 期号 takes that number
+        (_take_issue); otherwise the series' next number."""
         series = draft.series
         if not series or series not in self.config.series:
             raise LedgerError(f"草稿的发文系列“{series or '（未指定）'}”不在配置中；"
@@ -554,10 +568,14 @@ class Ledger:
                              {"source": draft.source, "stage": same["stage"]})
                 return Allocation(self._number(same), same["id"], False, same["stage"])
             when = _iso(self._clock())
+            issue = meeting_issue(draft)
             if draft.number_text:
                 doc_id, number = self._use_reservation(db, draft.number_text, series, year, when,
                                                        fields_)
                 event, extra = "reservation_used", {"reservation": True}
+            elif issue is not None:
+                doc_id, number, reserved = self._take_issue(db, series, year, issue, when, fields_, actor)
+                event, extra = ("reservation_used" if reserved else "allocated"), {"issue": issue}
             else:
                 seq = self._take_seq(db, series, year)
                 number = format_number(self.config, series, year, seq)
@@ -566,6 +584,41 @@ class Ledger:
             self._append(db, event, actor, number.reference,
                          {**extra, "register": self._snapshot(db, doc_id)})
         return Allocation(number, doc_id, True, "allocated")
+
+    def _take_issue(self, db, series: str, year: int, issue: int, when: str, fields_: dict,
+                    actor: str) -> tuple[int, Number, bool]:
+        """A 纪要's 期号 is the number the office means (第7次常务会议 → 〔2015〕7号). Decision: take it.
+        An unused reservation of that number is used; a number already used is refused (nothing is
+        taken); a 期号 ahead of the counter is taken and the numbers skipped stay in the register as
+        unused reservations (预留, noting the 期号 that skipped them), which the year-end check
+        accepts and a later 纪要 with its own 期号 takes. More than MAX_ISSUE_GAP ahead is refused
+        as a likely typing error. Returns (id, number, whether a reservation was used)."""
+        row = db.execute("SELECT * FROM documents WHERE series = ? AND year = ? AND seq = ?",
+                         (series, year, issue)).fetchone()
+        if row is not None:
+            if row["stage"] == RESERVED:
+                sets = {**fields_, "stage": "allocated", "registered_at": when, "updated_at": when}
+                db.execute(f"UPDATE documents SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                           (*sets.values(), row["id"]))
+                return row["id"], self._number(row), True
+            raise LedgerError(f"期号 {issue} 已使用：{row['reference']}（{STAGE_NAMES.get(row['stage'], row['stage'])}"
+                              f"{'，' + row['title'] if row['title'] else ''}）；请核对期号，或删去期号由系统按顺序编号")
+        nxt = db.execute("SELECT next_seq FROM counters WHERE series = ? AND year = ?", (series, year)).fetchone()
+        nxt = nxt[0] if nxt else 1
+        if issue < nxt:
+            raise LedgerError(f"期号 {issue} 在登记簿中没有记录，却小于下一个号 {nxt}（登记簿可能被改动，请运行 gongwen doctor）")
+        if issue - nxt > MAX_ISSUE_GAP:
+            raise LedgerError(f"期号 {issue} 比登记簿的下一个号 {nxt} 超前 {issue - nxt} 号（超过 {MAX_ISSUE_GAP} 号），"
+                              "请核对期号是否写错")
+        for seq in range(nxt, issue):
+            gap = format_number(self.config, series, year, seq)
+            gap_id = self._insert_document(db, gap, RESERVED, when,
+                                           {"reserved_at": when, "note": f"跳号预留：第{issue}期纪要按期号编号时空出"})
+            self._append(db, RESERVED, actor, gap.reference, {"register": self._snapshot(db, gap_id)})
+        db.execute("INSERT INTO counters (series, year, next_seq) VALUES (?, ?, ?) "
+                   "ON CONFLICT (series, year) DO UPDATE SET next_seq = excluded.next_seq", (series, year, issue + 1))
+        number = format_number(self.config, series, year, issue)
+        return self._insert_document(db, number, "allocated", when, fields_), number, False
 
     def _use_reservation(self, db, text: str, series: str, year: int, when: str,
                          fields_: dict) -> tuple[int, Number]:

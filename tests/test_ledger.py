@@ -19,7 +19,7 @@ from tests.conftest import REPO, write_instance
 from pipeline.config import TEMPLATE_NAMES, Numbering, load
 from pipeline.errors import LedgerError
 from pipeline.ledger import REGISTER_COLUMNS, SEAL_COLUMNS, STAGES, Ledger, health, ledger_path
-from pipeline.model import Attachment, Draft
+from pipeline.model import Attachment, Draft, Meeting
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 
@@ -645,3 +645,35 @@ def test_a_register_from_before_the_organs_column_gets_it_when_opened(cfg, tmp_p
     with Ledger(path, cfg) as again:
         again.allocate(draft("新的通知"), actor="甲")
         assert again.register(2015)[0].issuers == "珠晖区人民政府" and again.verify().ok
+
+
+# --- a 纪要's 期号 is its number --------------------------------------------------------------------------
+
+def minutes_draft(issue: str | None, name: str) -> Draft:
+    return draft(f"区政府{name}常务会议纪要", series="常务会议纪要", kind="纪要",
+                 meeting=Meeting(name=f"区政府{name}常务会议", issue=issue))
+
+
+def test_an_issue_number_ahead_of_the_counter_is_taken_and_the_gap_reserved(ledger):
+    """期号 7 with the counter at 1: the 纪要 is 〔2015〕7号, as the office means it; 1–6 stay in the
+    register as unused reservations (a later 纪要 with 期号 3 takes its own), the counter goes on at 8."""
+    a = ledger.allocate(minutes_draft("7", "第7次"), actor="甲")
+    assert (a.number.seq, a.number.text) == (7, "〔2015〕7号")
+    rows = ledger.register(2015, "常务会议纪要")
+    assert [(r.number, r.status) for r in rows[:6]] == [(f"常务会议纪要〔2015〕{i}号", "预留") for i in range(1, 7)]
+    assert all("第7期" in r.note for r in rows[:6])
+    assert ledger.allocate(minutes_draft("第3期", "第3次"), actor="甲").number.seq == 3
+    assert ledger.allocate(minutes_draft(None, "第8次"), actor="甲").number.seq == 8
+    assert ledger.allocate(minutes_draft("7", "第7次"), actor="甲").is_new is False     # the same draft again
+    assert ledger.verify().ok
+
+
+def test_an_issue_number_already_used_is_refused_and_takes_nothing(ledger):
+    ledger.allocate(minutes_draft("2", "第2次"), actor="甲")
+    before = (ledger.register(2015, "常务会议纪要"), len(ledger.events()))
+    with pytest.raises(LedgerError, match="期号 2 已使用：常务会议纪要〔2015〕2号"):
+        ledger.allocate(minutes_draft("2", "另一次"), actor="甲")
+    assert (ledger.register(2015, "常务会议纪要"), len(ledger.events())) == before
+    with pytest.raises(LedgerError, match="超前"):
+        ledger.allocate(minutes_draft("900", "第900次"), actor="甲")
+    assert ledger.register(2015, "常务会议纪要") == before[0] and ledger.verify().ok

@@ -217,6 +217,26 @@ def test_a_joint_document_carries_every_organ_in_seal_register_and_metadata(inst
     assert all(v.ok for v in verify_pdf(Path(o.pdf), inst))
 
 
+def test_a_minutes_issue_number_is_its_number_and_a_used_one_is_refused(inst, svc, tmp_path):
+    """纪要 期号 (decision: taken as the number): the examples' 第5次/第6次 纪要 are 〔2015〕5号 and 6号,
+    with 1–4 left as unused reservations the register shows; another 纪要 giving 期号 6 is sent back
+    with a note naming the document that has it, and takes no number."""
+    rows = {r.number: r for r in svc.ledger.register(2015, "常务会议纪要")}
+    assert "第5次常务会议" in rows["常务会议纪要〔2015〕5号"].title
+    assert "第6次常务会议" in rows["常务会议纪要〔2015〕6号"].title
+    assert [rows[f"常务会议纪要〔2015〕{i}号"].status for i in range(1, 5)] == ["预留"] * 4
+    clash = tmp_path / "纪要" / "第6次（重复期号）.md"
+    clash.parent.mkdir()
+    clash.write_text("---\n文种: 纪要\n机关代字: 常务会议纪要\n会议名称: 区政府第6次常务会议（补充）\n期号: 6\n"
+                     "时间: 2015年4月3日\n地点: 区政府第一会议室\n主持: 陈礼洋\n出席: 陈礼洋、彭建元\n"
+                     "成文日期: 2015年4月3日\n---\n会议研究了补充事项。\n", encoding="utf-8")
+    before = _register(inst)
+    o = process_draft(clash, svc)
+    assert o.status == "rejected" and o.number is None
+    assert any("期号 6 已使用：常务会议纪要〔2015〕6号" in p.message for p in o.problems)
+    assert _register(inst) == before
+
+
 def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):
     d = _draft(tmp_path, "外发.md", "外发核对")
     first = process_draft(d, svc)
