@@ -8,10 +8,12 @@ VENV         := .venv
 PY           := $(VENV)/bin/python
 SYSTEM_PY    := /usr/bin/python3
 # Debian packages: LibreOffice (headless), the UNO bridge for unoserver, poppler tools,
-# CJK faces that stand in for the office fonts (see fonts/fonts.conf), Debian's Python with venv.
+# CJK faces that stand in for the office fonts (see fonts/fonts.conf), Debian's Python with venv,
+# Chromium for the browser tests (driven by Playwright from PyPI; no browser download) and wrk for
+# the web bench.
 APT_PACKAGES := libreoffice-writer-nogui python3-uno poppler-utils fontconfig \
                 fonts-noto-cjk fonts-arphic-gkai00mp fonts-arphic-ukai \
-                python3 python3-venv
+                python3 python3-venv chromium wrk
 STAMP        := $(VENV)/.installed
 CONFIG       ?= config.yaml
 PYTEST_ARGS  ?=

@@ -40,6 +40,9 @@ ALGORITHM_NAMES = {"sm3": "SM3", "sha256": "SHA-256"}
 ALGORITHM_KEYS = {v: k for k, v in ALGORITHM_NAMES.items()}
 FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Markdown",
            ".txt": "纯文本", ".qmd": "Markdown", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+# The metadata a person reads first, in this order (`gongwen show`, the 文件 page).
+SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
+                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间")
 TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
 OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
 
@@ -367,14 +370,18 @@ class ArchiveStore:
                     if (rdir / METADATA).exists():
                         yield self.load(rdir)
 
-    def find(self, ident: str) -> Record | None:
-        """A record by its 文号 (reference or printed form) or its 档号."""
+    def find(self, ident: str, *, scan: bool = True) -> Record | None:
+        """A record by its 文号 (reference or printed form) or its 档号. With ``scan=False`` only the
+        folder named by the reference is looked at (no walk over every record's metadata: for a server
+        answering arbitrary text; ask the search index for a 档号 or a printed 文号 instead)."""
         ident = ident.strip()
-        if ident and "/" not in ident and self.root.is_dir():
+        if ident and "/" not in ident and "\\" not in ident and not ident.startswith(".") and self.root.is_dir():
             # Records are folders named by their reference: look there before reading any metadata.
             for folder in self.root.glob(f"[0-9]*/*/{glob_escape(ident)}"):
                 if (folder / METADATA).is_file():
                     return self.load(folder)
+        if not scan:
+            return None
         for rec in self.records():
             m = rec.meta
             if ident in (m.get("文件编号"), m.get("档号")):

@@ -205,6 +205,20 @@ class PageLayout(_Frozen):
     copy_numbers: bool = False
 
 
+class Web(_Frozen):
+    """The browser app (`gongwen serve`). Who may do what is one table: pipeline.accounts.PERMISSIONS."""
+
+    # 查阅 users may also download the 原稿 (the draft as dropped); off: only 正本.pdf.
+    readers_download_originals: bool = False
+    session_hours: float = Field(8.0, gt=0, le=24 * 30)
+    # This many wrong passwords in a row throttle the account for lockout_minutes.
+    max_failed_logins: int = Field(10, ge=1)
+    lockout_minutes: float = Field(15.0, gt=0)
+    # The app sits behind a reverse proxy that speaks HTTPS: session cookies get the Secure flag and
+    # `serve --host` does not warn about plain HTTP.
+    behind_tls_proxy: bool = False
+
+
 TEMPLATE_NAMES = ("下行文", "上行文", "信函", "纪要")
 
 
@@ -224,6 +238,7 @@ class Config(_Frozen):
     security: Security = Security()
     layout: PageLayout = PageLayout()
     co_issuers: dict[str, CoIssuer] = {}
+    web: Web = Web()
     # Filled in by load(): the folder the config file lives in; relative paths resolve against it.
     base: Path = Path(".")
 

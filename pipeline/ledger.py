@@ -36,7 +36,8 @@ from .numbers import check_formats, format_number, parse_number
 __all__ = [
     "Ledger", "Allocation", "DocumentRow", "RegisterRow", "SealRow", "Event", "ChainReport", "Break",
     "STAGES", "STAGE_NAMES", "REGISTER_COLUMNS", "SEAL_COLUMNS", "format_number", "parse_number",
-    "health", "ledger_path", "Book", "BookWriter",
+    "health", "ledger_path", "register_listing", "RegisterListing",
+    "Book", "BookWriter", "EVENT_NAMES", "YearFigures",
 ]
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -54,6 +55,16 @@ RESERVED, VOIDED = "reserved", "voided"
 STAGE_NAMES = {
     "allocated": "已编号", "rendered": "已排版", "converted": "已转PDF", "stamped": "已盖章签名",
     "filed": "已存档", "indexed": "已发", RESERVED: "预留", VOIDED: "作废",
+}
+# Every event as a person reads it (the history on `gongwen show` and the 文件 page); an event not
+# listed here is shown by its code.
+EVENT_NAMES = {
+    **{k: v for k, v in STAGE_NAMES.items() if k in STAGES}, "allocated": "取号", RESERVED: "预留文号",
+    VOIDED: "作废", "reservation_used": "使用预留号", "duplicate": "重复提交", "archived": "编档号",
+    "seal_used": "用印登记", "login": "登录", "login_failed": "登录失败", "login_locked": "账号锁定",
+    "logout": "退出登录", "user_added": "新建用户", "user_roles": "更改角色", "user_disabled": "停用用户",
+    "user_enabled": "启用用户", "user_password": "更改密码", "verified": "核验固定性与签名",
+    "downloaded": "下载文件", "yearend_job": "年终作业",
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
@@ -805,6 +816,11 @@ class Ledger:
             return None
         return self._doc(row) if row is not None else None
 
+    def years(self) -> list[int]:
+        """The years that have 发文登记簿 rows, ascending."""
+        with self._read() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT year FROM documents ORDER BY year")]
+
     def pending(self) -> list[DocumentRow]:
         """Documents numbered but not finished (to resume after a crash), oldest first."""
         marks = ", ".join("?" * (len(STAGES) - 1))
@@ -1035,6 +1051,86 @@ def health(config: Config, *, now: dt.datetime | None = None) -> list[Finding]:
                            "；".join(f"{d.reference}（预留于 {d.reserved_at[:10]}）" for d in old[:20])
                            + ("；请作废并写明原因" if old else "")))
     return out
+
+
+# --- printable register ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisterListing:
+    """One register as `gongwen register` and the 登记簿 page show it."""
+
+    name: str                                  # 发文登记簿 / 用印登记簿
+    title: str                                 # 珠晖区人民政府办公室2015年珠政发发文登记簿
+    columns: tuple[tuple[str, str], ...]
+    rows: list
+
+    def xlsx_bytes(self, *, actor: str, when: dt.datetime) -> bytes:
+        """The printable .xlsx, its subtitle naming the count, the time and who exported it."""
+        from .sheets import register_xlsx_bytes
+
+        return register_xlsx_bytes(title=self.title, columns=self.columns, rows=self.rows,
+                                   subtitle=f"共 {len(self.rows)} 条　导出时间：{when:%Y-%m-%d %H:%M}　导出人：{actor}")
+
+
+def register_listing(config: Config, year: int, series: str | None = None, *, seals: bool = False,
+                     ledger: "Ledger | None" = None) -> RegisterListing:
+    """The 发文登记簿 (or with ``seals`` the 用印登记) of ``year``, optionally of one series. Uses the
+    open ``ledger`` when given; otherwise opens the instance's — and never creates a missing one."""
+    if series and series not in config.series:
+        raise LedgerError(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
+    columns, name = (SEAL_COLUMNS, "用印登记簿") if seals else (REGISTER_COLUMNS, "发文登记簿")
+
+    def rows_of(led: "Ledger") -> list:
+        if not seals:
+            return led.register(year, series)
+        rows = led.seal_register(year)
+        if series:
+            refs = {d.reference for d in led.documents(year=None, series=series)}
+            rows = [r for r in rows if r.number in refs]
+        return rows
+
+    rows: list = []
+    if ledger is not None:
+        rows = rows_of(ledger)
+    elif ledger_path(config).is_file():
+        with Ledger.open(config) as led:
+            rows = rows_of(led)
+    return RegisterListing(name, f"{config.organisation.name}{year}年{series or ''}{name}", columns, rows)
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    """This year's numbers for an office's 工作总结: what was issued (已发, not voided) per series and
+    per 文种, the 纪要 among them, 用印 uses, and documents given a 档号."""
+
+    year: int
+    issued: int
+    by_series: dict[str, int]
+    by_kind: dict[str, int]
+    minutes: int                    # 纪要 issued (series whose format is 纪要)
+    seal_uses: int
+    archived: int                   # documents with a 档号
+    voided: int
+    in_progress: int
+
+
+def year_figures(ledger: "Ledger", year: int) -> YearFigures:
+    docs = ledger.documents(year)
+    done = [d for d in docs if d.stage == "indexed"]
+    by_series: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for d in done:
+        by_series[d.number.series] = by_series.get(d.number.series, 0) + 1
+        by_kind[d.kind or "（未注明）"] = by_kind.get(d.kind or "（未注明）", 0) + 1
+    minutes_series = {k for k, s in ledger.config.series.items() if s.format == "纪要"}
+    return YearFigures(
+        year=year, issued=len(done), by_series=by_series,
+        by_kind=dict(sorted(by_kind.items(), key=lambda kv: -kv[1])),
+        minutes=sum(1 for d in done if d.number.series in minutes_series),
+        seal_uses=len(ledger.seal_register(year)),
+        archived=sum(1 for d in done if d.archive_code),
+        voided=sum(1 for d in docs if d.stage == VOIDED),
+        in_progress=sum(1 for d in docs if d.pending))
 
 
 def _columns_fields_match() -> None:

@@ -7,12 +7,19 @@ from pathlib import Path
 
 from .fsutil import atomic_write_bytes
 
-__all__ = ["register_xlsx"]
+__all__ = ["register_xlsx", "register_xlsx_bytes"]
 
 
 def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...], rows: list,
                   subtitle: str = "") -> Path:
-    """Write rows (RegisterRow / SealRow) as an .xlsx the office can print: A4 landscape, one title
+    """Write rows (RegisterRow / SealRow) as an .xlsx the office can print (see register_xlsx_bytes)."""
+    return atomic_write_bytes(Path(path), register_xlsx_bytes(title=title, columns=columns, rows=rows,
+                                                              subtitle=subtitle))
+
+
+def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], rows: list,
+                        subtitle: str = "") -> bytes:
+    """Rows (RegisterRow / SealRow) as an .xlsx the office can print: A4 landscape, one title
     row, a header row repeated on every page, widths to fit, thin borders, SimSun-style fonts."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -60,4 +67,4 @@ def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return buf.getvalue()

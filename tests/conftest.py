@@ -80,3 +80,11 @@ def config(instance_path: Path):
 def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
     monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
+
+
+@pytest.fixture(scope="session")
+def web_instance(tmp_path_factory):
+    """A real instance with issued, arranged documents and one account per role (tests/web_instance.py)."""
+    from tests.web_instance import build
+
+    return build(tmp_path_factory.mktemp("web"))

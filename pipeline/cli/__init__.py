@@ -92,3 +92,4 @@ from . import watch  # noqa: E402,F401
 from . import find  # noqa: E402,F401
 from . import yearend  # noqa: E402,F401
 from . import registers  # noqa: E402,F401
+from . import web  # noqa: E402,F401

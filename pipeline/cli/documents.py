@@ -74,12 +74,20 @@ def init_cmd(app: App, directory: Path | None, force_keys: bool) -> None:
 
 
 @cli.command("run")
+@click.option("--serve", "with_web", is_flag=True, help="also run the browser app (as `gongwen serve`)")
+@click.option("--host", default="127.0.0.1", show_default=True, help="with --serve: address to listen on")
+@click.option("--port", type=click.IntRange(1, 65535), default=8400, show_default=True, help="with --serve")
 @pass_app
-def run_cmd(app: App) -> int:
-    """What `make run` does: make sure the instance is set up, then run the watch service."""
+def run_cmd(app: App, with_web: bool, host: str, port: int) -> int:
+    """What `make run` does: make sure the instance is set up, then run the watch service — with
+    --serve, the browser app beside it in the same process (Ctrl+C stops both)."""
     from ..instance import init_instance
     from .watch import run_service
 
     for line in init_instance(None, app.config_path):
         click.echo(line)
+    if with_web:
+        from .web import run_with_server
+
+        return run_with_server(app, host, port, run_service)
     return run_service(app)

@@ -28,7 +28,7 @@ def render_findings(findings: list[Finding], title: str) -> Table:
 @pass_app
 def show_cmd(app: App, ident: str, as_json: bool) -> None:
     """Show one filed document by 文号 or 档号: metadata, files with fixity status, history."""
-    from ..archive import ArchiveStore
+    from ..archive import SUMMARY_KEYS, ArchiveStore
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
@@ -48,8 +48,7 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
-                "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间"):
+    for key in SUMMARY_KEYS:
         val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
@@ -72,12 +71,12 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import Ledger
+    from ..ledger import EVENT_NAMES, Ledger
 
     with Ledger.open(app.config) as ledger:
         events = ledger.events(rec.reference)
     for ev in events:
-        history.add_row(str(ev.time), ev.event, ev.actor)
+        history.add_row(str(ev.time), EVENT_NAMES.get(ev.event, ev.event), ev.actor)
     console.print(history)
     if not all(r.ok for r in fixity if r.verified):
         bad = "；".join(f"{r.file}（{r.algorithm}）{r.status}" for r in fixity if r.verified and not r.ok)

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import App, cli, pass_app
-from ..ledger import REGISTER_COLUMNS, SEAL_COLUMNS, Ledger, ledger_path
-from ..sheets import register_xlsx
+from ..fsutil import atomic_write_bytes
+from ..ledger import Ledger, register_listing
 
 
 def _console() -> Console:
@@ -39,23 +39,11 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
     if xlsx and Path(xlsx).exists() and not force:
         raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
-    columns, name = (SEAL_COLUMNS, "用印登记簿") if seals else (REGISTER_COLUMNS, "发文登记簿")
-    rows: list = []
-    if ledger_path(config).is_file():          # a listing never creates the register
-        with Ledger.open(config) as ledger:
-            if seals:
-                rows = ledger.seal_register(year)
-                if series:
-                    prefix = {d.reference for d in ledger.documents(year=None, series=series)}
-                    rows = [r for r in rows if r.number in prefix]
-            else:
-                rows = ledger.register(year, series)
+    listing = register_listing(config, year, series, seals=seals)   # never creates the register
+    columns, name, rows, title = listing.columns, listing.name, listing.rows, listing.title
     org = config.organisation.name
-    title = f"{org}{year}年{series or ''}{name}"
     if xlsx:
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        register_xlsx(Path(xlsx), title=title, columns=columns, rows=rows,
-                      subtitle=f"共 {len(rows)} 条　导出时间：{stamp}　导出人：{app.actor}")
+        atomic_write_bytes(Path(xlsx), listing.xlsx_bytes(actor=app.actor, when=dt.datetime.now()))
     if as_json:
         click.echo(json.dumps({"register": name, "organisation": org, "year": year, "series": series,
                                "columns": dict(columns), "rows": [asdict(r) for r in rows]},

@@ -126,9 +126,12 @@ def check_cmd(app: App, year: int | None, package: Path | None, as_json: bool, r
     else:
         from ..yearend.checks import check_year
 
+        from ..yearend.report import save_last_report
+
         config = app.config
         with _ledger(config) as ledger, _progress(f"{year} 年度四性检测") as progress:
             report = check_year(config, year, ledger=ledger, actor=app.actor, progress=progress, strict=strict)
+        save_last_report(config, report)      # the 年终 page shows the last report of the year
     if report_file is not None:
         from ..yearend.report import write_report
 

@@ -98,3 +98,31 @@ def write_handover_form(config: Config, form: dict, out_dir: Path, *, make_pdf: 
             pdf = to_pdf(config, [(docx, Path(tmp) / "移交登记表.pdf")])[0]
             written.append(atomic_copy(pdf, out_dir / "移交登记表.pdf"))
     return written
+
+
+# --- the last report of a year ---------------------------------------------------------------------
+
+LAST_REPORT = "四性检测-最近.json"
+
+
+def last_report_path(config: Config, year: int) -> Path:
+    from .common import yearend_dir
+
+    return yearend_dir(config, year) / LAST_REPORT
+
+
+def save_last_report(config: Config, report: CheckReport) -> Path:
+    """Keep ``report`` as the year's last 四性检测 (``gongwen check YEAR`` and the 年终 page both do), so
+    the 年终 page shows it item by item whoever ran it."""
+    return atomic_write_text(last_report_path(config, report.year),
+                             json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+
+
+def load_last_report(config: Config, year: int) -> CheckReport | None:
+    p = last_report_path(config, year)
+    if not p.is_file():
+        return None
+    try:
+        return CheckReport.from_json(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ArchiveError(f"最近一次检测报告 {p} 无法读取：{e}") from e

@@ -114,3 +114,15 @@ class CheckReport:
                 "结论": self.verdict, "通过": self.ok, "严格模式": self.strict, "统计": self.counts,
                 "未检测项目": [i.code for i in self.skipped],
                 "项目": [i.to_json() for i in self.items]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "CheckReport":
+        """The report back from ``to_json`` (the last report kept per year, see report.save_last_report)."""
+        if d.get("格式版本") != "gongwen-check/1":
+            raise ValueError(f"检测报告的格式版本“{d.get('格式版本')}”无法识别")
+        items = tuple(CheckItem(code=i["编号"], prop=i["性质"], name=i["检测项目"], ok=i["通过"], checked=i["检测数"],
+                                failures=tuple(Failure(f["对象"], f["文件"], f["问题"]) for f in i.get("问题", [])),
+                                note=i.get("说明", "")) for i in d["项目"])
+        return cls(stage=d["检测环节"], subject=d["检测对象"], year=d.get("年度"), started=d["开始时间"],
+                   finished=d["结束时间"], actor=d.get("检测人", ""), items=items, counts=d.get("统计", {}),
+                   strict=bool(d.get("严格模式")))

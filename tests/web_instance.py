@@ -1,0 +1,115 @@
+"""A real instance for the web tests: drafts through the real pipeline (LibreOffice, seal, signature,
+filing, index), one with a hostile title, a 纪要, the year arranged (档号, 归档章), and one account per
+role. Built once per session (conftest ``web_instance``) and shared read-only by the page tests."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import REPO
+
+YEAR = 2015
+PASSWORD = "正确的密码-2015"
+USERS = {"reader": ("查阅",), "clerk": ("办文",), "leader": ("领导",), "archivist": ("档案",), "admin": ("管理",)}
+HOSTILE_TITLE = "珠晖区人民政府关于<script>alert(1)</script>和{{7*7}}问题的通知"
+HOSTILE_REF = "珠政发〔2016〕1号"
+PHRASE = "防汛物资储备"
+
+NOTICE = """---
+文种: 通知
+标题: {title}
+主送: 各镇人民政府、街道办事处，区直各单位
+成文日期: 2015年5月{day}日
+署名: {org}
+印发日期: 2015年5月{day}日
+---
+一、总体要求
+
+各单位要高度重视{what}，做好{phrase}和值班值守，明确责任，抓好落实。
+
+二、工作措施
+
+（一）加强组织领导。各单位主要负责同志要亲自部署。
+
+（二）强化督查督办。区政府办公室将适时开展督查。
+"""
+
+
+@dataclass
+class WebInstance:
+    cfg_path: Path
+    references: dict[str, str]        # key → 文号
+
+    @property
+    def config(self):
+        from pipeline.config import load
+
+        return load(self.cfg_path)
+
+
+def cheap_hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def build(root: Path) -> WebInstance:
+    from pipeline import accounts
+    from pipeline.config import load
+    from pipeline.instance import init_instance
+    from pipeline.ledger import Ledger
+    from pipeline.process import open_services, process_draft
+    from pipeline.search import open_index
+    from pipeline.yearend.arrange import archive_year
+    from tests.test_search_contract import doc, write_record
+
+    accounts.set_hasher(cheap_hasher())
+    inst = root / "instance"
+    init_instance(inst, None)
+    config = load(inst / "config.yaml")
+    drafts = root / "drafts"
+    drafts.mkdir()
+    items = [
+        ("flood", "珠政办发", NOTICE.format(title="珠晖区人民政府办公室关于做好2015年防汛抗旱工作的通知", day=8,
+                                            org="珠晖区人民政府办公室", what="防汛抗旱工作", phrase=PHRASE)),
+        ("notice", "珠政发", NOTICE.format(title="珠晖区人民政府关于开展安全生产大检查的通知", day=9,
+                                         org="珠晖区人民政府", what="安全生产大检查", phrase="隐患排查台账")),
+    ]
+    refs = {}
+    with open_services(config, "秘书组") as svc:
+        for key, folder, text in items:
+            p = drafts / folder / f"{key}.md"
+            p.parent.mkdir(exist_ok=True)
+            p.write_text(text, encoding="utf-8")
+            o = process_draft(p, svc, route=config.route_for_folder(folder), outbox=root / "outbox")
+            assert o.status == "issued", (key, [str(x) for x in o.problems])
+            refs[key] = o.number
+        minutes = drafts / "纪要" / "minutes.md"
+        minutes.parent.mkdir()
+        shutil.copyfile(REPO / "examples" / "纪要" / "区政府第6次常务会议纪要.md", minutes)
+        o = process_draft(minutes, svc, route=config.route_for_folder("纪要"), outbox=root / "outbox")
+        assert o.status == "issued", [str(x) for x in o.problems]
+        refs["minutes"] = o.number
+    with Ledger.open(config) as ledger:
+        archive_year(config, YEAR, ledger=ledger, actor="档案员", make_pdf=False)
+    # A record whose title and text carry markup and template syntax (the draft rules refuse such a
+    # title, but metadata can come from elsewhere: a record filed by hand, a future 收文).
+    hostile = doc(HOSTILE_REF, HOSTILE_TITLE, "正文含有<img src=x onerror=alert(2)>与{% raw %}和{{ 8*8 }}。",
+                  dt.date(2016, 1, 4), "珠政发", "通知")
+    write_record(config.archive_dir, hostile)
+    with open_index(config) as index:
+        index.add([hostile])
+    refs["hostile"] = HOSTILE_REF
+    with Ledger.open(config) as ledger:
+        acc = accounts.Accounts(ledger)
+        for name, roles in USERS.items():
+            acc.add(name, roles, PASSWORD, actor="安装")
+    return WebInstance(inst / "config.yaml", refs)
+
+
+def copy(src: WebInstance, dst: Path) -> WebInstance:
+    """A private copy (records stay read-only, as filed) for a test that changes the instance."""
+    shutil.copytree(src.cfg_path.parent, dst, symlinks=True)
+    return WebInstance(dst / "config.yaml", dict(src.references))
