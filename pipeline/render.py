@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docxtpl import DocxTemplate
 
 from . import layout as L
@@ -1133,55 +1133,18 @@ def fit_joint_mark(body, marks: list[str], suffix: str) -> None:
                        line=line, lineRule="exact")
         _set_jc(q, "left")
         cells.append((suffix_w + gap, gap, [q]))
-    tbl = OxmlElement("w:tbl")
-    tbl_pr = OxmlElement("w:tblPr")
-    for tag, attrs in (("w:tblW", {"w": names_w + gap + suffix_w, "type": "dxa"}), ("w:jc", {"val": "center"})):
-        el = OxmlElement(tag)
-        for k, v in attrs.items():
-            el.set(qn(f"w:{k}"), str(v))
-        tbl_pr.append(el)
-    borders = OxmlElement("w:tblBorders")
-    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    tbl_pr.append(borders)
-    layout_el = OxmlElement("w:tblLayout")
-    layout_el.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout_el)
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("top", "left", "bottom", "right"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:w"), "0")
-        el.set(qn("w:type"), "dxa")
-        margins.append(el)
-    tbl_pr.append(margins)
-    tbl.append(tbl_pr)
-    grid = OxmlElement("w:tblGrid")
-    for width, _, _ in cells:
-        col = OxmlElement("w:gridCol")
-        col.set(qn("w:w"), str(width))
-        grid.append(col)
-    tbl.append(grid)
-    row = OxmlElement("w:tr")
-    for width, left, ps in cells:
-        tc = OxmlElement("w:tc")
-        tc_pr = OxmlElement("w:tcPr")
-        w = OxmlElement("w:tcW")
-        w.set(qn("w:w"), str(width))
-        w.set(qn("w:type"), "dxa")
-        tc_pr.append(w)
-        if left:
-            mar = OxmlElement("w:tcMar")
-            el = OxmlElement("w:left")
-            el.set(qn("w:w"), str(left))
-            el.set(qn("w:type"), "dxa")
-            mar.append(el)
-            tc_pr.append(mar)
-        v = OxmlElement("w:vAlign")
-        v.set(qn("w:val"), "center")
-        tc_pr.append(v)
-        tc.append(tc_pr)
+    nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    zero = "".join(f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
+    tcs = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>'
+                  + (f'<w:tcMar><w:left w:w="{left}" w:type="dxa"/></w:tcMar>' if left else "")
+                  + '<w:vAlign w:val="center"/></w:tcPr></w:tc>' for width, left, _ in cells)
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width, _, _ in cells)
+    tbl = parse_xml(
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(c[0] for c in cells)}" w:type="dxa"/>'
+        f'<w:jc w:val="center"/><w:tblBorders>{nil}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar>{zero}</w:tblCellMar></w:tblPr>'
+        f'<w:tblGrid>{grid}</w:tblGrid><w:tr>{tcs}</w:tr></w:tbl>')
+    for tc, (_, _, ps) in zip(tbl.iter(qn("w:tc")), cells):
         for q in ps:
             for run in q.iter(qn("w:r")):
                 r_pr = run.get_or_add_rPr()
@@ -1192,8 +1155,6 @@ def fit_joint_mark(body, marks: list[str], suffix: str) -> None:
                         _set_child(r_pr, tag, _RPR_SUCCESSORS[_RPR_SUCCESSORS.index(tag) + 1:],
                                    val=round(size * 2))
             tc.append(q)
-        row.append(tc)
-    tbl.append(row)
     mark.addprevious(tbl)
     mark.getparent().remove(mark)
 
