@@ -356,10 +356,11 @@ def title_lines(title: str, max_em: float = TITLE_MAX_CHARS) -> list[str]:
 FILL_SLACK_LINES = 2
 # The signature block takes at most the body's last two lines with it onto its page.
 CARRY_MAX_LINES = 2
-# Choice: the page the block must share may be set tighter, by at most 20 % of the line pitch
-# (28.95 → 23.2 pt for 16 pt type, still 7 pt of leading); up to 12 % (three more lines on a full
-# page) is preferred to carrying body lines along. Characters keep their pitch: 28 a line.
-MIN_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.80)
+# Choice: the page the block must share may be set tighter, by at most a quarter of the line pitch
+# (28.95 → 21.7 pt for 16 pt type, still 1.36 times the type size, a usual leading for body text);
+# up to 12 % (three more lines on a full page) is preferred to carrying body lines along.
+# Characters keep their pitch: 28 a line.
+MIN_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.75)
 PREFERRED_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.88)
 TYPE_AREA_HEIGHT_TWIPS = mm_to_twips(TYPE_AREA_HEIGHT_MM)
 
