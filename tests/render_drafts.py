@@ -107,11 +107,11 @@ def unsealed_config_overrides(repo_config: Path) -> dict:
     return {"series": series}
 
 
-def lay_out(docs: dict, config, root: Path, layouts: dict | None = None) -> dict[str, Path]:
+def lay_out(docs: dict, config, root: Path, layouts: dict | None = None, rounds: dict | None = None) -> dict[str, Path]:
     """{name: (draft, number[, 份号])} rendered and converted as the pipeline does it — render, convert,
     ask the stamp step whether the layout must change, render again — but batched: each round
     converts every document still open in one LibreOffice run. Returns {name: pdf}; ``layouts``
-    (when given) receives the layout each document ended with."""
+    (when given) receives the layout each document ended with, ``rounds`` how many it took."""
     from pipeline import render, stamp
     from pipeline.convert import find_soffice, lo_env, soffice_batch
 
@@ -146,4 +146,6 @@ def lay_out(docs: dict, config, root: Path, layouts: dict | None = None) -> dict
                     layouts[k] = nxt
                     continue
             done[k] = pdf
+            if rounds is not None:
+                rounds[k] = round_ + 1
     return done
