@@ -58,6 +58,7 @@ install: system-deps $(STAMP)
 templates: install
 	$(PY) scripts/build_templates.py
 	$(PY) scripts/build_archive_templates.py
+	$(PY) scripts/build_supervise_templates.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -180,8 +180,8 @@ def _run(tmp: Path, singles: int, batch: int) -> list[tuple[str, list[str], list
          f"{_pct(latencies, 95):.2f}", f"{max(latencies):.2f}"],
         ["  of which the pipeline (process_draft)", str(len(pipe)), f"{_pct(pipe, 50):.2f}",
          f"{_pct(pipe, 95):.2f}", f"{max(pipe):.2f}"],
-        ["  of which the watcher (event, gate, claim, archive check)", str(len(overhead)),
-         f"{_pct(overhead, 50):.2f}", f"{_pct(overhead, 95):.2f}", f"{max(overhead):.2f}"],
+        ["  of which the watcher (event, gate, claim, archive check, release)", str(len(overhead)),
+         f"{_pct(overhead, 50):.3f}", f"{_pct(overhead, 95):.3f}", f"{max(overhead):.3f}"],
     ]
     batch_rows = [[str(batch), f"{total:.1f}", f"{total / batch:.2f}", f"{batch / total * 60:.0f}"]]
     return [

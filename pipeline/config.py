@@ -6,6 +6,7 @@ the file's own folder, so several instances can live side by side.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -14,10 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import CONFIG_ENV, DEFAULT_CONFIG  # noqa: F401  (re-exported: the config's own names)
 from .errors import ConfigError
-
-DEFAULT_CONFIG = "config.yaml"
-CONFIG_ENV = "GONGWEN_CONFIG"
 
 # 机关代字: Chinese characters (letters allowed for e.g. "X区府发"); no brackets, digits or spaces.
 AGENCY_CODE_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,12}$")
@@ -25,6 +24,9 @@ AGENCY_CODE_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,12}$")
 KINDS = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报",
          "报告", "请示", "批复", "议案", "函", "纪要")
 RETENTION_CODES = {"Y": "永久", "D30": "30年", "D10": "10年"}
+# 督查督办 来源类型 (where a 督办件 comes from), in the order the 台账 and the 通报 list them.
+SOURCE_TYPES = ("常务会议", "区长办公会", "领导批示", "人大建议", "政协提案", "网络诉求",
+                "政府工作报告目标", "为民办实事", "其他")
 Format = Literal["文件", "信函", "纪要"]
 
 
@@ -43,6 +45,8 @@ class Paths(_Frozen):
     # default so that a claim is a rename on the same filesystem).
     work: Path = Path("archive/work")
     log: Path = Path("archive/gongwen.log")
+    # 清样 for review and 签发: drafts gongwen writes itself (the 督查通报) go to proofs/<series>/.
+    proofs: Path = Path("proofs")
 
 
 class Unit(_Frozen):
@@ -182,7 +186,9 @@ class Converter(_Frozen):
 
 
 class Search(_Frozen):
-    engine: Literal["whoosh", "tantivy"] = "whoosh"
+    # tantivy: far faster to build and query, a smaller index (docs/benchmarks.md); whoosh is the
+    # pure-Python alternative. Switching needs `gongwen reindex` (each engine has its own folder).
+    engine: Literal["whoosh", "tantivy"] = "tantivy"
 
 
 class Numbering(_Frozen):
@@ -203,6 +209,84 @@ class PageLayout(_Frozen):
     imprint_on_even_page: bool = False
     # 份号 (GB/T 9704 7.2.1) on every document, not only on those whose draft gives 份数.
     copy_numbers: bool = False
+
+
+class CalendarYear(_Frozen):
+    """One year's official schedule, copied from the State Council's notice: the days off
+    (放假) and the weekend days worked instead (调休上班)."""
+
+    holidays: tuple[dt.date, ...] = ()
+    workdays: tuple[dt.date, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "CalendarYear":
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"{both[0]} is listed both as a holiday and as a workday")
+        return self
+
+
+DEFAULT_DEADLINES = {"常务会议": "30个工作日", "区长办公会": "30个工作日", "领导批示": "15个工作日",
+                     "人大建议": "3个月", "政协提案": "3个月", "网络诉求": "10个工作日",
+                     "政府工作报告目标": "年底前", "为民办实事": "年底前", "其他": "30个工作日"}
+
+
+class Supervision(_Frozen):
+    """督查督办: the 督办台账's number series, the units that may be 责任单位, and the default 办结时限
+    per 来源类型 when an item names none."""
+
+    code: str = "督"                      # 督办编号 督〔2015〕12号: the counter's key, not a 发文系列
+    units: tuple[str, ...] = ()           # known 责任单位/协办单位; empty: any name is accepted
+    deadlines: dict[str, str] = DEFAULT_DEADLINES
+    # 建议/提案 marked urgent (急件): the office's shorter answer period.
+    urgent_deadline: str = "1个月"
+    remind_days: int = Field(5, ge=0, le=365)        # 催办单: items due within this many days
+    folder: str = "督办"                   # inbox/<folder>/: 交办清单 files (.xlsx/.yaml) dropped for the 台账
+    # Which 纪要 series feed which 来源类型 when a 纪要 is issued; None: every 纪要 series, its 来源类型
+    # by its name (supervise.items.minutes_series).
+    minutes: dict[str, str] | None = None
+    # The 督查通报 draft's series (its 发文机关 signs it and the 催办单); None: the first series that
+    # issues 通报 (supervise.items.report_series).
+    report_series: str | None = None
+    report_to: str = "各镇人民政府、街道办事处，区政府各部门、各直属机构"   # 主送 of the 通报
+    retention: Literal["Y", "D30", "D10"] = "D30"    # the yearly 台账's 保管期限 at year end
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not AGENCY_CODE_RE.match(v):
+            raise ValueError("the 督办编号 code must be Chinese characters, e.g. 督")
+        return v
+
+    @field_validator("deadlines")
+    @classmethod
+    def _deadlines(cls, v: dict[str, str]) -> dict[str, str]:
+        from .supervise.deadlines import parse_rule
+
+        unknown = [k for k in v if k not in SOURCE_TYPES]
+        if unknown:
+            raise ValueError(f"unknown 来源类型 {unknown}; allowed: {', '.join(SOURCE_TYPES)}")
+        bad = [f"{k}: {t}" for k, t in v.items() if parse_rule(t) is None]
+        if bad:
+            raise ValueError(f"unreadable 时限 {bad} (write e.g. 15个工作日, 30日, 3个月, 月底前, 年底前)")
+        return {**DEFAULT_DEADLINES, **v}
+
+    @field_validator("urgent_deadline")
+    @classmethod
+    def _urgent(cls, v: str) -> str:
+        from .supervise.deadlines import parse_rule
+
+        if parse_rule(v) is None:
+            raise ValueError(f"unreadable 时限 {v!r} (write e.g. 1个月 or 20个工作日)")
+        return v
+
+    @field_validator("minutes")
+    @classmethod
+    def _minutes(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        bad = [t for t in (v or {}).values() if t not in SOURCE_TYPES]
+        if bad:
+            raise ValueError(f"unknown 来源类型 {bad}; allowed: {', '.join(SOURCE_TYPES)}")
+        return v
 
 
 class Web(_Frozen):
@@ -238,6 +322,9 @@ class Config(_Frozen):
     security: Security = Security()
     layout: PageLayout = PageLayout()
     co_issuers: dict[str, CoIssuer] = {}
+    supervision: Supervision = Supervision()
+    # Official holidays and 调休 workdays for years the chinesecalendar package does not know yet.
+    calendar: dict[int, CalendarYear] = {}
     web: Web = Web()
     # Filled in by load(): the folder the config file lives in; relative paths resolve against it.
     base: Path = Path(".")
@@ -264,6 +351,20 @@ class Config(_Frozen):
         for i, rule in enumerate(self.archive.retention):
             if rule.series and rule.series not in self.series:
                 raise ValueError(f"archive.retention[{i}].series: unknown series {rule.series!r}")
+        sup = self.supervision
+        if sup.code in self.series:
+            raise ValueError(f"supervision.code: {sup.code!r} is also a 发文系列; choose another")
+        if self.route_for_folder(sup.folder) is not None:
+            raise ValueError(f"supervision.folder: {sup.folder!r} is already an intake route folder")
+        if sup.report_series is not None and sup.report_series not in self.series:
+            raise ValueError(f"supervision.report_series: unknown series {sup.report_series!r}")
+        for name in sup.minutes or {}:
+            if name not in self.series or self.series[name].format != "纪要":
+                raise ValueError(f"supervision.minutes: {name!r} is not a 纪要 series")
+        for year, days in self.calendar.items():
+            stray = [d for d in (*days.holidays, *days.workdays) if d.year != year]
+            if stray:
+                raise ValueError(f"calendar › {year}: {stray[0]} is not in {year}")
         missing = [n for n in TEMPLATE_NAMES if n not in self.templates]
         if missing:
             raise ValueError(f"templates: missing entries {missing}")
@@ -288,6 +389,8 @@ class Config(_Frozen):
     def fonts_dir(self) -> Path: return self.path(self.paths.fonts)
     @property
     def work_dir(self) -> Path: return self.path(self.paths.work)
+    @property
+    def proofs(self) -> Path: return self.path(self.paths.proofs)
 
     def template_path(self, name: str) -> Path:
         return self.templates_dir / self.templates[name]

@@ -27,11 +27,13 @@ def copy_path(dest: Path, number: Number, n: int) -> Path:
 def write_copies(draft: Draft, number: Number, config: Config, *, converter, key, first: Path,
                  dest: Path, layout: render.Layout | None = None) -> list[Path]:
     """Copies 000001 … 份数 (``draft.copies``; 1 when not given) as ``<reference>.份号NNNNNN.pdf`` in
-    ``dest``. Copy 000001 is the 正本 ``first`` itself; the others are rendered with their 份号 in
-    ``layout`` (the 正本's; laid out again when the stamp step asks), converted, sealed and signed.
-    A copy already in ``dest`` is kept as it is (an outbox file is never overwritten)."""
+    ``dest``. Copy 000001 is the 正本 ``first`` itself; the others are rendered with their 份号,
+    converted, laid out again while the stamp step asks (from ``layout``; each copy starts from the
+    layout the one before ended with — they differ only in the 份号's reserved line), sealed and
+    signed. A copy already in ``dest`` is kept as it is (an outbox file is never overwritten)."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    layout = layout or render.Layout()
     out = []
     config.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".copies-", dir=config.work_dir) as tmp:
@@ -44,12 +46,13 @@ def write_copies(draft: Draft, number: Number, config: Config, *, converter, key
                 atomic_copy(first, target)
                 continue
             docx, pdf = Path(tmp) / f"{n}.docx", Path(tmp) / f"{n}.pdf"
-            current: render.Layout | None = layout or render.Layout()
+            current: render.Layout | None = layout
             while True:
                 render.render_document(draft, number, config, docx, layout=current, copy_no=n)
                 converter.convert(docx, pdf)
                 try:
                     stamp.seal_and_sign(pdf, target, draft=draft, config=config, last_attempt=current.last, key=key)
+                    layout = current              # the next copies start from the layout that worked
                     break
                 except stamp.NeedsRelayout as e:
                     current = render.next_layout(current, e.shortfall, docx) if e.shortfall else None

@@ -9,9 +9,11 @@ from .model import Finding
 def run_doctor(config: Config, actor: str) -> list[Finding]:
     """Repair what a restart would (index documents filed but not indexed), then check."""
     from . import archive, convert, ledger, search, stamp
+    from .supervise import health as supervise
 
     findings = _catch_up(config, actor)
-    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search)):
+    for area, mod in (("环境", convert), ("证书", stamp), ("登记簿", ledger), ("档案", archive), ("索引", search),
+                      ("督办", supervise)):
         try:
             findings += mod.health(config)
         except Exception as e:  # a broken owner is itself a finding, not a crash of the doctor

@@ -22,7 +22,17 @@ class TemplateError(GongwenError):
 
 
 class LedgerError(GongwenError):
-    """The register refuses an operation (unknown number, already voided, …)."""
+    """The register refuses an operation (unknown number, already voided, …) or cannot be used."""
+
+
+class NumberRefused(LedgerError):
+    """The register will not number this draft because of the draft itself (its series, its date, the
+    文号 it names): the draft goes back to the clerk with the reason."""
+
+
+class RegisterUnavailable(LedgerError):
+    """The register cannot be used just now (its write lock held beyond the wait, the disk full, an
+    I/O error): nothing is wrong with the draft; it is kept and tried again."""
 
 
 class ConversionError(GongwenError):
@@ -39,3 +49,8 @@ class ArchiveError(GongwenError):
 
 class SearchError(GongwenError):
     """The search index is unusable or a query is malformed."""
+
+
+class SupervisionError(GongwenError):
+    """A 督办 operation is refused: an unknown item, 销号 without a 办结说明, a state it cannot
+    leave."""

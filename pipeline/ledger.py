@@ -22,14 +22,14 @@ import re
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Iterator
 
 from . import hashing
 from .config import Config
-from .errors import LedgerError
+from .errors import LedgerError, NumberRefused, RegisterUnavailable
 from .model import Draft, Finding, Number
 from .numbers import check_formats, format_number, parse_number
 
@@ -435,7 +435,7 @@ class Ledger:
                 break
             except sqlite3.OperationalError as e:
                 if "locked" not in str(e) or time.monotonic() > deadline:
-                    raise LedgerError(f"无法打开登记簿 {self.path}：{e}") from e
+                    raise RegisterUnavailable(f"无法打开登记簿 {self.path}：{e}") from e
                 time.sleep(0.05)
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
@@ -470,9 +470,14 @@ class Ledger:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as e:
-                raise LedgerError(f"登记簿忙，{BUSY_TIMEOUT_S:.0f} 秒内未能取得写锁：{e}") from e
+                raise RegisterUnavailable(f"登记簿忙，{BUSY_TIMEOUT_S:.0f} 秒内未能取得写锁：{e}") from e
             try:
                 yield self._db
+            except sqlite3.OperationalError as e:
+                # the disk full, an I/O error: nothing was written, and nothing is wrong with the input
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise RegisterUnavailable(f"登记簿暂时无法写入：{e}") from e
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -531,7 +536,10 @@ class Ledger:
     def _resolve(self, db, text: str) -> sqlite3.Row | None:
         row = db.execute("SELECT * FROM documents WHERE reference = ?", (text,)).fetchone()
         if row is None:
-            series, year, seq = parse_number(text, self.config)
+            try:
+                series, year, seq = parse_number(text, self.config)
+            except ValueError as e:
+                raise LedgerError(str(e)) from None
             row = db.execute("SELECT * FROM documents WHERE series = ? AND year = ? AND seq = ?",
                              (series, year, seq)).fetchone()
         return row
@@ -549,7 +557,7 @@ class Ledger:
         if self.config.numbering.year_from == "登记日期":
             return self._clock().year
         if draft.date is None:
-            raise LedgerError("草稿没有可识别的成文日期（如 2015年3月20日），无法确定发文字号的年份")
+            raise NumberRefused("草稿没有可识别的成文日期（如 2015年3月20日），无法确定发文字号的年份")
         return draft.date.year
 
     def allocate(self, draft: Draft, *, actor: str, year: int | None = None) -> Allocation:
@@ -558,7 +566,7 @@ class Ledger:
         (_take_issue); otherwise the series' next number."""
         series = draft.series
         if not series or series not in self.config.series:
-            raise LedgerError(f"草稿的发文系列“{series or '（未指定）'}”不在配置中；"
+            raise NumberRefused(f"草稿的发文系列“{series or '（未指定）'}”不在配置中；"
                               f"可用的有：{'、'.join(self.config.series)}")
         content = draft.content_hash()
         year = year if year is not None else self.year_for(draft)
@@ -635,16 +643,16 @@ class Ledger:
                          fields_: dict) -> tuple[int, Number]:
         try:
             r_series, r_year, r_seq = parse_number(text, self.config)
-        except LedgerError as e:
-            raise LedgerError(f"草稿中写的发文字号无效：{e}") from None
+        except ValueError as e:
+            raise NumberRefused(f"草稿中写的发文字号无效：{e}") from None
         if (r_series, r_year) != (series, year):
-            raise LedgerError(f"草稿中写的发文字号 {text} 属于 {r_series} {r_year}年，"
+            raise NumberRefused(f"草稿中写的发文字号 {text} 属于 {r_series} {r_year}年，"
                               f"而本文属于 {series} {year}年；请核对文号或成文日期")
         row = db.execute("SELECT * FROM documents WHERE series = ? AND year = ? AND seq = ?",
                          (r_series, r_year, r_seq)).fetchone()
         if row is None or row["stage"] != RESERVED:
             state = "尚未预留" if row is None else f"已是“{STAGE_NAMES.get(row['stage'], row['stage'])}”"
-            raise LedgerError(f"草稿中写的发文字号 {text} 不是未用的预留号（{state}）；"
+            raise NumberRefused(f"草稿中写的发文字号 {text} 不是未用的预留号（{state}）；"
                               "请删去文号由系统编号，或先用 gongwen reserve 预留")
         sets = {**fields_, "stage": "allocated", "registered_at": when, "updated_at": when}
         db.execute(f"UPDATE documents SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",

@@ -92,9 +92,10 @@ def parse_number(text: str, config: Config) -> tuple[str, int, int]:
 
     Strict: no surrounding or inner spaces, 〔〕 only, no leading zeros, no 第 unless the configured
     form has it. A printed form shared by several series (two 纪要 series both printing 〔2015〕7号)
-    is ambiguous and refused: use the reference form then."""
+    is ambiguous and refused: use the reference form then. Raises ValueError (with the reason in
+    Chinese): reading a text is not a register operation; the register turns it into its own error."""
     if not isinstance(text, str):
-        raise LedgerError(f"发文字号应为文本，收到 {type(text).__name__}")
+        raise ValueError(f"发文字号应为文本，收到 {type(text).__name__}")
     hits: set[tuple[str, int, int]] = set()
     for code, s in config.series.items():
         for fmt in {s.number, s.reference_format}:
@@ -106,8 +107,8 @@ def parse_number(text: str, config: Config) -> tuple[str, int, int]:
         return hits.pop()
     if len(hits) > 1:
         names = "、".join(sorted({h[0] for h in hits}))
-        raise LedgerError(f"“{text}”可以是多个系列（{names}）的文号，请写完整文号（带机关代字）")
-    raise LedgerError(f"“{text}”不是有效的发文字号：{_why_not(text)}。"
+        raise ValueError(f"“{text}”可以是多个系列（{names}）的文号，请写完整文号（带机关代字）")
+    raise ValueError(f"“{text}”不是有效的发文字号：{_why_not(text)}。"
                       "正确形式如 珠政发〔2015〕3号（机关代字〔年份〕序号号）")
 
 
@@ -123,7 +124,7 @@ def check_formats(config: Config) -> None:
             ref = render(s.reference_format, code, year, seq)
             try:
                 got = parse_number(ref, config)
-            except LedgerError as e:
+            except ValueError as e:
                 raise ConfigError(f"series › {code} › {key}: 文号“{ref}”无法唯一识别：{e}") from None
             if got != (code, year, seq):
                 raise ConfigError(f"series › {code} › {key}: 文号“{ref}”会被识别为 {got}")

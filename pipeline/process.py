@@ -23,8 +23,9 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import DraftError, GongwenError, LedgerError, SearchError, TemplateError
-from .fsutil import atomic_copy, atomic_write_text, note_path, readable, readable_path, unique_path
+from .errors import DraftError, GongwenError, NumberRefused, SearchError, TemplateError
+from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
+                     unique_path)
 from .ledger import STAGES  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
 
@@ -94,8 +95,12 @@ class Services:
 def open_services(config: Config, actor: str) -> Iterator[Services]:
     from .ledger import Ledger
 
+    from .supervise import open_books
+
     config.archive_dir.mkdir(parents=True, exist_ok=True)
     svc = Services(config=config, actor=actor, ledger=Ledger.open(config), store=ArchiveStore(config))
+    # The 督办台账 exists from the first run on, so that a 纪要 whose hook fails is caught up later.
+    open_books(svc.ledger, config)
     try:
         yield svc
     finally:
@@ -150,29 +155,60 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,
                   outbox: Path | None = None, copies: bool = False) -> Outcome:
     """The whole pipeline for one draft. Returns what happened; raises only on a programming error.
-    ``copies``: also write the numbered copies (份号 000001 … 份数) to the outbox, one PDF each
-    (pipeline.copies)."""
+    A full disk or another failed file operation is a 'failed' answer (the draft is kept and tried
+    again), never an exception; a full disk is named as such, whichever part met it. ``copies``:
+    also write the numbered copies (份号 000001 … 份数) to the outbox, one PDF each (pipeline.copies)."""
     t0 = time.perf_counter()
     path = Path(path)
-    config = svc.config
-    outbox = Path(outbox) if outbox else config.outbox
+    seen: dict = {}   # title and number once known, for the answer when a file operation fails
 
     def done(**kw) -> Outcome:
         return Outcome(file=readable_path(path), seconds=round(time.perf_counter() - t0, 3), **kw)
 
+    try:
+        return _process(path, svc, route, Path(outbox) if outbox else svc.config.outbox, done, seen, copies)
+    except OSError as e:
+        log.warning("%s failed on a file operation: %s", seen.get("number") or readable_path(path), e)
+        return done(status="failed", number=seen.get("number"), title=seen.get("title"),
+                    problems=(Problem("办理", failure_text(svc.config, e, seen.get("number"))),))
+
+
+def failure_text(config: Config, e: BaseException, reference: str | None = None) -> str:
+    """Why a draft could not be finished this time, in one Chinese sentence. When a disk the pipeline
+    writes to is (nearly) full, that is the reason given — not the part that met it (LibreOffice not
+    writing its PDF, SQLite, the index)."""
+    head = f"{reference} 暂未办结（可续办）" if reference else "暂未办理"
+    full = full_disk((config.work_dir, config.archive_dir, config.outbox), e)
+    if full is not None:
+        return f"{head}：{disk_full_message(full)}；释放空间后自动继续"
+    if isinstance(e, OSError):
+        where = f"{readable_path(e.filename)}" if e.filename else ""
+        return f"{head}：文件操作失败 {where}（{e.strerror or e}）"
+    return f"{head}：{e}"
+
+
+def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done, seen: dict,
+             copies: bool = False) -> Outcome:
+    config = svc.config
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]
     if draft is None or errors:
         return done(status="rejected", problems=tuple(problems), title=draft.title if draft else None)
+    seen["title"] = draft.title
 
     # A trial render catches a broken template or an unrenderable value before a number is taken.
     workroot = config.work_dir / "docs"
     workroot.mkdir(parents=True, exist_ok=True)
     from . import render
 
+    try:
+        trial_number = _trial_number(draft, config)
+    except GongwenError as e:
+        # a year the 文号 cannot carry (成文日期 1850年…): the draft, not the register, is at fault
+        return done(status="rejected", title=draft.title, problems=tuple(problems) + (Problem("发文字号", str(e)),))
     trial = workroot / f".trial-{time.monotonic_ns()}.docx"
     try:
-        render.render_document(draft, _trial_number(draft, config), config, trial)
+        render.render_document(draft, trial_number, config, trial)
     except TemplateError as e:
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("模板", f"无法套用模板：{e}"),))
@@ -181,22 +217,28 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
 
     try:
         alloc = svc.ledger.allocate(draft, actor=svc.actor)
-    except LedgerError as e:
+    except NumberRefused as e:
         # e.g. a typed 文号 that is not an open reservation of this series and year: no number taken.
         return done(status="rejected", title=draft.title,
                     problems=tuple(problems) + (Problem("发文字号", str(e)),))
+    except GongwenError as e:
+        # the register busy or unwritable: nothing is wrong with the draft; it is tried again
+        why = failure_text(config, e) if full_disk((config.archive_dir,), e) else \
+            f"暂未编号（登记簿暂不可用，稍后自动重试）：{e}"
+        return done(status="failed", title=draft.title, problems=tuple(problems) + (Problem("登记", why),))
     number: Number = alloc.number
+    seen["number"] = number.reference
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
     try:
-        record, layout = _produce_and_file(draft, path, number, alloc, svc)
+        record, made = _produce_and_file(draft, path, number, alloc, svc)
         numbered = ()
         if copies:
             from .copies import write_copies
 
             numbered = tuple(str(p) for p in write_copies(
                 draft, number, config, converter=svc.converter, key=svc.office_key,
-                first=record.file("正本"), dest=outbox, layout=layout))
+                first=record.file("正本"), dest=outbox))
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -205,14 +247,38 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
         # document's progress and the next attempt continues with the same number.
         log.warning("%s failed at a resumable stage: %s", number.reference, e)
         return done(status="failed", number=number.reference, title=draft.title,
-                    problems=tuple(problems) + (Problem("办理", f"{number.reference} 暂未办结（可续办）：{e}"),))
+                    problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
 
     indexed = _index_record(record, alloc.doc_id, svc)
     docx_out, pdf_out = _to_outbox(record, outbox)
     extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor 时补做", "warning"),)
+    extra += _supervise_minutes(draft, number, svc)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra, copies=numbered,
-                duplicate=not alloc.is_new and stage_at_least(alloc.stage, "filed"))
+                duplicate=not made)
+
+
+def _supervise_minutes(draft: Draft, number: Number, svc: Services) -> tuple[Problem, ...]:
+    """An issued 纪要's 议定事项 with a 责任单位 become 督办件. A failure never fails the issued
+    document: it is recorded, and catch_up (doctor, the next start) makes the items later."""
+    from . import supervise
+
+    if draft.series not in supervise.items.minutes_series(svc.config):
+        return ()
+
+    try:
+        result = supervise.minutes_hook(svc.ledger, svc.config, draft, number.reference, actor=svc.actor)
+    except Exception as e:  # noqa: BLE001 — whatever went wrong, the 纪要 itself is issued
+        log.warning("%s issued, but its 议定事项 were not put on the 督办台账: %s", number.reference, e)
+        try:
+            supervise.record_minutes_failure(svc.ledger, number.reference, e, actor=svc.actor)
+        except Exception:  # noqa: BLE001 — the catch-up finds it without the record too
+            log.exception("recording the failed 督办 hook of %s failed", number.reference)
+        return (Problem("督办", f"议定事项未能列入督办台账（{e}）；gongwen doctor 或下次启动时补做", "warning"),)
+    index_supervision(svc)
+    made = "、".join(i.reference for i in result.items)
+    notes = tuple(Problem("督办", n, "warning") for n in result.notes)
+    return ((Problem("督办", f"议定事项已列入督办台账：{made}", "warning"),) if made else ()) + notes
 
 
 def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict | None = None) -> str:
@@ -222,30 +288,63 @@ def _advance(svc: Services, doc_id: int, current: str, stage: str, detail: dict 
     return current
 
 
-def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services):
-    """render → convert → seal/sign → file, skipping what the ledger says is done. Returns the
-    record and the layout the 正本 took (None when it was made by an earlier run)."""
-    config = svc.config
-    existing = svc.store.record_dir(number)
-    stage = alloc.stage
-    if stage_at_least(stage, "filed") and existing.exists():
-        return svc.store.load(existing), None
+def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Services) -> tuple[Record, bool]:
+    """render → convert → seal/sign → file, skipping what the ledger says is done. Returns the record
+    and whether this call filed it (False: it was filed already — the same content issued before).
 
+    One process at a time per document: the same content dropped in the watcher and given to
+    `gongwen process` at once is one document with one scratch folder (work/docs/<id>/). The second
+    waits for the first, then reads the register again — usually to find the document filed, and
+    answers with it (a duplicate)."""
+    from filelock import FileLock, Timeout
+
+    existing = svc.store.record_dir(number)
+    if stage_at_least(alloc.stage, "filed") and existing.exists():
+        return svc.store.load(existing), False
+    scratch = svc.config.work_dir / "docs"
+    scratch.mkdir(parents=True, exist_ok=True)
+    lock_path = scratch / f"{alloc.doc_id}.lock"
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=_SAME_DOCUMENT_WAIT_S)
+    except Timeout:
+        raise GongwenError(f"{number.reference} 正由另一进程办理，{_SAME_DOCUMENT_WAIT_S / 60:.0f} 分钟内未完成") from None
+    try:
+        doc = svc.ledger.document(number.reference)
+        stage = doc.stage if doc is not None else alloc.stage
+        if stage_at_least(stage, "filed") and existing.exists():
+            return svc.store.load(existing), False
+        record = _make_and_file(draft, path, number, alloc.doc_id, stage, svc)
+        # Filed: whoever takes this lock from now on finds the document filed and leaves the scratch
+        # alone, so the lock file can go (before release: a waiter holds the old file, harmlessly).
+        lock_path.unlink(missing_ok=True)
+        return record, True
+    finally:
+        lock.release()
+
+
+# How long a second process waits for the one making the same document: a conversion try is limited
+# by converter.timeout_s (90 s) and a relayout converts up to render.LAYOUT_ATTEMPTS times.
+_SAME_DOCUMENT_WAIT_S = 600.0
+
+
+def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage: str, svc: Services) -> Record:
+    config = svc.config
     from . import render, stamp
 
-    wd = config.work_dir / "docs" / str(alloc.doc_id)
+    wd = config.work_dir / "docs" / str(doc_id)
     wd.mkdir(parents=True, exist_ok=True)
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
-    result = layout = None
+    result = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
         last_reason = ""
-        layout = render.Layout()
+        layout: render.Layout | None = render.Layout()
         copy_no = 1 if render.copy_numbered(draft, config) else None      # the 正本 is copy 000001
         while layout is not None:
             render.render_document(draft, number, config, docx, layout=layout, copy_no=copy_no)
-            stage = _advance(svc, alloc.doc_id, stage, "rendered", layout.describe())
+            stage = _advance(svc, doc_id, stage, "rendered", layout.describe())
             svc.converter.convert(docx, unsigned)
-            stage = _advance(svc, alloc.doc_id, stage, "converted")
+            stage = _advance(svc, doc_id, stage, "converted")
             try:
                 result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
                                              last_attempt=layout.last, key=svc.office_key)
@@ -271,7 +370,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
                     svc.ledger.record_seal_use(number.reference, seal_name=name, copies=draft.copies,
                                                handler=svc.actor, approver="、".join(draft.signers) or None,
                                                note=f"第{placement.page + 1}页")
-            stage = _advance(svc, alloc.doc_id, stage, "stamped",
+            stage = _advance(svc, doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
 
     from .pdfcheck import inspect_pdf
@@ -288,9 +387,9 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
         StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
     record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
-    _advance(svc, alloc.doc_id, stage, "filed", {"path": str(record.path)})
+    _advance(svc, doc_id, stage, "filed", {"path": str(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
-    return record, layout
+    return record
 
 
 def _draft_creator(path: Path) -> str:
@@ -387,11 +486,32 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def catch_up(svc: Services) -> list[str]:
-    """Index documents that were filed but not indexed (a crash or an index outage). Returns refs."""
+    """Index documents that were filed but not indexed (a crash or an index outage); returns their
+    refs. Also puts the 议定事项 of 纪要 whose 督办 hook failed on the 督办台账 (logged; doctor reports
+    what is still pending)."""
+    from .supervise import catch_up_minutes
+
     done: list[str] = []
     for doc in svc.ledger.pending():
         if doc.stage == "filed":
             rec = svc.store.find(doc.reference)
             if rec is not None and _index_record(rec, doc.doc_id, svc):
                 done.append(doc.reference)
+    made, failed = catch_up_minutes(svc.ledger, svc.config, svc.store, actor=svc.actor)
+    for ref in made:
+        log.info("%s: 议定事项已补列入督办台账", ref)
+    for line in failed:
+        log.warning("督办补做未成功：%s", line)
+    index_supervision(svc)
     return done
+
+
+def index_supervision(svc: Services) -> None:
+    """Put the 督办件 changed since the last time into the search index (derived data: a failure is
+    logged and the next catch-up tries again)."""
+    from .supervise.index import sync_index
+
+    try:
+        sync_index(svc.ledger, svc.config, svc.index)
+    except (SearchError, OSError) as e:
+        log.warning("督办件未编入检索索引（下次启动或 gongwen doctor 时补做）：%s", e)

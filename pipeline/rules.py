@@ -17,7 +17,6 @@ from dataclasses import replace
 
 from .config import KINDS, Config
 from .drafts import patterns as P
-from .errors import LedgerError
 from .model import Block, Decision, Draft, Problem, cn_date
 from .numbers import parse_number
 
@@ -48,6 +47,15 @@ SAMPLE_NAMES = ("张三", "李四", "王五", "赵六")
 # Pictographs and emoji. ★ (密级), ✓/✔/✗/✘ (tick marks in tables) and ☎ are ordinary symbols.
 EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2300-\u23FF\u2600-\u27BF\u2B50\u2B55\uFE0F]")
 EMOJI_OK = set("★☆✓✔✗✘☎")
+
+# The longest body (正文 and the attachments' own text) a document can be made from. GB/T 9704 sets no
+# length; this is a limit of making one: LibreOffice's time grows with the length (about 40 s for
+# 100,000 characters on the 2-core reference machine, against converter.timeout_s = 90 s per try, and a
+# relayout can convert up to four times). 100,000 characters is about 160 pages of 22 lines × 28
+# characters — far beyond any 公文 (a 规划 issued with its 通知 is tens of thousands) — and far below what
+# the reader accepts (8 MB of text is some 2.6 million). A longer draft is sent back before numbering.
+MAX_BODY_CHARS = 100_000
+CHARS_PER_PAGE = 22 * 28   # GB/T 9704 版心: 22 lines of 28 characters
 
 REQUEST_VERBS = re.compile("请示|恳请|请予|请批准|请审批|妥否|请批复|请核准")
 SECOND_MATTER = re.compile("另外请示|同时请示|一并请示|另请示|并请示|另外.{0,6}恳请|此外.{0,6}恳请")
@@ -570,7 +578,7 @@ def _check_number(d: Draft, config: Config) -> list[Problem]:
     series = config.series.get(d.series) if d.series else None
     try:
         code, year, _ = parse_number(s, config)
-    except LedgerError:
+    except ValueError:
         pass
     else:
         if series is not None and code != d.series:
@@ -784,10 +792,31 @@ CHECKS: tuple[Callable[[Draft, Config], list[Problem]], ...] = (
 )
 
 
+def body_chars(d: Draft) -> int:
+    """Characters of the 正文 and of the attachments' own content (tables cell by cell)."""
+    blocks = [*d.body, *(b for a in d.attachments for b in a.blocks)]
+    return sum(len(b.text) + sum(len(c) for row in b.rows for c in row) for b in blocks)
+
+
+def _check_length(d: Draft) -> list[Problem]:
+    n = body_chars(d)
+    if n <= MAX_BODY_CHARS:
+        return []
+    return [Problem("正文", f"正文（含附件）过长：约 {n:,} 字，排版后约 {n // CHARS_PER_PAGE:,} 页，"
+                            f"超过一件公文可以办理的上限 {MAX_BODY_CHARS:,} 字（约 {MAX_BODY_CHARS // CHARS_PER_PAGE} 页），"
+                            "无法生成正式文件；请精简正文，或把长篇材料拆成几件分别行文")]
+
+
 def review(draft: Draft, config: Config) -> tuple[Draft, list[Problem]]:
     """All problems at once (the reader's problems first), plus the draft with safe
-    normalisations applied. Errors mean: reject."""
+    normalisations applied. Errors mean: reject.
+
+    A draft too long to be made into a document is answered with that alone: every other check on
+    millions of characters would take long and list problems no one will fix in that form."""
     problems = list(draft.read_problems)
+    too_long = _check_length(draft)
+    if too_long:
+        return draft, problems + too_long
     d = draft
     for step in (_normalise_elements, _normalise_punctuation, _normalise_headings):
         d, found = step(d)

@@ -3,31 +3,50 @@ landscape, one title row, a header row repeated on every page, widths to fit, th
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
+from typing import Callable
 
 from .fsutil import atomic_write_bytes
 
 __all__ = ["register_xlsx", "register_xlsx_bytes"]
 
+Sheet = tuple[str, tuple[tuple[str, str], ...], list, str]     # title, columns, rows, subtitle
+
 
 def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...], rows: list,
-                  subtitle: str = "") -> Path:
-    """Write rows (RegisterRow / SealRow) as an .xlsx the office can print (see register_xlsx_bytes)."""
+                  subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
+                  sheets: tuple[Sheet, ...] = ()) -> Path:
+    """Write rows as an .xlsx the office can print (see register_xlsx_bytes)."""
     return atomic_write_bytes(Path(path), register_xlsx_bytes(title=title, columns=columns, rows=rows,
-                                                              subtitle=subtitle))
+                                                              subtitle=subtitle, row_fill=row_fill,
+                                                              sheets=sheets))
 
 
 def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], rows: list,
-                        subtitle: str = "") -> bytes:
-    """Rows (RegisterRow / SealRow) as an .xlsx the office can print: A4 landscape, one title
-    row, a header row repeated on every page, widths to fit, thin borders, SimSun-style fonts."""
+                        subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
+                        sheets: tuple[Sheet, ...] = ()) -> bytes:
+    """Rows (RegisterRow / SealRow / any object with the columns' fields) as an .xlsx the office can
+    print: A4 landscape, one title row, a header row repeated on every page, widths to fit, thin
+    borders, SimSun-style fonts. ``row_fill`` gives a row's background colour (hex RGB, e.g. a status
+    colour) or None; ``sheets`` adds further sheets, each (title, columns, rows, subtitle)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
+    _sheet(wb.active, title, columns, rows, subtitle, row_fill)
+    for s_title, s_columns, s_rows, s_subtitle in sheets:
+        _sheet(wb.create_sheet(), s_title, s_columns, s_rows, s_subtitle, None)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sheet(ws, title: str, columns: tuple[tuple[str, str], ...], rows: list, subtitle: str,
+           row_fill: Callable[[object], str | None] | None) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    ws.title = re.sub(r"[\\/*?:\[\]]", "", title)[:31]     # characters a sheet name may not hold
     n = len(columns)
     ws.cell(row=1, column=1, value=title).font = Font(name="宋体", size=16, bold=True)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
@@ -43,6 +62,8 @@ def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], row
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = border
     for r, row in enumerate(rows, 4):
+        colour = row_fill(row) if row_fill else None
+        fill = PatternFill("solid", start_color=colour, end_color=colour) if colour else None
         for c, (field, _) in enumerate(columns, 1):
             value = getattr(row, field)
             cell = ws.cell(row=r, column=c, value=value if value != "" else None)
@@ -50,6 +71,8 @@ def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], row
             cell.alignment = Alignment(vertical="center", wrap_text=True,
                                        horizontal="center" if isinstance(value, int) else "left")
             cell.border = border
+            if fill is not None:
+                cell.fill = fill
     # Widths in characters: CJK characters count double; capped so the sheet fits A4 landscape rows.
     for c, (field, heading) in enumerate(columns, 1):
         texts = [heading] + [str(getattr(row, field) or "") for row in rows]
@@ -65,6 +88,3 @@ def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], row
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

@@ -547,8 +547,9 @@ def _set_footer(footer, paragraph_xml: str | None) -> None:
     ftr.append(parse_xml(paragraph_xml or f'<w:p {NSDECL}>{ppr(style="GwBlank", line=None)}</w:p>'))
 
 
-def build(name: str) -> bytes:
-    """One template as .docx bytes."""
+def build(name: str, body_xml: str | None = None) -> bytes:
+    """One template as .docx bytes; ``body_xml`` replaces the 公文 body of ``name`` (other documents in
+    the same page format, e.g. the 督办 催办单 in 信函 format)."""
     doc = Document()
     # Styles: replace python-docx's default set with the 公文 styles.
     styles_el = doc.styles.element
@@ -561,7 +562,7 @@ def build(name: str) -> bytes:
     sect = body[-1]
     for child in list(body)[:-1]:
         body.remove(child)
-    wrapper = parse_xml(f"<w:body {NSDECL}>{body_for(name)}</w:body>")
+    wrapper = parse_xml(f"<w:body {NSDECL}>{body_xml if body_xml is not None else body_for(name)}</w:body>")
     for child in list(wrapper):
         sect.addprevious(child)
 

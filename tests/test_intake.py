@@ -363,7 +363,9 @@ def test_issued_draft_leaves_nothing_behind(env):
     it.step()
     ev = events[-1]
     assert ev.kind == "issued" and ev.outcome.number == "珠政发〔2015〕1号" and ev.route == "珠政发"
-    assert claims(config) == [] and list((config.work_dir / intake.CLAIMS_DIR / "珠政发").iterdir()) == []
+    assert claims(config) == []
+    it.claims.tidy()                    # the empty claim folder goes when the service is idle
+    assert list((config.work_dir / intake.CLAIMS_DIR / "珠政发").iterdir()) == []
 
 
 def test_rejected_draft_goes_beside_a_note_listing_every_problem(env):
@@ -657,3 +659,109 @@ def test_kill_between_note_and_move_leaves_one_draft_beside_one_note(env, monkey
     assert (config.rejected / "草稿.md").read_bytes() == b"x END"
     assert "标题缺少文种" in (config.rejected / "草稿.md.问题.txt").read_text(encoding="utf-8")
     assert claims(config) == []
+
+
+# --- what is not a regular file -----------------------------------------------------------------------
+def test_symlink_fifo_and_folder_are_never_opened_or_processed(env, tmp_path):
+    config, fake, clock, events, it = env
+    opened = []
+    it.readiness.probe = lambda p: opened.append(p.name)
+    ib = inbox(config)
+    target = tmp_path / "elsewhere.md"
+    target.write_bytes(b"x END")
+    os.symlink(target, ib / "链接.md")
+    os.mkfifo(ib / "管道.md")
+    (ib / "子文件夹").mkdir()
+    it.scan()
+    it.step()
+    assert opened == [] and fake.calls == []
+    assert sorted((e.kind, e.name) for e in events) == [("notice", "子文件夹"), ("unsupported", "管道.md"),
+                                                       ("unsupported", "链接.md")]
+    assert (config.rejected / "链接.md").is_symlink() and os.readlink(config.rejected / "链接.md") == str(target)
+    assert "符号链接" in (config.rejected / "链接.md.问题.txt").read_text(encoding="utf-8")
+    assert (ib / "子文件夹").is_dir() and target.read_bytes() == b"x END"
+    it.scan()                      # a subfolder is reported once, not at every rescan
+    it.step()
+    assert [e.kind for e in events].count("notice") == 1
+
+
+def test_recovered_claim_of_a_symlink_is_refused_even_without_its_record(env, tmp_path):
+    config, fake, clock, events, it = env
+    d = config.work_dir / intake.CLAIMS_DIR / "珠政发" / "t"
+    d.mkdir(parents=True)
+    os.symlink("/etc/passwd", d / "x.md")          # claimed, then the record was lost
+    it.recover()
+    assert fake.calls == [] and kinds(events) == ["recovered", "unsupported"]
+    assert (config.rejected / "x.md").is_symlink()
+
+
+def test_folder_events_become_folder_notices():
+    from pipeline.intake.readiness import notices_for
+
+    assert notices_for("created", "/i/a", "", share=False, is_directory=True) == [("/i/a", "dir")]
+    assert notices_for("deleted", "/i/a", "", share=False, is_directory=True) == [("/i/a", "dir_gone")]
+    assert notices_for("moved", "/i/a", "/i/b", share=True, is_directory=True) == [("/i/a", "dir_gone"),
+                                                                                  ("/i/b", "dir")]
+
+
+# --- a full disk ---------------------------------------------------------------------------------------
+def test_a_full_disk_while_handling_a_claim_is_a_failure_not_a_stop(env, monkeypatch):
+    """A claimed draft's state cannot be saved (ENOSPC) when it is retried: the service must go on —
+    the draft is 'failed' with the disk named, and kept for the next retry."""
+    config, fake, clock, events, it = env
+    fake.results["草稿.md"] = Outcome(file="草稿.md", status="failed", problems=(Problem("办理", "转换失败"),))
+    f = inbox(config) / "草稿.md"
+    f.write_bytes(b"x END")
+    it.notice(f, "finished")
+    it.step()
+    assert kinds(events) == ["failed"]
+    real_save = Claim.save
+
+    def save(self, **kw):
+        if self.state == "processing":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.dir / CLAIM_RECORD))
+        real_save(self, **kw)
+
+    monkeypatch.setattr(Claim, "save", save)
+    clock.advance(11)
+    it.step()                                   # the retry
+    assert [e.kind for e in events if e.kind != "notice"] == ["failed", "failed"]
+    assert "磁盘已满" in events[-1].message and events[-1].retry_in
+    assert [p.read_bytes() for p in claims(config)] == [b"x END"] and len(fake.calls) == 1
+
+
+def test_a_log_file_that_cannot_be_written_is_said_once_not_a_traceback_per_line(capsys):
+    import logging
+
+    from pipeline.cli.watch import _LogFile
+
+    h = _LogFile("/dev/full", maxBytes=0, encoding="utf-8", errors="backslashreplace")   # every write: ENOSPC
+    try:
+        for i in range(3):
+            h.emit(logging.LogRecord("gongwen.intake", logging.INFO, __file__, 1, f"第{i}行", None, None))
+    finally:
+        try:
+            h.close()
+        except OSError:   # the buffered rest cannot be written either (logging.shutdown ignores this)
+            pass
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Logging error" not in err
+    assert err.count("无法写入") == 1 and "/dev/full" in err
+
+
+def test_a_local_drop_costs_the_watcher_no_fsync_and_one_record_write(env, monkeypatch):
+    """The watcher's own share of a drop is bookkeeping; each fsync costs 5–15 ms on an ordinary disk.
+    The draft's safety rests on the atomic rename (see claims.claim_file), not on them."""
+    import pipeline.fsutil as fsutil
+
+    config, fake, clock, events, it = env
+    fsyncs, writes = [], []
+    real_fsync, real_write = os.fsync, fsutil.atomic_write_bytes
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    monkeypatch.setattr(fsutil, "atomic_write_bytes", lambda *a, **kw: (writes.append(a[0]), real_write(*a, **kw))[1])
+    f = inbox(config) / "草稿.md"
+    f.write_bytes(b"x END")
+    it.notice(f, "finished")
+    it.step()
+    assert kinds(events) == ["issued"]
+    assert fsyncs == [] and [Path(p).name for p in writes] == [CLAIM_RECORD]

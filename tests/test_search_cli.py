@@ -102,8 +102,8 @@ def test_search_builds_a_missing_index_first(instance):
 
 def test_errors_are_one_chinese_line(instance, capsys):
     invoke(instance, "reindex")
-    code, out, err = run(instance, capsys, "search", '"珠晖')
-    assert code == 1 and err.startswith("错误：检索式有误：引号不成对")
+    code, out, err = run(instance, capsys, "search", "珠晖", "AND")
+    assert code == 1 and err.startswith("错误：检索式有误：AND 后缺少检索词")
     assert "Traceback" not in err
     code, out, err = run(instance, capsys, "search", "珠晖", "--from", "去年")
     assert code == 2 and "无法识别的日期" in err

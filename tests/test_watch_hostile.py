@@ -6,6 +6,8 @@ be running and the file must be where its answer says, with a note naming the pr
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -114,4 +116,92 @@ def test_rejected_draft_with_the_longest_possible_name_gets_its_note(svc):
     assert len(os.fsencode(note.name)) <= 255
     assert name in note.read_text(encoding="utf-8")       # the note names the draft in full
     assert not [line for line in svc.console().splitlines() if line.startswith("失败") and name[:10] in line]
+    assert svc.alive()
+
+
+# --- 4. a draft that can never be produced ---------------------------------------------------------
+def test_draft_too_long_for_any_document_is_rejected_before_numbering(svc):
+    """Just under the 8 MB size cap, a Markdown draft is millions of characters — thousands of pages:
+    it can never be converted in time. It must be recognised before a number is taken and go back
+    with a note, not take a number, time out and block the queue."""
+    config = svc.config
+    head = sample_draft(302).split(b"\n\n", 1)[0]
+    para = "各单位要高度重视，认真组织，确保各项工作取得实效，并及时报送工作进展情况。".encode("utf-8")
+    body = b"\n\n".join([para] * (7_900_000 // (len(para) + 2)))
+    data = head + b"\n\n" + body + b"\n"
+    assert 7_800_000 < len(data) < 8 * 1024 * 1024
+    before = {d.reference for d in register(config)}
+    (config.inbox / "珠政发" / "超长.md").write_bytes(data)
+    entry, note = wait_rejected(svc, "超长.md", timeout=300)
+    assert entry.read_bytes() == data
+    assert "过长" in note.read_text(encoding="utf-8")
+    assert {d.reference for d in register(config)} == before, "a number was taken"
+    assert svc.alive()
+
+
+# --- 5. a route folder deleted and made again ------------------------------------------------------
+def test_route_folder_deleted_and_recreated_is_watched_live_again(svc):
+    config = svc.config
+    route = config.inbox / "珠政函"
+    shutil.rmtree(route)
+    svc.wait_for(lambda text: "珠政函" in text and "删除" in text, 30, "the deletion to be reported")
+    route.mkdir()
+    svc.wait_for(lambda text: "恢复监视" in text, 30, "the folder to be watched again")
+    (route / "重建后.md").write_bytes(BAD_DRAFT)
+    # rescan_interval_s is 300: only a live watch answers within the minute
+    wait_rejected(svc, "重建后.md", timeout=60)
+    assert svc.alive()
+
+
+# --- 8. things that are not files ------------------------------------------------------------------
+def test_symlink_is_refused_and_moved_as_a_link_never_followed(svc, tmp_path):
+    config = svc.config
+    ib = config.inbox / "珠政发"
+    outside = tmp_path / "外部草稿.md"
+    outside.write_bytes(sample_draft(303))
+    os.symlink("/etc/passwd", ib / "x.md")
+    os.symlink(outside, ib / "外部.md")
+    for name, target in (("x.md", "/etc/passwd"), ("外部.md", str(outside))):
+        entry, note = wait_rejected(svc, name)
+        assert entry.is_symlink() and os.readlink(entry) == target, f"{name}: the link itself must move"
+        text = note.read_text(encoding="utf-8")
+        assert "符号链接" in text and "root:" not in text
+    assert outside.read_bytes() == sample_draft(303)
+    assert not any(r.file("原稿").read_bytes() == sample_draft(303) for r in records(config))
+    assert svc.alive()
+
+
+def test_fifo_and_device_are_refused_without_being_opened(svc):
+    """Opening a FIFO for reading blocks until a writer comes: the probe must never open one."""
+    config = svc.config
+    ib = config.inbox / "珠政发"
+    os.mkfifo(ib / "管道.md")
+    entry, note = wait_rejected(svc, "管道.md")
+    assert stat.S_ISFIFO(os.lstat(entry).st_mode)
+    assert "管道" in note.read_text(encoding="utf-8")
+    try:
+        os.mknod(ib / "设备.md", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("mknod refused (not root or no CAP_MKNOD): the device-node case is not tested here")
+    entry, note = wait_rejected(svc, "设备.md")
+    assert stat.S_ISCHR(os.lstat(entry).st_mode)
+    assert "设备" in note.read_text(encoding="utf-8")
+    assert svc.alive()
+
+
+def test_subfolder_and_folder_symlink_are_reported_not_ignored(svc, tmp_path):
+    config = svc.config
+    ib = config.inbox / "珠政发"
+    sub = ib / "子文件夹"
+    sub.mkdir()
+    (sub / "里面的草稿.md").write_bytes(BAD_DRAFT)
+    target = tmp_path / "别处"
+    target.mkdir()
+    os.symlink(target, ib / "链接目录")
+    svc.wait_for(lambda text: any("子文件夹" in line and "不会被处理" in line for line in text.splitlines()), 30,
+                 "the subfolder to be reported")
+    assert (sub / "里面的草稿.md").read_bytes() == BAD_DRAFT      # left where it is, untouched
+    entry, note = wait_rejected(svc, "链接目录")
+    assert entry.is_symlink() and target.is_dir()
+    assert "符号链接" in note.read_text(encoding="utf-8")
     assert svc.alive()

@@ -407,3 +407,36 @@ def test_garbage_is_rejected_with_a_note_and_the_service_keeps_running(real):
     (route / "之后.md").write_bytes(sample_draft(505).replace("署名: 珠晖区人民政府".encode(),
                                                                "署名: 珠晖区人民政府办公室".encode()))
     _issued(real, "之后.md")
+
+
+def test_busy_register_keeps_a_valid_draft_and_retries_it(tmp_path, monkeypatch):
+    """Another process holds the register's write lock beyond the wait (60 s, shortened here): the
+    draft is 'failed' and kept — not sent to rejected/ with a note telling the clerk to fix it — and
+    issued by the retry once the register is free."""
+    from bench.bench_watch import sample_draft
+    from pipeline import ledger as ledger_mod
+    from pipeline.config import load
+    from pipeline.instance import init_instance
+    from pipeline.process import open_services
+    from tests.conftest import write_instance
+    from tests.watch_service import HeldLock, intake_settings
+
+    monkeypatch.setattr(ledger_mod, "BUSY_TIMEOUT_S", 1.0)
+    cfg = write_instance(tmp_path / "instance", intake=intake_settings(stable_seconds=0.5, invalid_timeout_s=3,
+                                                                      rescan_interval_s=300))
+    init_instance(None, str(cfg))
+    config = load(cfg)
+    with open_services(config, "测试员"):
+        pass                                    # the register exists before another process locks it
+    with Running(config, None, lambda: open_services(config, "测试员")) as run:
+        with HeldLock(ledger_mod.ledger_path(config)):
+            (config.inbox / "珠政发" / "忙时.md").write_bytes(sample_draft(601))
+            evs = run.wait_for(lambda evs: any(e.name == "忙时.md" and e.kind != "recovered" for e in evs), 60,
+                               "an answer while the register is busy")
+        first = next(e for e in evs if e.name == "忙时.md")
+        assert first.kind == "failed" and "登记簿" in first.message and first.retry_in
+        assert list(config.rejected.iterdir()) == []
+        evs = run.wait_for(lambda evs: any(e.name == "忙时.md" and e.kind in ("issued", "rejected") for e in evs),
+                           300, "the retry")
+    assert [e.kind for e in evs if e.name == "忙时.md"] == ["failed", "issued"]
+    assert list(config.rejected.iterdir()) == []

@@ -1,12 +1,14 @@
 """`gongwen watch` as a subprocess on a fresh instance, for the tests that must go through the real
 service: start it, read its console, wait on a condition (failing at once if the service died), kill
-it hard (with everything it started) or stop it with SIGTERM."""
+it hard (with everything it started) or stop it with SIGTERM. Also the register's write lock held by
+another process (HeldLock), for the service's answer to a busy register."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -49,13 +51,14 @@ def intake_settings(**kw) -> dict:
     return raw
 
 
-def fresh_instance(tmp_path: Path, **overrides):
-    """A new instance with demo keys in tmp_path, and the environment of its own service process
-    (own HOME and TMPDIR: LibreOffice leaves its files there). Returns (config path, config, env)."""
+def fresh_instance(tmp_path: Path, *, root: Path | None = None, **overrides):
+    """A new instance with demo keys in tmp_path (or ``root``), and the environment of its own service
+    process (own HOME and TMPDIR in tmp_path: LibreOffice leaves its files there). Returns (config
+    path, config, env)."""
     from pipeline.config import load
     from pipeline.instance import init_instance
 
-    cfg = write_instance(tmp_path / "instance", **overrides)
+    cfg = write_instance(root or tmp_path / "instance", **overrides)
     init_instance(None, str(cfg))
     home = tmp_path / "home"
     (home / "tmp").mkdir(parents=True, exist_ok=True)
@@ -120,3 +123,30 @@ class WatchService:
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             kill_hard(self.proc)
+
+
+class HeldLock:
+    """Another process holding the register's write lock (BEGIN IMMEDIATE) until released."""
+
+    def __init__(self, path: Path):
+        code = textwrap.dedent(f"""
+            import sqlite3, sys
+            db = sqlite3.connect({str(path)!r}, isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            sys.stdin.read()
+        """)
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        assert self.proc.stdout.readline().strip() == "locked"
+
+    def release(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+    def __enter__(self) -> "HeldLock":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()

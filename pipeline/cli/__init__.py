@@ -1,20 +1,79 @@
 """The `gongwen` command. The only place that prints or exits: each command is a thin wrapper over
 one library call, and domain errors (pipeline.errors) become one readable line and an exit code.
 
-Commands live in sub-modules by area and register themselves on the ``cli`` group below.
+Commands live in sub-modules by area and register themselves on the ``cli`` group below. The group
+imports a sub-module only when one of its commands runs (``COMMANDS``), so ``gongwen --version``,
+``--help`` and ``gongwen search`` do not pay for the PDF, signing and archive libraries.
 """
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__
-from ..config import CONFIG_ENV, Config, load
+from .. import CONFIG_ENV, __version__
 from ..errors import GongwenError
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+# Each command: the sub-module that defines it and its short help as `gongwen --help` lists it
+# (the command's own, checked by tests/test_search_engine.py), so listing imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("documents", "Create a working instance in DIRECTORY (default: the current config's folder): "
+                          "config.yaml, inbox/outbox/rejected/archive folders, templates, fonts, and a demo "
+                          "seal certificate."),
+    "process": ("documents", "Run the whole pipeline once for each DRAFT: number, render, convert, seal, sign, "
+                             "file, index — or reject it with a note in rejected/."),
+    "run": ("documents", "What `make run` does: make sure the instance is set up, then run the watch service — "
+                         "with --serve, the browser app beside it in the same process (Ctrl+C stops both)."),
+    "show": ("records", "Show one filed document by 文号 or 档号: metadata, files with fixity status, history."),
+    "doctor": ("records", "Environment and archive health: LibreOffice, fonts, certificate, register chain, "
+                          "fixity, search index."),
+    "watch": ("watch", "Watch the inbox folders: every finished draft becomes a document, or goes to rejected/."),
+    "search": ("find", "Full-text search in Chinese."),
+    "reindex": ("find", "Rebuild the search index from the archive, in chunks, with a progress bar."),
+    "archive": ("yearend", "Year-end arrangement of YEAR (DA/T 22-2015): 件号 and 档号 by class, the 归档章 on "
+                           "each 正本, 档号 into the register and the metadata, the 归档文件目录 and 备考表."),
+    "check": ("yearend", "The 四性检测 (DA/T 70-2018) of YEAR — authenticity, integrity, usability, security — "
+                         "item by item, naming every failing document and file; or of a handover package with "
+                         "--package DIR."),
+    "handover": ("yearend", "Build the handover package of YEAR for the 区档案馆 at DIR: one folder per 件 by 档号 "
+                            "with its files and XML metadata, the 目录, the 检测报告, the 电子档案移交与接收登记表, "
+                            "a BagIt bag and an SM3 manifest."),
+    "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."),
+    "reserve": ("registers", "Reserve the next number of SERIES now for a document that comes later."),
+    "void": ("registers", "Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."),
+    "supervise": ("supervise", "督查督办: the 督办台账 — add, list, progress, close, remind, report."),
+    "serve": ("web", "The office in a browser: search, documents, registers, year-end, accounts (see docs/web.md)."),
+    "user": ("web", "Accounts of the browser app (stored in the instance's register database; changes are events)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they are used, and listed from ``COMMANDS``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            importlib.import_module(f"{__name__}.{COMMANDS[name][0]}")
+        return self.commands.get(name)
+
+    def listed_commands(self) -> list[tuple[str, str]]:
+        return [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = self.listed_commands()
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, click.utils.make_default_short_help(short, limit)) for name, short in rows])
 
 
 @dataclass
@@ -27,8 +86,10 @@ class App:
     _config: Config | None = field(default=None, repr=False)
 
     @property
-    def config(self) -> Config:
+    def config(self) -> "Config":
         if self._config is None:
+            from ..config import load
+
             self._config = load(self.config_path)
         return self._config
 
@@ -43,7 +104,7 @@ def default_actor() -> str:
         return "gongwen"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help=f"config file (default: ${CONFIG_ENV} or ./config.yaml)")
 @click.option("--actor", default=None, help="who acts, for the event log (default: $GONGWEN_ACTOR or the login name)")
@@ -84,12 +145,3 @@ def main(argv: list[str] | None = None) -> None:
         where = f"：{e.filename}" if getattr(e, "filename", None) else ""
         click.echo(f"错误：文件操作失败{where}（{e.strerror or e}）", err=True)
         sys.exit(1)
-
-
-# Command modules register on `cli` when imported.
-from . import documents, records  # noqa: E402,F401
-from . import watch  # noqa: E402,F401
-from . import find  # noqa: E402,F401
-from . import yearend  # noqa: E402,F401
-from . import registers  # noqa: E402,F401
-from . import web  # noqa: E402,F401

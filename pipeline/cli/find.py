@@ -4,16 +4,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from . import App, cli, pass_app
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
 MATCH_STYLE = "bold red"
+EMPTY_QUERY = "检索词为空：列出全部"
 
 
 def _date_option(value: str | None, *, upper: bool, name: str) -> dt.date | None:
@@ -29,8 +30,10 @@ def _date_option(value: str | None, *, upper: bool, name: str) -> dt.date | None
     return dt.date(v // 10000, v // 100 % 100, v % 100)
 
 
-def highlighted(snippet: str, spans: tuple[tuple[int, int], ...]) -> Text:
+def highlighted(snippet: str, spans: tuple[tuple[int, int], ...]) -> "Text":
     """The snippet with each match styled instead of bracketed 【…】."""
+    from rich.text import Text
+
     out = Text()
     pos = 0
     for start, end in spans:
@@ -41,7 +44,27 @@ def highlighted(snippet: str, spans: tuple[tuple[int, int], ...]) -> Text:
     return out
 
 
-@cli.command("search", context_settings={"ignore_unknown_options": True})
+class QueryCommand(click.Command):
+    """A command whose words starting with "-" are query words (NOT), not options, unless they are
+    exactly one of its options (``-h``, ``--year`` or ``--year=2015`` …): ``gongwen search -h经济``
+    searches for documents without h经济 instead of printing the help."""
+
+    MARK = "\x00"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = {n for p in self.get_params(ctx) for n in (*p.opts, *p.secondary_opts)}
+        marked = []
+        for a in args:
+            if a == "--":
+                marked.append(a)
+            elif a.startswith("-") and a.partition("=")[0] not in names:
+                marked.append(self.MARK + a)
+            else:
+                marked.append(a)
+        return super().parse_args(ctx, marked)
+
+
+@cli.command("search", cls=QueryCommand)
 @click.argument("query", nargs=-1)
 @click.option("--year", type=int, default=None, help="年度, e.g. 2015")
 @click.option("--series", default=None, help="机关代字, e.g. 珠政发")
@@ -58,20 +81,33 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
                engine, as_json) -> None:
     """Full-text search in Chinese. QUERY: words (all must match), "exact phrases", AND / OR / NOT
     or -word, field:value (标题: 文号: 档号: 年度: 文种: 机关代字: 日期:), a 文号 or 档号 alone.
-    Example: gongwen search 控违拆违 --year 2015 --kind 通知"""
-    from ..search import open_index
+    An empty QUERY lists every document (with the filters). Example: gongwen search 控违拆违 --year 2015"""
+    from ..search import archive_count, index_missing, open_index
 
-    q = " ".join(query)
+    q = " ".join(w.removeprefix(QueryCommand.MARK) for w in query)
     d_from = _date_option(date_from, upper=False, name="--from")
     d_to = _date_option(date_to, upper=True, name="--to")
-    with open_index(app.config, engine) as index:
+    config = app.config
+    engine = engine or config.search.engine
+    if index_missing(config, engine):
+        click.echo(f"搜索索引（{engine}）不存在，正在从档案建立（共 {archive_count(config)} 件）…", err=True)
+    with open_index(config, engine) as index:
         res = index.search(q, year=year, series=series, kind=kind, date_from=d_from, date_to=d_to,
                            limit=limit, sort=sort)
+    empty = not q.strip()
     if as_json:
+        if empty:
+            click.echo(EMPTY_QUERY, err=True)
         click.echo(json.dumps({"query": q, "total": res.total, "sort": sort,
                                "hits": [h.to_json() for h in res.hits]}, ensure_ascii=False, indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     console = Console(soft_wrap=False)
+    if empty:
+        console.print(EMPTY_QUERY)
     if not res.hits:
         console.print(f"没有找到与“{q}”相符的文件。" if q.strip() else "没有相符的文件。")
         return
@@ -100,6 +136,9 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
 def reindex_cmd(app: App, engine: str | None, chunk: int) -> None:
     """Rebuild the search index from the archive, in chunks, with a progress bar. The old index
     keeps answering searches until the new one is complete."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from ..search import archive_count, reindex
 
     config = app.config

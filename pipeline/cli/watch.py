@@ -5,6 +5,7 @@ import logging
 import logging.handlers
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -20,6 +21,27 @@ LOG_MAX_BYTES = 5 * 1024 * 1024
 LOG_BACKUPS = 5
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (the disk full) the console says so once, in one
+    line, instead of a traceback for every log record — and again once it works after failing."""
+
+    failing = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._written = True
+        super().emit(record)           # calls handleError on failure
+        if self._written:
+            self.failing = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._written = False
+        if not self.failing:
+            self.failing = True
+            err = sys.exc_info()[1]
+            click.echo(f"注意：日志文件 {self.baseFilename} 无法写入（{getattr(err, 'strerror', None) or err}）；"
+                       "服务继续运行", err=True)
+
+
 def setup_logging(config: Config) -> Path:
     """Send the `gongwen` loggers to the instance's rotating log file (config.paths.log)."""
     path = config.path(config.paths.log)
@@ -30,8 +52,8 @@ def setup_logging(config: Config) -> Path:
         if isinstance(h, logging.handlers.RotatingFileHandler) and Path(h.baseFilename) == path.resolve():
             return path
     # backslashreplace: a file name that is not UTF-8 is logged as \udcxx, never as a logging error
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
-                                                   encoding="utf-8", errors="backslashreplace")
+    handler = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8",
+                       errors="backslashreplace")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logger.addHandler(handler)
     # watchdog's own warnings (e.g. at shutdown) belong in the log file, not on the console
@@ -50,7 +72,7 @@ def _rel(config: Config, p: Path | None) -> str:
         return str(p)
 
 
-PLAIN_LABELS = {"failed": "失败", "kept": "注意", "waiting": "等待", "recovered": "恢复"}
+PLAIN_LABELS = {"failed": "失败", "kept": "注意", "waiting": "等待", "recovered": "恢复", "notice": "注意"}
 
 
 def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
@@ -64,7 +86,13 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         label = "重复" if ev.kind == "duplicate" else "退回"
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"{label} ← {ev.name}：{ev.message}{see}"
+    if ev.kind == "supervised":
+        return f"督办 ← {ev.name}：{ev.message}"
+    if ev.kind == "day_turn":
+        return f"日切：{ev.message}"
     if ev.kind in PLAIN_LABELS:
+        if not ev.name:
+            return f"{PLAIN_LABELS[ev.kind]}：{ev.message}"
         return f"{PLAIN_LABELS[ev.kind]} ← {ev.name}：{ev.message}"
     if ev.kind == "started":
         return f"{ev.message}。把草稿放进对应文件夹即可；按 Ctrl+C 停止。"

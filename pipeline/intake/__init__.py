@@ -35,6 +35,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Literal
 
@@ -42,12 +43,13 @@ from filelock import FileLock, Timeout
 
 from ..config import Config, Route
 from ..errors import GongwenError
-from ..fsutil import readable
+from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
+                      readable, readable_path)
 from ..model import Outcome, Problem
 from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
-                     move_noclobber, note_path, same_content)
+                     move_noclobber, move_to_free, note_path, same_content)
 from .observers import Folder, Observers
-from .readiness import IGNORED_PATTERNS, Candidate, Readiness, is_ignored
+from .readiness import IGNORED_PATTERNS, Candidate, Readiness, entry_kind, is_ignored
 
 __all__ = [
     "Intake", "IntakeEvent", "EventKind", "OnEvent", "Hooks", "Folder", "default_hooks", "watch",
@@ -79,6 +81,10 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
+    "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
+    "notice",       # something a person should know that is no draft's result (a subfolder in an
+                    # inbox, a watched folder deleted or made again, a full disk)
     "stopped",      # the service stopped cleanly
 ]
 
@@ -112,10 +118,17 @@ class Hooks:
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
     catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    # 督办: 交办清单 files dropped into inbox/<supervision.folder>/ (None: that folder is not watched),
+    # and what runs when the day turns (marks 督办件 逾期; returns a line to show, or None).
+    import_items: Callable[[Any, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
+    import_suffixes: frozenset[str] = frozenset()
+    import_probe: Callable[[Path], str | None] = lambda path: None
+    day_turn: Callable[[Any, date], str | None] = lambda svc, today: None
 
 
 def default_hooks(config: Config) -> Hooks:
     from .. import drafts, process
+    from ..supervise import sources as supervise_sources
 
     return Hooks(
         process=process.process_draft,
@@ -124,7 +137,29 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=process.catch_up,
+        import_items=_import_and_index,
+        import_suffixes=frozenset(supervise_sources.SUFFIXES),
+        import_probe=supervise_sources.probe,
+        day_turn=_day_turn,
     )
+
+
+def _import_and_index(svc: Any, path: Path):
+    from .. import supervise
+    from ..process import index_supervision
+
+    result = supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor)
+    index_supervision(svc)
+    return result
+
+
+def _day_turn(svc: Any, today: date) -> str | None:
+    from .. import supervise
+    from ..process import index_supervision
+
+    turn = supervise.day_turn(svc.ledger, svc.config, today=today, actor=svc.actor)
+    index_supervision(svc)
+    return turn.summary_if_changed()
 
 
 def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
@@ -146,18 +181,26 @@ class Intake:
     decisions run on the thread that calls ``run()``, ``run_once()`` or ``step()``."""
 
     def __init__(self, config: Config, svc: Any, *, on_event: OnEvent, hooks: Hooks,
-                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None):
+                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None,
+                 today: Callable[[], date] = date.today):
         self.config, self.svc, self.on_event, self.hooks = config, svc, on_event, hooks
-        self.clock = clock
+        self.clock, self.today = clock, today
+        self._day: date | None = None
         self.stop = stop or threading.Event()
         self.intake_cfg = config.intake
         any_share = any(r.share for r in config.intake.routes)
         self.folders: list[Folder] = [Folder(config.inbox / r.folder, r, r.share) for r in config.intake.routes]
+        self.import_key: str | None = None
+        by_folder = {}
+        if hooks.import_items is not None:     # inbox/督办/: 交办清单 files for the 督办台账
+            self.import_key = config.supervision.folder
+            self.folders.append(Folder(config.inbox / self.import_key, None, any_share, imports=True))
+            by_folder[config.inbox / self.import_key] = (hooks.import_suffixes, hooks.import_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
                                    invalid_timeout_s=config.intake.invalid_timeout_s,
-                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock)
+                                   suffixes=hooks.suffixes, probe=hooks.probe, clock=clock, by_folder=by_folder)
         self.claims = Claims(config.work_dir / CLAIMS_DIR)
         self._events: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
         self.wake = threading.Event()
@@ -166,6 +209,11 @@ class Intake:
         self.observers = Observers(self.folders, self.notice, poll_interval_s=config.intake.poll_interval_s)
         self._next_rescan = 0.0
         self.counts: dict[str, int] = {}
+        self._gone: set[Path] = set()                       # watched folders seen deleted
+        # The disks the service writes to; one found full is watched until space is freed.
+        self._disks = (config.work_dir, config.archive_dir, config.rejected, config.inbox)
+        self._space_wait: Path | None = None
+        self._reported: set[tuple[Path, int]] = set()       # subfolders already reported
 
     @property
     def once(self) -> bool:
@@ -189,6 +237,7 @@ class Intake:
             self.recover()
             self.scan()
             while not self.stop.is_set():
+                self.turn_day()
                 self.step()
                 self.wait()
         return self._stopped()
@@ -199,6 +248,7 @@ class Intake:
         self.ensure_folders()
         self.once = True
         self.recover()
+        self.turn_day()
         self.scan()
         self._drain()
         started = self.clock()
@@ -215,6 +265,7 @@ class Intake:
         return self._stopped()
 
     def _stopped(self) -> dict[str, int]:
+        self.claims.tidy()
         log.info("停止监视；统计：%s", self.counts)
         self._emit(IntakeEvent("stopped", message="已停止"))
         return dict(self.counts)
@@ -250,19 +301,31 @@ class Intake:
         """A full look at every folder: catches drops made while the service was down and anything
         the events missed (shares, overflowed inotify queues)."""
         for f in self.folders:
-            try:
-                if not f.path.is_dir():
+            if not f.path.is_dir():
+                try:
                     f.path.mkdir(parents=True, exist_ok=True)
-                    self.observers.rewatch(f)
-                names = sorted(os.listdir(f.path))
-            except OSError as e:
-                log.warning("无法读取收件夹 %s：%s", f.path, e)
-                continue
-            for n in names:
-                p = f.path / n
-                if p.is_file():
-                    self._events.put((p, "seen"))
+                except OSError as e:
+                    log.warning("无法重建收件夹 %s：%s", f.path, e)
+                    continue
+                self._folder_back(f, "已由服务重建")
+            self._scan_folder(f)
         self._next_rescan = self.clock() + self.intake_cfg.rescan_interval_s
+
+    def _scan_folder(self, f: Folder) -> None:
+        try:
+            names = sorted(os.listdir(f.path))
+        except OSError as e:
+            log.warning("无法读取收件夹 %s：%s", f.path, e)
+            return
+        watched = {w.path for w in self.folders}
+        for n in names:
+            p = f.path / n
+            if p in watched:
+                continue
+            if entry_kind(p) == "dir":
+                self._folder_event(p, "dir")
+            else:
+                self._events.put((p, "seen"))
 
     def _drain(self) -> None:
         """Hand the queued notices to the readiness gate."""
@@ -275,16 +338,61 @@ class Intake:
             if what == "gone":
                 self.readiness.notice(path, "gone", share=False, now=now)
                 continue
+            if what in ("dir", "dir_gone"):
+                self._folder_event(path, what)
+                continue
             folder = self._folder_of(path)
             if folder is None:
                 continue
             self.readiness.notice(path, what, share=folder.share, now=now)  # type: ignore[arg-type]
+
+    def _folder_event(self, path: Path, what: str) -> None:
+        """A folder appeared or vanished: a watched folder deleted or made again, or a subfolder
+        dropped into one (never processed, but never ignored silently either)."""
+        watched = next((f for f in self.folders if f.path == path), None)
+        if watched is not None:
+            if what == "dir_gone":
+                if watched.path not in self._gone:
+                    self._gone.add(watched.path)
+                    self._notify(f"收件夹 {watched.key} 已被删除：重建之前放入的草稿无法收取；"
+                                 "重建（或服务在下次全盘扫描时自动重建）后立即恢复监视", watched)
+            elif watched.path.is_dir():
+                self._folder_back(watched, "已重建")
+                self._scan_folder(watched)
+            return
+        folder = self._folder_of(path)
+        if folder is None or what != "dir" or entry_kind(path) != "dir":
+            return
+        try:
+            key = (path, os.lstat(path).st_ino)
+        except OSError:
+            return
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        where = f"{self.config.paths.inbox}/{folder.key + '/' if folder.key != ROOT_KEY else ''}"
+        self._notify(f"「{readable(path.name)}」是文件夹：收件夹只收取直接放入的草稿文件，文件夹及其中的文件不会被处理；"
+                     f"请把草稿本身放入 {where}", folder, name=readable(path.name), path=path)
+
+    def _folder_back(self, f: Folder, how: str) -> None:
+        """A watched folder exists again: its old watch died with it."""
+        self.observers.rewatch(f)
+        self._gone.discard(f.path)
+        self._notify(f"收件夹 {f.key} {how}，已恢复监视", f)
+
+    def _notify(self, message: str, folder: Folder | None = None, *, name: str | None = None,
+                path: Path | None = None) -> None:
+        log.warning(message)
+        route = folder.route.folder if folder is not None and folder.route else None
+        self._emit(IntakeEvent("notice", name or (folder.key if folder is not None else ""), route,
+                               path=path or (folder.path if folder is not None else None), message=message))
 
     # -- the work --------------------------------------------------------------------------------
     def step(self) -> None:
         """Take in new events, then move every file that is ready, and retry failed claims that are
         due. Stops between documents when ``stop`` is set."""
         self._drain()
+        self._check_space()
         now = self.clock()
         if not self.once and now >= self._next_rescan:
             self.scan()
@@ -339,22 +447,18 @@ class Intake:
             self.readiness.forget(c.path)
             folder = self._folder_of(c.path)
             route_key = folder.key if folder is not None else ROOT_KEY
+            state = {"take": "processing", "refuse": "refused"}.get(verdict, verdict)
             try:
-                claim = self.claims.take(c.path, route_key)
+                claim = self.claims.take(c.path, route_key, state=state, attempts=1 if verdict == "take" else 0,
+                                         reason=(c.reason or "文件无法打开") if verdict == "invalid" else "")
             except OSError as e:
-                # Left where it is; the next full rescan (or an event) tries again.
-                self._park(c, f"无法取走文件（{e.strerror or e}）；将在下次扫描时重试")
+                # Left where it is; the next full rescan, an event, or space freed tries again.
+                self._park(c, f"无法取走文件：{self._trouble(e)}")
                 self.readiness.put_back(c)
                 return
             if claim is None:
                 return
-            if verdict == "invalid":
-                claim.state, claim.reason = "invalid", c.reason or "文件无法打开"
-                claim.save()
-            elif verdict == "unsupported":
-                claim.state = "unsupported"
-                claim.save()
-            self._handle(claim)
+            self._handle(claim, fresh=True)
         finally:
             self._inflight.discard(key)
 
@@ -368,10 +472,30 @@ class Intake:
             self._emit(IntakeEvent("recovered", claim.name, claim.route, path=claim.path,
                                    message=f"上次运行留下的草稿（{claim.state}），继续处理"))
             self._handle(claim)
+        self.claims.tidy()
 
     # -- where each result goes ------------------------------------------------------------------
-    def _handle(self, claim: Claim) -> None:
-        """Run one claimed draft through the pipeline and put it where the result says."""
+    def _handle(self, claim: Claim, *, fresh: bool = False) -> None:
+        """Run one claimed draft (or 交办清单) through the pipeline and put it where the result says. A
+        file operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop.
+        ``fresh``: claimed just now (its record already says what it is; see _take)."""
+        try:
+            self._handle_claim(claim, fresh)
+        except OSError as e:
+            log.warning("处理 %s 时文件操作失败：%s", claim.path, e)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("处理", self._trouble(e)),)), 0.0)
+
+    def _handle_claim(self, claim: Claim, fresh: bool) -> None:
+        kind = entry_kind(claim.path)
+        if kind not in ("file", None) or claim.state == "refused":
+            # whatever the record says: only a regular file is ever opened
+            problem = Problem("文件", _refusal(claim.path, kind))
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
+        if claim.route_key == self.import_key:
+            self._handle_import(claim, fresh)
+            return
         known, route = self._route_for_key(claim.route_key)
         if not known:
             log.warning("路由 %s 已不在配置中，按无路由处理：%s", claim.route_key, claim.path)
@@ -388,9 +512,12 @@ class Intake:
             return
         # The pipeline ran on this claim before (a crash, a failure, an unconfirmed archive copy):
         # a "duplicate" answer may then be this very draft's own document.
-        earlier = claim.state
-        claim.state, claim.attempts = "processing", claim.attempts + 1
-        claim.save()
+        if fresh and claim.state == "processing":
+            earlier = "claimed"     # claimed just now, recorded as processing in the same write
+        else:
+            earlier = claim.state
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save(durable=False)   # bookkeeping: see claims.claim_file
         t0 = time.perf_counter()
         try:
             outcome = self.hooks.process(claim.path, self.svc, route=route)
@@ -408,6 +535,70 @@ class Intake:
                          message=f"{len(errors or problems)} 个问题")
         else:
             self._failed(claim, outcome, seconds)
+
+    def _handle_import(self, claim: Claim, fresh: bool = False) -> None:
+        """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
+        kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
+        note naming each row (re-dropping it after the fix adds only those rows)."""
+        accepted = "、".join(sorted(self.hooks.import_suffixes))
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.import_suffixes:
+            problem = Problem("文件类型", f"督办文件夹只收交办清单（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return
+        if not (fresh and claim.state == "processing"):   # claimed just now: recorded so already
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save()
+        t0 = time.perf_counter()
+        try:
+            result = self.hooks.import_items(self.svc, claim.path)
+        except GongwenError as e:       # the file itself cannot be read: nothing was taken
+            self._reject(claim, "rejected", [Problem("交办清单", str(e))], message=str(e))
+            return
+        except Exception as e:  # a busy register, a bug: keep the file and try again
+            log.exception("录入交办清单时出错：%s", claim.path)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("督办", f"录入未完成：{type(e).__name__}: {e}"),)),
+                         time.perf_counter() - t0)
+            return
+        seconds = time.perf_counter() - t0
+        if result.rejected:
+            taken = [i.reference for i in (*result.added, *result.existing)]
+            header = (f"本清单其余 {len(taken)} 件已录入督办台账" + (f"（{'、'.join(taken[:20])}）" if taken else "")
+                      + f"；修改下列各行后，可将整个文件重新放入 {self.config.paths.inbox}/{self.import_key}/，"
+                        "已录入的不会重复")
+            self._reject(claim, "rejected", result.problems(), message=result.summary(), seconds=seconds,
+                         header=header)
+            return
+        try:
+            dest = move_to_free(claim.path, self.config.archive_dir / "督办" / "交办清单",
+                                f"{datetime.now():%Y%m%d}-{claim.name}")
+        except OSError as e:
+            log.error("交办清单已录入，但无法移入档案目录：%s（%s），保留在工作区", claim.path, e)
+            return
+        drop_claim_dir(claim.dir)
+        log.info("督办 ← %s：%s", claim.name, result.summary())
+        self._count("supervised")
+        self._emit(IntakeEvent("supervised", claim.name, self.import_key, path=dest, message=result.summary(),
+                               seconds=seconds))
+
+    def turn_day(self) -> None:
+        """At the first step of each new day: the day-turn hook (督办件 逾期), logged and shown."""
+        today = self.today()
+        if today == self._day:
+            return
+        self._day = today
+        try:
+            line = self.hooks.day_turn(self.svc, today)
+        except Exception:  # the service goes on; the next day (or a restart) tries again
+            log.exception("日切处理出错（%s）", today)
+            return
+        if line:
+            log.info("日切 %s：%s", today, line)
+            self._emit(IntakeEvent("day_turn", message=line))
 
     def _finish_issued(self, claim: Claim, outcome: Outcome, seconds: float, *, earlier: str) -> None:
         resumed = earlier in ("processing", "failed", "kept")
@@ -445,8 +636,9 @@ class Intake:
                                message="上次中断后完成" if resumed else ""))
 
     def _reject(self, claim: Claim, kind: EventKind, problems: list[Problem], *, message: str,
-                outcome: Outcome | None = None, seconds: float | None = None) -> None:
-        header = f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+                outcome: Outcome | None = None, seconds: float | None = None, header: str = "") -> None:
+        header = (f"收件夹：{self.config.paths.inbox}/{claim.route_key if claim.route_key != ROOT_KEY else ''}"
+                  + (f"\n{header}" if header else ""))
         if claim.renamed:
             problems = [*problems, Problem("文件名", f"原文件名不是 UTF-8 编码（常见于从 Windows 共享复制的 GBK 文件名），"
                                                     f"已改为「{claim.name}」", "warning")]
@@ -468,6 +660,8 @@ class Intake:
         claim.state = "failed"
         with contextlib.suppress(OSError):
             claim.save()
+        if self._space_wait is None and (full := low_disk(self._disks)) is not None:
+            self._wait_for_space(full)
         delay = RETRY_DELAYS_S[min(claim.attempts, len(RETRY_DELAYS_S)) - 1] if claim.attempts else RETRY_DELAYS_S[0]
         reason = "；".join(p.message for p in outcome.problems) or "处理失败"
         if self.once:
@@ -481,6 +675,36 @@ class Intake:
         self._count("failed")
         self._emit(IntakeEvent("failed", claim.name, claim.route, outcome=outcome,
                                path=claim.path, message=msg, seconds=seconds, retry_in=retry))
+
+    # -- a full disk -----------------------------------------------------------------------------
+    def _trouble(self, e: OSError) -> str:
+        """A failed file operation in one Chinese sentence; a full disk is named, and watched."""
+        full = full_disk(self._disks, e)
+        if full is not None:
+            self._wait_for_space(full)
+            return f"{disk_full_message(full)}；释放空间后自动继续"
+        where = f" {readable_path(e.filename)}" if getattr(e, "filename", None) else ""
+        return f"文件操作失败{where}（{e.strerror or e}）"
+
+    def _wait_for_space(self, path: Path) -> None:
+        if self._space_wait is None:
+            self._space_wait = path
+            self._notify(f"{disk_full_message(path)}；服务继续运行，空间释放后自动继续办理")
+
+    def _check_space(self) -> None:
+        """Once the full disk has room again, retry at once what failed and look again at every
+        folder (a file that could not be claimed is waiting there)."""
+        if self._space_wait is None:
+            return
+        free = free_bytes(self._space_wait)
+        if free is None or free < LOW_SPACE_BYTES:
+            return
+        self._notify(f"磁盘空间已释放（{readable_path(mount_point(self._space_wait))} 可用 {human_bytes(free)}），继续办理")
+        self._space_wait = None
+        now = self.clock()
+        self._retry = {d: (claim, min(due, now)) for d, (claim, due) in self._retry.items()}
+        self.scan()
+        self._drain()
 
     def _emit(self, ev: IntakeEvent) -> None:
         try:
@@ -497,13 +721,29 @@ class Intake:
         return self.readiness.busy()
 
     def wait(self) -> None:
-        """Sleep until an event arrives, the stop flag is set, or the next tick."""
+        """Tidy up, then sleep until an event arrives, the stop flag is set, or the next tick."""
+        self.claims.tidy()
         self.wake.wait(TICK_S)
         self.wake.clear()
 
     @property
     def pending_retries(self) -> int:
         return len(self._retry)
+
+
+def _refusal(path: Path, kind: str | None) -> str:
+    """Why an entry that is not a regular file is not taken, in the clerk's words."""
+    if kind == "link":
+        try:
+            target = f"，指向 {readable(os.readlink(path))}"
+        except OSError:
+            target = ""
+        what = f"这是一个符号链接（快捷方式）{target}"
+    else:
+        what = {"fifo": "这是一个命名管道（FIFO），不是文件", "device": "这是一个设备文件，不是草稿文件",
+                "socket": "这是一个套接字，不是文件", "dir": "这是一个文件夹"}.get(kind or "", "这不是普通文件")
+    return (f"{what}；收件夹只收取草稿文件本身，不会打开或读取它（符号链接指向的内容也不读取）。"
+            "请把草稿文件本身放入收件夹")
 
 
 def _resolved(p: Path) -> Path:
@@ -536,10 +776,10 @@ def single_watcher(config: Config) -> Iterator[None]:
 
 def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_event: OnEvent,
           stop: threading.Event | None = None, once: bool = False, hooks: Hooks | None = None,
-          clock: Callable[[], float] = time.monotonic) -> dict[str, int]:
+          clock: Callable[[], float] = time.monotonic, today: Callable[[], date] = date.today) -> dict[str, int]:
     """The watched-folder service: one per instance; opens the pipeline's services once, then
     ``Intake.run()`` (or ``run_once()``). Returns counts by event kind."""
     with single_watcher(config), svc_factory() as svc:
         intake = Intake(config, svc, on_event=on_event, hooks=hooks or default_hooks(config), clock=clock,
-                        stop=stop)
+                        stop=stop, today=today)
         return intake.run_once() if once else intake.run()

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,20 +44,27 @@ def free_name(folder: Path, name: str, *, with_note: bool) -> Path:
 
 
 def move_noclobber(src: Path, dst: Path) -> Path:
-    """Move ``src`` to ``dst`` without ever replacing an existing file: hard link + unlink on one
+    """Move ``src`` to ``dst`` without ever replacing an existing entry: hard link + unlink on one
     filesystem (link fails if ``dst`` exists), copy + fsync + unlink across filesystems or where links
-    are unsupported. The source is removed only once the destination is durable."""
+    are unsupported. The source is removed only once the destination is durable. A symlink, FIFO or
+    device is moved as itself — never followed, never opened."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(src, dst)
+        os.link(src, dst, follow_symlinks=False)
     except OSError as e:
         if e.errno == errno.EEXIST:
             raise
         if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
-        if dst.exists():
+        if os.path.lexists(dst):
             raise FileExistsError(dst) from e
-        atomic_copy(src, dst, mode=0o644)
+        mode = os.lstat(src).st_mode
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(src), dst)   # fails if dst appeared meanwhile
+        elif stat.S_ISREG(mode):
+            atomic_copy(src, dst, mode=0o644)
+        else:
+            raise   # a FIFO or device cannot be copied: it stays where it is
     fsync_dir(dst.parent)
     os.unlink(src)
     fsync_dir(src.parent)
@@ -90,8 +98,8 @@ class Claim:
     route_key: str            # route folder, or ROOT_KEY
     source: str               # where it was dropped
     method: str = "rename"    # "rename" or "copy" (across filesystems)
-    state: str = "claimed"    # claimed | processing | failed | invalid | unsupported | kept
-    reason: str = ""          # for invalid: what probe said
+    state: str = "claimed"    # claimed | processing | failed | invalid | unsupported | refused | kept
+    reason: str = ""          # for invalid: what probe said; for refused: what the entry is
     attempts: int = 0
     claimed_at: str = ""
     dest: str = ""            # the name chosen in rejected/ (kept so a rerun after a kill reuses it)
@@ -110,12 +118,15 @@ class Claim:
         """The route folder it came through (None: inbox/ itself)."""
         return None if self.route_key == ROOT_KEY else self.route_key
 
-    def save(self) -> None:
+    def save(self, *, durable: bool = True) -> None:
+        """Write the record (atomically). ``durable=False`` for the watcher's own bookkeeping on the
+        way of every draft (see claim_file): it survives a kill, and after a power loss an old or
+        missing record is read as such (Claim.load), never as a wrong one."""
         data = {"name": self.name, "route": self.route_key, "source": self.source, "method": self.method,
                 "state": self.state, "reason": self.reason, "attempts": self.attempts,
                 "claimed_at": self.claimed_at, "dest": self.dest}
         # ASCII JSON: a source path that is not UTF-8 (surrogate escapes) round-trips as \udcxx
-        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=True, indent=1))
+        atomic_write_text(self.dir / CLAIM_RECORD, json.dumps(data, ensure_ascii=True, indent=1), durable=durable)
 
     @classmethod
     def load(cls, d: Path, route_key: str) -> "Claim | None":
@@ -124,9 +135,9 @@ class Claim:
         with contextlib.suppress(OSError, ValueError):
             data = json.loads((d / CLAIM_RECORD).read_text(encoding="utf-8"))
         name = data.get("name")
-        if not isinstance(name, str) or not (d / name).is_file():
-            # No (readable) record: the draft is the one visible file in the folder.
-            files = [p.name for p in d.iterdir() if p.is_file() and not p.name.startswith(".")]
+        if not isinstance(name, str) or not _is_entry(d / name):
+            # No (readable) record: the draft is the one visible entry in the folder.
+            files = [p.name for p in d.iterdir() if _is_entry(p) and not p.name.startswith(".")]
             if len(files) != 1:
                 return None
             name = files[0]
@@ -135,6 +146,11 @@ class Claim:
                    state=str(data.get("state") or "claimed"), reason=str(data.get("reason") or ""),
                    attempts=int(data.get("attempts") or 0), claimed_at=str(data.get("claimed_at") or ""),
                    dest=str(data.get("dest") or ""))
+
+
+def _is_entry(p: Path) -> bool:
+    """A claimed entry: a file, or a link/FIFO/device claimed to be refused (never a folder)."""
+    return os.path.lexists(p) and not (p.is_dir() and not p.is_symlink())
 
 
 def _new_claim_dir(work_route: Path) -> Path:
@@ -148,23 +164,37 @@ def _new_claim_dir(work_route: Path) -> Path:
             continue
 
 
-def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
+def claim_file(src: Path, work_route: Path, route_key: str, *, state: str = "claimed", reason: str = "",
+               attempts: int = 0) -> Claim | None:
     """Take ``src`` out of the inbox into a fresh claim folder. None when it is gone already
     (another watcher or the clerk took it). The record is written first, so a crash at any point
     leaves either the draft in the inbox or a claim folder that recovery understands.
 
     A name that is not UTF-8 (a GBK name from a Windows share) is claimed under its readable form:
-    everything after — the pipeline, the note, rejected/, the register — then reads it as text."""
+    everything after — the pipeline, the note, rejected/, the register — then reads it as text.
+
+    Nothing here is fsynced on the way of a local draft, on purpose (each fsync costs 5–15 ms on an
+    ordinary disk, and a drop should cost the watcher nothing). The draft is never at risk: the
+    rename is atomic, so after any crash it is in the inbox or in its claim folder, and both are
+    looked at on start. What a power loss can undo is only where it is and the record's bookkeeping
+    (written before the rename, so a kill never leaves a claim without one); a missing or old record
+    is read as "the one file in the folder is the draft", which at worst answers 'duplicate' (naming
+    the document) for a draft whose document was being filed at that very moment. Everything the
+    pipeline records is durable on its own (the register's commits, the archive's files). Across
+    filesystems the copy is made durable before the source is removed.
+
+    ``state`` (and ``reason``, ``attempts``) go into the one record written: a draft about to be
+    processed is claimed as "processing", so its record is written once on its way."""
     d = _new_claim_dir(work_route)
-    c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src),
-              claimed_at=datetime.now().isoformat(timespec="seconds"))
+    c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src), state=state, reason=reason,
+              attempts=attempts, claimed_at=datetime.now().isoformat(timespec="seconds"))
     try:
-        c.save()
+        c.save(durable=False)
         try:
             os.rename(src, c.path)
         except OSError as e:
-            if e.errno != errno.EXDEV:
-                raise
+            if e.errno != errno.EXDEV or not stat.S_ISREG(os.lstat(src).st_mode):
+                raise   # a link, FIFO or device is never copied (that would follow or open it)
             # Across filesystems (a network share): copy durably, then remove the source.
             c.method = "copy"
             c.save()
@@ -175,10 +205,9 @@ def claim_file(src: Path, work_route: Path, route_key: str) -> Claim | None:
         drop_claim_dir(d)
         return None
     except BaseException:
-        if not c.path.exists():
+        if not os.path.lexists(c.path):
             drop_claim_dir(d)
         raise
-    fsync_dir(d)
     return c
 
 
@@ -202,19 +231,30 @@ class Claims:
 
     def __init__(self, root: Path):
         self.root = root
+        self._emptied: list[Path] = []   # released claim folders, removed by tidy()
 
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def take(self, src: Path, route_key: str) -> Claim | None:
-        """Claim ``src`` for ``route_key``; None when it is gone already."""
-        return claim_file(src, self.root / route_key, route_key)
+    def take(self, src: Path, route_key: str, **record) -> Claim | None:
+        """Claim ``src`` for ``route_key`` (``record``: state, reason, attempts); None when it is gone
+        already."""
+        return claim_file(src, self.root / route_key, route_key, **record)
 
     def release(self, claim: Claim) -> None:
-        """The archive holds an identical copy: removing ours completes a move, nothing is lost."""
+        """The archive holds an identical copy: removing ours completes a move, nothing is lost. The
+        empty folder is left for tidy() (removing a folder costs a few ms; an empty claim folder is
+        harmless, and recovery removes one a kill left)."""
         with contextlib.suppress(FileNotFoundError):
             claim.path.unlink()
-        drop_claim_dir(claim.dir)
+        with contextlib.suppress(FileNotFoundError):
+            (claim.dir / CLAIM_RECORD).unlink()
+        self._emptied.append(claim.dir)
+
+    def tidy(self) -> None:
+        """Remove the folders of released claims (when the service has nothing else to do)."""
+        while self._emptied:
+            drop_claim_dir(self._emptied.pop())
 
     def reject(self, claim: Claim, rejected: Path, problems: list[Problem],
                write_note: Callable[..., Path], *, header: str = "") -> tuple[Path, Path]:
@@ -225,7 +265,7 @@ class Claims:
         kill in between leaves the claim, which recovery rejects again to the same name (its new
         note replaces the one written before the kill, instead of leaving it without its draft)."""
         rejected.mkdir(parents=True, exist_ok=True)
-        if claim.dest and not (rejected / claim.dest).exists():
+        if claim.dest and not os.path.lexists(rejected / claim.dest):
             dest = rejected / claim.dest
         else:
             dest = free_name(rejected, claim.name, with_note=True)

@@ -27,9 +27,12 @@ class Folder:
     path: Path
     route: Route | None
     share: bool
+    imports: bool = False       # the 督办 folder: 交办清单 files, not drafts
 
     @property
     def key(self) -> str:
+        if self.imports:
+            return self.path.name
         return self.route.folder if self.route else ROOT_KEY
 
 
@@ -43,10 +46,9 @@ class _Handler(FileSystemEventHandler):
         self.notify, self.share = notify, share
 
     def dispatch(self, event: FileSystemEvent) -> None:
-        if event.is_directory:
-            return
         src, dest = os.fsdecode(event.src_path or ""), os.fsdecode(event.dest_path or "")
-        for path, what in notices_for(event.event_type, src, dest, share=self.share):
+        for path, what in notices_for(event.event_type, src, dest, share=self.share,
+                                      is_directory=event.is_directory):
             self.notify(Path(path), what)
 
 
@@ -102,4 +104,3 @@ class Observers:
         with contextlib.suppress(Exception):
             observer.unschedule(old)
         self._watches[f.path] = (observer, observer.schedule(_Handler(self.notify, f.share), str(f.path)))
-        log.warning("收件夹 %s 曾被删除，已重建并恢复监视", f.path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
@@ -42,28 +43,62 @@ def is_ignored(name: str) -> bool:
     return any(fnmatch.fnmatchcase(low, pat) for pat in IGNORED_PATTERNS)
 
 
-Notice = Literal["writing", "finished", "seen", "gone"]
-Verdict = Literal["wait", "take", "unsupported", "invalid", "gone"]
+# "dir" / "dir_gone": a folder appeared in or vanished from a watched folder (for the intake, not the gate)
+Notice = Literal["writing", "finished", "seen", "gone", "dir", "dir_gone"]
+Verdict = Literal["wait", "take", "unsupported", "invalid", "refuse", "gone"]
 Sig = tuple[int, int, int]  # size, mtime_ns, inode
+# What a directory entry is. Only a "file" is ever opened; the others are refused as they are
+# (a symlink is never followed: its target may be /etc/passwd or a draft outside the instance; a FIFO
+# blocks whoever opens it for reading; a device is no document).
+EntryKind = Literal["file", "link", "fifo", "device", "socket", "dir"]
+
+
+def entry_kind(path: Path) -> EntryKind | None:
+    """What ``path`` itself is (symlinks not followed), or None when it is gone."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
 
 
 def stat_sig(path: Path) -> Sig | None:
-    """The file's (size, mtime, inode), or None when it is gone or not a regular file."""
+    """The entry's (size, mtime, inode) — of the entry itself, a symlink is not followed — or None
+    when it is gone or is a folder."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
-    if not os.path.isfile(path):
+    if stat.S_ISDIR(st.st_mode):
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def notices_for(event_type: str, src: str, dest: str, *, share: bool) -> list[tuple[str, Notice]]:
-    """What one file event from an observer means for the gate, as (path, notice) pairs.
+def notices_for(event_type: str, src: str, dest: str, *, share: bool,
+                is_directory: bool = False) -> list[tuple[str, Notice]]:
+    """What one event from an observer means, as (path, notice) pairs.
 
     Native events (inotify) tell when a writer closes the file or moves it in (finished); polling
-    events only say "look at it", and stability decides."""
+    events only say "look at it", and stability decides. Folder events become "dir" / "dir_gone"."""
     out: list[tuple[str, Notice]] = []
+    if is_directory:
+        if event_type in ("moved", "deleted") and src:
+            out.append((src, "dir_gone"))
+        if event_type == "created" and src:
+            out.append((src, "dir"))
+        if event_type == "moved" and dest:
+            out.append((dest, "dir"))
+        return out
     if share:
         if event_type == "moved":
             if src:
@@ -95,6 +130,7 @@ class Candidate:
 
     path: Path
     share: bool                     # its folder is polled (stability only)
+    kind: EntryKind = "file"        # anything but a regular file is refused, never opened
     sig: Sig | None = None
     sig_since: float = 0.0          # when ``sig`` was first seen (injected clock)
     writing: bool = False           # inotify saw a create/modify without a close since
@@ -115,9 +151,12 @@ class Readiness:
     feeds notices and asks for verdicts on one thread."""
 
     def __init__(self, *, stable_seconds: float, invalid_timeout_s: float, suffixes: frozenset[str],
-                 probe: Callable[[Path], str | None], clock: Callable[[], float]):
+                 probe: Callable[[Path], str | None], clock: Callable[[], float],
+                 by_folder: dict[Path, tuple[frozenset[str], Callable[[Path], str | None]]] | None = None):
         self.stable_seconds, self.invalid_timeout_s = stable_seconds, invalid_timeout_s
         self.suffixes, self.probe, self.clock = suffixes, probe, clock
+        # A folder that takes other files (the 督办 folder's 交办清单): its own suffixes and probe.
+        self.by_folder = dict(by_folder or {})
         self.once = False   # once mode: a rescan does not un-park a file
         self._candidates: dict[Path, Candidate] = {}
 
@@ -134,10 +173,10 @@ class Readiness:
             return
         c = self._candidates.get(path)
         if c is None:
-            sig = stat_sig(path)
-            if sig is None:
+            sig, kind = stat_sig(path), entry_kind(path)
+            if sig is None or kind is None or kind == "dir":
                 return
-            c = self._candidates[path] = Candidate(path, share, sig=sig, sig_since=now)
+            c = self._candidates[path] = Candidate(path, share, kind=kind, sig=sig, sig_since=now)
         if what == "writing":
             c.writing, c.closed_sig, c.parked = True, None, False
         elif what == "finished":
@@ -183,11 +222,16 @@ class Readiness:
 
     # -- the gate --------------------------------------------------------------------------------
     def judge(self, c: Candidate) -> Verdict:
-        """"wait", "take", "unsupported", "invalid" or "gone" for one pending file."""
+        """"wait", "take", "unsupported", "invalid", "refuse" or "gone" for one pending file.
+        Anything but a regular file is refused at once: it is made in one step (no writer to wait
+        for) and is never opened."""
         now = self.clock()
-        sig = stat_sig(c.path)
-        if sig is None:
+        sig, kind = stat_sig(c.path), entry_kind(c.path)
+        if sig is None or kind is None or kind == "dir":
             return "gone"
+        c.kind = kind
+        if kind != "file":
+            return "refuse"
         if sig != c.sig:
             c.sig, c.sig_since = sig, now
         stable = now - c.sig_since
@@ -201,11 +245,12 @@ class Readiness:
                     or (c.writing and stable >= self.invalid_timeout_s))
         if not done:
             return "wait"
-        if c.path.suffix.lower() not in self.suffixes:
+        suffixes, probe = self.by_folder.get(c.path.parent, (self.suffixes, self.probe))
+        if c.path.suffix.lower() not in suffixes:
             return "unsupported"
         if c.probed_sig != sig:
             try:
-                c.reason = self.probe(c.path)
+                c.reason = probe(c.path)
             except Exception as e:  # a probe must never stop the service
                 log.exception("检查文件时出错：%s", c.path)
                 c.reason = f"文件无法读取（{type(e).__name__}）"

@@ -22,11 +22,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol
 
-import filelock
-
-from .. import model
 from ..config import Config
 from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
@@ -34,16 +31,20 @@ from . import query as Q
 from . import text as T
 from .common import EngineDoc, StoredHit
 
+if TYPE_CHECKING:
+    from .. import model
+
 # Bump when the tokens, the fields or their meaning change: an index with another value must be
 # rebuilt (open_index refuses it with a message naming `gongwen reindex`).
-SCHEMA_VERSION = "gongwen-search-1 (unit bigrams+unigrams, exact 文号/档号)"
+SCHEMA_VERSION = ("gongwen-search-2 (folded text: NFKC, TSCharacters, 〇/dash/dot variants, CJK gaps joined; "
+                  "unit bigrams+unigrams, runs two positions apart, exact 文号/档号)")
 ENGINES = ("whoosh", "tantivy")
 POINTER = "CURRENT.json"
 DEFAULT_LOCK_TIMEOUT = 120.0
 REINDEX_HINT = "需要重建索引（gongwen reindex）"
 
-__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "reindex", "health",
-           "archive_documents", "SCHEMA_VERSION", "ENGINES"]
+__all__ = ["IndexDoc", "Hit", "Results", "IndexState", "SearchIndex", "open_index", "index_missing", "reindex",
+           "health", "archive_documents", "all_documents", "SCHEMA_VERSION", "ENGINES"]
 
 
 # --- public records ------------------------------------------------------------------------------
@@ -215,7 +216,8 @@ class FolderIndex:
         self.root = Path(root)
         self.engine_name = engine
         self._cls = _engine_class(engine)
-        self._lock = filelock.FileLock(str(self.root.parent / f".{engine}.lock"), timeout=lock_timeout)
+        self._lock_path = self.root.parent / f".{engine}.lock"
+        self._lock = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
         self._engine = None
@@ -235,16 +237,20 @@ class FolderIndex:
             raise SearchError(f"搜索索引的 {POINTER} 内容不完整，{REINDEX_HINT}。")
         return data
 
+    def missing(self) -> bool:
+        """Nothing is there (no pointer and no files): cheap, opens nothing."""
+        return not (self.root / POINTER).exists() and not (self.root.exists() and any(self.root.iterdir()))
+
     def state(self) -> "IndexState":
         """What is on disk: missing (nothing there), ok, an outdated version, or damage."""
+        if self.missing():
+            return IndexState("missing")
         try:
             ptr = self._read_pointer()
         except SearchError as e:
             return IndexState("damaged", str(e))
         if ptr is None:
-            if self.root.exists() and any(self.root.iterdir()):
-                return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
-            return IndexState("missing")
+            return IndexState("damaged", f"搜索索引 {self.root} 缺少版本文件 {POINTER}，{REINDEX_HINT}。")
         if ptr.get("version") != self.version:
             return IndexState("version", f"搜索索引的版本（{ptr.get('version')}）与程序（{self.version}）不符，"
                                          f"{REINDEX_HINT}。")
@@ -278,6 +284,10 @@ class FolderIndex:
                 old.close()
 
     def _write_lock(self):
+        if self._lock is None:
+            import filelock
+
+            self._lock = filelock.FileLock(str(self._lock_path), timeout=self._lock_timeout)
         return _Locked(self._lock, self._lock_timeout, self.root)
 
     # --- SearchIndex ---
@@ -398,14 +408,14 @@ class FolderIndex:
 class _Locked:
     """The exclusive writer lock, turning a timeout into a clear message."""
 
-    def __init__(self, lock: filelock.FileLock, timeout: float, root: Path):
+    def __init__(self, lock, timeout: float, root: Path):
         self.lock, self.timeout, self.root = lock, timeout, root
 
     def __enter__(self):
         Path(self.lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire()
-        except filelock.Timeout:
+        except TimeoutError:      # filelock.Timeout is a TimeoutError
             raise SearchError(
                 f"搜索索引 {self.root} 正由另一个进程写入（如 gongwen reindex 或监视服务），"
                 f"等待 {self.timeout:g} 秒后仍未结束，请稍后再试。") from None
@@ -445,19 +455,25 @@ def open_index(config: Config, engine: str | None = None, *,
     if rebuild_from is not None:
         idx.rebuild(rebuild_from())
     elif state.kind == "missing":
-        idx.rebuild(archive_documents(config))
+        idx.rebuild(all_documents(config))
     else:
         raise SearchError(state.message)
     return idx
 
 
+def index_missing(config: Config, engine: str | None = None) -> bool:
+    """No index at all for ``engine`` (default: the configured one); opens nothing."""
+    engine = engine or config.search.engine
+    return FolderIndex(index_root(config, engine), engine).missing()
+
+
 def reindex(config: Config, engine: str | None = None, *, docs: Iterable[IndexDoc] | None = None,
             chunk: int = 500, progress: Callable[[int], None] | None = None,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
-    """Rebuild the index from the archive (or from ``docs``) whatever state it is in."""
+    """Rebuild the index from the archive and the 督办台账 (or from ``docs``) whatever state it is in."""
     engine = engine or config.search.engine
     with FolderIndex(index_root(config, engine), engine, lock_timeout=lock_timeout) as idx:
-        return idx.rebuild(archive_documents(config) if docs is None else docs, chunk=chunk, progress=progress)
+        return idx.rebuild(all_documents(config) if docs is None else docs, chunk=chunk, progress=progress)
 
 
 # --- the archive as documents --------------------------------------------------------------------
@@ -493,6 +509,14 @@ def archive_documents(config: Config, year: int | None = None) -> Iterator[Index
         yield IndexDoc.from_record(meta, text())
 
 
+def all_documents(config: Config) -> Iterator[IndexDoc]:
+    """What the index holds: every archived document, then every 督办件 (record_kind 督办件)."""
+    from ..supervise.index import documents as supervision_documents
+
+    yield from archive_documents(config)
+    yield from supervision_documents(config)
+
+
 def archive_count(config: Config) -> int:
     return sum(1 for _ in _records(config))
 
@@ -500,9 +524,11 @@ def archive_count(config: Config) -> int:
 # --- health --------------------------------------------------------------------------------------
 
 
-def health(config: Config) -> list[model.Finding]:
+def health(config: Config) -> list["model.Finding"]:
     """For `gongwen doctor`: the index opens, its version matches, and it holds exactly the
     archive's documents, each with the 档号 its record carries."""
+    from .. import model
+
     engine = config.search.engine
     area = "索引"
     idx = FolderIndex(index_root(config, engine), engine)
@@ -510,8 +536,11 @@ def health(config: Config) -> list[model.Finding]:
     out: list[model.Finding] = []
     if state.kind == "missing":
         n = archive_count(config)
+        # After search.engine was changed, the other engine's index is still there: say so.
+        others = [e for e in ENGINES if e != engine and (index_root(config, e) / POINTER).exists()]
+        where = f"（现有 {'、'.join(others)} 的索引，配置的引擎是 {engine}）" if others else ""
         out.append(model.Finding(area, f"搜索索引（{engine}）存在", n == 0,
-                                 "" if n == 0 else f"索引不存在，档案中有 {n} 件，{REINDEX_HINT}"))
+                                 "" if n == 0 else f"索引不存在{where}，档案中有 {n} 件，{REINDEX_HINT}"))
         return out
     opens = state.kind in ("ok", "version")
     out.append(model.Finding(area, f"搜索索引（{engine}）可以打开", opens, "" if opens else state.message))
@@ -526,6 +555,10 @@ def health(config: Config) -> list[model.Finding]:
     try:
         in_index = idx.archive_codes()
         in_archive = {meta.get("文件编号"): meta.get("档号") or None for meta, _ in _records(config)}
+        from ..supervise.index import item_ids
+
+        supervised = item_ids(config)    # 督办件 are indexed too; their 档号 is not checked here
+        in_archive.update({i: in_index.get(i) for i in supervised})
     except GongwenError as e:  # the index or the archive could not be read: not checked
         out.append(model.Finding(area, "索引与档案一致", None, str(e)))
         return out

@@ -1,7 +1,7 @@
 """The tantivy engine (tantivy-py): the shared bigram/unigram tokens in a tantivy index folder.
 
-The tokens are made in Python (``text.grams``) and handed to tantivy as space-separated words; a
-filler word between runs, removed by a stop-word filter, keeps the one-position gap so a phrase
+The tokens are made in Python (``text.grams``) and handed to tantivy as space-separated words; two
+filler words between runs, removed by a stop-word filter, keep a two-position gap so a phrase
 never spans whitespace. The original title and body are kept as stored bytes for snippets.
 """
 from __future__ import annotations
@@ -47,7 +47,9 @@ def _analyzer():
 
 def _gram_texts(text: str) -> tuple[str, str]:
     g = T.grams([text])
-    return f" {GAP} ".join(" ".join(run) for run in g.bigram_runs), " ".join(g.unigrams)
+    # Two filler positions between runs: a phrase's cover (below) skips at most one bigram, so runs
+    # must be further apart than that for no phrase to match across them.
+    return f" {GAP} {GAP} ".join(" ".join(run) for run in g.bigram_runs), " ".join(g.unigrams)
 
 
 def _document(d: EngineDoc) -> tantivy.Document:
@@ -153,7 +155,7 @@ class TantivyEngine:
         if isinstance(p, Q.PPhrase):
             if len(p.grams) == 1:
                 return tantivy.Query.term_query(sch, p.field, p.grams[0], index_option="position")
-            return tantivy.Query.phrase_query(sch, p.field, list(p.grams))
+            return tantivy.Query.phrase_query(sch, p.field, _cover(p.grams))
         if isinstance(p, Q.PRange):
             return tantivy.Query.range_query(sch, p.field, tantivy.FieldType.Integer, p.lo, p.hi)
         if isinstance(p, Q.PAll):
@@ -197,6 +199,16 @@ class TantivyEngine:
 
     def close(self) -> None:
         self._ix = None
+
+
+def _cover(grams: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Every other bigram of a phrase and the last one, at their offsets: they cover every unit, so
+    they match exactly where all the bigrams do, and a phrase reads ~half the positions (a phrase
+    in every document's title cost 12 ms at 20,000 sections with all of them)."""
+    keep = list(range(0, len(grams), 2))
+    if keep[-1] != len(grams) - 1:
+        keep.append(len(grams) - 1)
+    return [(i, grams[i]) for i in keep]
 
 
 def _first(f: dict, name: str, default=""):

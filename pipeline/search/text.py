@@ -6,13 +6,33 @@ non-space character, punctuation included) is one unit, a run of ASCII letters/d
 positions (so a phrase query is a true phrase: exact substring match within a run) and as single
 units without positions (so one-character queries work). Both engines get the very same tokens
 from here, which is what makes their results identical.
+
+**Normalisation** (``normalize``) is one function, used on the text when it is indexed, on every
+query word, and to find the matches a snippet marks:
+
+1. each character is folded on its own (``fold_char``, so a position in the folded text is a
+   position in the original): its NFKC form when that is one character (full-width letters, digits
+   and punctuation → ASCII, compatibility ideographs → unified, the ideographic space → a space;
+   forms NFKC spells with several characters, such as …, ㈠ and ⑴, stay as they are), lower case,
+   traditional → simplified by OpenCC's character table ``TSCharacters`` (first candidate; the
+   table opencc-purepy ships, read as data so that folding costs a dictionary look-up), and the
+   variants in ``VARIANTS`` (〇/○/零, dashes, middle dots); invisible format characters (zero-width
+   space, BOM, soft hyphen) become spaces;
+2. whitespace between two CJK characters (CJK punctuation included) is removed: a name spaced out
+   as 「习　近　平」 or text from an OCR layer that puts spaces between characters reads as written;
+3. a single line break between two CJK characters is removed as well (text from PDFs and typed
+   .txt files breaks lines mid-sentence), unless the line before ends a sentence (。！？；：…) or
+   one of the two lines is a heading (``drafts.patterns.heading_prefix``); a blank line always
+   separates paragraphs.
 """
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Iterator
 
 # A unit longer than this is cut: tantivy refuses terms over 64 KB and such strings (hashes, base64)
@@ -21,11 +41,143 @@ MAX_UNIT = 64
 _RUN_SPLIT = re.compile(r"\s+")
 _UNIT = re.compile(r"[0-9a-z]+|.", re.S)
 
+# --- normalisation -------------------------------------------------------------------------------
+
+# The traditional → simplified table: OpenCC's TSCharacters (one character to its first candidate).
+OPENCC_TABLE = "TSCharacters"
+# Variants folded after NFKC and the OpenCC table: the zero written three ways in dates and numbers
+# (一九七〇年, 一九七○年, 二零一五年), the long dash drawn with other characters (—— ―― ──), the
+# short dashes and the wave dash people type for ranges, and middle dots in names and 档号.
+VARIANTS = {
+    "○": "〇", "零": "〇",
+    "―": "—", "─": "—", "━": "—",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "−": "-",
+    "〜": "~",
+    "・": "·", "•": "·", "‧": "·", "∙": "·", "⋅": "·",
+}
+
+
+def _opencc_table() -> dict[str, str]:
+    # Read as data (the package's own converter is a phrase-level, pure-Python loop: too slow to
+    # run over an archive, and a phrase rule would make the fold depend on the neighbours).
+    spec = importlib.util.find_spec("opencc_purepy")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("opencc-purepy is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "dicts" / f"{OPENCC_TABLE}.txt"
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        src, _, targets = line.partition("\t")
+        first = targets.split(" ")[0]
+        if len(src) == 1 and len(first) == 1 and not src.startswith("#"):
+            table[src] = first
+    return table
+
+
+_T2S: dict[str, str] | None = None
+
+
+def fold_char(ch: str) -> str:
+    """The one character ``ch`` stands for in the index (see the module docstring, step 1)."""
+    global _T2S
+    if unicodedata.category(ch) == "Cf":
+        return " "
+    n = unicodedata.normalize("NFKC", ch)
+    if len(n) != 1:
+        n = ch
+    low = n.lower()
+    if len(low) == 1:
+        n = low
+    if n > "\u2e7f":                      # below: no CJK, nothing in the OpenCC table
+        if _T2S is None:
+            _T2S = _opencc_table()
+        n = _T2S.get(n, n)
+    return VARIANTS.get(n, n)
+
+
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character (a dict subclass's
+    ``__missing__`` is honoured by translate), so folding is a C loop over a cached table. Values
+    are code points, unchanged characters included (translate is slowest on a miss and on str
+    values: 85 ns a character this way, 200 ns with str values)."""
+
+    def __missing__(self, cp: int) -> int:
+        f = ord(fold_char(chr(cp)))
+        self[cp] = f
+        return f
+
+
+_FOLD = _FoldTable()
+
+# Characters between which whitespace and wrapped lines are removed: CJK ideographs, 〇/○, CJK and
+# full-width punctuation, Chinese quotes, dashes, the ellipsis and the middle dot (not full-width
+# letters and digits, which fold to ASCII words).
+_CJK = ("\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3001-\u303f\u25cb"
+        "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018-\u201f\u2014\u2015\u2026\u00b7")
+_SPACE = "[ \t\u00a0\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff\u00ad]"
+_GAP = re.compile(rf"(?<=[{_CJK}])(?:{_SPACE}+|{_SPACE}*\r?\n{_SPACE}*)(?=[{_CJK}])")
+_WS = re.compile(r"\s")
+_SPACES = re.compile(rf"(?:\s|{_SPACE})+")
+_LINE_END = "。！？；：…"
+_CLOSERS = "”’」』）》】〕"
+
+
+def _line_wraps(text: str, a: int, b: int) -> bool:
+    """The line break in ``text[a:b]`` (between two CJK characters) wraps one paragraph."""
+    before = text[a - 1]
+    if before in _LINE_END or (before in _CLOSERS and a >= 2 and text[a - 2] in _LINE_END):
+        return False
+    from ..drafts.patterns import heading_level, heading_prefix
+
+    start = text.rfind("\n", 0, a) + 1
+    end = text.find("\n", b)
+    prev_line = text[start:a].strip()
+    next_line = text[b:end if end >= 0 else len(text)].strip()
+    return not (heading_prefix(next_line) or heading_level(prev_line))
+
+
+def _gaps(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` removed by normalisation (steps 2 and 3)."""
+    out = []
+    for m in _GAP.finditer(text):
+        a, b = m.span()
+        if "\n" in text[a:b] and not _line_wraps(text, a, b):
+            continue
+        out.append((a, b))
+    return out
+
 
 def normalize(text: str) -> str:
-    """NFKC (full-width digits/letters → ASCII, compatibility ideographs → unified) and lower case:
-    what a person typing on any keyboard means by the same text."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """The text as the index sees it (module docstring): folded characters, no whitespace between
+    CJK characters, wrapped lines joined."""
+    folded = text.translate(_FOLD)
+    if not _WS.search(folded):
+        return folded
+    gaps = _gaps(text)
+    if not gaps:
+        return folded
+    parts, pos = [], 0
+    for a, b in gaps:
+        parts.append(folded[pos:a])
+        pos = b
+    parts.append(folded[pos:])
+    return "".join(parts)
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
+    """``normalize(text)`` and a map back: segment starts in the normalised text and, for each, the
+    position of that segment in ``text`` (a normalised position ``i`` in the segment starting at
+    ``n`` is ``raw + i - n`` in the original)."""
+    folded = text.translate(_FOLD)
+    norm_starts, raw_starts, parts = [0], [0], []
+    pos = length = 0
+    for a, b in (_gaps(text) if _WS.search(folded) else ()):
+        parts.append(folded[pos:a])
+        length += a - pos
+        pos = b
+        norm_starts.append(length)
+        raw_starts.append(b)
+    parts.append(folded[pos:])
+    return "".join(parts), norm_starts, raw_starts
 
 
 def runs(text: str) -> list[list[str]]:
@@ -76,31 +228,25 @@ def positioned_bigrams(g: Grams) -> Iterator[tuple[int, str]]:
 OPEN, CLOSE = "【", "】"
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
-    """The normalised text and, for each of its characters, the index of the source character (so
-    matches found in normalised space are marked on the original text)."""
-    out: list[str] = []
-    idx: list[int] = []
-    for i, ch in enumerate(text):
-        n = ch if ch.isascii() and not ch.isupper() else normalize(ch)
-        out.append(n)
-        idx.extend([i] * len(n))
-    return "".join(out), idx
-
-
 def find_matches(text: str, needles: Iterable[str], cap: int = 2000) -> list[tuple[int, int]]:
     """Merged, sorted (start, end) spans in ``text`` where any needle (already normalised, no
-    whitespace) occurs, compared in normalised space."""
+    whitespace) occurs, compared in normalised space (so 經濟 in the text is marked for 经济, and a
+    phrase across a wrapped line is marked across it)."""
     needles = [n for n in {n for n in needles if n}]
     if not needles or not text:
         return []
-    norm, idx = _normalized_with_map(text)
+    norm, norm_starts, raw_starts = normalize_with_map(text)
+
+    def raw(i: int) -> int:
+        k = bisect.bisect_right(norm_starts, i) - 1
+        return raw_starts[k] + i - norm_starts[k]
+
     spans = []
     for needle in needles:
         start = norm.find(needle)
         while start >= 0 and len(spans) < cap:
             end = start + len(needle)
-            spans.append((idx[start], idx[end - 1] + 1))
+            spans.append((raw(start), raw(end - 1) + 1))
             start = norm.find(needle, start + 1)
     spans.sort()
     merged: list[tuple[int, int]] = []
@@ -142,34 +288,20 @@ def snippet(text: str, needles: Iterable[str], width: int = 90) -> tuple[str, tu
     out: list[str] = ["…"] if lo > 0 else []
     length = len(out[0]) if out else 0
     spans: list[tuple[int, int]] = []
-    inside = [(max(a, lo), min(b, hi)) for a, b in matches if b > lo and a < hi]
-    mi = 0
-    last_space = False
-    i = lo
-    while i < hi:
-        if mi < len(inside) and i == inside[mi][0]:
-            a, b = inside[mi]
-            piece = re.sub(r"\s+", " ", text[a:b])
-            out.append(OPEN)
-            spans.append((length + 1, length + 1 + len(piece)))
-            out.append(piece)
-            out.append(CLOSE)
-            length += len(piece) + 2
-            i = b
-            mi += 1
-            last_space = False
-            continue
-        ch = text[i]
-        if ch.isspace():
-            if not last_space and length:
-                out.append(" ")
-                length += 1
-            last_space = True
-        else:
-            out.append(ch)
-            length += 1
-            last_space = False
-        i += 1
+    pos = lo
+    for a, b in ((max(a, lo), min(b, hi)) for a, b in matches if b > lo and a < hi):
+        plain = _SPACES.sub(" ", text[pos:a])
+        if not length:
+            plain = plain.lstrip()
+        # Whitespace inside a match is what normalisation removed (a wrapped line, a spaced name).
+        piece = _SPACES.sub("", text[a:b])
+        out += (plain, OPEN, piece, CLOSE)
+        length += len(plain)
+        spans.append((length + 1, length + 1 + len(piece)))
+        length += len(piece) + 2
+        pos = b
+    rest = _SPACES.sub(" ", text[pos:hi])
+    out.append(rest.lstrip() if not length else rest)
     s = "".join(out).rstrip()
     if hi < len(text):
         s += "…"

@@ -432,6 +432,11 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
                              "起止档号": [s.first_code, s.last_code]} for s in summaries},
     }
     outputs = write_catalogues(config, plan, by_ref, actor=actor, make_pdf=make_pdf)
+    from ..supervise.yearend import file_year
+
+    filed = file_year(ledger, config, year, actor=actor)       # the 督查督办台账 and 办结材料
+    if filed is not None:
+        outputs = [*outputs, *filed.written]
     plan.status = "完成"
     after = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True)
     if after != before:

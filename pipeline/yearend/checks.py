@@ -633,6 +633,13 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
         progress(len(records), len(records), "登记簿")
     _check_register(run, config, year, records, ledger)
     _check_arrangement(run, config, year, records, disk)
+    from ..supervise.yearend import check_year as check_supervision
+
+    supervised, fails = check_supervision(ledger, config, year)   # the 督查督办台账 and 办结材料
+    if supervised:
+        run.add("GD-WZ-4")
+        for ident, file, message in fails:
+            run.fail("GD-WZ-4", ident, file, message)
     leftovers = [p for p in ArchiveStore(config).leftovers() if p.parent.parent.name == str(year)]
     for p in leftovers:
         run.fail("GD-AQ-3", p.parent.name, p.name, "中断归档遗留的临时文件夹")
@@ -669,4 +676,5 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
     return CheckReport(stage="归档", subject=f"{config.organisation.name} {year} 年度", year=year, started=started,
                        finished=now_iso(), actor=actor, items=tuple(items),
                        counts={"全宗号": config.organisation.fonds_code, "全宗名称": config.organisation.name,
-                               "件数": len(records) + len(broken), "文件数": n_files, "总字节数": disk}, strict=strict)
+                               "件数": len(records) + len(broken), "文件数": n_files, "总字节数": disk,
+                               **supervised}, strict=strict)
