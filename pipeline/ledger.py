@@ -620,14 +620,14 @@ class Ledger:
                 db.execute(f"UPDATE documents SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                            (*sets.values(), row["id"]))
                 return row["id"], self._number(row), True
-            raise LedgerError(f"期号 {issue} 已使用：{row['reference']}（{STAGE_NAMES.get(row['stage'], row['stage'])}"
+            raise NumberRefused(f"期号 {issue} 已使用：{row['reference']}（{STAGE_NAMES.get(row['stage'], row['stage'])}"
                               f"{'，' + row['title'] if row['title'] else ''}）；请核对期号，或删去期号由系统按顺序编号")
         nxt = db.execute("SELECT next_seq FROM counters WHERE series = ? AND year = ?", (series, year)).fetchone()
         nxt = nxt[0] if nxt else 1
         if issue < nxt:
             raise LedgerError(f"期号 {issue} 在登记簿中没有记录，却小于下一个号 {nxt}（登记簿可能被改动，请运行 gongwen doctor）")
         if issue - nxt > MAX_ISSUE_GAP:
-            raise LedgerError(f"期号 {issue} 比登记簿的下一个号 {nxt} 超前 {issue - nxt} 号（超过 {MAX_ISSUE_GAP} 号），"
+            raise NumberRefused(f"期号 {issue} 比登记簿的下一个号 {nxt} 超前 {issue - nxt} 号（超过 {MAX_ISSUE_GAP} 号），"
                               "请核对期号是否写错")
         for seq in range(nxt, issue):
             gap = format_number(self.config, series, year, seq)
