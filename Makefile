@@ -9,11 +9,12 @@ PY           := $(VENV)/bin/python
 SYSTEM_PY    := /usr/bin/python3
 # Debian packages: LibreOffice (headless), the UNO bridge for unoserver, poppler tools,
 # CJK faces that stand in for the office fonts (see fonts/fonts.conf), Debian's Python with venv,
-# Chromium for the browser tests (driven by Playwright from PyPI; no browser download) and wrk for
-# the web bench.
+# Tesseract with its Simplified Chinese data for OCR of received scans (OCRmyPDF comes from PyPI and
+# needs no Ghostscript: gongwen uses its internal PDF/A backend), Chromium for the browser tests
+# (driven by Playwright from PyPI; no browser download) and wrk for the web bench.
 APT_PACKAGES := libreoffice-writer-nogui python3-uno poppler-utils fontconfig \
                 fonts-noto-cjk fonts-arphic-gkai00mp fonts-arphic-ukai \
-                python3 python3-venv chromium wrk
+                python3 python3-venv tesseract-ocr tesseract-ocr-chi-sim chromium wrk
 STAMP        := $(VENV)/.installed
 CONFIG       ?= config.yaml
 PYTEST_ARGS  ?=
@@ -58,6 +59,7 @@ install: system-deps $(STAMP)
 templates: install
 	$(PY) scripts/build_templates.py
 	$(PY) scripts/build_archive_templates.py
+	$(PY) scripts/build_incoming_templates.py
 	$(PY) scripts/build_supervise_templates.py
 
 clean-venv:

@@ -1,7 +1,10 @@
 """督查督办 at the size of ten busy years: 5,000 items (500 a year, every 来源类型, one 进展 each, most
 closed, some held, given up, open or overdue). Times adding them (each its own transaction, like a
 clerk or a 交办清单), `supervise list --overdue` (library and the real command), the day turn over all
-of them, `supervise report YEAR` (statistics, the 台账 workbook and the 督查通报 draft) and verify()."""
+of them, `supervise report YEAR` (statistics, the 台账 workbook and the 督查通报 draft), verify(), and
+the 督办 page of `gongwen serve` under wrk on loopback, as bench_web measures the other pages (one
+uvicorn worker in its own process, 20 connections, then 1; each request another year, page, filter or
+item; the server's today is the real one, so every item still open is 逾期)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -121,9 +124,55 @@ def run(args) -> list[tuple[str, list[str], list[list]]]:
                             [f"report {year} --quarter 4", out.stats.total.total and
                              statistics(ledger, period=Period(year, 4), today=today).total.total,
                              f"{t_quarter * 1000:.0f}"]]
-    return [
+        rows_web = _web(cfg, per_year, 5 if args.quick else 30, Path(tmp))
+    tables = [
         (f"登记 {n} 件督办事项（每件：交办、1 条进展、销号或状态变更，各一个事务）",
          ["督办事项", "事件", "用时 s", "事件/秒"], rows_add),
         (f"{n} 件督办事项中的查询与日切", ["操作", "件数", "用时 ms"], rows_list),
         ("督查督办报告（一年）", ["操作", "件数", "用时 ms"], rows_report),
     ]
+    if rows_web:
+        from bench.bench_web import CONNECTIONS
+
+        seconds = 5 if args.quick else 30
+        tables.append((f"督办页面（{n} 件；一个 uvicorn 进程，wrk 在本机回环：{CONNECTIONS} 个连接 {seconds} 秒，"
+                       "再 1 个连接——无排队——三分之一的时间）",
+                       ["页面", "连接", "p50 ms", "p95 ms", "p99 ms", "请求/秒", "请求数", "错误"], rows_web))
+    else:
+        tables.append(("督办页面：未测", ["原因"], [["wrk 未安装（make system-deps）"]]))
+    return tables
+
+
+def _web(cfg, per_year: int, seconds: int, tmp: Path) -> list[list]:
+    """The 督办 page's latency under wrk (bench_web's server and load generator), [] without wrk."""
+    import shutil
+    from urllib.parse import quote, urlencode
+
+    from bench.bench_web import PASSWORD, USER, _login, load_rows, serving, wrk
+    from pipeline import accounts
+    from pipeline.ledger import Ledger
+    from pipeline.supervise import list_items
+
+    if shutil.which("wrk") is None:
+        return []
+    with Ledger.open(cfg) as ledger:
+        accounts.Accounts(ledger).add(USER, ["查阅"], PASSWORD, actor="bench")
+        refs = [i.reference for i in list_items(ledger)]
+    pages_per_year = -(-per_year // 50)
+
+    def url(**q) -> str:
+        return "/supervise?" + urlencode(q)
+
+    one_year = [url(year=y, page=k) for y in YEARS for k in range(1, pages_per_year + 1)]
+    every_year = [url(year="全部", page=k) for k in range(1, len(YEARS) * pages_per_year + 1)]
+    overdue = [url(year="全部", status="逾期", unit=u) for u in ("", *cfg.supervision.units)]
+    items = ["/supervise/" + quote(r, safe="") for r in refs[:: max(1, len(refs) // 200)]]
+    with serving(cfg.base / "config.yaml") as base:
+        cookie = _login(base)
+        wrk(base, cookie, one_year[:20] + items[:20], 3, tmp)            # warm-up, not measured
+        return load_rows(base, cookie, [
+            (f"列表：一个年度（{per_year} 件，每页 50 件，逐页）", one_year),
+            (f"列表：全部年度（{len(refs)} 件的统计与办结率，逐页）", every_year),
+            ("列表：全部年度中的逾期，按责任单位", overdue),
+            ("督办件页面（字段、进展、办理过程）", items),
+        ], seconds, tmp, [])

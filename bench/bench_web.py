@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -119,13 +120,13 @@ def serve(cfg: str, port: int) -> None:
     uvicorn.run(create_app(load(cfg)), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _login(base: str) -> str:
+def _login(base: str, user: str = USER, password: str = PASSWORD) -> str:
     import httpx2 as httpx
     import re
 
     with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as c:
         tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-        r = c.post("/login", data={"name": USER, "password": PASSWORD, "csrf_token": tok, "next": "/"})
+        r = c.post("/login", data={"name": user, "password": password, "csrf_token": tok, "next": "/"})
         assert r.status_code == 303, r.text[:300]
         return c.cookies.get("gongwen_session")
 
@@ -145,46 +146,61 @@ def wrk(base: str, cookie: str, paths: list[str], seconds: int, workdir: Path,
             "p95": float(p95), "p99": float(p99), "rps": int(req) / (int(dur_us) / 1e6)}
 
 
+@contextmanager
+def serving(cfg: Path):
+    """`gongwen serve`'s app for ``cfg`` in its own process on a free loopback port: yields the base
+    URL once it answers; stopped (and waited for) at the end."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.bench_web", "--serve", str(cfg), str(port)],
+                            cwd=REPO, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def load_rows(base: str, cookie: str, pages: list[tuple[str, list[str]]], seconds: int, workdir: Path,
+              lead: list) -> list[list]:
+    """Each page under CONNECTIONS connections for ``seconds``, then 1 connection for a third of that:
+    rows of ``lead`` + [page, connections, p50, p95, p99, requests/s, requests, errors]."""
+    rows = []
+    for name, paths in pages:
+        for conns, secs in ((CONNECTIONS, seconds), (1, max(3, seconds // 3))):
+            r = wrk(base, cookie, paths, secs, workdir, connections=conns)
+            rows.append([*lead, name, conns, f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['p99']:.1f}",
+                         f"{r['rps']:.0f}", r["requests"], r["non2xx"] + r["socket_errors"]])
+    return rows
+
+
 def measure(n: int, seconds: int) -> list[list]:
     from bench.bench_search import QUERIES
 
-    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         tmp = Path(tmp)
         cfg, refs, build_s = build(tmp / "inst", n)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        proc = subprocess.Popen([sys.executable, "-m", "bench.bench_web", "--serve", str(cfg), str(port)],
-                                cwd=REPO, env=env)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("the server did not start")
-                    time.sleep(0.2)
+        with serving(cfg) as base:
             cookie = _login(base)
             search = ["/?q=" + quote(q) for q in QUERIES]
             docs = ["/doc/" + quote(r, safe="") for r in refs]
             # one warm-up pass (first opens of the index and the pages' templates), not measured
             wrk(base, cookie, search + docs[:50], 3, tmp)
-            for name, paths in (("search page (检索)", search), ("document page (文件)", docs)):
-                for conns, secs in ((CONNECTIONS, seconds), (1, max(3, seconds // 3))):
-                    r = wrk(base, cookie, paths, secs, tmp, connections=conns)
-                    rows.append([f"{n:,}", name, conns, f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['p99']:.1f}",
-                                 f"{r['rps']:.0f}", r["requests"], r["non2xx"] + r["socket_errors"],
-                                 f"{build_s:.0f}"])
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return rows
+            rows = load_rows(base, cookie, [("search page (检索)", search), ("document page (文件)", docs)],
+                             seconds, tmp, [f"{n:,}"])
+    return [r + [f"{build_s:.0f}"] for r in rows]
 
 
 def run(args: argparse.Namespace):

@@ -27,11 +27,12 @@ from .config import Config
 from .errors import GongwenError
 from .ledger import Book, Ledger
 
-ROLES = ("查阅", "办文", "领导", "档案", "管理")
+ROLES = ("查阅", "办文", "领导", "督查", "档案", "管理")
 ROLE_NOTES = {
     "查阅": "检索、阅读已发文件",
     "办文": "秘书组：清样、草稿、登记簿",
     "领导": "签发清样，查阅登记簿",
+    "督查": "督查室：督办事项的进展、销号、延期、答复",
     "档案": "年终整理、四性检测、移交",
     "管理": "管理用户账号",
 }
@@ -50,13 +51,15 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "yearend_run": ("档案",),                            # archive / check / handover jobs
     "proofs": ("办文", "领导"),                          # 清样 list (when the 清样 library is present)
     "signoff": ("领导",),                                # 签发 or send back a 清样
+    "supervise": ROLES,                                 # 督办: the 台账, an item, its history and files
+    "supervise_edit": ("督查",),                         # 督办: 进展, 销号, 暂缓/不能办理/恢复, 延期, 答复
     "users": ("管理",),                                  # accounts
 }
 ACTION_NAMES = {
     "search": "检索", "read": "阅读文件", "download_pdf": "下载正本", "download_final": "下载定稿",
     "download_original": "下载原稿", "verify": "核验固定性与签名", "registers": "登记簿",
     "yearend_view": "查看年终归档", "yearend_run": "年终整理、检测、移交", "proofs": "清样",
-    "signoff": "签发", "users": "用户管理",
+    "signoff": "签发", "supervise": "查看督办事项", "supervise_edit": "督办：记进展、销号、延期", "users": "用户管理",
 }
 
 USERS = Book(table="users", label="用户账号", schema="""

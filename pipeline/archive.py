@@ -11,8 +11,9 @@ Layout (readable without gongwen — a file browser and a text editor are enough
                         each value with its algorithm), the handling events
 
 A record is built in a temporary folder inside the archive and renamed into place in one step, then
-made read-only; a crash leaves either no record or a whole one. Only the year-end step changes a
-record again (``update_record``: 档号 and the 归档章), by the same build-and-swap.
+made read-only; a crash leaves either no record or a whole one. A record changes again only through
+``update_record``, by the same build-and-swap: at year end (档号 and the 归档章) and, for a 收文, as
+its handling goes on (its 处理笺 and the handling fields).
 """
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ FORMATS = {".pdf": "PDF", ".docx": "DOCX", ".md": "Markdown", ".markdown": "Mark
 # The metadata a person reads first, in this order (`gongwen show`, the 文件 page).
 SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "责任者", "日期", "密级", "紧急程度", "保管期限名称", "主送",
                 "抄送", "签发人", "附件", "页数", "份数", "印发机关", "印发日期", "归档时间")
+# The same for a 收文 (pipeline/incoming): the sender's 文号 and name, and how it was handled.
+INCOMING_SUMMARY_KEYS = ("文件编号", "档号", "题名", "文种", "来文机关", "来文字号", "日期", "收文时间", "密级",
+                         "紧急程度", "时限", "保管期限名称", "主送", "附件", "页数", "承办单位", "办理状态", "复文号",
+                         "归档时间")
+
+
+def summary_keys(meta: dict) -> tuple[str, ...]:
+    """The metadata a person is shown first (CLI show, the web app's document page)."""
+    return INCOMING_SUMMARY_KEYS if meta.get("类型") == "收文" else SUMMARY_KEYS
+
+
 TMP_PREFIX = ".tmp-"     # a record being built: never the only copy, safe to remove
 OLD_PREFIX = ".old-"     # the previous version during a year-end swap (see update_record)
 
@@ -271,10 +283,17 @@ class ArchiveStore:
              text: str) -> Record:
         """File one document. Idempotent: an existing record for the same number and the same
         draft content is returned as it is; a different one is an error (never overwritten)."""
+        return self.file_record(number=number, content_hash=draft.content_hash(), files=files,
+                                metadata=metadata, text=text)
+
+    def file_record(self, *, number: Number, content_hash: str, files: list[StoredFile], metadata: dict,
+                    text: str) -> Record:
+        """File one record of any kind (a 发文, a 收文) under ``number``; ``content_hash`` (the
+        metadata's 内容摘要值) makes it idempotent as ``file`` is."""
         final = self.record_dir(number)
         if final.exists():
             rec = self.load(final)
-            if rec.meta.get("内容摘要值", {}).get("值") != draft.content_hash():
+            if rec.meta.get("内容摘要值", {}).get("值") != content_hash:
                 raise ArchiveError(f"档案中已有 {number.reference}，且内容不同；拒绝覆盖（{final}）")
             return rec
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -211,6 +211,58 @@ class PageLayout(_Frozen):
     copy_numbers: bool = False
 
 
+class Incoming(_Frozen):
+    """收文 (incoming documents): their register series, time limits, the OCR and the limits on what
+    is accepted (pipeline/incoming/)."""
+
+    # The 收文登记簿's counter key (also the archive folder <年度>/<series>/ and the index's 机关代字)
+    # and the printed 收文号.
+    series: str = "收文"
+    number: str = "收〔{year}〕{seq}号"
+    # The inbox sub-folder the watcher takes 收文 from (inbox/收文/).
+    folder: str = "收文"
+    share: bool = False
+    # 时限 of urgent documents (条例 art. 24(4): 紧急公文应当明确办理时限), in calendar days from the
+    # 收文日期: 特急件随到随办, 加急件数日内办结.
+    time_limits: dict[str, int] = {"特急": 1, "加急": 3}
+    # OCR (Tesseract through OCRmyPDF): languages, the dpi images without a resolution are taken to
+    # have, and whether to straighten real scans (+1.6 s a page; recipes-next.md §1).
+    ocr_languages: tuple[str, ...] = ("chi_sim",)
+    ocr_default_dpi: int = Field(200, ge=72, le=1200)
+    ocr_deskew: bool = True
+    ocr_jobs: int = Field(2, ge=1, le=64)
+    # What is refused before any work is done (a file this large or long stalls the queue).
+    max_mb: float = Field(100.0, gt=0)
+    max_pages: int = Field(300, ge=1)
+    max_image_megapixels: float = Field(120.0, gt=0)
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        if "{seq}" not in v or "{year}" not in v:
+            raise ValueError("the 收文号 format needs {year} and {seq}")
+        if re.sub(r"\{(year|seq)\}", "", v).count("{") or re.sub(r"\{(year|seq)\}", "", v).count("}"):
+            raise ValueError("only {year} and {seq} may appear in the 收文号 format")
+        return v
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, v: str) -> str:
+        if not AGENCY_CODE_RE.match(v):
+            raise ValueError("the 收文 series must be Chinese characters only, e.g. 收文")
+        return v
+
+    @field_validator("time_limits")
+    @classmethod
+    def _limits(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k in v if k not in ("特提", "特急", "加急", "平急")]
+        if bad:
+            raise ValueError(f"unknown 紧急程度 {bad}; allowed: 特提, 特急, 加急, 平急")
+        if any(int(d) < 0 for d in v.values()):
+            raise ValueError("a 时限 is a number of days, 0 or more")
+        return v
+
+
 class CalendarYear(_Frozen):
     """One year's official schedule, copied from the State Council's notice: the days off
     (放假) and the weekend days worked instead (调休上班)."""
@@ -322,6 +374,7 @@ class Config(_Frozen):
     security: Security = Security()
     layout: PageLayout = PageLayout()
     co_issuers: dict[str, CoIssuer] = {}
+    incoming: Incoming = Incoming()
     supervision: Supervision = Supervision()
     # Official holidays and 调休 workdays for years the chinesecalendar package does not know yet.
     calendar: dict[int, CalendarYear] = {}
@@ -351,6 +404,15 @@ class Config(_Frozen):
         for i, rule in enumerate(self.archive.retention):
             if rule.series and rule.series not in self.series:
                 raise ValueError(f"archive.retention[{i}].series: unknown series {rule.series!r}")
+        if self.incoming.series in self.series:
+            raise ValueError(f"incoming.series: {self.incoming.series!r} is also a 发文 series (机关代字); "
+                             "the 收文登记簿 needs a name of its own")
+        if any(r.folder == self.incoming.folder for r in self.intake.routes):
+            raise ValueError(f"incoming.folder: inbox/{self.incoming.folder}/ is already a 发文 route")
+        if self.incoming.folder == self.supervision.folder:
+            raise ValueError(f"incoming.folder: inbox/{self.incoming.folder}/ is already the 督办 folder")
+        if self.incoming.series == self.supervision.code:
+            raise ValueError(f"incoming.series: {self.incoming.series!r} is already the 督办编号's counter")
         sup = self.supervision
         if sup.code in self.series:
             raise ValueError(f"supervision.code: {sup.code!r} is also a 发文系列; choose another")

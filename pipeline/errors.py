@@ -2,9 +2,19 @@
 
 
 class GongwenError(Exception):
-    """Base for every error gongwen reports to a person (message already readable)."""
+    """Base for every error gongwen reports to a person (message already readable).
+
+    ``option`` names the input that was missing or wrong (``note``, ``reason`` …) when there is one:
+    the command line adds its flag (「（--note）」), a web form marks its field; the message itself
+    says it in words, whichever front end shows it."""
 
     exit_code = 1
+    option: str | None = None
+
+    def __init__(self, *args, option: str | None = None):
+        super().__init__(*args)
+        if option is not None:
+            self.option = option
 
 
 class ConfigError(GongwenError):
@@ -51,6 +61,8 @@ class SearchError(GongwenError):
     """The search index is unusable or a query is malformed."""
 
 
+class IncomingError(GongwenError):
+    """A received document (收文) cannot be read or handled as asked."""
 class SupervisionError(GongwenError):
     """A 督办 operation is refused: an unknown item, 销号 without a 办结说明, a state it cannot
     leave."""

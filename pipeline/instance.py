@@ -30,7 +30,8 @@ def init_instance(directory: Path | None, config_path: str | None) -> list[str]:
     else:
         cfg_file = resolve_path(config_path)
     config = load(cfg_file)
-    folders = [config.inbox / r.folder for r in config.intake.routes] + [config.inbox / config.supervision.folder]
+    folders = [config.inbox / r.folder for r in config.intake.routes]
+    folders += [config.inbox / config.supervision.folder, config.inbox / config.incoming.folder]
     folders += [config.outbox, config.rejected, config.archive_dir, config.work_dir]
     made = [f for f in folders if not f.exists()]
     for f in folders:

@@ -65,6 +65,11 @@ EVENT_NAMES = {
     "logout": "退出登录", "user_added": "新建用户", "user_roles": "更改角色", "user_disabled": "停用用户",
     "user_enabled": "启用用户", "user_password": "更改密码", "verified": "核验固定性与签名",
     "downloaded": "下载文件", "yearend_job": "年终作业",
+    # the 收文登记簿 (pipeline/incoming)
+    "incoming_registered": "收文登记", "incoming_filed": "归档", "incoming_indexed": "编入检索",
+    "incoming_routed": "拟办", "incoming_instructed": "批办（领导批示）", "incoming_supervised": "交办督办",
+    "incoming_done": "办结", "incoming_edited": "补登/更正", "incoming_archived": "整理归档",
+    "incoming_duplicate": "重复收文", "incoming_refused": "拒收（涉密）",
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
@@ -413,6 +418,10 @@ class Ledger:
 
     def __enter__(self) -> "Ledger":
         return self
+
+    def now(self) -> dt.datetime:
+        """The ledger's clock (injected in tests): the time its events are stamped with."""
+        return self._clock()
 
     def __exit__(self, *exc) -> None:
         self.close()

@@ -23,7 +23,7 @@ from typing import Iterator
 from . import drafts, rules
 from .archive import ArchiveStore, Record, StoredFile, draft_text, record_metadata
 from .config import Config, Route
-from .errors import DraftError, GongwenError, NumberRefused, SearchError, TemplateError
+from .errors import DraftError, GongwenError, NumberRefused, RegisterUnavailable, SearchError, TemplateError
 from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
                      unique_path)
 from .ledger import STAGES  # the ledger owns the stage order
@@ -513,5 +513,5 @@ def index_supervision(svc: Services) -> None:
 
     try:
         sync_index(svc.ledger, svc.config, svc.index)
-    except (SearchError, OSError) as e:
+    except (SearchError, OSError, RegisterUnavailable) as e:
         log.warning("督办件未编入检索索引（下次启动或 gongwen doctor 时补做）：%s", e)

@@ -322,18 +322,27 @@ def handover_form(out: Path) -> Path:
 BUILDERS = {"归档文件目录": catalogue, "备考表": remarks, "检测报告": check_report, "移交登记表": handover_form}
 
 
-def build(out_dir: Path) -> list[Path]:
+def build_with(builders: dict, out_dir: Path) -> list[Path]:
+    """Write ``<name>.docx`` for each builder into ``out_dir`` (also used by the other template scripts)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [fn(out_dir / f"{name}.docx") for name, fn in BUILDERS.items()]
+    return [fn(out_dir / f"{name}.docx") for name, fn in builders.items()]
+
+
+def main_with(builders: dict, doc: str, argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=REPO / "templates", help="folder to write into (default: templates/)")
+    args = ap.parse_args(argv)
+    for p in build_with(builders, args.out):
+        print(p)
+    return 0
+
+
+def build(out_dir: Path) -> list[Path]:
+    return build_with(BUILDERS, out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=REPO / "templates", help="folder to write into (default: templates/)")
-    args = ap.parse_args(argv)
-    for p in build(args.out):
-        print(p)
-    return 0
+    return main_with(BUILDERS, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,25 @@ def test_a_纪要_file_is_not_a_交办清单(cfg, capsys, tmp_path):
     p.write_text(MINUTES, encoding="utf-8")
     rc, _, err = run(cfg, capsys, "import", str(p))
     assert rc == 1 and "不支持 .txt 文件" in err
+
+
+def test_a_时限_rule_on_the_command_line_as_the_docs_write_it(cfg, capsys):
+    # `--deadline 15个工作日` (add) and `--deadline 6个月` (extend) are what docs/supervision.md shows;
+    # both were refused as unreadable dates because they start with a digit.
+    rc, out, err = run(cfg, capsys, "add", "-m", "完成火车站广场综合整治", "--type", "领导批示", "--source", "批示",
+                       "--unit", "区城管局", "--assigned", "2015-03-02", "--deadline", "15个工作日")
+    assert rc == 0, err
+    assert "已登记 督〔2015〕1号" in out and "2015-03-23" in out and "指定：15个工作日" in out
+    rc, out, err = run(cfg, capsys, "add", "-m", "研究解决拆迁遗留问题", "--type", "领导批示", "--source", "批示",
+                       "--unit", "区房征中心", "--assigned", "2015-03-02", "--deadline", "2015年3月20日")
+    assert rc == 0 and "2015-03-20" in out, err
+    rc, out, err = run(cfg, capsys, "extend", "督〔2015〕1号", "--deadline", "6个月", "--reason", "交办机构同意",
+                       "--today", "2015-03-10")
+    assert rc == 0 and "延至 2015-09-02" in out, err
+    rc, out, err = run(cfg, capsys, "extend", "督〔2015〕2号", "--deadline", "2015-04-30", "--reason", "同意",
+                       "--today", "2015-03-10")
+    assert rc == 0 and "延至 2015-04-30" in out, err
+    rc, _, err = run(cfg, capsys, "extend", "督〔2015〕2号", "--deadline", "以后再说", "--reason", "同意")
+    assert rc == 1 and "办结时限“以后再说”无法识别" in err
+    rc, _, err = run(cfg, capsys, "extend", "督〔2015〕2号", "--deadline", "2015-05-30")
+    assert rc == 1 and err.strip() == "错误：延期须写明原因（--reason）"

@@ -54,6 +54,30 @@ def test_办结率_and_the_reconciliation(ledger, config, board):
     assert statistics(ledger, period=Period(2015), today=TODAY).total.total == 8
 
 
+@pytest.mark.parametrize("today", [D(2015, 3, 1), TODAY, D(2015, 5, 1)])
+@pytest.mark.parametrize("filters", [{}, {"year": 2015}, {"unit": "区城管局"}, {"source_type": "常务会议"},
+                                     {"before_year": 2015}, {"assigned_to": D(2015, 3, 31)}])
+def test_counting_in_the_database_gives_the_figures_of_the_items(ledger, config, board, today, filters):
+    # The 督办 page counts with count_items (one query) what rate() counts over the items themselves.
+    from pipeline.supervise.items import count_items
+    from pipeline.supervise.report import rate, rate_of_counts
+
+    items = sv.list_items(ledger, **filters)
+    assert rate_of_counts("x", count_items(ledger, today=today, **filters)) == rate("x", items, today)
+    shown = {s: [i.reference for i in items if (sv.OVERDUE if i.is_overdue(today) else i.status) == s]
+             for s in sv.STATUSES}
+    assert [i.reference for i in sv.list_items(ledger, overdue_on=today, **filters)] == shown[sv.OVERDUE]
+    assert [i.reference for i in sv.list_items(ledger, open_on=today, **filters)] == shown[sv.OPEN]
+
+
+def test_a_page_of_items_in_either_order(ledger, config, board):
+    every = sv.list_items(ledger)
+    assert [i.reference for i in sv.list_items(ledger, limit=3, offset=2)] == [i.reference for i in every[2:5]]
+    by_deadline = sorted(every, key=lambda i: (i.deadline, i.year, i.seq))
+    assert [i.reference for i in sv.list_items(ledger, order="deadline")] == [i.reference for i in by_deadline]
+    assert sv.list_items(ledger, limit=10, offset=100) == []
+
+
 def test_the_report_writes_the_台账_and_a_通报_that_passes_the_rules(ledger, config, board):
     from openpyxl import load_workbook
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, USERS, YEAR, cheap_hasher, copy
+from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, cheap_hasher, copy
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +94,7 @@ PAGES = {
     "results": "/?q=" + quote(PHRASE),
     "document": doc(FLOOD),
     "page image": doc(FLOOD) + "/page/1",
+    "thumbnail": doc(FLOOD) + "/thumb/1",
     "正本": doc(FLOOD) + "/file/" + quote("正本"),
     "定稿": doc(FLOOD) + "/file/" + quote("定稿"),
     "原稿": doc(FLOOD) + "/file/" + quote("原稿"),
@@ -102,19 +103,24 @@ PAGES = {
     "register xlsx": "/registers.xlsx",
     "yearend": "/yearend",
     "users": "/users",
+    "督办": "/supervise",
+    "督办件": "/supervise/" + quote(SUPERVISED["square"], safe=""),
+    "佐证材料": "/supervise/" + quote(SUPERVISED["funds"], safe="") + "/file?name=" + quote("佐证材料/验收报告.pdf"),
 }
+SUPERVISION = {"督办", "督办件", "佐证材料"}
 # The expected outcome per role, written out here (not derived from accounts.PERMISSIONS, so that a
 # change of the table shows up as a failing test that says who gained or lost what).
 ALLOWED = {
-    "reader": {"search", "results", "document", "page image", "正本"},
-    "clerk": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-              "seal register", "register xlsx"},
-    "leader": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-               "seal register", "register xlsx", "yearend"},
-    "archivist": {"search", "results", "document", "page image", "正本", "定稿", "原稿", "registers",
-                  "seal register", "register xlsx", "yearend"},
-    "admin": {"search", "results", "document", "page image", "正本", "registers", "seal register",
-              "register xlsx", "yearend", "users"},
+    "reader": {"search", "results", "document", "page image", "thumbnail", "正本", *SUPERVISION},
+    "clerk": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
+              "seal register", "register xlsx", *SUPERVISION},
+    "leader": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
+               "seal register", "register xlsx", "yearend", *SUPERVISION},
+    "inspector": {"search", "results", "document", "page image", "thumbnail", "正本", *SUPERVISION},
+    "archivist": {"search", "results", "document", "page image", "thumbnail", "正本", "定稿", "原稿", "registers",
+                  "seal register", "register xlsx", "yearend", *SUPERVISION},
+    "admin": {"search", "results", "document", "page image", "thumbnail", "正本", "registers", "seal register",
+              "register xlsx", "yearend", "users", *SUPERVISION},
 }
 
 
@@ -134,7 +140,7 @@ def test_the_navigation_offers_only_what_the_role_may_open(clients, role):
     html = clients[role].get("/").text
     nav = re.search(r'<nav class="nav">(.*?)</nav>', html, re.S).group(1)
     labels = set(re.findall(r">([^<]+)</a>", nav))
-    expect = {"检索"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
+    expect = {"检索", "督办"} | ({"登记簿"} if "registers" in ALLOWED[role] else set()) \
         | ({"年终"} if "yearend" in ALLOWED[role] else set()) | ({"用户"} if "users" in ALLOWED[role] else set())
     assert labels == expect
 
@@ -248,7 +254,9 @@ def test_the_document_page_shows_metadata_pages_files_history_and_stamp(clients,
     for label in ("文件编号", "题名", "文种", "保管期限名称", "页数", "办理过程", "归档章"):
         assert label in html
     n = int(rec.meta["页数"])
-    assert len(re.findall(r'<img src="[^"]+/page/\d+" loading="lazy"', html)) == n
+    # Thumbnails, each a link to its full page (gongwen.js enlarges it in place).
+    thumbs = re.findall(r'<a href="([^"]+)/page/(\d+)" data-zoom[^>]*><img src="([^"]+)/thumb/(\d+)" loading="lazy"', html)
+    assert [(int(a), int(b)) for _, a, _, b in thumbs] == [(k, k) for k in range(1, n + 1)]
     assert rec.meta["档号"] in html
     for text in ("取号", "已盖章签名", "已发", "编号" if False else "编档号", "秘书组", "档案员"):
         assert text in html
@@ -256,6 +264,12 @@ def test_the_document_page_shows_metadata_pages_files_history_and_stamp(clients,
     png = clients["clerk"].get(doc(FLOOD) + f"/page/{n}")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert clients["clerk"].get(doc(FLOOD) + f"/page/{n + 1}").status_code == 404
+    thumb = clients["clerk"].get(doc(FLOOD) + f"/thumb/{n}")
+    assert thumb.status_code == 200 and thumb.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width = lambda data: int.from_bytes(data[16:20], "big")                                 # noqa: E731 (IHDR)
+    assert width(thumb.content) == 360 and width(png.content) > 800
+    assert len(thumb.content) < len(png.content) / 3
+    assert clients["clerk"].get(doc(FLOOD) + f"/thumb/{n + 1}").status_code == 404
 
 
 def test_downloads_are_the_archives_bytes_with_no_store(clients, web_instance):
@@ -358,6 +372,12 @@ def test_yearend_check_as_a_job_with_the_report_item_by_item_and_failures_linked
         assert re.search(r"GD-ZS-1-1</td><td class=\"nowrap\"><a [^>]+>[^<]+</a></td><td>全文.txt</td>", html)
         assert f'href="{doc(rec.meta["档号"])}"' in html
         assert "archivist" in html
+        # Failures first; the items that passed are folded away below them.
+        passed = re.search(r'<details class="passed">\s*<summary>通过的项目（(\d+) 项）</summary>(.*?)</details>', html, re.S)
+        assert passed and 'class="r-bad"' not in passed.group(2) and 'class="r-warn"' not in passed.group(2)
+        assert len(re.findall(r'<tr class="r-ok">', passed.group(2))) == int(passed.group(1)) > 10
+        assert html.index("GD-ZS-1-1</td>") < html.index('<details class="passed">') < html.index(">GD-ZS-1-2<")
+        assert 'class="r-ok"' not in html[:html.index('<details class="passed">')]
     with Ledger.open(inst.config) as ledger:
         jobs = [e for e in ledger.events() if e.event == "yearend_job"]
     assert [e.actor for e in jobs] == ["archivist", "archivist"]
@@ -409,6 +429,7 @@ TRAVERSALS = [
     "/doc/..%2F..%2Fconfig.yaml/file/" + quote("正本"),
     "/doc/%2Fetc%2Fpasswd/file/" + quote("正本"),
     "/doc/..%2F..%2F..%2F..%2Fetc%2Fpasswd/page/1",
+    "/doc/..%2F..%2F..%2F..%2Fetc%2Fpasswd/thumb/1",
     "/doc/%2E%2E/file/" + quote("正本"),
     "/doc/./file/" + quote("正本"),
     "/doc/" + quote(FLOOD, safe="") + "/file/..%2F..%2F..%2Fconfig.yaml",
@@ -418,6 +439,7 @@ TRAVERSALS = [
     "/doc/" + quote(FLOOD, safe="") + "%2F..%2F..%2F..%2Fconfig.yaml/file/" + quote("正本"),
     "/doc/" + quote(FLOOD, safe="") + "/page/..%2F1",
     "/doc/" + quote(FLOOD, safe="") + "/page/-1",
+    "/doc/" + quote(FLOOD, safe="") + "/thumb/0",
     "/static/..%2Fapp.py",
     "/static/%2E%2E/%2E%2E/config.py",
     "/static/%2Fetc%2Fpasswd",
@@ -515,6 +537,17 @@ def test_every_action_is_in_the_chain_with_its_user_and_no_hash_is(web_instance,
     assert not any("argon2" in json.dumps(e.detail, ensure_ascii=False) for e in events)
 
 
+def test_disabling_an_account_looks_unlike_saving_and_asks_first(clients):
+    html = clients["admin"].get("/users").text
+    row = re.search(r"<tr>\s*<td>clerk</td>(.*?)</tr>", html, re.S).group(1)
+    save = re.search(r'<button type="submit" class="([^"]+)">保存角色</button>', row)
+    disable = re.search(r'<button type="submit" class="([^"]+)" data-confirm="([^"]+)">停用账号</button>', row)
+    assert save and disable, row
+    assert "primary" in save.group(1) and "danger" in disable.group(1) and save.group(1) != disable.group(1)
+    assert "停用 clerk 的账号？" in disable.group(2)
+    assert row.index("保存角色") < row.index("设密码") < row.index("停用账号")    # not beside 保存
+
+
 def test_user_changes_end_that_users_sessions(web_instance, tmp_path):
     inst = copy(web_instance, tmp_path / "inst")
     app = app_for(inst)
@@ -610,3 +643,20 @@ def test_the_permission_table_in_the_docs_is_the_codes():
     rows = ["| " + name + " | " + " | ".join("✔" if c else "" for c in cells) + " |"
             for name, cells in permission_table()]
     assert block[2:] == rows
+
+
+def test_user_add_takes_the_督查_role(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from tests.conftest import write_instance
+
+    cfg = write_instance(tmp_path / "inst")
+
+    def run(*args, stdin=None):
+        return CliRunner().invoke(cli, ["--config", str(cfg), "--actor", "管理员甲", *args], input=stdin)
+
+    assert "督查" in run("user", "add", "--help").output
+    r = run("user", "add", "督查员甲", "--role", "督查", "--password-stdin", stdin="足够长的密码-01\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(run("user", "list", "--json").output)[0]["roles"] == ["督查"]

@@ -1,7 +1,7 @@
 """The app in a real headless Chromium (Debian's `chromium`, driven by Playwright from PyPI — no browser
 download): log in, search a phrase, open the document and see its page images, download the PDF and
-compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish. One
-browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
+compare its bytes with the archive's, run the 四性检测 as the archivist and watch it finish, add a 进展
+and 销号 a 督办件 as the 督查. One browser for the module. Screenshots of every page at 1366×768 (and two at phone size) go to
 build/screenshots/ (docs/web.md names it)."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import REPO
-from tests.web_instance import PASSWORD, PHRASE, YEAR, cheap_hasher, copy
+from tests.web_instance import PASSWORD, PHRASE, SUPERVISED, YEAR, cheap_hasher, copy
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "build" / "screenshots"
@@ -112,12 +112,25 @@ def test_a_reader_searches_opens_sees_pages_and_downloads_the_pdf(server, browse
     page.wait_for_url(base + "/doc/" + quote(FLOOD, safe=""))
     imgs = page.locator(".pages img")
     rec = ArchiveStore(inst.config).find(FLOOD)
-    assert imgs.count() == int(rec.meta["页数"])
-    first = imgs.first
-    first.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle(), timeout=60000)
-    assert first.evaluate("img => img.naturalWidth") > 800
+    pages = int(rec.meta["页数"])
+    assert imgs.count() == pages >= 2
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    for k in range(pages):                                   # thumbnails, all in sight at once
+        page.wait_for_function(loaded, arg=imgs.nth(k).element_handle(), timeout=60000)
+    assert imgs.first.evaluate("img => img.naturalWidth") == 360
     shot(page, "04-文件")
+    # A click enlarges a page in place; → turns to the next, Esc closes.
+    imgs.first.click()
+    big = page.locator(".lightbox img")
+    page.wait_for_selector(".lightbox:not([hidden])")
+    page.wait_for_function(loaded, arg=big.element_handle(), timeout=60000)
+    assert big.evaluate("img => img.naturalWidth") > 800 and big.get_attribute("src").endswith("/page/1")
+    assert page.locator(".lightbox figcaption").inner_text() == f"正本 第 1 / {pages} 页"
+    shot(page, "04b-文件-大图")
+    page.keyboard.press("ArrowRight")
+    assert big.get_attribute("src").endswith("/page/2")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".lightbox", state="hidden")
     with page.expect_download() as dl:
         page.get_by_role("link", name="下载正本").click()
     path = dl.value.path()
@@ -149,9 +162,65 @@ def test_the_archivist_runs_the_check_and_sees_the_report(server, browser):
     # gongwen.js polls the job and reloads the page when it ends.
     page.wait_for_selector(".job.ok, .job.bad", timeout=300000)
     page.wait_for_selector("table.report")
-    text = page.locator("section", has_text="最近一次四性检测").inner_text()
-    assert "结论：" in text and "GD-ZS-1-1" in text
+    section = page.locator("section", has_text="最近一次四性检测")
+    text = section.inner_text()
+    # What failed is in sight; the items that passed (GD-ZS-1-1 here) are folded until asked for.
+    assert "结论：" in text and "GD-WZ-4" in text and "GD-ZS-1-1" not in text
     shot(page, "09-年终-报告", full=True)
+    section.locator("details.passed summary").click()
+    assert "GD-ZS-1-1" in section.inner_text()
+    ctx.close()
+
+
+def test_the_inspector_adds_progress_and_closes_an_item(server, browser, tmp_path):
+    from pipeline import supervise as sv
+    from pipeline.ledger import Ledger
+
+    inst, base = server
+    ref = SUPERVISED["square"]
+    photo = tmp_path / "整治后照片.jpg"
+    photo.write_bytes(b"\xff\xd8 after \xff\xd9")
+    report = tmp_path / "验收意见.pdf"
+    report.write_bytes(b"%PDF-1.4 acceptance\n%%EOF\n")
+    ctx, page = page_for(browser)
+    errors = []
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("dialog", lambda d: d.accept())                 # the 销号 confirmation
+    log_in(page, base, "inspector")
+    page.get_by_role("link", name="督办").click()
+    page.wait_for_selector("table.supervise")
+    row = page.locator("table.supervise tr", has_text=ref)
+    assert "late" in row.get_attribute("class")             # 逾期: in red
+    assert row.locator(".badge").inner_text() == "逾期"
+    shot(page, "13-督办")
+    page.get_by_role("link", name=ref).click()
+    page.wait_for_selector("#progress")
+    shot(page, "14-督办件")
+
+    def send(form: str, text: str, file: Path | None, button: str, answer: str):
+        page.locator(f"#{form} textarea").fill(text)
+        if file is not None:
+            page.locator(f"#{form} input[type=file]").set_input_files(str(file))
+        page.get_by_role("button", name=button).click()
+        page.wait_for_selector(answer)
+        return page.locator(answer).inner_text()
+
+    assert "已记录进展" in send("progress", "广场整治已完成，摊点全部入市经营", photo, "记录进展", "p.msg.ok")
+    assert page.locator(".timeline li").first.get_by_role("link", name="整治后照片.jpg").count() == 1
+    # 销号 with only spaces: the library refuses and the page says why, next to the form.
+    assert "销号须写明办结说明" in send("close", "   ", None, "销号", "#close p.msg.error")
+    shot(page, "15-督办件-销号未填说明")
+    assert "已销号" in send("close", "广场综合整治完成，长效管理机制已建立", report, "销号", "p.msg.ok")
+    assert page.locator(".docnum .badge").inner_text() == "已办结"
+    assert page.locator("#close").count() == 0
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="验收意见.pdf").click()
+    assert Path(dl.value.path()).read_bytes() == report.read_bytes()
+    shot(page, "16-督办件-已销号", full=True)
+    assert not [e for e in errors if "/close" not in e], errors     # the refused 销号 answers 400
+    with Ledger.open(inst.config) as ledger:
+        hist = sv.history(ledger, ref)
+    assert [(h["event"], h["actor"]) for h in hist[-2:]] == [("进展", "inspector"), ("销号", "inspector")]
     ctx.close()
 
 
@@ -172,5 +241,8 @@ def test_screenshots_of_the_other_pages_and_on_a_phone(server, browser):
     # On a narrow screen nothing may overflow sideways (tables scroll inside their own box).
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     shot(page, "12-手机-文件")
+    page.goto(base + "/supervise")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shot(page, "17-手机-督办")
     ctx.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 12
+    assert len(list(SHOTS.glob("*.png"))) >= 17

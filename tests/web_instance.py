@@ -1,6 +1,7 @@
 """A real instance for the web tests: drafts through the real pipeline (LibreOffice, seal, signature,
-filing, index), one with a hostile title, a 纪要, the year arranged (档号, 归档章), and one account per
-role. Built once per session (conftest ``web_instance``) and shared read-only by the page tests."""
+filing, index), one with a hostile title, a 纪要, 督办件 in every state (SUPERVISED), the year arranged
+(档号, 归档章), and one account per role. Built once per session (conftest ``web_instance``) and shared
+read-only by the page tests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,10 +13,23 @@ from tests.conftest import REPO
 
 YEAR = 2015
 PASSWORD = "正确的密码-2015"
-USERS = {"reader": ("查阅",), "clerk": ("办文",), "leader": ("领导",), "archivist": ("档案",), "admin": ("管理",)}
+USERS = {"reader": ("查阅",), "clerk": ("办文",), "leader": ("领导",), "inspector": ("督查",), "archivist": ("档案",),
+         "admin": ("管理",)}
 HOSTILE_TITLE = "珠晖区人民政府关于<script>alert(1)</script>和{{7*7}}问题的通知"
 HOSTILE_REF = "珠政发〔2016〕1号"
 PHRASE = "防汛物资储备"
+HOSTILE_MATTER = "整治<script>alert(3)</script>和{{7*7}}问题"
+# The 督办件 of the instance (督〔2015〕N号 by position), all assigned in 2015: their 时限 have passed
+# by any real today, so the open ones are 逾期 unless a test's clock says otherwise.
+SUPERVISED = {
+    "square": "督〔2015〕1号",       # 领导批示, 区城管局 with a 协办, 15个工作日, one 进展 with a photo: open
+    "funds": "督〔2015〕2号",        # 常务会议, 区财政局: closed with a 办结说明 and a 佐证材料 file
+    "traffic": "督〔2015〕3号",      # 人大建议, 区交警大队: answered B, open
+    "held": "督〔2015〕4号",         # 政协提案, 区教育局: 暂缓
+    "hostile": "督〔2015〕5号",      # 其他, 区民政局: markup and template syntax in its 事项
+}
+PHOTO = b"\xff\xd8\xff\xe0 a photo of the square\xff\xd9"
+EVIDENCE = b"%PDF-1.4 the acceptance report\n%%EOF\n"
 
 NOTICE = """---
 文种: 通知
@@ -92,6 +106,7 @@ def build(root: Path) -> WebInstance:
         o = process_draft(minutes, svc, route=config.route_for_folder("纪要"), outbox=root / "outbox")
         assert o.status == "issued", [str(x) for x in o.problems]
         refs["minutes"] = o.number
+    add_supervised(config, root / "materials")
     with Ledger.open(config) as ledger:
         archive_year(config, YEAR, ledger=ledger, actor="档案员", make_pdf=False)
     # A record whose title and text carry markup and template syntax (the draft rules refuse such a
@@ -107,6 +122,47 @@ def build(root: Path) -> WebInstance:
         for name, roles in USERS.items():
             acc.add(name, roles, PASSWORD, actor="安装")
     return WebInstance(inst / "config.yaml", refs)
+
+
+def add_supervised(config, materials: Path) -> None:
+    """The 督办件 of SUPERVISED, through the library as the CLI adds them (the 督查员 acts)."""
+    from pipeline import supervise as sv
+    from pipeline.ledger import Ledger
+    from pipeline.search import open_index
+    from pipeline.supervise.index import sync_index
+
+    materials.mkdir()
+    photo, report = materials / "广场现场照片.jpg", materials / "验收报告.pdf"
+    photo.write_bytes(PHOTO)
+    report.write_bytes(EVIDENCE)
+    d = dt.date
+    with Ledger.open(config) as ledger:
+        def add(**kw):
+            return sv.add_item(ledger, config, actor="督查员", **kw).reference
+
+        refs = [
+            add(matter="完成火车站广场综合整治，清理占道经营", source_type="领导批示", source="陈礼洋区长2015年3月2日批示",
+                lead_unit="区城管局", co_units=["区公安分局"], leader="彭建元", assigned=d(2015, 3, 2), rule="15个工作日"),
+            add(matter="落实2015年为民办实事项目资金", source_type="常务会议", source="常务会议纪要〔2015〕1号 议定事项第2项",
+                lead_unit="区财政局", assigned=d(2015, 3, 21)),
+            add(matter="关于改善东风路交通秩序的建议", source_type="人大建议", source="第1号（张三）", lead_unit="区交警大队",
+                assigned=d(2015, 3, 18), source_ref="人大建议:第1号"),
+            add(matter="关于增加城区学位供给的提案", source_type="政协提案", source="第7号（李四）", lead_unit="区教育局",
+                assigned=d(2015, 3, 18), source_ref="政协提案:第7号"),
+            add(matter=HOSTILE_MATTER, source_type="其他", source="<b>来源</b>{{ 8*8 }}", lead_unit="区民政局",
+                assigned=d(2015, 4, 1)),
+        ]
+        assert refs == list(SUPERVISED.values()), refs
+        sv.add_progress(ledger, config, refs[0], "已完成广场摊点清理，正在拆除违章建筑", actor="督查员",
+                        day=d(2015, 3, 10), files=[photo])
+        sv.add_progress(ledger, config, refs[1], "资金已下达各实施单位", actor="督查员", day=d(2015, 4, 2))
+        sv.close_item(ledger, config, refs[1], note="资金3200万元已全部拨付到位", actor="督查员",
+                      closed_on=d(2015, 4, 20), evidence=[report])
+        sv.record_answer(ledger, config, refs[2], category="B", answered_on=d(2015, 5, 10), satisfaction="基本满意",
+                         actor="督查员")
+        sv.set_status(ledger, config, refs[3], sv.HELD, reason="等待市级学位规划", actor="督查员", today=d(2015, 4, 1))
+        with open_index(config) as index:
+            sync_index(ledger, config, index)
 
 
 def copy(src: WebInstance, dst: Path) -> WebInstance:

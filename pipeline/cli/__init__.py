@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."),
     "reserve": ("registers", "Reserve the next number of SERIES now for a document that comes later."),
     "void": ("registers", "Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."),
+    "receive": ("incoming", "Sign in received documents (收文): PDF, scans and photos (JPEG/PNG/TIFF, by OCR), "
+                            ".docx, .doc, .wps, OFD."),
+    "incoming": ("incoming", "The 收文 register and its handling: list, show, route (拟办), instruct (批办), "
+                             "done (办结), edit (补登), register (收文登记簿)."),
     "supervise": ("supervise", "督查督办: the 督办台账 — add, list, progress, close, remind, report."),
     "serve": ("web", "The office in a browser: search, documents, registers, year-end, accounts (see docs/web.md)."),
     "user": ("web", "Accounts of the browser app (stored in the instance's register database; changes are events)."),
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     except GongwenError as e:
         if debug:
             raise
-        click.echo(f"错误：{e}", err=True)
+        click.echo(f"错误：{e}" + (f"（--{e.option}）" if e.option else ""), err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("已中止。", err=True)

@@ -69,6 +69,8 @@ class QueryCommand(click.Command):
 @click.option("--year", type=int, default=None, help="年度, e.g. 2015")
 @click.option("--series", default=None, help="机关代字, e.g. 珠政发")
 @click.option("--kind", default=None, help="文种, e.g. 通知")
+@click.option("--direction", type=click.Choice(["收文", "发文"]), default=None,
+              help="only documents received (收文) or issued (发文)")
 @click.option("--from", "date_from", default=None, help="成文日期 from (2015-03-01, 2015-03 or 2015)")
 @click.option("--to", "date_to", default=None, help="成文日期 to, inclusive")
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="how many hits to show")
@@ -77,7 +79,7 @@ class QueryCommand(click.Command):
               help="index to search (default: search.engine in the config)")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts")
 @pass_app
-def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, date_to, limit, sort,
+def search_cmd(app: App, query: tuple[str, ...], year, series, kind, direction, date_from, date_to, limit, sort,
                engine, as_json) -> None:
     """Full-text search in Chinese. QUERY: words (all must match), "exact phrases", AND / OR / NOT
     or -word, field:value (标题: 文号: 档号: 年度: 文种: 机关代字: 日期:), a 文号 or 档号 alone.
@@ -93,7 +95,7 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, date_from, 
         click.echo(f"搜索索引（{engine}）不存在，正在从档案建立（共 {archive_count(config)} 件）…", err=True)
     with open_index(config, engine) as index:
         res = index.search(q, year=year, series=series, kind=kind, date_from=d_from, date_to=d_to,
-                           limit=limit, sort=sort)
+                           limit=limit, sort=sort, direction=direction)
     empty = not q.strip()
     if as_json:
         if empty:

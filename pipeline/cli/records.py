@@ -28,14 +28,21 @@ def render_findings(findings: list[Finding], title: str) -> Table:
 @pass_app
 def show_cmd(app: App, ident: str, as_json: bool) -> None:
     """Show one filed document by 文号 or 档号: metadata, files with fixity status, history."""
-    from ..archive import SUMMARY_KEYS, ArchiveStore
+    from ..archive import ArchiveStore, summary_keys
 
     rec = ArchiveStore(app.config).find(ident)
     if rec is None:
         raise click.ClickException(f"档案中没有 {ident}（可用 gongwen search 查找）")
     fixity = rec.verify()
+    from ..incoming import answered_by
+    from ..ledger import Ledger
+
+    with Ledger.open(app.config) as ledger:
+        events = ledger.events(rec.reference)
+        # the 收文 this 发文 answers (its 复文号): the other way of the link the 收文 records
+        answers = [r.reference for r in answered_by(ledger, rec.reference)]
     if as_json:
-        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta,
+        click.echo(json.dumps({"path": str(rec.path), "metadata": rec.meta, "answers": answers,
                                "fixity": [{"file": r.file, "algorithm": r.algorithm, "ok": r.ok,
                                            "status": r.status,
                                            "expected": r.expected, "actual": r.actual} for r in fixity]},
@@ -48,11 +55,13 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    for key in SUMMARY_KEYS:
+    for key in summary_keys(m):
         val = m.get(key)
         if isinstance(val, list):
             val = "、".join(val)
         head.add_row(key, "" if val in (None, "") else str(val))
+    if answers:
+        head.add_row("答复来文", "、".join(answers))
     head.add_row("位置", str(rec.path))
     console.print(head)
     files = Table(title="文件与固定性")
@@ -71,10 +80,8 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import EVENT_NAMES, Ledger
+    from ..ledger import EVENT_NAMES
 
-    with Ledger.open(app.config) as ledger:
-        events = ledger.events(rec.reference)
     for ev in events:
         history.add_row(str(ev.time), EVENT_NAMES.get(ev.event, ev.event), ev.actor)
     console.print(history)

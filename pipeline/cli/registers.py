@@ -37,22 +37,34 @@ def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as
     year = year or dt.date.today().year
     if series and series not in config.series:
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
+    refuse_existing(xlsx, force)
+    listing = register_listing(config, year, series, seals=seals)   # never creates the register
+    emit_register(app, listing, xlsx=xlsx, as_json=as_json, head={"year": year, "series": series},
+                  no_wrap=("number", "registered", "used_at", "seq_no"))
+
+
+def refuse_existing(xlsx: str | None, force: bool) -> None:
+    """Before any work: an --xlsx target that exists is replaced only with --force."""
     if xlsx and Path(xlsx).exists() and not force:
         raise click.ClickException(f"{xlsx} 已存在；换一个文件名，或加 --force 覆盖")
-    listing = register_listing(config, year, series, seals=seals)   # never creates the register
-    columns, name, rows, title = listing.columns, listing.name, listing.rows, listing.title
-    org = config.organisation.name
+
+
+def emit_register(app: App, listing, *, xlsx: str | None, as_json: bool, head: dict,
+                  no_wrap: tuple[str, ...]) -> None:
+    """A register (ledger.RegisterListing) as the office reads it: the printable .xlsx when asked,
+    then JSON or a table. Shared by the 发文登记簿, the 用印登记 and the 收文登记簿."""
+    columns, rows, title = listing.columns, listing.rows, listing.title
     if xlsx:
         atomic_write_bytes(Path(xlsx), listing.xlsx_bytes(actor=app.actor, when=dt.datetime.now()))
     if as_json:
-        click.echo(json.dumps({"register": name, "organisation": org, "year": year, "series": series,
+        click.echo(json.dumps({"register": listing.name, "organisation": app.config.organisation.name, **head,
                                "columns": dict(columns), "rows": [asdict(r) for r in rows]},
                               ensure_ascii=False, indent=2))
         return
     console = _console()
     table = Table(title=title, show_lines=False)
     for field, heading in columns:
-        table.add_column(heading, no_wrap=field in ("number", "registered", "used_at", "seq_no"))
+        table.add_column(heading, no_wrap=field in no_wrap)
     for r in rows:
         table.add_row(*["" if getattr(r, f) is None else str(getattr(r, f)) for f, _ in columns])
     if rows:

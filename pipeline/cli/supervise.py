@@ -17,11 +17,11 @@ STATUS_STYLE = {"逾期": "red", "已办结": "green", "暂缓": "dim", "不能�
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
-    from ..supervise.sources import _parse_date
+    from ..supervise.sources import parse_date
 
     if value is None:
         return None
-    d = _parse_date(value)
+    d = parse_date(value)
     if d is None:
         raise click.ClickException(f"{what}“{value}”无法识别（应为 2015-03-02 或 2015年3月2日）")
     return d
@@ -32,20 +32,12 @@ def _today(value: str | None) -> dt.date:
 
 
 def _sync_search(ledger: Ledger, config) -> None:
-    """Bring the changed 督办件 into the search index; the index is derived, so a failure is a
-    warning (doctor and the service catch it up), never the command's failure."""
-    from ..errors import SearchError
-    from ..search import open_index
-    from ..supervise.index import sync_index
+    """Bring the changed 督办件 into the search index (a failure is a warning: see sync_quietly)."""
+    from ..supervise.index import sync_quietly
 
-    try:
-        index = open_index(config)
-        try:
-            sync_index(ledger, config, index)
-        finally:
-            index.close()
-    except (SearchError, OSError) as e:
-        click.echo(f"提示：检索索引未更新（{e}）；gongwen doctor 时补做", err=True)
+    note = sync_quietly(ledger, config)
+    if note:
+        click.echo(f"提示：{note}", err=True)
 
 
 def _console() -> Console:
@@ -84,11 +76,10 @@ def add_cmd(app: App, matter, source_type, source, unit, co_units, leader, assig
     from .. import supervise as sv
 
     config = app.config
-    when = _date(deadline, "办结时限") if deadline and any(c.isdigit() for c in deadline[:4]) else None
-    with Ledger.open(config) as ledger:
+    with Ledger.open(config) as ledger:      # the 时限, a date or a rule, is read by the library (parse_rule)
         item = sv.add_item(ledger, config, matter=matter, source_type=source_type, source=source, lead_unit=unit,
-                           co_units=co_units, leader=leader, assigned=_today(assigned), deadline=when,
-                           rule=None if when else deadline, actor=app.actor, source_ref=source_ref, urgent=urgent)
+                           co_units=co_units, leader=leader, assigned=_today(assigned), rule=deadline or None,
+                           actor=app.actor, source_ref=source_ref, urgent=urgent)
         _sync_search(ledger, config)
     click.echo(f"已登记 {item.reference}：{item.lead_unit}，办结时限 {item.deadline.isoformat()}（{item.deadline_rule}）"
                + ("；时限暂按周一至周五推算，该年节假日安排公布后将自动重算" if item.deadline_provisional else ""))
@@ -273,10 +264,9 @@ def extend_cmd(app: App, ident: str, deadline: str, reason: str | None, today) -
     """延期: give a 督办件 a new 办结时限, with the reason."""
     from .. import supervise as sv
 
-    when = _date(deadline, "办结时限") if any(c.isdigit() for c in deadline[:4]) else None
     with Ledger.open(app.config) as ledger:
-        item = sv.extend(ledger, app.config, ident, deadline=when, rule=None if when else deadline,
-                         reason=reason or "", actor=app.actor, today=_today(today))
+        item = sv.extend(ledger, app.config, ident, rule=deadline, reason=reason or "", actor=app.actor,
+                         today=_today(today))
         _sync_search(ledger, app.config)
     click.echo(f"{item.reference} 办结时限延至 {item.deadline.isoformat()}（{reason}）")
 

@@ -86,6 +86,8 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         label = "重复" if ev.kind == "duplicate" else "退回"
         see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
         return f"{label} ← {ev.name}：{ev.message}{see}"
+    if ev.kind == "received":
+        return f"收文 {ev.message} ← {ev.name}{secs}"
     if ev.kind == "supervised":
         return f"督办 ← {ev.name}：{ev.message}"
     if ev.kind == "day_turn":

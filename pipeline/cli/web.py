@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..accounts import ROLES
 from . import App, cli, pass_app
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8400
@@ -99,7 +100,7 @@ def _password(password_stdin: bool, name: str) -> str:
     return click.prompt(f"{name} 的密码", hide_input=True, confirmation_prompt="再输入一次")
 
 
-ROLE_HELP = "查阅, 办文, 领导, 档案 or 管理 (repeat for several)"
+ROLE_HELP = ", ".join(ROLES[:-1]) + f" or {ROLES[-1]} (repeat for several)"
 
 
 @user_group.command("add")

@@ -19,7 +19,7 @@ from ._fields import MEETING_KEYS, Meta, meeting_from, normalise
 from ._structure import Item, Parsed, analyse, attachments_from
 from .patterns import MEETING_LABELS, NOTE_RE, clean_line, kind_from_title, parse_exact_date, split_names, squeeze
 
-__all__ = ["SUPPORTED_SUFFIXES", "probe", "read_draft"]
+__all__ = ["SUPPORTED_SUFFIXES", "probe", "read_draft", "docx_items"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".docx", ".md", ".markdown", ".txt", ".qmd", ".yaml", ".yml"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".qmd"})
@@ -108,6 +108,17 @@ def read_draft(path: Path, config: Config, route: Route | None = None) -> Draft:
     except OSError as e:
         raise DraftError(f"{path.name}：无法读取文件（{e.strerror or e}）") from e
     return _build(path, fmt, items, list(problems), meta, fallback, config, route)
+
+
+def docx_items(path: Path) -> list[Item]:
+    """The paragraphs and tables of any .docx (a received document, not only a draft) as the reader
+    sees them, for ``_structure.analyse``; opened within the same safety limits as a draft. Raises
+    DraftError (Chinese) when it is no valid .docx."""
+    parts, why = _safety.load_docx(Path(path))
+    if why:
+        raise DraftError(why)
+    items, _ = _docx.items_from(parts)
+    return items
 
 
 def _yaml_body(body) -> tuple[list[Item], list[Problem]]:

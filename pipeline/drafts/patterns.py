@@ -384,3 +384,55 @@ def split_names(value: str, *, spaces: bool = False) -> tuple[str, ...]:
             out += pieces if len(pieces) > 1 and all(_PERSON_RE.match(x) for x in pieces) else [n]
         names = out
     return tuple(names)
+
+
+# --- text read from a received document (收文: a PDF's text layer, OCR) -------------------------------
+# A 发文字号 whose brackets OCR misread (〔〕 came out as 【】, [], () …) with the spacing OCR puts
+# between characters; repaired to 〔〕 (recipes-next.md §1: 〔〕 survived in none of 17 OCR runs).
+OCR_NUMBER_RE = re.compile(
+    r"(?P<code>[\u4e00-\u9fa5]{2,10})\s*[\[【(（〔<〈{［｛〖]\s*(?P<year>(?:19|20)\d{2})\s*"
+    r"[\]】)）〕>〉}］｝〗]\s*第?\s*(?P<seq>\d{1,5})\s*号")
+# A line that is only a page number (GB/T 9704 7.5 "— 1 —", or as OCR reads it: "一2", "- 3 -").
+PAGE_NUMBER_LINE_RE = re.compile(r"^[\s\-—－–一_~～]*[0-9０-９]{1,4}[\s\-—－–一_~～]*$")
+# The 密级 mark at the top of page 1 (GB/T 9704 7.2.2), also behind a 份号 on the same line and with
+# the ★ as OCR may read it; for refusing classified documents, so deliberately broad.
+CLASSIFIED_MARK_RE = re.compile(r"^(?:[0-9０-９]{6})?(?P<level>绝密|机密|秘密)(?:[★☆\*＊·•].{0,12})?$")
+_ASCII_PUNCT_CJK = str.maketrans({",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"})
+
+
+def repair_numbers(text: str) -> str:
+    """Every 发文字号 in ``text`` written with 〔〕, as GB/T 9704 7.2.5 prints it."""
+    return OCR_NUMBER_RE.sub(lambda m: f"{m['code']}〔{m['year']}〕{int(m['seq'])}号", text)
+
+
+def number_key(text: str | None) -> str | None:
+    """A 发文字号 reduced to what identifies it (code, year, sequence number), whatever the brackets,
+    spaces, 第 or leading zeros; None when ``text`` is no 发文字号."""
+    if not text:
+        return None
+    m = NUMBER_LOOSE_RE.match(squeeze(unicodedata.normalize("NFKC", text)))
+    if not m or not m["year"].isdigit() or not m["seq"].isdigit():
+        return None
+    return f"{m['code']}〔{m['year']}〕{int(m['seq'])}号"
+
+
+def clean_extracted_line(line: str) -> str:
+    """A line of text extracted from a PDF or read by OCR, as it was printed: spaces that the
+    extractor put beside Chinese characters removed (「2015 年 3 月」, 「人民 政府」), half-width
+    punctuation between Chinese characters made full-width again (OCR's NFKC output), invisible
+    characters dropped. Spaces between Latin words and digits stay."""
+    s = ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", line)).replace("\u00a0", " ").replace("\u3000", " ")
+    s = s.strip()
+    out: list[str] = []
+    for i, ch in enumerate(s):
+        if ch == " ":
+            prev = out[-1] if out else ""
+            nxt = next((c for c in s[i + 1:] if c != " "), "")
+            if not prev or not nxt or is_cjk(prev) or is_cjk(nxt) or prev in CJK_PUNCT or nxt in CJK_PUNCT \
+                    or prev == " ":
+                continue
+        out.append(ch)
+    s = "".join(out)
+    # a half-width mark with Chinese on its left is Chinese punctuation read as ASCII
+    return "".join(ch.translate(_ASCII_PUNCT_CJK) if i and (is_cjk(s[i - 1]) or s[i - 1] in CJK_PUNCT)
+                   and ch in ",:;?!()" else ch for i, ch in enumerate(s))

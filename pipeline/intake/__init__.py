@@ -42,7 +42,7 @@ from typing import Any, Callable, ContextManager, Iterator, Literal
 from filelock import FileLock, Timeout
 
 from ..config import Config, Route
-from ..errors import GongwenError
+from ..errors import GongwenError, RegisterUnavailable
 from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
                       readable, readable_path)
 from ..model import Outcome, Problem
@@ -82,6 +82,7 @@ EventKind = Literal[
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
     "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
+    "received",     # a document from inbox/收文/ was registered (message: 收文号 and what it is)
     "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
     "notice",       # something a person should know that is no draft's result (a subfolder in an
                     # inbox, a watched folder deleted or made again, a full disk)
@@ -124,11 +125,23 @@ class Hooks:
     import_suffixes: frozenset[str] = frozenset()
     import_probe: Callable[[Path], str | None] = lambda path: None
     day_turn: Callable[[Any, date], str | None] = lambda svc, today: None
+    # 收文: documents dropped into inbox/<incoming.folder>/ (None: that folder is not watched).
+    receive: Callable[[Any, Path], Any] | None = None         # (svc, path) → incoming.Receipt
+    receive_suffixes: frozenset[str] = frozenset()
+    receive_probe: Callable[[Path], str | None] = lambda path: None
 
 
 def default_hooks(config: Config) -> Hooks:
-    from .. import drafts, process
+    from .. import drafts, incoming, process
+    from ..incoming import reading
     from ..supervise import sources as supervise_sources
+
+    def probe_received(path: Path) -> str | None:
+        try:
+            reading.identify(path, config)
+        except GongwenError as e:
+            return str(e)
+        return None
 
     return Hooks(
         process=process.process_draft,
@@ -136,11 +149,14 @@ def default_hooks(config: Config) -> Hooks:
         probe=drafts.probe,
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
-        catch_up=process.catch_up,
+        catch_up=lambda svc: process.catch_up(svc) + incoming.catch_up(svc),
         import_items=_import_and_index,
         import_suffixes=frozenset(supervise_sources.SUFFIXES),
         import_probe=supervise_sources.probe,
         day_turn=_day_turn,
+        receive=lambda svc, path: incoming.receive(path, svc),
+        receive_suffixes=frozenset(reading.SUFFIXES),
+        receive_probe=probe_received,
     )
 
 
@@ -196,6 +212,11 @@ class Intake:
             self.import_key = config.supervision.folder
             self.folders.append(Folder(config.inbox / self.import_key, None, any_share, imports=True))
             by_folder[config.inbox / self.import_key] = (hooks.import_suffixes, hooks.import_probe)
+        self.receive_key: str | None = None
+        if hooks.receive is not None:     # inbox/收文/: documents received, one 口子 for all of them
+            self.receive_key = config.incoming.folder
+            self.folders.append(Folder(config.inbox / self.receive_key, None, config.incoming.share, imports=True))
+            by_folder[config.inbox / self.receive_key] = (hooks.receive_suffixes, hooks.receive_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
@@ -465,7 +486,12 @@ class Intake:
     def recover(self) -> None:
         """Finish every claim an earlier run left in the work area (a crash, a kill, a failure), and
         index documents that were filed but not indexed (an index outage, a kill between the two)."""
-        for ref in self.hooks.catch_up(self.svc):
+        try:
+            caught_up = self.hooks.catch_up(self.svc)
+        except RegisterUnavailable as e:  # derived work only: the next start (or gongwen doctor) does it
+            log.warning("补编索引暂缓（登记簿忙）：%s", e)
+            caught_up = []
+        for ref in caught_up:
             self._emit(IntakeEvent("recovered", ref, message=f"{ref} 已归档未编入索引，现已补编"))
         for claim in self.claims.leftovers(self.stop):
             log.info("恢复认领的草稿 %s（状态 %s）", claim.path, claim.state)
@@ -495,6 +521,9 @@ class Intake:
             return
         if claim.route_key == self.import_key:
             self._handle_import(claim, fresh)
+            return
+        if claim.route_key == self.receive_key:
+            self._handle_received(claim, fresh)
             return
         known, route = self._route_for_key(claim.route_key)
         if not known:
@@ -536,22 +565,29 @@ class Intake:
         else:
             self._failed(claim, outcome, seconds)
 
+    def _start_other(self, claim: Claim, fresh: bool, suffixes: frozenset[str], takes: str, again: str) -> bool:
+        """A claim from a folder of other files (督办, 收文): refuse a type it does not take or a file
+        that never opened, each with its note; else mark it in progress. False when refused."""
+        if claim.state == "unsupported" or claim.path.suffix.lower() not in suffixes:
+            problem = Problem("文件类型", f"{takes}（{'、'.join(sorted(suffixes))}），"
+                                          f"不收 {claim.path.suffix or '无扩展名'} 文件")
+            self._reject(claim, "unsupported", [problem], message=problem.message)
+            return False
+        if claim.state == "invalid":
+            problem = Problem("文件", f"{claim.reason}（请检查后{again}）")
+            self._reject(claim, "invalid", [problem], message=claim.reason)
+            return False
+        if not (fresh and claim.state == "processing"):   # claimed just now: recorded so already
+            claim.state, claim.attempts = "processing", claim.attempts + 1
+            claim.save()
+        return True
+
     def _handle_import(self, claim: Claim, fresh: bool = False) -> None:
         """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
         kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
         note naming each row (re-dropping it after the fix adds only those rows)."""
-        accepted = "、".join(sorted(self.hooks.import_suffixes))
-        if claim.state == "unsupported" or claim.path.suffix.lower() not in self.hooks.import_suffixes:
-            problem = Problem("文件类型", f"督办文件夹只收交办清单（{accepted}），不收 {claim.path.suffix or '无扩展名'} 文件")
-            self._reject(claim, "unsupported", [problem], message=problem.message)
+        if not self._start_other(claim, fresh, self.hooks.import_suffixes, "督办文件夹只收交办清单", "重新提交"):
             return
-        if claim.state == "invalid":
-            problem = Problem("文件", f"{claim.reason}（请检查后重新提交）")
-            self._reject(claim, "invalid", [problem], message=claim.reason)
-            return
-        if not (fresh and claim.state == "processing"):   # claimed just now: recorded so already
-            claim.state, claim.attempts = "processing", claim.attempts + 1
-            claim.save()
         t0 = time.perf_counter()
         try:
             result = self.hooks.import_items(self.svc, claim.path)
@@ -584,6 +620,49 @@ class Intake:
         self._count("supervised")
         self._emit(IntakeEvent("supervised", claim.name, self.import_key, path=dest, message=result.summary(),
                                seconds=seconds))
+
+    def _handle_received(self, claim: Claim, fresh: bool = False) -> None:
+        """A document from the 收文 folder: registered → the claimed copy goes once the archive holds it
+        as the record's 原件; refused (涉密, encrypted, damaged …) or a duplicate → rejected/ with a note
+        saying why; failed → kept and retried (receiving it again resumes with the same 收文号)."""
+        if not self._start_other(claim, fresh, self.hooks.receive_suffixes, "收文文件夹只收来文", "重新放入"):
+            return
+        t0 = time.perf_counter()
+        try:
+            r = self.hooks.receive(self.svc, claim.path)
+        except Exception as e:  # a bug must not stop the service: keep the file and try again
+            log.exception("收文时出错：%s", claim.path)
+            self._failed(claim, Outcome(file=str(claim.path), status="failed",
+                                        problems=(Problem("收文", f"内部错误：{type(e).__name__}: {e}"),)),
+                         time.perf_counter() - t0)
+            return
+        seconds = r.seconds if r.seconds is not None else time.perf_counter() - t0
+        problems = list(r.problems)
+        if r.status == "registered" or (r.status == "duplicate" and r.reference and claim.attempts > 1):
+            from ..incoming import record_for
+
+            rec = record_for(self.svc, r.reference)
+            original = rec.file("原件") if rec is not None else None
+            if original is not None and original.is_file() and same_content(original, claim.path):
+                self.claims.release(claim)
+            else:
+                claim.state = "kept"
+                claim.save()
+            what = " ".join(x for x in ((r.elements or {}).get("sender"), (r.elements or {}).get("title")) if x)
+            log.info("收文 %s ← %s（%s）%.1f s", r.reference, claim.name, what, seconds)
+            self._count("received")
+            self._emit(IntakeEvent("received", claim.name, self.receive_key, path=claim.path,
+                                   message=f"{r.reference}　{what}".strip(), seconds=seconds))
+        elif r.status == "failed":
+            self._failed(claim, Outcome(file=str(claim.path), status="failed", problems=tuple(problems)), seconds)
+        else:
+            kind = "duplicate" if r.status == "duplicate" else "rejected"
+            if kind == "duplicate" and not r.reference:
+                problems.append(Problem("重复", "如确为另一份文件（如更正件），请用 gongwen receive --allow-duplicate 登记",
+                                        "warning"))
+            self._reject(claim, kind, problems or [Problem("收文", "未能收文")],
+                         message="；".join(p.message for p in problems if p.severity == "error") or
+                         (problems[0].message if problems else "未能收文"), seconds=seconds)
 
     def turn_day(self) -> None:
         """At the first step of each new day: the day-turn hook (督办件 逾期), logged and shown."""

@@ -27,7 +27,7 @@ class Folder:
     path: Path
     route: Route | None
     share: bool
-    imports: bool = False       # the 督办 folder: 交办清单 files, not drafts
+    imports: bool = False       # a folder of other files (督办: 交办清单; 收文: received documents), not drafts
 
     @property
     def key(self) -> str:

@@ -155,7 +155,8 @@ class Readiness:
                  by_folder: dict[Path, tuple[frozenset[str], Callable[[Path], str | None]]] | None = None):
         self.stable_seconds, self.invalid_timeout_s = stable_seconds, invalid_timeout_s
         self.suffixes, self.probe, self.clock = suffixes, probe, clock
-        # A folder that takes other files (the 督办 folder's 交办清单): its own suffixes and probe.
+        # A folder that takes other files (the 督办 folder's 交办清单, the 收文 folder's documents):
+        # its own suffixes and probe.
         self.by_folder = dict(by_folder or {})
         self.once = False   # once mode: a rescan does not un-park a file
         self._candidates: dict[Path, Candidate] = {}

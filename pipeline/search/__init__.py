@@ -64,7 +64,7 @@ class IndexDoc:
     kind: str                  # 文种
     date: dt.date              # 成文日期
     issuer: str = ""           # 责任者
-    record_kind: str = "公文"   # 公文 / 纪要 …
+    record_kind: str = "公文"   # 公文 / 纪要 / 收文 (metadata 类型)
 
     @classmethod
     def from_record(cls, meta: dict, text: str) -> "IndexDoc":
@@ -79,6 +79,9 @@ class IndexDoc:
 
         ref = str(need("文件编号"))
         title = str(need("题名"))
+        if meta.get("类型") == "收文" and not meta.get("日期"):
+            # a 收文 whose 成文日期 could not be read is found by the day it came in
+            meta = {**meta, "日期": meta.get("收文时间")}
         try:
             date = dt.date.fromisoformat(str(need("日期"))[:10])
         except ValueError:
@@ -156,7 +159,7 @@ class SearchIndex(Protocol):
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
                limit: int | None = 20, sort: Literal["relevance", "date"] = "relevance",
-               snippets: bool = True) -> Results: ...
+               snippets: bool = True, direction: Literal["收文", "发文"] | None = None) -> Results: ...
     def count(self) -> int: ...
     def ids(self) -> set[str]: ...
     def archive_codes(self, year: int | None = None) -> dict[str, str | None]: ...
@@ -321,13 +324,14 @@ class FolderIndex:
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
                limit: int | None = 20, sort: Literal["relevance", "date"] = "relevance",
-               snippets: bool = True) -> Results:
+               snippets: bool = True, direction: Literal["收文", "发文"] | None = None) -> Results:
         if sort not in ("relevance", "date"):
             raise SearchError(f"排序方式只能是 relevance（相关度）或 date（日期），不是“{sort}”。")
         if limit is not None and limit < 1:
             raise SearchError("显示条数必须至少为 1。")
         compiled = Q.compile_query(query)
-        filt = Q.filters_plan(year=year, series=series, kind=kind, date_from=date_from, date_to=date_to)
+        filt = Q.filters_plan(year=year, series=series, kind=kind, date_from=date_from, date_to=date_to,
+                              direction=direction)
         with self._mutex:
             self._sync()
             stored, total = self._guard(lambda: self._engine.search(compiled.plan, filt, limit, sort))

@@ -538,10 +538,20 @@ def compile_query(q: str) -> Compiled:
     return Compiled(plan if plan is not None else PAll(), tuple(dict.fromkeys(needles)))
 
 
+DIRECTIONS = ("收文", "发文")
+
+
 def filters_plan(*, year: int | None = None, series: str | None = None, kind: str | None = None,
-                 date_from: dt.date | None = None, date_to: dt.date | None = None) -> Plan | None:
-    """The filter clauses of the search options (they restrict, they do not score)."""
+                 date_from: dt.date | None = None, date_to: dt.date | None = None,
+                 direction: str | None = None) -> Plan | None:
+    """The filter clauses of the search options (they restrict, they do not score). ``direction``:
+    收文 (documents received, record kind 收文) or 发文 (everything this office issued)."""
     items: list[Plan] = []
+    if direction:
+        if direction not in DIRECTIONS:
+            raise SearchError(f"收发文筛选只能是 收文 或 发文，不是“{direction}”。")
+        received = PTerm("record_kind", "收文")
+        items.append(received if direction == "收文" else PAndNot(PAll(), (received,)))
     if year is not None:
         items.append(PRange("year", int(year), int(year)))
     if series:

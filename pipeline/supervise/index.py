@@ -5,7 +5,7 @@ The index is derived: ``sync_index`` adds what changed since it last ran (it rem
 of the chain it has seen), and a rebuild (``gongwen reindex``) takes every item again."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..config import Config
 from ..ledger import Ledger, ledger_path
@@ -68,3 +68,24 @@ def sync_index(ledger: Ledger, config: Config, index) -> int:
     return len(refs)
 
 
+
+
+def sync_quietly(ledger: Ledger, config: Config, index_of: Callable[[], object] | None = None) -> str | None:
+    """``sync_index`` after a change, where a failure is a note, never the change's failure: the index
+    is derived, and doctor and the service catch it up. ``index_of`` gives an index the caller keeps
+    open (the web app's); without it one is opened and closed here. Returns None, or the Chinese note."""
+    from ..errors import SearchError
+    from ..search import open_index
+
+    try:
+        if index_of is not None:
+            sync_index(ledger, config, index_of())
+        else:
+            index = open_index(config)
+            try:
+                sync_index(ledger, config, index)
+            finally:
+                index.close()
+    except (SearchError, OSError) as e:
+        return f"检索索引未更新（{e}）；gongwen doctor 时补做"
+    return None

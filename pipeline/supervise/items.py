@@ -254,16 +254,16 @@ def _replace(item: Item, **kw) -> Item:
     return replace(item, **kw)
 
 
-def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterable[str] | None = None,
-               unit: str | None = None, source_type: str | None = None, overdue_on: dt.date | None = None,
-               due_by: dt.date | None = None, assigned_from: dt.date | None = None,
-               assigned_to: dt.date | None = None) -> list[Item]:
-    """Items by 督办编号 order, filtered: ``year`` of the 督办编号, ``status`` (one or several),
-    ``unit`` (主办 or 协办), ``source_type``, ``overdue_on`` (挂牌 and 时限 before that day),
-    ``due_by`` (挂牌 and 时限 on or before that day — overdue ones included), 交办日期 range."""
+def _where(*, year: int | None = None, before_year: int | None = None, status: str | Iterable[str] | None = None,
+           unit: str | None = None, source_type: str | None = None, overdue_on: dt.date | None = None,
+           open_on: dt.date | None = None, due_by: dt.date | None = None, assigned_from: dt.date | None = None,
+           assigned_to: dt.date | None = None) -> tuple[str, list]:
+    """The WHERE clause of list_items and count_items."""
     where, args = [], []
     if year is not None:
         where.append("year = ?"); args.append(year)
+    if before_year is not None:
+        where.append("year < ?"); args.append(before_year)
     if status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
         where.append(f"status IN ({', '.join('?' * len(wanted))})"); args += wanted
@@ -272,31 +272,77 @@ def list_items(ledger: Ledger, *, year: int | None = None, status: str | Iterabl
         where.append("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)"); args += [u, f"%、{u}、%"]
     if source_type:
         where.append("source_type = ?"); args.append(source_type)
-    if overdue_on is not None or due_by is not None:
+    if overdue_on is not None or due_by is not None or open_on is not None:
         where.append(f"status IN ('{OPEN}', '{OVERDUE}')")
         if overdue_on is not None:
             where.append("deadline < ?"); args.append(overdue_on.isoformat())
+        if open_on is not None:
+            where.append("deadline >= ?"); args.append(open_on.isoformat())
         if due_by is not None:
             where.append("deadline <= ?"); args.append(due_by.isoformat())
     if assigned_from is not None:
         where.append("assigned >= ?"); args.append(assigned_from.isoformat())
     if assigned_to is not None:
         where.append("assigned <= ?"); args.append(assigned_to.isoformat())
-    sql = f"SELECT * FROM {ITEMS_TABLE}" + (f" WHERE {' AND '.join(where)}" if where else "")
+    return (f" WHERE {' AND '.join(where)}" if where else ""), args
+
+
+def list_items(ledger: Ledger, *, year: int | None = None, before_year: int | None = None,
+               status: str | Iterable[str] | None = None, unit: str | None = None, source_type: str | None = None,
+               overdue_on: dt.date | None = None, open_on: dt.date | None = None, due_by: dt.date | None = None,
+               assigned_from: dt.date | None = None, assigned_to: dt.date | None = None,
+               order: str = "reference", limit: int | None = None, offset: int = 0) -> list[Item]:
+    """Items by 督办编号 order (``order="deadline"``: by 办结时限), filtered: ``year`` of the 督办编号
+    (or the years ``before_year``), ``status`` (one or several), ``unit`` (主办 or 协办),
+    ``source_type``, ``overdue_on`` (挂牌 and 时限 before that day), ``open_on`` (挂牌 and 时限 not
+    yet passed that day), ``due_by`` (挂牌 and 时限 on or before that day — overdue ones included),
+    交办日期 range; ``limit`` and ``offset`` for one page of them."""
+    where, args = _where(year=year, before_year=before_year, status=status, unit=unit, source_type=source_type,
+                         overdue_on=overdue_on, open_on=open_on, due_by=due_by, assigned_from=assigned_from,
+                         assigned_to=assigned_to)
+    by = {"reference": "year, seq", "deadline": "deadline, year, seq"}[order]
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     with ledger.book_read() as db:
         if not _has_books(db):
             return []
-        rows = db.execute(sql + " ORDER BY year, seq", args).fetchall()
+        rows = db.execute(f"SELECT * FROM {ITEMS_TABLE}{where} ORDER BY {by}{page}", args).fetchall()
     return [_item(r) for r in rows]
 
 
-def latest_progress(ledger: Ledger) -> dict[int, Progress]:
-    """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views)."""
+def count_items(ledger: Ledger, *, today: dt.date, **filters) -> dict[str, int]:
+    """How many items match ``filters`` (list_items'), by their state as shown on ``today``: 逾期 for
+    挂牌 items whose 时限 has passed (Item.is_overdue), else the status — one query, no item read."""
+    where, args = _where(**filters)
+    sql = (f"SELECT CASE WHEN status IN ('{OPEN}', '{OVERDUE}') THEN CASE WHEN deadline < ? THEN '{OVERDUE}' "
+           f"ELSE '{OPEN}' END ELSE status END AS shown, COUNT(*) FROM {ITEMS_TABLE}{where} GROUP BY shown")
+    with ledger.book_read() as db:
+        if not _has_books(db):
+            return {}
+        return {r[0]: r[1] for r in db.execute(sql, [today.isoformat(), *args])}
+
+
+def item_years(ledger: Ledger) -> list[int]:
+    """The years that have items (of their 督办编号), oldest first."""
+    with ledger.book_read() as db:
+        if not _has_books(db):
+            return []
+        return [r[0] for r in db.execute(f"SELECT DISTINCT year FROM {ITEMS_TABLE} ORDER BY year")]
+
+
+def latest_progress(ledger: Ledger, ids: Iterable[int] | None = None) -> dict[int, Progress]:
+    """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views); only the
+    items ``ids`` when given (a page of the list)."""
+    only, args = "", ()
+    if ids is not None:
+        args = tuple(ids)
+        if not args:
+            return {}
+        only = f" WHERE item_id IN ({', '.join('?' * len(args))})"
     with ledger.book_read() as db:
         if not _has_books(db):
             return {}
         rows = db.execute(f"SELECT * FROM {PROGRESS_TABLE} WHERE id IN "
-                          f"(SELECT MAX(id) FROM {PROGRESS_TABLE} GROUP BY item_id)").fetchall()
+                          f"(SELECT MAX(id) FROM {PROGRESS_TABLE}{only} GROUP BY item_id)", args).fetchall()
     return {p["item_id"]: Progress(id=p["id"], day=_date(p["day"]), text=p["text"], actor=p["actor"],
                                    created_at=p["created_at"], files=_evidence(p["files"])) for p in rows}
 
@@ -495,7 +541,7 @@ def close_item(ledger: Ledger, config: Config, reference: str, *, note: str, act
                evidence: Iterable[Path] = ()) -> Item:
     """销号: only with a 办结说明; 佐证材料 files are kept in the item's folder (read-only)."""
     if not _squeeze(note):
-        raise SupervisionError("销号须写明办结说明（--note）")
+        raise SupervisionError("销号须写明办结说明", option="note")
     item = get_item(ledger, reference, with_progress=False)
     if item.status not in (OPEN, OVERDUE, HELD):
         raise SupervisionError(f"{item.reference} 已是“{item.status}”，不能销号")
@@ -530,7 +576,7 @@ def set_status(ledger: Ledger, config: Config, reference: str, status: str, *, r
     if status not in (HELD, CANNOT, OPEN):
         raise SupervisionError(f"状态只能改为 暂缓、不能办理 或 办理中；“{status}”请用相应命令（销号用 close）")
     if not _squeeze(reason):
-        raise SupervisionError(f"改为“{status}”须写明原因（--reason）")
+        raise SupervisionError(f"改为“{status}”须写明原因", option="reason")
     allowed = {HELD: (OPEN, OVERDUE), CANNOT: (OPEN, OVERDUE, HELD), OPEN: (HELD,)}[status]
     with ledger.book_write() as w:
         cur = _locked(w, reference)
@@ -550,15 +596,16 @@ def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date 
     reason (e.g. the 交办机构 agreed to extend a 建议's answer period). A 逾期 item whose new 时限 is
     not yet past is 办理中 again."""
     if not _squeeze(reason):
-        raise SupervisionError("延期须写明原因（--reason）")
+        raise SupervisionError("延期须写明原因", option="reason")
     if (deadline is None) == (rule is None):
-        raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）")
+        raise SupervisionError("延期须给出新的办结时限（日期或如“6个月”的时限）", option="deadline")
     item = get_item(ledger, reference, with_progress=False)
     provisional: tuple[int, ...] = ()
     if deadline is None:
         parsed = parse_rule(rule)
         if parsed is None:
-            raise SupervisionError(f"办结时限“{rule}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前等）")
+            raise SupervisionError(f"办结时限“{rule}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前等）",
+                                   option="deadline")
         deadline, provisional = parsed.resolve(item.assigned, Calendar(config))
     if deadline < item.assigned:
         raise SupervisionError(f"办结时限 {deadline.isoformat()} 早于交办日期 {item.assigned.isoformat()}")

@@ -20,7 +20,7 @@ from ..fsutil import atomic_write_text, unique_path
 from ..ledger import Ledger
 from ..model import cn_date
 from ..sheets import register_xlsx
-from .items import CANNOT, CLOSED, HELD, ON_BOARD, Item, list_items, report_series
+from .items import CANNOT, CLOSED, HELD, ON_BOARD, OPEN, OVERDUE, Item, list_items, report_series
 
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 # Status colours of the 台账 (light fills that print legibly in grey too).
@@ -84,11 +84,20 @@ class Rate:
         return self.total == self.closed + self.open + self.held + self.cannot
 
 
+def rate_of_counts(name: str, counts: dict[str, int]) -> Rate:
+    """The line for items counted by their state as shown on a day (items.count_items): the same
+    figures as ``rate`` over those items, without reading them."""
+    c = {s: counts.get(s, 0) for s in (CLOSED, OPEN, OVERDUE, HELD, CANNOT)}
+    return Rate(name=name, total=sum(counts.values()), closed=c[CLOSED], open=c[OPEN] + c[OVERDUE],
+                overdue=c[OVERDUE], held=c[HELD], cannot=c[CANNOT])
+
+
 def percent(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "—"
 
 
-def _rate(name: str, items: list[Item], today: dt.date) -> Rate:
+def rate(name: str, items: list[Item], today: dt.date) -> Rate:
+    """The figures of ``items`` on ``today`` (the 办结率 line of a table, the counts of the 督办 page)."""
     return Rate(name=name, total=len(items), closed=sum(i.status == CLOSED for i in items),
                 open=sum(i.status in ON_BOARD for i in items), overdue=sum(i.is_overdue(today) for i in items),
                 held=sum(i.status == HELD for i in items), cannot=sum(i.status == CANNOT for i in items))
@@ -124,9 +133,9 @@ def statistics(ledger: Ledger, *, period: Period, today: dt.date) -> Statistics:
         if i.is_overdue(today):
             late.setdefault(i.lead_unit, []).append(i)
     overdue = tuple(sorted(((u, tuple(v)) for u, v in late.items()), key=lambda kv: (-len(kv[1]), kv[0])))
-    return Statistics(period=period, today=today, items=tuple(items), total=_rate("合计", items, today),
-                      by_source=tuple(_rate(t, v, today) for t, v in by_type if v),
-                      by_unit=tuple(_rate(u, v, today) for u, v in by_unit), overdue=overdue)
+    return Statistics(period=period, today=today, items=tuple(items), total=rate("合计", items, today),
+                      by_source=tuple(rate(t, v, today) for t, v in by_type if v),
+                      by_unit=tuple(rate(u, v, today) for u, v in by_unit), overdue=overdue)
 
 
 # --- the 台账 workbook ---------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _parse_date(v) -> dt.date | None:
+def parse_date(v) -> dt.date | None:
+    """A date as a person writes it in a sheet, a form or a command: 2015-03-02, 2015年3月2日 (None if not)."""
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
@@ -293,14 +294,14 @@ def import_items(ledger: Ledger, config: Config, path: Path, *, actor: str) -> I
         units = [u for part in (row.get("lead_unit"),) for u in _UNIT_SPLIT.split(_text(part)) if u]
         lead = units[0] if units else ""
         co = units[1:] + [u for u in _UNIT_SPLIT.split(_text(row.get("co_units"))) if u]
-        assigned = _parse_date(row.get("assigned"))
+        assigned = parse_date(row.get("assigned"))
         if row.get("assigned") not in (None, "") and assigned is None:
             problems.append(f"交办日期“{_text(row.get('assigned'))}”无法识别（应为 2015年3月1日 或 2015-03-01）")
             assigned_for_check = dt.date.min
         else:
             assigned_for_check = assigned
         deadline_raw = row.get("deadline")
-        deadline, rule = _parse_date(deadline_raw), None
+        deadline, rule = parse_date(deadline_raw), None
         if deadline is None and _text(deadline_raw):
             rule = parse_rule(_text(deadline_raw))
             if rule is None:

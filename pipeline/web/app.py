@@ -75,6 +75,14 @@ class WebState:
         self.jobs = JobRunner(self)
         self.closed = False
 
+    def now(self) -> dt.datetime:
+        """The app's clock (injected in tests), as the ledger stamps events."""
+        return self._clock() if self._clock else dt.datetime.now().astimezone()
+
+    def today(self) -> dt.date:
+        """The day that decides 逾期 and a form's default date."""
+        return self.now().date()
+
     def index(self):
         """The search index, opened on first use (built from the archive when missing)."""
         with self._index_lock:

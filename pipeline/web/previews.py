@@ -1,4 +1,5 @@
-"""Page images of a 正本: every page rendered once with pdftoppm and cached in the work area.
+"""Page images of a 正本 — full pages and thumbnails —, every page rendered once with pdftoppm and
+cached in the work area.
 
 The cache folder is named by the 正本's SHA-256 as the record's metadata gives it, so the 正本 that
 the year end replaces (with the 归档章) gets new images, and the old ones are never shown for it.
@@ -20,6 +21,7 @@ from ..config import Config
 from ..errors import ArchiveError
 
 DPI = 110               # A4 at 110 dpi ≈ 910×1286 px: readable on an office screen, light to send
+THUMB_WIDTH = 360       # px: shown about 170 px wide, sharp on a screen at 2× too
 TIMEOUT_S = 180.0
 
 
@@ -38,19 +40,23 @@ class Previews:
                         return d["值"]
         return None
 
-    def page(self, rec: Record, n: int) -> Path | None:
-        """The PNG of page ``n`` (1-based) of the record's 正本, rendering all pages on first use."""
+    def page(self, rec: Record, n: int, *, thumb: bool = False) -> Path | None:
+        """The PNG of page ``n`` (1-based) of the record's 正本 (a thumbnail with ``thumb``),
+        rendering all pages on first use."""
         pdf = rec.file("正本")
         key = self.key(rec)
         if pdf is None or key is None or not pdf.is_file() or n < 1:
             return None
+        if thumb:
+            key += "-thumbs"
         folder = self.root / key
         if not folder.is_dir():
-            self._render(pdf, key)
+            self._render(pdf, key, ["-scale-to-x", str(THUMB_WIDTH), "-scale-to-y", "-1"] if thumb
+                         else ["-r", str(DPI)])
         png = folder / f"{n}.png"
         return png if png.is_file() else None
 
-    def _render(self, pdf: Path, key: str) -> None:
+    def _render(self, pdf: Path, key: str, size: list[str]) -> None:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         self.root.mkdir(parents=True, exist_ok=True)
@@ -62,7 +68,7 @@ class Previews:
             tmp = self.root / f".tmp-{uuid.uuid4().hex}"
             tmp.mkdir()
             try:
-                r = subprocess.run(["pdftoppm", "-png", "-r", str(DPI), str(pdf), str(tmp / "p")],
+                r = subprocess.run(["pdftoppm", "-png", *size, str(pdf), str(tmp / "p")],
                                    capture_output=True, timeout=TIMEOUT_S)
                 if r.returncode != 0:
                     raise ArchiveError(f"无法生成页面图像（pdftoppm：{r.stderr.decode(errors='replace')[:200]}）")

@@ -1,5 +1,5 @@
 """What keeps the app safe whatever a request says: the session secret, CSRF tokens, secure headers,
-a per-client login limiter, and the check that a served file lies inside its record folder."""
+a per-client login limiter, and the checks that a served file lies inside its record folder."""
 from __future__ import annotations
 
 import os
@@ -110,14 +110,24 @@ class ClientLimiter:
 def inside(folder: Path, name: str) -> Path | None:
     """``folder/name`` when ``name`` is a plain file name whose resolved path stays inside ``folder``
     (no separators, no ``..``, no absolute path, no symlink out); else None."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name or os.path.isabs(name):
+    real = inside_tree(folder, name) if name and "/" not in name else None
+    return real if real is not None and real.parent == folder.resolve() else None
+
+
+def inside_tree(folder: Path, name: str) -> Path | None:
+    """``folder/name`` when ``name`` is a relative path (plain parts, no ``..``, no absolute path, no
+    backslash) to a regular file whose resolved path stays inside ``folder`` (no symlink out); else
+    None. For files kept in sub-folders of their own folder (a 督办件's 佐证材料/ and 进展材料/)."""
+    if not name or "\\" in name or "\x00" in name or os.path.isabs(name):
         return None
-    path = (folder / name)
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
     try:
-        real = path.resolve(strict=True)
         root = folder.resolve(strict=True)
+        real = folder.joinpath(*parts).resolve(strict=True)
     except OSError:
         return None
-    if real.parent != root or not real.is_file():
+    if not real.is_relative_to(root) or real == root or not real.is_file():
         return None
     return real

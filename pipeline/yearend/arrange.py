@@ -31,8 +31,8 @@ from ..archive import ArchiveStore, Record
 from ..config import RETENTION_CODES, Config
 from ..errors import ArchiveError, LedgerError
 from ..fsutil import atomic_write_text
-from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso, record_date,
-                     yearend_dir)
+from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, is_incoming, now_iso, record_date,
+                     stamp_role, yearend_dir)
 
 PLAN_FILE = "整理方案.json"
 PLAN_SCHEMA = "gongwen-arrangement/1"
@@ -91,6 +91,9 @@ def order_records(records: list[Record], config: Config) -> list[Record]:
             else:
                 by_subject[key] = i
     refs = {rec.reference: i for i, rec in enumerate(records) if rec.reference}
+    # a 收文 is cited by the 文号 it was sent under (our 批复 cites the 请示 as 珠安监〔2015〕8号)
+    refs.update({rec.meta["印制文号"]: i for i, rec in enumerate(records)
+                 if is_incoming(rec.meta) and rec.meta.get("印制文号") and rec.meta["印制文号"] not in refs})
     if len(refs) > 1:
         pattern = re.compile("|".join(re.escape(r) for r in sorted(refs, key=len, reverse=True)))
         for i, rec in enumerate(records):
@@ -304,9 +307,10 @@ def stamp_values(meta: dict, key: ClassKey, entry: PlanEntry, config: Config) ->
 
 def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveStore, config: Config,
                   actor: str, now: str, signer) -> Record:
-    pdf = rec.file("正本")
+    role = stamp_role(rec.meta)
+    pdf = rec.file(role)
     if pdf is None or not pdf.is_file():
-        raise ArchiveError(f"{rec.reference} 没有正本 PDF，无法加盖归档章")
+        raise ArchiveError(f"{rec.reference} 没有{role} PDF，无法加盖归档章")
     values = stamp_values(rec.meta, key, entry, config)
     work = config.work_dir / "yearend"
     work.mkdir(parents=True, exist_ok=True)
@@ -351,6 +355,25 @@ def sync_index(config: Config, year: int, records: dict[str, Record]) -> tuple[l
     return [r.reference for r in stale], []
 
 
+def _received_to_arrange(config: Config, year: int, ledger, records: list[Record]):
+    """(records to arrange, the 收文登记簿 rows of the 收文 among them, warnings). A 收文 record the
+    收文登记簿 does not know stops the arrangement; a 收文 not yet 办结 waits (its 处理笺 is still
+    being written) and is arranged by a later run, at the end of its class like any late filing."""
+    incoming = [r for r in records if is_incoming(r.meta)]
+    if not incoming:
+        return records, {}, []
+    from ..incoming import IncomingRegister
+
+    rows = {r.reference: r for r in IncomingRegister(ledger, config).all(year)}
+    unknown = [r.reference for r in incoming if r.reference not in rows]
+    if unknown:
+        raise ArchiveError(f"以下收文在档案中，但收文登记簿中没有：{'、'.join(unknown)}；请先核对收文登记簿")
+    waiting = [r.reference for r in incoming if rows[r.reference].pending and not r.meta.get("档号")]
+    warnings = [f"收文 {'、'.join(waiting)} 尚未办结，本次未整理；办结后再运行 gongwen archive {year}"] if waiting else []
+    keep = [r for r in records if r.reference not in waiting]
+    return keep, {r.reference: rows[r.reference] for r in keep if is_incoming(r.meta)}, warnings
+
+
 def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Progress | None = None,
                  make_pdf: bool = True) -> ArchiveResult:
     """Arrange ``year`` (see the module docstring) and write its 归档文件目录 and 备考表. Raises
@@ -362,16 +385,18 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     records = list(store.records(year))
     if not records:
         raise ArchiveError(f"{year} 年度档案中没有任何已归档的文件，无可整理")
+    sent = [r for r in records if not is_incoming(r.meta)]
+    records, received, incoming_warnings = _received_to_arrange(config, year, ledger, records)
     by_ref = {r.reference: r for r in records}
     docs = {d.reference: d for d in ledger.documents(year)}
     busy = [f"{d.reference}（{d.status}）" for d in docs.values() if d.pending]
     if busy:
         raise ArchiveError(f"{year} 年度尚有文件未办结，不能整理归档：{'、'.join(busy)}；"
                            "请先办结（gongwen process/watch 会续办）或作废（gongwen void）")
-    unknown = [r.reference for r in records if r.reference not in docs]
+    unknown = [r.reference for r in sent if r.reference not in docs]
     if unknown:
         raise ArchiveError(f"以下文件在档案中，但发文登记簿中没有：{'、'.join(unknown)}；请先核对登记簿")
-    not_done = [f"{r.reference}（{docs[r.reference].status}）" for r in records if docs[r.reference].stage != "indexed"]
+    not_done = [f"{r.reference}（{docs[r.reference].status}）" for r in sent if docs[r.reference].stage != "indexed"]
     if not_done:
         raise ArchiveError(f"以下文件在登记簿中不是“已发”状态，不能编档号：{'、'.join(not_done)}")
 
@@ -379,6 +404,7 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
     old = load_plan(config, year)
     before = json.dumps(old.to_json(), ensure_ascii=False, sort_keys=True) if old else None
     plan, newly, late, warnings = extend_plan(old, records, config, actor=actor, now=now)
+    warnings = incoming_warnings + warnings
     missing = [e.reference for _, e in plan.entries() if e.reference not in by_ref]
     if missing:
         raise ArchiveError(f"整理方案中的文件在档案中找不到：{'、'.join(missing)}（文件被移走或删除？）")
@@ -403,7 +429,13 @@ def archive_year(config: Config, year: int, *, ledger, actor: str, progress: Pro
             rec = _stamp_record(rec, key, entry, store, config, actor, now, signer)
             by_ref[entry.reference] = rec
             stamped.append(entry.reference)
-        if docs[entry.reference].archive_code != entry.code:
+        if entry.reference in received:
+            if received[entry.reference].archive_code != entry.code:
+                from ..incoming import IncomingRegister
+
+                IncomingRegister(ledger, config).set_archive_code(entry.reference, entry.code, actor=actor)
+                registered.append(entry.reference)
+        elif docs[entry.reference].archive_code != entry.code:
             try:
                 ledger.set_archive_code(entry.reference, entry.code, actor=actor)
             except LedgerError as e:

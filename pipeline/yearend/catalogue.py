@@ -54,9 +54,15 @@ def catalogue_rows(entries, records: dict[str, Record]) -> list[dict]:
     rows = []
     for i, e in enumerate(entries, 1):
         m = records[e.reference].meta
-        rows.append({"seq": i, "code": e.code, "number": m.get("文件编号") or "", "author": responsible(m),
+        # a 收文 is listed under the sender's 文号 and name; its 收文号 goes in the 备注
+        received = m.get("类型") == "收文"
+        number = (m.get("来文字号") or "") if received else (m.get("文件编号") or "")
+        note = e.note or m.get("备注") or ""
+        if received:
+            note = "；".join(x for x in (f"收文 {m.get('文件编号')}", note) if x)
+        rows.append({"seq": i, "code": e.code, "number": number, "author": responsible(m),
                      "title": m.get("题名") or "", "date": date8(m), "secrecy": m.get("密级") or "",
-                     "pages": m.get("页数") or "", "note": e.note or m.get("备注") or ""})
+                     "pages": m.get("页数") or "", "note": note})
     return rows
 
 

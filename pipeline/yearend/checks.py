@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from typing import Callable
 from ..archive import METADATA, TEXT, ArchiveStore, Record, responsible
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
-from .common import ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, now_iso
+from .common import (ARCHIVE_CODE_RE, INCOMING_ROLES, ClassKey, archive_code, class_of, content_role, is_incoming,
+                     now_iso, stamp_role)
 from .pdftext import missing_attachments, norm, pages_text
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
@@ -72,6 +74,8 @@ MAX_LEN = {"题名": 500, "文件编号": 60, "责任者": 200, "主送": 1000, 
 SECRECY = ("", "公开", "限制", "秘密", "机密", "绝密")
 URGENCY = ("", "特提", "特急", "加急", "平急", "急件")
 ROLES = ("正本", "定稿", "原稿", "全文")
+# A 收文 record's files (pipeline/incoming): 副本 is the PDF/A made of an original that is not one.
+INCOMING_FILE_ROLES = ("原件", "副本", "处理笺", "处理笺底稿", "全文")
 ACCEPTED_FORMATS = re.compile(r"^(PDF/A-[123][abuAB]|DOCX.*|纯文本.*|Markdown|YAML|JSON|OFD.*)$")
 BAD_CHARS = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]")
 MAX_LATE_DAYS = 366
@@ -182,11 +186,12 @@ def active_content(facts) -> list[str]:
                                     (facts.has_embedded_files, "含嵌入文件")) if flag]
 
 
-def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots, missing_roots) -> None:
-    """The 正本: usability, active content, electronic properties, text, attachments, signatures."""
+def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots, missing_roots,
+               part: str = "正本") -> None:
+    """The 正本: usability, active content, electronic properties, text, attachments, signatures.
+    For a 收文 (``part``): its archival copy ("来文": the content, no signature of ours — the sender's
+    cannot be judged against our trust roots) and its 处理笺 (usability and the 归档章)."""
     from ..pdfcheck import inspect_pdf
-    from ..sign import verify_signatures
-    from .archstamp import is_archive_stamp, stamped_code
 
     name = pdf.name
     facts = inspect_pdf(pdf)
@@ -212,9 +217,18 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
             run.fail("GD-ZS-3", ident, name, f"元数据格式为 {fmt}，文件声明为 PDF/A-{facts.pdfa}")
         elif not facts.pdfa:
             run.fail("GD-ZS-3", ident, name, f"元数据格式为 {fmt}，文件未声明 PDF/A")
+    if part == "处理笺":
+        _check_stamp(run, ident, pdf, meta, roots, missing_roots)
+        return
     if str(meta.get("页数")) != str(facts.pages):
         run.fail("GD-ZS-3", ident, name, f"元数据页数为 {meta.get('页数')}，文件实有 {facts.pages} 页")
     pages = pages_text(pdf)
+    if part == "来文" and not isinstance(pages, str):
+        # OCR's text layer carries the 文号 with the brackets it read and NFKC punctuation
+        from ..drafts.patterns import repair_numbers
+
+        pages = [unicodedata.normalize("NFKC", repair_numbers(p)) for p in pages]
+        meta = {**meta, **{k: unicodedata.normalize("NFKC", str(meta.get(k) or "")) for k in ("题名", "印制文号")}}
     if isinstance(pages, str):
         run.fail("GD-ZS-3", ident, name, pages)
     else:
@@ -226,24 +240,36 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
         if number and number not in whole:
             run.fail("GD-ZS-3", ident, name, f"文号“{meta.get('印制文号')}”不见于正本文字")
         names = [a for a in (meta.get("附件") or []) if a]
-        if names:
+        # a 收文's attachments often come as files of their own: only our 正本 is held to its 附件说明
+        if names and part == "正本":
             run.add("GD-WZ-3-2")
             for a in missing_attachments(names, pages):
                 run.fail("GD-WZ-3-2", ident, name, f"附件说明列有“{a}”，正本中没有该附件（附件缺失）")
-    # Signatures: the office's, and the 归档章's naming this 档号.
+    if part == "来文":
+        return
+    _check_stamp(run, ident, pdf, meta, roots, missing_roots)
+
+
+def _check_stamp(run: _Run, ident: str, pdf: Path, meta: dict, roots, missing_roots) -> None:
+    """Signatures: the office's, and the 归档章's naming this 档号."""
+    from ..sign import verify_signatures
+    from .archstamp import is_archive_stamp, stamped_code
+
+    name = pdf.name
     run.add("GD-ZS-1-2")
     sigs = verify_signatures(pdf, roots, missing_roots)
     if meta.get("电子签名") and not sigs:
         run.fail("GD-ZS-1-2", ident, name, "元数据记有电子签名，文件中没有签名")
     for s in sigs:
         if not s.ok:
-            what = "归档章签名" if is_archive_stamp(s) else f"签名（{s.signer or s.field}）"
-            run.fail("GD-ZS-1-2", ident, name, f"{what}无效：{s.detail}")
+            label = "归档章签名" if is_archive_stamp(s) else f"签名（{s.signer or s.field}）"
+            run.fail("GD-ZS-1-2", ident, name, f"{label}无效：{s.detail}")
+    what = stamp_role(meta)
     code = meta.get("档号")
     if code:
         stamped = stamped_code(sigs)
         if stamped is None:
-            run.fail("GD-WZ-4", ident, name, "已编档号，但正本没有归档章")
+            run.fail("GD-WZ-4", ident, name, f"已编档号，但{what}没有归档章")
         elif stamped != code:
             run.fail("GD-WZ-4", ident, name, f"归档章所载档号“{stamped}”与元数据档号 {code} 不符")
 
@@ -311,8 +337,9 @@ def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
     if str(m.get("紧急程度") or "") not in URGENCY:
         rng.append(f"紧急程度“{m.get('紧急程度')}”不在 特提/特急/加急/平急 之内")
     for f in m.get("电子文件") or []:
-        if f.get("稿本") not in ROLES:
-            rng.append(f"{f.get('计算机文件名')} 的稿本“{f.get('稿本')}”不在 {'/'.join(ROLES)} 之内")
+        allowed = INCOMING_FILE_ROLES if is_incoming(m) else ROLES
+        if f.get("稿本") not in allowed:
+            rng.append(f"{f.get('计算机文件名')} 的稿本“{f.get('稿本')}”不在 {'/'.join(allowed)} 之内")
         for dg in f.get("数字摘要") or []:
             if dg.get("算法") not in ("SM3", "SHA-256"):
                 rng.append(f"{f.get('计算机文件名')} 的摘要算法“{dg.get('算法')}”无法识别")
@@ -320,7 +347,14 @@ def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
         run.fail("GD-ZS-2-3", ident, METADATA, r)
     # Reasonable values.
     year = m.get("年度")
-    if d is not None and isinstance(year, int):
+    if d is not None and isinstance(year, int) and is_incoming(m):
+        # a 收文 belongs to the year it was received in; the document may be older, never later
+        received = str(m.get("收文时间") or "")[:10]
+        if received[:4] != str(year):
+            run.fail("GD-ZS-2-4", ident, METADATA, f"收文时间 {received} 不在年度 {year} 之内")
+        elif received and d.isoformat() > received:
+            run.fail("GD-ZS-2-4", ident, METADATA, f"成文日期 {d} 晚于收文时间 {received}")
+    elif d is not None and isinstance(year, int):
         slack = 0 if config.numbering.year_from == "成文日期" else 1
         if not (year - slack <= d.year <= year + slack):
             run.fail("GD-ZS-2-4", ident, METADATA, f"日期 {d} 不在年度 {year} 之内")
@@ -345,9 +379,11 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
     size_sum = 0
     run.add("GD-WZ-3-1")
     roles = {f.get("稿本") for f in m.get("电子文件") or []}
-    for role in ROLES:
+    incoming = is_incoming(m)
+    for role in (INCOMING_ROLES if incoming else ROLES):
         if role not in roles:
             run.fail("GD-WZ-3-1", ident, "", f"缺少{role}（元数据未登记该稿本）")
+    archival = content_role(m)
     verified: dict[str, int] = {}
     for r in rec.verify():
         run.add("GD-ZS-1-1", 1)
@@ -381,7 +417,8 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
         if f.get("计算机文件大小") != size:
             run.fail("GD-ZS-3", ident, name, f"元数据大小 {f.get('计算机文件大小')} 字节，文件实为 {size} 字节")
         fmt = str(f.get("格式信息") or "")
-        if not ACCEPTED_FORMATS.match(fmt):
+        # a 收文's original is kept as received whatever its format; its archival copy must be archival
+        if not ACCEPTED_FORMATS.match(fmt) and not (incoming and f.get("稿本") == "原件" and archival == "副本"):
             run.fail("GD-KY-3", ident, name, f"格式“{fmt}”不是归档格式")
         if not f.get("文档创建程序") and f.get("稿本") != "原稿":
             run.fail("GD-KY-3", ident, name, "未记录文档创建程序")
@@ -405,8 +442,12 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
                 path.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 run.fail("GD-KY-2", ident, name, "不是 UTF-8 文本")
-        if f.get("稿本") == "正本":
+        if f.get("稿本") == "正本" and not incoming:
             _check_pdf(run, ident, path, m, f, roots, missing_roots)
+        elif incoming and f.get("稿本") == "处理笺":
+            _check_pdf(run, ident, path, m, f, roots, missing_roots, part="处理笺")
+        elif incoming and f.get("稿本") == archival and fmt.upper().startswith("PDF"):
+            _check_pdf(run, ident, path, m, f, roots, missing_roots, part="来文")
     run.add("GD-AQ-2-1")
     extra = sorted(p.name for p in rec.path.iterdir() if p.name not in listed and p.name != METADATA)
     if extra:
@@ -422,6 +463,9 @@ def _check_files(run: _Run, ident: str, rec: Record, roots, missing_roots) -> in
 def _check_register(run: _Run, config: Config, year: int, records: list[Record], ledger) -> None:
     from ..numbers import format_number
 
+    received = [r for r in records if is_incoming(r.meta)]
+    _check_incoming_register(run, year, received, ledger)
+    records = [r for r in records if not is_incoming(r.meta)]
     docs = ledger.documents(year)
     filed = {r.reference for r in records}
     by_series: dict[str, list] = defaultdict(list)
@@ -475,22 +519,49 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
     for ev in ledger.events():
         if ev.reference:
             events[ev.reference].add(ev.event)
-    for r in records:
+    for r in received + records:
         ident = _ident(r.meta, r.reference)
         run.add("GD-WZ-2-3")
         have = events.get(r.reference, set())
-        need = {"filed"} | ({"archived"} if r.meta.get("档号") else set())
-        if not ({"allocated", "reservation_used"} & have):
-            need.add("allocated")
-        miss = sorted(need - have)
+        archived = bool(r.meta.get("档号"))
+        if is_incoming(r.meta):
+            need = {"incoming_registered": "收文登记", "incoming_filed": "归档"}
+            if archived:
+                need["incoming_archived"] = "整理归档（档号）"
+        else:
+            need = {"filed": "归档"} | ({"archived": "整理归档（档号）"} if archived else {})
+            if not ({"allocated", "reservation_used"} & have):
+                need["allocated"] = "登记（编号）"
+        miss = [name for ev, name in sorted(need.items()) if ev not in have]
         if miss:
-            names = {"allocated": "登记（编号）", "filed": "归档", "archived": "整理归档（档号）"}
-            run.fail("GD-WZ-2-3", ident, "事件记录", f"登记簿事件中缺少：{'、'.join(names.get(x, x) for x in miss)}")
+            run.fail("GD-WZ-2-3", ident, "事件记录", f"登记簿事件中缺少：{'、'.join(miss)}")
         acts = {e.get("业务行为") for e in r.meta.get("业务行为") or [] if isinstance(e, dict)}
         if not acts:
             run.fail("GD-WZ-2-3", ident, METADATA, "元数据中没有办理过程记录（业务行为）")
-        elif r.meta.get("档号") and "整理归档" not in acts:
+        elif archived and "整理归档" not in acts:
             run.fail("GD-WZ-2-3", ident, METADATA, "已编档号，但业务行为中没有“整理归档”")
+
+
+def _check_incoming_register(run: _Run, year: int, received: list[Record], ledger) -> None:
+    """Every 收文 record is a row of the 收文登记簿 and every row filed there has its record (its 漏号
+    come with the ledger's check_numbers, as the 发文's do)."""
+    from ..incoming.register import read_rows
+
+    rows = {r.reference: r for r in read_rows(ledger, year)}
+    filed = {r.reference for r in received}
+    run.add("GD-WZ-2-4", len(rows))
+    for r in received:
+        if r.reference not in rows:
+            run.fail("GD-WZ-2-4", r.meta.get("档号") or r.reference, "收文登记簿",
+                     f"档案中有此收文（{r.reference}），收文登记簿中没有（未登记的收文）")
+    for ref, row in rows.items():
+        if row.stage in ("filed", "indexed") and ref not in filed:
+            run.fail("GD-WZ-2-4", ref, "收文登记簿", "登记为已归档，档案中没有此收文")
+        elif row.stage == "registered":
+            run.fail("GD-WZ-2-4", ref, "收文登记簿", "已登记，尚未归档（再次收文即可续办）")
+    if rows:
+        done = sum(1 for r in rows.values() if not r.pending)
+        run.note("GD-WZ-2-4", f"收文登记 {len(rows)} 件：已办结 {done}，未办结 {len(rows) - done}")
 
 
 def _check_arrangement(run: _Run, config: Config, year: int, records: list[Record], disk_bytes: int) -> None:

@@ -116,3 +116,30 @@ def human_bytes_gb(n: int) -> str:
 
 def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# --- 收文 beside 发文 (DA/T 22-2015: received documents are filed in the same classes) ----------------
+# A 收文 record (pipeline/incoming) holds 原件 (as received), 副本 (its PDF/A, when the original is not
+# one), 处理笺 (PDF/A) and 全文. The 件 is 处理笺 + 来文, 处理笺 first (DA/T 22 5.1.2: 文件处理单 before
+# the incoming document), so the 归档章 goes on the 处理笺's first page — which also leaves the document
+# as received, and any signature on it, untouched.
+INCOMING = "收文"
+INCOMING_ROLES = ("原件", "处理笺", "全文")          # required in every 收文 record; 副本 when made
+
+
+def is_incoming(meta: dict) -> bool:
+    return meta.get("类型") == INCOMING
+
+
+def stamp_role(meta: dict) -> str:
+    """The file that carries the 归档章: the 正本 of a 发文, the 处理笺 of a 收文."""
+    return "处理笺" if is_incoming(meta) else "正本"
+
+
+def content_role(meta: dict) -> str:
+    """The archival file of the document's content: the 正本 of a 发文; of a 收文 its PDF/A 副本, or
+    the 原件 when that is archival as received (a clean PDF/A, an OFD)."""
+    if not is_incoming(meta):
+        return "正本"
+    roles = {f.get("稿本") for f in meta.get("电子文件") or []}
+    return "副本" if "副本" in roles else "原件"

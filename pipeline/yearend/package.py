@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,8 +400,12 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
         if extra:
             fail("YJ-AQ-2", code, "、".join(extra), "件内有封装包未登记的文件")
         roles = {f.role for f in eep.files}
-        if "正本" not in roles:
-            fail("YJ-WZ-3", code, "", "封装包中没有正本")
+        # a 收文's 件 is its 处理笺 (with the 归档章) and the document (its PDF/A 副本, or the 原件)
+        incoming = "处理笺" in roles
+        content = ("副本" if "副本" in roles else "原件") if incoming else "正本"
+        for need in (("处理笺", content) if incoming else ("正本",)):
+            if need not in roles:
+                fail("YJ-WZ-3", code, "", f"封装包中没有{need}")
         for f in eep.files:
             path = folder / f.name
             add("YJ-ZS-3")
@@ -416,7 +421,7 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             lines_for_digest.append(f"{digest}  {ITEMS_DIR}/{code}/{f.name}\n")
             if f.digests.get("SM3") != digest:
                 fail("YJ-ZS-3", code, f.name, "与封装包记录的 SM3 摘要不符")
-            if f.role != "正本":
+            if f.role not in ("正本", "处理笺", content) or not f.name.lower().endswith(".pdf"):
                 continue
             facts = inspect_pdf(path)
             add("YJ-KY-2")
@@ -430,20 +435,26 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
                 fail("YJ-KY-2", code, f.name, msg)
             for msg in active_content(facts):
                 fail("YJ-AQ-2", code, f.name, msg)
-            if facts.pages != eep.pages:
-                fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
-            pages = pages_text(path)
-            if isinstance(pages, str) or norm(eep.title) not in norm("".join(pages)):
-                fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于正本文字")
+            if f.role != "处理笺":
+                if facts.pages != eep.pages:
+                    fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
+                pages = pages_text(path)
+                if not isinstance(pages, str) and incoming:
+                    pages = [unicodedata.normalize("NFKC", p) for p in pages]
+                title = unicodedata.normalize("NFKC", eep.title) if incoming else eep.title
+                if isinstance(pages, str) or norm(title) not in norm("".join(pages)):
+                    fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于{f.role}文字")
+            if f.role == content and incoming:
+                continue        # the sender's file: no signature of ours to judge
             add("YJ-ZS-1-3")
             sigs = verify_signatures(path, roots, bad_roots)
             if not sigs:
-                fail("YJ-ZS-1-3", code, f.name, "正本没有数字签名")
+                fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有数字签名")
             for s in sigs:
                 if not s.ok:
                     fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
             if stamped_code(sigs) != code:
-                fail("YJ-ZS-1-3", code, f.name, "正本没有载明本档号的归档章签名")
+                fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有载明本档号的归档章签名")
     # Counts and totals against the 登记表, the 移交清单 and the 目录.
     add("YJ-WZ-1-1", len(folders))
     add("YJ-WZ-1-2", len(folders))

@@ -3,6 +3,6 @@
 permission it needs (pipeline.accounts.PERMISSIONS) are all it has to say."""
 from __future__ import annotations
 
-from . import document, login, registers, search, users, yearend
+from . import document, login, registers, search, supervise, users, yearend
 
-MODULES = (login, search, document, registers, yearend, users)
+MODULES = (login, search, document, registers, supervise, yearend, users)

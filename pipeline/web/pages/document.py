@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from ...accounts import User
-from ...archive import SUMMARY_KEYS, Record
+from ...archive import Record, summary_keys
 from ...search.query import parse_archive_code, parse_number
 from ..app import Forbidden, allowed, client_of, doc_url, render, require, state_of
 from ..security import inside
@@ -75,7 +75,7 @@ def document_page(request: Request, ident: str, user: User = Depends(require("re
                       "url": f"{doc_url(rec.reference)}/file/{quote(role)}" if role in ROLE_ACTION else None,
                       "allowed": role in ROLE_ACTION and allowed(request, user, ROLE_ACTION[role])})
     pages = int(m.get("页数") or 0) if rec.file("正本") else 0
-    ctx = {"rec": rec, "meta": [(k, _value(m.get(k))) for k in SUMMARY_KEYS if k in m],
+    ctx = {"rec": rec, "meta": [(k, _value(m.get(k))) for k in summary_keys(m) if k in m],
            "files": files, "pages": range(1, pages + 1), "events": events,
            "verification": last_verification(events), "stamp": m.get("归档章"), "signature": m.get("电子签名"),
            "url": doc_url(rec.reference)}
@@ -84,9 +84,18 @@ def document_page(request: Request, ident: str, user: User = Depends(require("re
 
 @router.get("/doc/{ident}/page/{n}")
 def page_image(request: Request, ident: str, n: int, user: User = Depends(require("read"))):
+    return _image(request, ident, n, thumb=False)
+
+
+@router.get("/doc/{ident}/thumb/{n}")
+def page_thumb(request: Request, ident: str, n: int, user: User = Depends(require("read"))):
+    return _image(request, ident, n, thumb=True)
+
+
+def _image(request: Request, ident: str, n: int, *, thumb: bool):
     st = state_of(request)
     rec = _record(request, ident)
-    png = st.previews.page(rec, n)
+    png = st.previews.page(rec, n, thumb=thumb)
     if png is None:
         raise HTTPException(404)
     return FileResponse(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

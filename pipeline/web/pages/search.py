@@ -13,7 +13,9 @@ from ...config import KINDS, RETENTION_CODES
 from ...errors import SearchError
 from ...ledger import year_figures
 from ...search.query import parse_archive_code, parse_date_bound, parse_number
+from ...supervise.index import KIND as SUPERVISED
 from ..app import Nav, doc_url, render, require, state_of
+from .supervise import item_url
 
 router = APIRouter()
 NAV = (Nav("检索", "/", "search", 10),)
@@ -33,6 +35,11 @@ def marked(snippet: str, spans) -> list[tuple[str, bool]]:
     if pos < len(snippet):
         out.append((snippet[pos:], False))
     return out
+
+
+def hit_url(hit) -> str:
+    """Where a hit opens: a 督办件 on the 督办 page, anything else on the 文件 page."""
+    return item_url(hit.id) if hit.record_kind == SUPERVISED else doc_url(hit.id)
 
 
 def _date(value: str, *, upper: bool) -> dt.date | None:
@@ -105,7 +112,7 @@ def search_page(request: Request, q: str = "", year: str = "", series: str = "",
                 res = index.search(q, limit=5, snippets=False)
                 hit = next((h for h in res.hits if exact in (h.id, h.number, h.archive_code)), None)
                 if hit is not None:
-                    return RedirectResponse(doc_url(hit.id), status_code=303)
+                    return RedirectResponse(hit_url(hit), status_code=303)
             res = index.search(query, year=y, series=series or None, kind=kind or None, date_from=d_from,
                                date_to=d_to, limit=pg * PAGE_SIZE, sort=sort)
         except SearchError as e:
@@ -114,7 +121,7 @@ def search_page(request: Request, q: str = "", year: str = "", series: str = "",
             hits = res.hits[(pg - 1) * PAGE_SIZE:]
             pages = min(MAX_PAGES, (res.total + PAGE_SIZE - 1) // PAGE_SIZE)
             ctx.update(searched=True, total=res.total, page=pg, pages=pages,
-                       hits=[(h, marked(h.snippet, h.highlights)) for h in hits],
+                       hits=[(h, marked(h.snippet, h.highlights)) for h in hits], hit_url=hit_url,
                        page_url=lambda n: "/?" + urlencode({**form, "page": n}),
                        sort_url=lambda s: "/?" + urlencode({**form, "sort": s}))
     if not ctx["searched"]:
