@@ -46,16 +46,12 @@ def write_copies(draft: Draft, number: Number, config: Config, *, converter, key
                 atomic_copy(first, target)
                 continue
             docx, pdf = Path(tmp) / f"{n}.docx", Path(tmp) / f"{n}.pdf"
-            current: render.Layout | None = layout
-            while True:
-                render.render_document(draft, number, config, docx, layout=current, copy_no=n)
-                converter.convert(docx, pdf)
-                try:
-                    stamp.seal_and_sign(pdf, target, draft=draft, config=config, last_attempt=current.last, key=key)
-                    layout = current              # the next copies start from the layout that worked
-                    break
-                except stamp.NeedsRelayout as e:
-                    current = render.next_layout(current, e.shortfall, docx) if e.shortfall else None
-                    if current is None:
-                        raise SigningError(f"第{copy_number(n)}份的版面无法容纳署名和印章：{e}") from e
+            try:
+                layout, _ = render.lay_out(    # the next copies start from the layout that worked
+                    draft, number, config, docx, layout=layout, copy_no=n,
+                    convert=lambda d: converter.convert(d, pdf),
+                    settle=lambda current: stamp.seal_and_sign(pdf, target, draft=draft, config=config,
+                                                               last_attempt=current.last, key=key))
+            except render.LayoutExhausted as e:
+                raise SigningError(f"第{copy_number(n)}份的版面无法容纳署名和印章：{e}") from e
     return out

@@ -337,27 +337,27 @@ def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage:
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
     result = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
-        last_reason = ""
-        layout: render.Layout | None = render.Layout()
         copy_no = 1 if render.copy_numbered(draft, config) else None      # the 正本 is copy 000001
-        while layout is not None:
-            render.render_document(draft, number, config, docx, layout=layout, copy_no=copy_no)
+
+        def rendered(layout: render.Layout) -> None:
+            nonlocal stage
             stage = _advance(svc, doc_id, stage, "rendered", layout.describe())
+
+        def convert(docx: Path) -> None:
+            nonlocal stage
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, doc_id, stage, "converted")
-            try:
-                result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
-                                             last_attempt=layout.last, key=svc.office_key)
-                break
-            except stamp.NeedsRelayout as e:
-                last_reason = str(e)
-                layout = render.next_layout(layout, e.shortfall, docx) if e.shortfall else None
-                log.info("%s: relayout (%s): %s", number.reference, layout and layout.describe(), e)
-        else:
+
+        try:
+            _, result = render.lay_out(
+                draft, number, config, docx, convert=convert, rendered=rendered, copy_no=copy_no,
+                settle=lambda layout: stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
+                                                          last_attempt=layout.last, key=svc.office_key))
+        except render.LayoutExhausted as e:
             what = "印章、署名和成文日期" if config.series[number.series].sealed else "署名和成文日期"
-            svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{last_reason}", actor=svc.actor)
+            svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{e}", actor=svc.actor)
             raise _Reject([Problem("版面", f"正文末页放不下{what}（已调整行距仍不行），文号 {number.reference} 已作废；"
-                                          "请精简末段或调整附件说明后重新提交")])
+                                          "请精简末段或调整附件说明后重新提交")]) from None
         if not stage_at_least(stage, "stamped"):
             # A crash between the seal row and the stage advance re-stamps on resume: the same
             # document sealed again is the same 用印 act, so it is registered once.

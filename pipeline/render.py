@@ -13,12 +13,13 @@ import copy
 import dataclasses
 import functools
 import io
+import logging
 import math
 import re
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
@@ -33,6 +34,9 @@ from .drafts import patterns as P
 from .errors import TemplateError
 from .fsutil import atomic_write_bytes
 from .model import Block, Draft, Number, cn_date
+
+log = logging.getLogger("gongwen.render")
+T = TypeVar("T")
 
 # Attempts at laying out a document before the pipeline gives up (and voids its number).
 LAYOUT_ATTEMPTS = 4
@@ -582,6 +586,39 @@ def render_document(draft: Draft, number: Number, config: Config, out: Path, *,
     context, expect = build_context(draft, number, config, table_xml, copy_no=copy_no)
     return _render(template, context, out, expect=expect,
                    post=lambda doc: fit_document(doc, layout, config, joint=context["joint"]))
+
+
+
+class LayoutExhausted(Exception):
+    """Every layout render.LAYOUT_ATTEMPTS allows left the signature block badly placed; the
+    message is the stamp step's last reason (Chinese)."""
+
+
+def lay_out(draft: Draft, number: Number, config: Config, docx: Path, *, convert: Callable[[Path], None],
+            settle: Callable[[Layout], T], layout: Layout | None = None, copy_no: int | None = None,
+            rendered: Callable[[Layout], None] | None = None) -> tuple[Layout, T]:
+    """Render ``docx`` with ``layout`` (Layout() when None), ``convert`` it and ``settle`` the result
+    (the stamp step: check_layout or seal_and_sign, given the layout for its ``last`` attempt) until
+    the stamp step stops asking for another layout (stamp.NeedsRelayout → next_layout, GB/T 9704
+    7.3.5.5). Returns the layout that worked and what ``settle`` returned; raises LayoutExhausted
+    when the attempts are used up. ``rendered``: called after each render (the pipeline records
+    its stage)."""
+    from .seal import NeedsRelayout
+
+    current: Layout | None = layout or Layout()
+    reason = ""
+    while current is not None:
+        render_document(draft, number, config, docx, layout=current, copy_no=copy_no)
+        if rendered is not None:
+            rendered(current)
+        convert(docx)
+        try:
+            return current, settle(current)
+        except NeedsRelayout as e:
+            reason = str(e)
+            current = next_layout(current, e.shortfall, docx) if e.shortfall else None
+            log.info("%s: relayout (%s): %s", number.reference, current and current.describe(), e)
+    raise LayoutExhausted(reason)
 
 
 # --- tables in the body ----------------------------------------------------------------------------------
