@@ -692,3 +692,30 @@ def test_joint_document_header_and_signature_rows(cfg, out):
         update={"header": "珠晖区财政局珠晖区财政局珠晖区财政局珠晖区财政局"})}})
     with pytest.raises(TemplateError, match="联合发文机关标志"):
         render.render_document(D.notice(co_issuers=("珠晖区财政局",)), D.number(), huge, out / "huge.docx")
+
+
+def test_lay_out_renders_again_while_the_stamp_step_asks_then_gives_up(cfg, out):
+    """render.lay_out, the loop process and copies share: render → convert → settle; a NeedsRelayout
+    with a shortfall renders the next layout, one without (or attempts used up) is LayoutExhausted
+    carrying the stamp step's reason. Fakes for the converter and the stamp step (unit test)."""
+    from pipeline.seal import NeedsRelayout
+
+    imprint = L.Shortfall(kind="imprint", lines=(), tops=(), fill=22, end=0)
+    seen, converted = [], []
+
+    def settle(layout):
+        seen.append(layout)
+        if len(seen) == 1:
+            raise NeedsRelayout("版记在奇数页", imprint)
+        return "盖章完成"
+
+    docx = out / "lay-out.docx"
+    layout, result = render.lay_out(D.notice(), D.number(), cfg, docx, convert=converted.append, settle=settle)
+    assert result == "盖章完成" and layout.imprint_breaks == 1 and seen == [render.Layout(), layout]
+    assert converted == [docx, docx] and docx.is_file()
+
+    def refuse(layout):
+        raise NeedsRelayout("第2页只有发文机关署名和成文日期")
+
+    with pytest.raises(render.LayoutExhausted, match="第2页只有发文机关署名"):
+        render.lay_out(D.notice(), D.number(), cfg, docx, convert=converted.append, settle=refuse)
