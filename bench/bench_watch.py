@@ -1,8 +1,11 @@
 """Watched-folder service, real pipeline: drop-to-filed latency for single drafts (read, check, number,
-render, PDF/A, seal + signature, file, index, outbox) and the total time for a batch dropped at once.
+render, PDF/A, seal + signature, file, index, outbox), drop-to-清样 latency for single drafts dropped
+into proofs/ in the same run (read, check, render, PDF, layout check, mark; no number), and the total
+time for a batch dropped at once.
 
 Drop-to-filed = from the moment the draft is renamed into the inbox folder to the watcher's "issued"
-event (the claimed copy is then gone and the record is in the archive). Run:
+event (the claimed copy is then gone and the record is in the archive). Drop-to-清样 = from the rename
+into proofs/<route>/ to the "proofed" event (the 清样 PDF is then beside the draft). Run:
     .venv/bin/python -m bench watch [--quick]
 """
 from __future__ import annotations
@@ -81,6 +84,8 @@ class Service:
         self.cond = threading.Condition()
         self.done: dict[str, float] = {}
         self.pipeline_s: dict[str, float] = {}
+        self.proofed: dict[str, float] = {}
+        self.proof_s: dict[str, float] = {}
         self.other: list[str] = []
         self.started = False
         self.error: BaseException | None = None
@@ -90,6 +95,9 @@ class Service:
                 if ev.kind == "issued":
                     self.done[ev.name] = time.perf_counter()
                     self.pipeline_s[ev.name] = ev.seconds or 0.0
+                elif ev.kind == "proofed":
+                    self.proofed[ev.name] = time.perf_counter()
+                    self.proof_s[ev.name] = ev.seconds or 0.0
                 elif ev.kind == "started":
                     self.started = True
                 elif ev.kind not in ("stopped", "recovered"):
@@ -163,6 +171,17 @@ def _run(tmp: Path, singles: int, batch: int) -> list[tuple[str, list[str], list
             t0 = drop(folder, name, sample_draft(i))
             svc.wait(lambda: name in svc.done, 300)
             latencies.append(svc.done[name] - t0)
+        # the same drafts' kind into proofs/, interleaved with drops into the inbox (same run, same
+        # warm LibreOffice): drop-to-清样 beside drop-to-filed
+        proofs_dir = config.proofs / "珠政发"
+        proof_lat: list[float] = []
+        proof_names = []
+        for i in range(1, singles + 1):
+            name = f"清样{i:03d}.md"
+            proof_names.append(name)
+            t0 = drop(proofs_dir, name, sample_draft(500 + i))
+            svc.wait(lambda: name in svc.proofed, 300)
+            proof_lat.append(svc.proofed[name] - t0)
         names = [f"批量{i:03d}.md" for i in range(batch)]
         datas = [sample_draft(1000 + i) for i in range(batch)]
         for n, d in zip(names, datas):          # write all first, then rename them in one burst
@@ -183,9 +202,16 @@ def _run(tmp: Path, singles: int, batch: int) -> list[tuple[str, list[str], list
         ["  of which the watcher (event, gate, claim, archive check, release)", str(len(overhead)),
          f"{_pct(overhead, 50):.3f}", f"{_pct(overhead, 95):.3f}", f"{max(overhead):.3f}"],
     ]
+    proof_pipe = [svc.proof_s[n] for n in proof_names]
+    lat_rows += [
+        ["single drafts into proofs/: drop-to-清样 (no number)", str(len(proof_lat)), f"{_pct(proof_lat, 50):.2f}",
+         f"{_pct(proof_lat, 95):.2f}", f"{max(proof_lat):.2f}"],
+        ["  of which the 清样 (make_proof)", str(len(proof_pipe)), f"{_pct(proof_pipe, 50):.2f}",
+         f"{_pct(proof_pipe, 95):.2f}", f"{max(proof_pipe):.2f}"],
+    ]
     batch_rows = [[str(batch), f"{total:.1f}", f"{total / batch:.2f}", f"{batch / total * 60:.0f}"]]
     return [
-        ("watch: drop-to-filed latency (s), real pipeline with PDF/A, seal and signature",
+        ("watch: drop-to-filed and drop-to-清样 latency (s), real pipeline with PDF/A, seal and signature",
          ["case", "n", "p50", "p95", "max"], lat_rows),
         ("watch: drafts dropped at once", ["drafts", "total s", "s per draft", "drafts per minute"], batch_rows),
     ]

@@ -185,8 +185,9 @@ def _retention_code(draft: Draft, config: Config, series: str) -> str:
 
 
 def record_metadata(*, number: Number, draft: Draft, config: Config, pages: int | None,
-                    signature: dict | None, events: list[dict]) -> dict:
-    """The DA/T 46 core this document can know, in Chinese keys (README "The archive")."""
+                    signature: dict | None, events: list[dict], signoff: dict | None = None) -> dict:
+    """The DA/T 46 core this document can know, in Chinese keys (README "The archive"). ``signoff``:
+    the 业务实体 签发 (签发人, 签发意见, 签发日期, 会签 …), None when no 签发 was recorded."""
     series = config.series[number.series]
     retention = _retention_code(draft, config, number.series)
     return {
@@ -209,7 +210,8 @@ def record_metadata(*, number: Number, draft: Draft, config: Config, pages: int 
         "公开属性": draft.publicity or "",
         "主送": draft.main_to or "",
         "抄送": draft.cc or "",
-        "签发人": list(draft.signers),
+        "签发人": list(draft.signed_by),
+        "签发": signoff,
         "附件": [a.name for a in draft.attachments],
         "附注": draft.note or "",
         "保管期限": retention,

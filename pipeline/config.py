@@ -36,6 +36,10 @@ class _Frozen(BaseModel):
 
 class Paths(_Frozen):
     inbox: Path = Path("inbox")
+    # 清样 folders, one per inbox route: a draft dropped here comes back as a marked proof beside it
+    # (no number taken) for the head to sign off before it goes to inbox/. Drafts gongwen writes
+    # itself (the 督查通报) are put into proofs/<series>/ for the same review and 签发.
+    proofs: Path = Path("proofs")
     outbox: Path = Path("outbox")
     rejected: Path = Path("rejected")
     archive: Path = Path("archive")
@@ -45,8 +49,6 @@ class Paths(_Frozen):
     # default so that a claim is a rename on the same filesystem).
     work: Path = Path("archive/work")
     log: Path = Path("archive/gongwen.log")
-    # 清样 for review and 签发: drafts gongwen writes itself (the 督查通报) go to proofs/<series>/.
-    proofs: Path = Path("proofs")
 
 
 class Unit(_Frozen):
@@ -90,6 +92,10 @@ class Series(_Frozen):
     reference: str | None = None
     printer: str | None = None      # 印发机关 default
     description: str = ""
+    # 未经签发，不能编号: a draft of this series is numbered only with a recorded 签发 (on its 清样,
+    # by `gongwen release`, or carried in the draft). Off by default: drafts signed off on paper
+    # keep flowing; the register shows which documents have no recorded 签发.
+    require_signoff: bool = False
 
     @field_validator("kinds")
     @classmethod
@@ -440,6 +446,8 @@ class Config(_Frozen):
     @property
     def inbox(self) -> Path: return self.path(self.paths.inbox)
     @property
+    def proofs(self) -> Path: return self.path(self.paths.proofs)
+    @property
     def outbox(self) -> Path: return self.path(self.paths.outbox)
     @property
     def rejected(self) -> Path: return self.path(self.paths.rejected)
@@ -451,8 +459,6 @@ class Config(_Frozen):
     def fonts_dir(self) -> Path: return self.path(self.paths.fonts)
     @property
     def work_dir(self) -> Path: return self.path(self.paths.work)
-    @property
-    def proofs(self) -> Path: return self.path(self.paths.proofs)
 
     def template_path(self, name: str) -> Path:
         return self.templates_dir / self.templates[name]

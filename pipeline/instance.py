@@ -32,6 +32,7 @@ def init_instance(directory: Path | None, config_path: str | None) -> list[str]:
     config = load(cfg_file)
     folders = [config.inbox / r.folder for r in config.intake.routes]
     folders += [config.inbox / config.supervision.folder, config.inbox / config.incoming.folder]
+    folders += [config.proofs / r.folder for r in config.intake.routes]
     folders += [config.outbox, config.rejected, config.archive_dir, config.work_dir]
     made = [f for f in folders if not f.exists()]
     for f in folders:

@@ -41,7 +41,10 @@ __all__ = [
 ]
 
 LEDGER_FILE = "ledger.sqlite3"
-SCHEMA_VERSION = 1
+# 2: documents.signed_on (签发日期). A version-1 ledger is upgraded in place when opened (the
+# column is added, empty: no 签发 was recorded then); older events' snapshots lack the column, which
+# verify reads as empty, so the chain stays whole.
+SCHEMA_VERSION = 2
 # Processes wait for the write lock instead of failing with "database is locked": an allocation holds
 # it for a few milliseconds, so even dozens of waiting workers clear well within this.
 BUSY_TIMEOUT_S = 60.0
@@ -70,6 +73,8 @@ EVENT_NAMES = {
     "incoming_routed": "拟办", "incoming_instructed": "批办（领导批示）", "incoming_supervised": "交办督办",
     "incoming_done": "办结", "incoming_edited": "补登/更正", "incoming_archived": "整理归档",
     "incoming_duplicate": "重复收文", "incoming_refused": "拒收（涉密）",
+    # the 清样签发登记 (pipeline/signoff.py)
+    "proof": "清样", "signoff": "签发", "returned": "退回", "released": "送编号", "numbered": "编号（清样签发登记）",
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
@@ -79,7 +84,7 @@ _SNAPSHOT_KEYS = ("register", "seal_register", "rows")
 # or reservation note.
 REGISTER_COLUMNS = (
     ("seq_no", "顺序号"), ("registered", "登记日期"), ("number", "发文字号"), ("issuers", "发文机关"), ("title", "标题"),
-    ("kind", "文种"), ("secrecy_urgency", "密级/紧急程度"), ("signers", "签发人"),
+    ("kind", "文种"), ("secrecy_urgency", "密级/紧急程度"), ("signers", "签发人"), ("signed_on", "签发日期"),
     ("drafter", "拟稿部门/拟稿人"), ("main_to", "主送"), ("cc", "抄送"), ("copies", "份数"),
     ("attachments", "附件"), ("status", "状态"), ("archive_code", "档号"), ("note", "备注"),
 )
@@ -102,7 +107,7 @@ CREATE TABLE IF NOT EXISTS documents (
   stage TEXT NOT NULL,
   content_hash TEXT,
   registered_at TEXT NOT NULL, reserved_at TEXT,
-  title TEXT, kind TEXT, doc_date TEXT, secrecy TEXT, urgency TEXT, signers TEXT,
+  title TEXT, kind TEXT, doc_date TEXT, secrecy TEXT, urgency TEXT, signers TEXT, signed_on TEXT,
   drafter_unit TEXT, drafter TEXT, main_to TEXT, cc TEXT, copies INTEGER, attachments TEXT,
   source TEXT, note TEXT, archive_code TEXT, issuers TEXT,
   void_reason TEXT, voided_at TEXT, voided_by TEXT,
@@ -173,7 +178,8 @@ class DocumentRow:
     doc_date: dt.date | None         # 成文日期
     secrecy: str | None
     urgency: str | None
-    signers: tuple[str, ...]
+    signers: tuple[str, ...]         # 签发人 (who signed it off, with 会签; else as printed)
+    signed_on: dt.date | None        # 签发日期; None: no 签发 recorded
     drafter_unit: str | None
     drafter: str | None
     main_to: str | None
@@ -223,6 +229,7 @@ class RegisterRow:
     kind: str
     secrecy_urgency: str
     signers: str
+    signed_on: str
     drafter: str
     main_to: str
     cc: str
@@ -381,6 +388,13 @@ def _attachment_names(draft: Draft) -> str | None:
     return "；".join(draft.attachment_note) or None
 
 
+def _signed_on(d: "DocumentRow") -> str:
+    """签发日期 as the register prints it; a numbered document without a recorded 签发 says so."""
+    if d.signed_on is not None:
+        return d.signed_on.isoformat()
+    return "" if d.stage in (RESERVED, VOIDED) else "未记录"
+
+
 def _row_dict(row: sqlite3.Row | None) -> dict | None:
     return None if row is None else {k: row[k] for k in row.keys()}
 
@@ -465,6 +479,9 @@ class Ledger:
                     raise LedgerError(f"登记簿 {self.path} 的结构版本"
                                       f"{'缺失' if row is None else row[0]}，本版本 gongwen 无法使用；请升级 gongwen"
                                       "或运行 gongwen doctor 检查")
+                if int(row[0]) < 2:
+                    db.execute("ALTER TABLE documents ADD COLUMN signed_on TEXT")
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
                 # Columns added since (empty for the rows before; their event snapshots lack them
                 # alike, so verify() still agrees): the 发文机关 of 联合行文.
                 have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
@@ -583,7 +600,9 @@ class Ledger:
             "content_hash": content, "title": draft.title, "kind": draft.kind,
             "doc_date": draft.date.isoformat() if draft.date else None,
             "secrecy": draft.secrecy, "urgency": draft.urgency,
-            "signers": "、".join(draft.signers) or None, "drafter_unit": draft.drafter_unit,
+            "signers": "、".join(draft.signed_by) or None,
+            "signed_on": draft.signoff.date.isoformat() if draft.signoff else None,
+            "drafter_unit": draft.drafter_unit,
             "drafter": draft.drafter, "main_to": draft.main_to, "cc": draft.cc,
             "copies": draft.copies, "attachments": _attachment_names(draft), "source": draft.source,
             "issuers": "、".join(draft.issuers(self.config.series[series].issuer)),
@@ -817,6 +836,7 @@ class Ledger:
             kind=row["kind"],
             doc_date=dt.date.fromisoformat(row["doc_date"]) if row["doc_date"] else None,
             secrecy=row["secrecy"], urgency=row["urgency"], signers=_split(row["signers"], "、"),
+            signed_on=dt.date.fromisoformat(row["signed_on"]) if row["signed_on"] else None,
             drafter_unit=row["drafter_unit"], drafter=row["drafter"], main_to=row["main_to"],
             cc=row["cc"], copies=row["copies"], attachments=_split(row["attachments"], "；"),
             issuers=_split(row["issuers"], "、"), source=row["source"], note=row["note"], archive_code=row["archive_code"],
@@ -876,7 +896,7 @@ class Ledger:
                 title=d.title or "",
                 kind=d.kind or "",
                 secrecy_urgency="/".join(x for x in (d.secrecy, d.urgency) if x),
-                signers="、".join(d.signers), drafter="/".join(x for x in (d.drafter_unit, d.drafter) if x),
+                signers="、".join(d.signers), signed_on=_signed_on(d), drafter="/".join(x for x in (d.drafter_unit, d.drafter) if x),
                 main_to=d.main_to or "", cc=d.cc or "", copies=d.copies,
                 attachments="；".join(d.attachments), status=d.status, archive_code=d.archive_code or "",
                 note=note))

@@ -77,6 +77,45 @@ class Meeting:
 
 
 @dataclass(frozen=True)
+class Signoff:
+    """签发 (条例 art. 22): the head's opinion, name and full date; 会签 names the heads of the other
+    organs of a joint document; ``delegated`` is the 代 a head acting for another writes after the
+    name. A draft may carry it (front matter, .docx properties) or it is recorded on its 清样."""
+
+    signer: str                              # 签发人
+    date: dt.date                            # 签发日期
+    opinion: str | None = None               # 签发意见; none written: 圈阅或者签名的，视为同意
+    cosigners: tuple[str, ...] = ()          # 会签
+    delegated: bool = False                  # 代签
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Everyone who signed it off: the 签发人 first, then the 会签 heads."""
+        return (self.signer, *(n for n in self.cosigners if n != self.signer))
+
+    @property
+    def opinion_text(self) -> str:
+        return self.opinion or "（未写意见，圈阅视为同意）"
+
+    def to_json(self) -> dict:
+        return {"签发人": self.signer, "签发意见": self.opinion, "签发日期": self.date.isoformat(),
+                "会签": list(self.cosigners), "代签": self.delegated}
+
+
+# Fields of a Draft that are not its content: where it came from and how it was read — and the 签发,
+# which is a judgement *about* the content (the same text signed off or not is the same document).
+_NOT_CONTENT = ("source", "source_format", "origins", "read_problems", "signoff")
+# Fields an office may fill in after the 签发 without going back to the signer: the 印发日期 and the
+# number of copies are decided at 印制 (条例 art. 25(2)–(3)), not by the text the head approved.
+AFTER_SIGNOFF_FIELDS = ("print_date_text", "print_date", "copies")
+
+
+def _sha256_json(d: dict) -> str:
+    canon = json.dumps(d, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
 class Draft:
     """A draft as read from any source (.docx, Markdown/text with front matter, YAML).
 
@@ -114,6 +153,7 @@ class Draft:
     drafter: str | None = None               # 拟稿人
     meeting: Meeting | None = None           # for 纪要
     co_issuers: tuple[str, ...] = ()         # 联合行文: the other 发文机关, after the 主办机关 (the series')
+    signoff: Signoff | None = None           # 签发, when the draft carries it (or it was recorded)
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # Problems found while reading (unknown front-matter keys, normalised punctuation …).
     read_problems: tuple[Problem, ...] = ()
@@ -122,12 +162,32 @@ class Draft:
         """Identity of the draft's *content* (not its file name or mtime): the same content dropped
         again is the same document. SHA-256 over a canonical JSON of every content field."""
         d = asdict(self)
-        for k in ("source", "source_format", "origins", "read_problems"):
+        for k in _NOT_CONTENT:
             d.pop(k, None)
         if not d["co_issuers"]:
             del d["co_issuers"]        # fields added later leave earlier documents' identity alone
-        canon = json.dumps(d, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+        return _sha256_json(d)
+
+    def substantive_content(self) -> dict:
+        """What the head approves at 签发: every content field except those the office may fill in
+        afterwards (AFTER_SIGNOFF_FIELDS). JSON-ready; ``substantive_hash`` is its digest, and the
+        复核 diff compares two of these."""
+        d = json.loads(json.dumps(asdict(self), ensure_ascii=False, default=str))
+        for k in (*_NOT_CONTENT, *AFTER_SIGNOFF_FIELDS):
+            d.pop(k, None)
+        if not d.get("co_issuers"):
+            d.pop("co_issuers", None)  # as in content_hash: a 清样 signed off before the field still matches
+        return d
+
+    def substantive_hash(self) -> str:
+        """The 复核 identity (条例 art. 25(1)): equal for a draft and the 清样 its head signed off
+        unless something the head approved changed."""
+        return substantive_hash(self.substantive_content())
+
+    @property
+    def signed_by(self) -> tuple[str, ...]:
+        """签发人 as the register lists them: who signed it off, else the names the draft prints."""
+        return self.signoff.names if self.signoff else self.signers
 
     @property
     def year(self) -> int | None:
@@ -136,6 +196,11 @@ class Draft:
     def issuers(self, main: str) -> tuple[str, ...]:
         """Every 发文机关 of the document, the 主办机关 ``main`` first (责任者)."""
         return (main, *self.co_issuers)
+
+
+def substantive_hash(content: dict) -> str:
+    """SHA-256 of a ``Draft.substantive_content()`` (also to check one read back from storage)."""
+    return _sha256_json(content)
 
 
 @dataclass(frozen=True)
@@ -147,6 +212,11 @@ class Number:
     seq: int
     text: str          # as printed in the document, e.g. 珠政发〔2015〕3号 or 〔2015〕7号
     reference: str     # as the register/file names/search know it (unique), e.g. 珠政发〔2015〕3号
+
+
+def problems_json(problems) -> list[dict]:
+    """Problems as `--json` prints them: element, message, severity."""
+    return [{"element": p.element, "message": p.message, "severity": p.severity} for p in problems]
 
 
 @dataclass(frozen=True)
@@ -176,8 +246,34 @@ class Outcome:
             "duplicate": self.duplicate,
             "copies": list(self.copies),
             "note": self.note,
-            "problems": [{"element": p.element, "message": p.message, "severity": p.severity}
-                         for p in self.problems],
+            "problems": problems_json(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class ProofOutcome:
+    """What happened to one draft sent for 清样; what `gongwen proof --json` prints. ``proof``: the
+    清样 PDF is beside the draft; ``rejected``: it could not be made (the note says why); ``failed``:
+    LibreOffice or the disk failed, try again."""
+
+    file: str
+    status: Literal["proof", "rejected", "failed"]
+    pdf: str | None = None
+    problems: tuple[Problem, ...] = ()
+    note: str | None = None          # <name>.问题.txt beside the draft, when there are problems
+    title: str | None = None
+    case: int | None = None          # the draft's row in the 清样签发登记 (signoff.Case.id)
+    seconds: float | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "pdf": self.pdf,
+            "title": self.title,
+            "case": self.case,
+            "note": self.note,
+            "problems": problems_json(self.problems),
         }
 
 

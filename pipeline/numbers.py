@@ -23,7 +23,13 @@ _YEAR = "(?:19|20)[0-9]{2}"
 _SEQ = "[1-9][0-9]*"          # no leading zeros (不编虚位)
 
 
-def render(fmt: str, code: str, year: int, seq: int) -> str:
+# The sequence number of a 清样: left blank, as wide as two characters of the 3号 line, so a number
+# of up to three digits can be written in by hand. Ideographic spaces, because an ASCII space in a CJK
+# face is a quarter em and the blank would hardly show.
+BLANK_SEQ = "\u3000\u3000"
+
+
+def render(fmt: str, code: str, year: int, seq: int | str) -> str:
     """Fill one number format. Plain replacement, not str.format: a format is a template of three
     named fields only (config validates that), never arbitrary Python formatting."""
     return fmt.replace("{code}", code).replace("{year}", str(year)).replace("{seq}", str(seq))
@@ -41,6 +47,17 @@ def format_number(config: Config, series: str, year: int, seq: int) -> Number:
     return Number(series=series, year=year, seq=seq,
                   text=render(s.number, series, year, seq),
                   reference=render(s.reference_format, series, year, seq))
+
+
+def blank_number(config: Config, series: str, year: int) -> Number:
+    """The 发文字号 a 清样 shows — 珠政发〔2015〕　　号 — with no number taken (``seq`` 0). It never
+    parses as a number, so nothing can mistake it for one."""
+    s = config.series.get(series)
+    if s is None:
+        raise LedgerError(f"没有名为“{series}”的发文系列（机关代字）；配置中有：{'、'.join(config.series)}")
+    text = render(s.number, series, year, BLANK_SEQ)
+    return Number(series=series, year=year, seq=0, text=text,
+                  reference=render(s.reference_format, series, year, BLANK_SEQ))
 
 
 @lru_cache(maxsize=256)

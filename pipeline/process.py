@@ -1,6 +1,7 @@
 """The stage order for one draft, on one screen, and its resumption after a crash.
 
     read → check ──problems──► rejected note (no number taken)
+         → 复核: the 签发 that covers this content, or what changed since it (signoff.recheck)
          → trial render (a broken template or value fails here, still without a number)
          → number (ledger; idempotent per draft content) → render .docx → PDF/A
          → seal at the real position of 署名/成文日期 + signature (用印登记) → file → index → outbox
@@ -108,9 +109,13 @@ def open_services(config: Config, actor: str) -> Iterator[Services]:
 
 
 # --- notes -----------------------------------------------------------------------------------------
+NOTE_FOOTER = "修改后把文件重新放入原收件夹即可；退回的稿件不占用文号。"
+
+
 def write_note(problems: list[Problem] | tuple[Problem, ...], draft_name: str, dest_dir: Path, *,
-               header: str = "") -> Path:
-    """Write ``<draft_name>.问题.txt`` in dest_dir (atomically, never over an existing note)."""
+               header: str = "", footer: str = NOTE_FOOTER, exact: bool = False) -> Path:
+    """Write ``<draft_name>.问题.txt`` in dest_dir (atomically). Never over an existing note unless
+    ``exact`` (the note beside a draft in proofs/ is replaced by the next one)."""
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -125,8 +130,9 @@ def write_note(problems: list[Problem] | tuple[Problem, ...], draft_name: str, d
         lines.append("另有以下提示（不影响办理，建议一并修改）：")
         lines += [f"- {p}" for p in warnings]
         lines.append("")
-    lines.append("修改后把文件重新放入原收件夹即可；退回的稿件不占用文号。")
-    dest = unique_path(note_path(Path(dest_dir) / draft_name))
+    lines.append(footer)
+    dest = note_path(Path(dest_dir) / draft_name)
+    dest = dest if exact else unique_path(dest)
     return atomic_write_text(dest, "\n".join(lines) + "\n")
 
 
@@ -192,8 +198,23 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
     config = svc.config
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]
-    if draft is None or errors:
-        return done(status="rejected", problems=tuple(problems), title=draft.title if draft else None)
+    if draft is None:
+        return done(status="rejected", problems=tuple(problems), title=None)
+    # 复核 before the number (条例 art. 25(1)): every problem at once, so it runs on a draft with
+    # errors too, but records a 签发 the draft carries only when the draft can go on.
+    from . import signoff
+
+    try:
+        check = signoff.recheck(svc.ledger, config, draft, route=_route_key(path, route, config), name=path.name,
+                                actor=svc.actor, record=not errors)
+    except GongwenError as e:
+        # the register busy or unwritable: nothing is wrong with the draft; it is tried again
+        return done(status="failed", title=draft.title, problems=tuple(problems) + (
+            Problem("复核", f"暂未复核（登记簿暂不可用，稍后自动重试）：{e}"),))
+    if errors or not check.ok:
+        return done(status="rejected", problems=tuple(problems) + check.problems, title=draft.title)
+    draft = check.draft
+    problems = [*problems, *check.warnings]
     seen["title"] = draft.title
 
     # A trial render catches a broken template or an unrenderable value before a number is taken.
@@ -230,6 +251,12 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
     seen["number"] = number.reference
     if alloc.is_new:
         log.info("%s allocated for %s", number.reference, path)
+    if check.case_id is not None:
+        try:
+            signoff.mark_numbered(svc.ledger, config, check.case_id, number.reference, actor=svc.actor)
+        except GongwenError as e:
+            return done(status="failed", number=number.reference, title=draft.title,
+                        problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
     try:
         record, made = _produce_and_file(draft, path, number, alloc, svc)
         numbered = ()
@@ -256,6 +283,17 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra, copies=numbered,
                 duplicate=not made)
+
+
+def _route_key(path: Path, route: Route | None, config: Config) -> str:
+    """The route folder a draft came through ('' for none): the key its 清样 was recorded under."""
+    return route.folder if route is not None else signoff_route_key(path, config)
+
+
+def signoff_route_key(path: Path, config: Config) -> str:
+    from .signoff import route_key_of
+
+    return route_key_of(path, config, config.inbox)
 
 
 def _supervise_minutes(draft: Draft, number: Number, svc: Services) -> tuple[Problem, ...]:
@@ -368,7 +406,7 @@ def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage:
             for name, placement in uses:
                 if name not in sealed_before:
                     svc.ledger.record_seal_use(number.reference, seal_name=name, copies=draft.copies,
-                                               handler=svc.actor, approver="、".join(draft.signers) or None,
+                                               handler=svc.actor, approver="、".join(draft.signed_by) or None,
                                                note=f"第{placement.page + 1}页")
             stage = _advance(svc, doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
@@ -379,7 +417,7 @@ def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage:
     signature = _signature_meta(pdf, config)
     events = _events_meta(svc, number)
     meta = record_metadata(number=number, draft=draft, config=config, pages=facts.pages,
-                           signature=signature, events=events)
+                           signature=signature, events=events, signoff=_signoff_meta(svc, number, draft))
     pdf_format = f"PDF/A-{facts.pdfa[0]}{facts.pdfa[1:].lower()}" if facts.pdfa else "PDF"
     files = [
         StoredFile(pdf, "正本", "正本.pdf", pdf_format, _creator(facts)),
@@ -436,15 +474,45 @@ def _signature_meta(pdf: Path, config: Config) -> dict | None:
     }
 
 
+def document_events(ledger, config: Config, reference: str) -> list:
+    """The document's events with those of its 清样 and 签发 before the number, in chain order."""
+    from .signoff import case_events
+
+    events = {e.id: e for e in ledger.events(reference)}
+    events.update({e.id: e for e in case_events(ledger, config, reference)})
+    return [events[k] for k in sorted(events)]
+
+
 def _events_meta(svc: Services, number: Number) -> list[dict]:
+    from .ledger import EVENT_NAMES
+
     names = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
              "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档",
              "reservation_used": "使用预留文号", "seal_used": "用印登记", "duplicate": "重复提交"}
     out = []
-    for ev in svc.ledger.events(number.reference):
-        out.append({"业务行为": names.get(ev.event, ev.event), "行为时间": ev.time,
-                    "机构人员名称": ev.actor, "行为描述": ev.detail or {}})
+    for ev in document_events(svc.ledger, svc.config, number.reference):
+        detail = {k: v for k, v in (ev.detail or {}).items() if k != "rows"}   # a book row's snapshot
+        who = ev.actor
+        if ev.event == "signoff" and detail.get("签发人"):
+            # the 签发 is the head's act (DA/T 46 业务实体: 机构人员 = who acted); who entered it is kept
+            who, detail = detail["签发人"], {**detail, "登记人": ev.actor}
+        out.append({"业务行为": names.get(ev.event) or EVENT_NAMES.get(ev.event, ev.event), "行为时间": ev.time,
+                    "机构人员名称": who, "行为描述": detail})
     return out
+
+
+def _signoff_meta(svc: Services, number: Number, draft: Draft) -> dict | None:
+    """DA/T 46 业务实体 签发 of the record: who signed off, opinion, date, 会签, and the 清样 it covered."""
+    from .signoff import case_for_reference
+
+    so = draft.signoff
+    if so is None:
+        return None
+    c = case_for_reference(svc.ledger, svc.config, number.reference)
+    return {**so.to_json(), "签发意见": so.opinion_text if so.opinion is None else so.opinion,
+            "清样稿次": c.proof_count if c else 0, "清样时间": c.proofed_at if c else None,
+            "登记人": c.signed_by if c else None, "登记时间": c.signed_at if c else None,
+            "内容摘要值": {"算法": "SHA-256", "值": draft.substantive_hash()}}
 
 
 def _index_record(record: Record, doc_id: int, svc: Services) -> bool:

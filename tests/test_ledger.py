@@ -250,13 +250,14 @@ def test_register_columns_from_the_draft(ledger):
     ledger.allocate(d, actor="甲")
     (row,) = ledger.register(2015, "珠政发")
     assert [h for _, h in REGISTER_COLUMNS] == [
-        "顺序号", "登记日期", "发文字号", "发文机关", "标题", "文种", "密级/紧急程度", "签发人", "拟稿部门/拟稿人",
-        "主送", "抄送", "份数", "附件", "状态", "档号", "备注"]
+        "顺序号", "登记日期", "发文字号", "发文机关", "标题", "文种", "密级/紧急程度", "签发人", "签发日期",
+        "拟稿部门/拟稿人", "主送", "抄送", "份数", "附件", "状态", "档号", "备注"]
     assert row.issuers == "珠晖区人民政府"
     assert (row.seq_no, row.registered, row.number, row.title, row.kind, row.secrecy_urgency, row.signers,
-            row.drafter, row.main_to, row.cc, row.copies, row.attachments, row.status, row.archive_code) == (
+            row.signed_on, row.drafter, row.main_to, row.cc, row.copies, row.attachments, row.status,
+            row.archive_code) == (
         1, "2015-03-20", "珠政发〔2015〕1号", "关于印发工作方案的通知", "通知", "秘密★1年/特急", "张三、李四",
-        "办公室/王五", "各街道办事处", "区委办公室，区人大常委会办公室", 30, "1.人员名单；2.日程安排",
+        "未记录", "办公室/王五", "各街道办事处", "区委办公室，区人大常委会办公室", 30, "1.人员名单；2.日程安排",
         "办理中（已编号）", "")
     doc = ledger.document("珠政发〔2015〕1号")
     assert doc.signers == ("张三", "李四") and doc.attachments == ("1.人员名单", "2.日程安排")
@@ -610,7 +611,7 @@ def test_cli_register_xlsx(instance, tmp_path):
     assert ws["A1"].value == "珠晖区人民政府办公室2015年发文登记簿"
     assert [c.value for c in ws[3]] == [h for _, h in REGISTER_COLUMNS]
     assert [c.value for c in ws[4]][:6] == [1, "2015-03-20", "珠政发〔2015〕1号", "珠晖区人民政府", "关于做好防汛工作的通知", "通知"]
-    assert ws["N4"].value == "已发" and ws["N5"].value == "办理中（已编号）" and ws.max_row == 5
+    assert ws["O4"].value == "已发" and ws["O5"].value == "办理中（已编号）" and ws.max_row == 5
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9    # A4
     assert ws.print_title_rows == "$3:$3" and ws["C3"].font.b
     assert ws.column_dimensions["D"].width > ws.column_dimensions["A"].width

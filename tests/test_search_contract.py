@@ -369,7 +369,11 @@ def _damage(root: Path) -> None:
             data = bytearray(p.read_bytes())
             for i in range(0, len(data), 7):
                 data[i] ^= 0x5A
-            p.write_bytes(bytes(data))
+            # a new file in its place, not a rewrite in place: an index an earlier test opened may still
+            # have the old one memory-mapped (tantivy), and truncating a mapped file is SIGBUS for its reader
+            tmp = p.with_name(p.name + ".damaged")
+            tmp.write_bytes(bytes(data))
+            os.replace(tmp, p)
 
 
 def test_corrupted_index_is_detected_and_reindex_repairs_it(archived):

@@ -46,13 +46,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "handover": ("yearend", "Build the handover package of YEAR for the 区档案馆 at DIR: one folder per 件 by 档号 "
                             "with its files and XML metadata, the 目录, the 检测报告, the 电子档案移交与接收登记表, "
                             "a BagIt bag and an SM3 manifest."),
-    "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."),
+    "register": ("registers", "Show the 发文登记簿 (or with --seals the 用印登记, with --times the handling times) of "
+                              "YEAR (default: this year)."),
     "reserve": ("registers", "Reserve the next number of SERIES now for a document that comes later."),
     "void": ("registers", "Void the 发文字号 NUMBER: it stays in the register, marked 作废 with the reason."),
     "receive": ("incoming", "Sign in received documents (收文): PDF, scans and photos (JPEG/PNG/TIFF, by OCR), "
                             ".docx, .doc, .wps, OFD."),
     "incoming": ("incoming", "The 收文 register and its handling: list, show, route (拟办), instruct (批办), "
                              "done (办结), edit (补登), register (收文登记簿)."),
+    "proof": ("proofs", "Make the 清样 of each DRAFT beside it (<name>.清样.pdf): read and reviewed as for issue, "
+                       "the real template, the number left blank, no seal, no signature, 「清样」 across every page."),
+    "release": ("proofs", "Record the 签发 of DRAFT's 清样 and move the draft from proofs/<route>/ to inbox/<route>/ "
+                           "for numbering."),
+    "return": ("proofs", "退回: the head sends DRAFT's 清样 back with an opinion; the draft stays in proofs/ for correction."),
+    "proofs": ("proofs", "Each draft on its way to a number: its 清样, 签发 or 退回, and state (newest first)."),
     "supervise": ("supervise", "督查督办: the 督办台账 — add, list, progress, close, remind, report."),
     "serve": ("web", "The office in a browser: search, documents, registers, year-end, accounts (see docs/web.md)."),
     "user": ("web", "Accounts of the browser app (stored in the instance's register database; changes are events)."),

@@ -49,14 +49,20 @@ def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: b
                 note = readable_path(write_note(o.problems, path.name, config.rejected))
                 o = Outcome(**{**o.__dict__, "note": note})
             bad += o.status != "issued"
-            if as_json:
-                click.echo(json.dumps(o.to_json(), ensure_ascii=False))
-            else:
-                click.echo(_outcome_line(o, note))
-                for p in o.problems:
-                    click.echo(f"    {p}")
+            echo_result(o, _outcome_line(o, note), as_json)
     if bad:
         raise SystemExit(1)
+
+
+def echo_result(o, line: str, as_json: bool) -> None:
+    """One draft's result (an Outcome or a ProofOutcome): its JSON object on one line, or its
+    console line followed by its problems."""
+    if as_json:
+        click.echo(json.dumps(o.to_json(), ensure_ascii=False))
+        return
+    click.echo(line)
+    for p in o.problems:
+        click.echo(f"    {p}")
 
 
 @cli.command("init")

@@ -62,6 +62,10 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
         head.add_row(key, "" if val in (None, "") else str(val))
     if answers:
         head.add_row("答复来文", "、".join(answers))
+    for key in ("签发意见", "签发日期"):                 # the 业务实体 签发, when one was recorded
+        val = (m.get("签发") or {}).get(key)
+        if val:
+            head.add_row(key, str(val))
     head.add_row("位置", str(rec.path))
     console.print(head)
     files = Table(title="文件与固定性")
@@ -77,11 +81,22 @@ def show_cmd(app: App, ident: str, as_json: bool) -> None:
     sig = m.get("电子签名")
     if sig:
         console.print(f"电子签名：{sig.get('签名人')}  {sig.get('签名时间')}  {sig.get('签名结果')}")
+    from ..ledger import EVENT_NAMES, Ledger
+    from ..process import document_events
+    from ..signoff import handling
+
+    with Ledger.open(app.config) as ledger:
+        steps = handling(ledger, app.config, rec.reference)
+        events = document_events(ledger, app.config, rec.reference)
+    flow = Table(title="发文办理（清样 → 签发 → 编号 → 用印 → 核发）")
+    for col in ("步骤", "时间", "人员", "说明"):
+        flow.add_column(col, overflow="fold")
+    for s in steps:
+        flow.add_row(s.name, (s.time or "—")[:19].replace("T", " "), s.actor or "", s.detail)
+    console.print(flow)
     history = Table(title="办理过程")
     for col in ("时间", "行为", "人员"):
         history.add_column(col)
-    from ..ledger import EVENT_NAMES
-
     for ev in events:
         history.add_row(str(ev.time), EVENT_NAMES.get(ev.event, ev.event), ev.actor)
     console.print(history)

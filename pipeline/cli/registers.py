@@ -25,22 +25,32 @@ def _console() -> Console:
 @click.argument("year", type=int, required=False)
 @click.option("--series", default=None, help="only this series (机关代字)")
 @click.option("--seals", is_flag=True, help="the 用印登记 instead of the 发文登记簿")
+@click.option("--times", is_flag=True, help="each document's 清样 → 签发 → 编号 → 用印 → 核发 times")
 @click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None,
               help="also write a printable .xlsx (A4 landscape) to this file")
 @click.option("--force", is_flag=True, help="replace an existing --xlsx file")
 @pass_app
-def register_cmd(app: App, year: int | None, series: str | None, seals: bool, as_json: bool,
+def register_cmd(app: App, year: int | None, series: str | None, seals: bool, times: bool, as_json: bool,
                  xlsx: str | None, force: bool) -> None:
-    """Show the 发文登记簿 (or with --seals the 用印登记) of YEAR (default: this year)."""
+    """Show the 发文登记簿 (or with --seals the 用印登记, with --times the handling times) of YEAR
+    (default: this year)."""
     config = app.config
     year = year or dt.date.today().year
     if series and series not in config.series:
         raise click.ClickException(f"没有名为“{series}”的发文系列；可用的有：{'、'.join(config.series)}")
+    if seals and times:
+        raise click.ClickException("--seals 和 --times 只能选一个")
     refuse_existing(xlsx, force)
-    listing = register_listing(config, year, series, seals=seals)   # never creates the register
+    if times:
+        from ..signoff import times_listing
+
+        listing = times_listing(config, year, series)                  # never creates the register
+    else:
+        listing = register_listing(config, year, series, seals=seals)   # never creates the register
     emit_register(app, listing, xlsx=xlsx, as_json=as_json, head={"year": year, "series": series},
-                  no_wrap=("number", "registered", "used_at", "seq_no"))
+                  no_wrap=("number", "registered", "used_at", "seq_no", "proofed", "signed", "numbered", "sealed",
+                           "issued"))
 
 
 def refuse_existing(xlsx: str | None, force: bool) -> None:

@@ -88,6 +88,12 @@ def console_line(config: Config, ev: intake.IntakeEvent) -> str | None:
         return f"{label} ← {ev.name}：{ev.message}{see}"
     if ev.kind == "received":
         return f"收文 {ev.message} ← {ev.name}{secs}"
+    if ev.kind == "proofed":
+        extra = f"，{ev.message}（见 {_rel(config, ev.note)}）" if ev.note else ""
+        return f"清样 ← {ev.name}：{_rel(config, ev.path)}{extra}{secs}"
+    if ev.kind == "proof_rejected":
+        see = f"（见 {_rel(config, ev.note)}）" if ev.note else ""
+        return f"未出清样 ← {ev.name}：{ev.message}{see}{secs}"
     if ev.kind == "supervised":
         return f"督办 ← {ev.name}：{ev.message}"
     if ev.kind == "day_turn":
@@ -145,7 +151,7 @@ def serve(app: App, *, once: bool = False) -> int:
 
 
 _KIND_CN = {"issued": "发文", "rejected": "退回", "duplicate": "重复", "unsupported": "类型不符",
-            "invalid": "无法打开", "failed": "失败", "kept": "保留"}
+            "invalid": "无法打开", "failed": "失败", "kept": "保留", "proofed": "清样", "proof_rejected": "未出清样"}
 
 
 @cli.command("watch")

@@ -15,7 +15,7 @@ from ..errors import DraftError
 from ..fsutil import readable_path
 from ..model import Block, Draft, Meeting, Problem
 from . import _docx, _markdown, _safety
-from ._fields import MEETING_KEYS, Meta, meeting_from, normalise
+from ._fields import MEETING_KEYS, Meta, meeting_from, normalise, signoff_from
 from ._structure import Item, Parsed, analyse, attachments_from
 from .patterns import MEETING_LABELS, NOTE_RE, clean_line, kind_from_title, parse_exact_date, split_names, squeeze
 
@@ -199,6 +199,10 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         problems.append(Problem("标题", f"公文没有副标题要素，「{v['副标题']}」已忽略；如需说明请写入标题或正文", "warning"))
 
     meeting = meeting_from(meta)
+    signoff, found = signoff_from(meta)
+    problems += found
+    if signoff is not None:
+        origins["signoff"] = mo
     body = parsed.body
     attachments = attachments_from(parsed.attachment_note, v.get("附件", ()), parsed.sections)
     attachment_note = tuple(raw for raw, _ in v.get("附件", ())) or parsed.attachment_note
@@ -296,7 +300,7 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         note=note, secrecy=secrecy, urgency=urgency, publicity=publicity, printer=printer,
         print_date_text=print_date_text, print_date=parse_exact_date(print_date_text),
         retention=retention, number_text=number_text, copies=copies, co_issuers=co_issuers,
-        drafter_unit=v.get("拟稿部门"), drafter=v.get("拟稿人"), meeting=meeting,
+        drafter_unit=v.get("拟稿部门"), drafter=v.get("拟稿人"), meeting=meeting, signoff=signoff,
         origins=origins, read_problems=tuple(problems))
 
 

@@ -2,10 +2,12 @@
 Chinese name each; values cleaned into str / tuple / int without judging them (rules.py judges)."""
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
-from ..model import Decision, Meeting, Problem
-from .patterns import ZERO_WIDTH_RE, split_names
+from ..model import Decision, Meeting, Problem, Signoff
+from .patterns import ZERO_WIDTH_RE, date_suggestion, parse_exact_date, split_names
 
 # Canonical key (the element's own Chinese name) → accepted aliases. English aliases follow the
 # quarto-gbt9704 field set (title, header-org, header-number, mainreceiver, signdate, copyto …) and
@@ -20,7 +22,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "主送": ("主送机关", "main-to", "mainreceiver", "main-receiver", "receiver", "to"),
     "成文日期": ("date", "signdate", "sign-date", "日期", "发文日期"),
     "署名": ("发文机关署名", "signature", "落款"),
-    "签发人": ("signer", "signers", "signatory", "header-signatory", "签发"),
+    "签发人": ("signer", "signers", "signatory", "header-signatory"),
+    # 签发: the sign-off as a mapping {签发人, 意见, 日期, 会签, 代签}; a plain name (签发: 陈礼洋) is
+    # read as 签发人, as before. The flat keys 签发意见 / 签发日期 / 会签 (with 签发人) say the same
+    # where a mapping cannot be written (.docx custom properties).
+    "签发": ("signoff", "sign-off"),
+    "签发意见": ("signoff-opinion", "opinion"),
+    "签发日期": ("signoff-date", "sign-off-date", "signed-on"),
+    "会签": ("会签人", "cosigners", "co-signers"),
     "抄送": ("抄送机关", "cc", "copyto", "copy-to"),
     "附件": ("附件说明", "attachments", "attachment"),
     "附注": ("note", "notes"),
@@ -50,9 +59,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "议定事项": ("decisions", "决定事项"),
 }
 MEETING_KEYS = ("会议名称", "期号", "时间", "地点", "主持", "出席", "请假", "列席", "记录", "导语", "议定事项")
-LIST_KEYS = {"签发人", "抄送", "附件", "出席", "请假", "列席", "议定事项", "联合发文机关"}
+LIST_KEYS = {"签发人", "会签", "抄送", "附件", "出席", "请假", "列席", "议定事项", "联合发文机关"}
 # Lists of people: names separated only by spaces are separate names (签发人: 陈礼洋 彭建元).
-PEOPLE_KEYS = {"签发人", "出席", "请假"}
+PEOPLE_KEYS = {"签发人", "会签", "出席", "请假"}
+# Keys inside a 签发 mapping → canonical sub-key.
+SIGNOFF_KEYS = {"签发人": "签发人", "signer": "签发人", "name": "签发人", "姓名": "签发人",
+                "意见": "意见", "签发意见": "意见", "opinion": "意见",
+                "日期": "日期", "签发日期": "日期", "date": "日期",
+                "会签": "会签", "会签人": "会签", "cosigners": "会签", "co-signers": "会签",
+                "代签": "代签", "代": "代签", "delegated": "代签"}
 
 # Settings of Markdown tool chains (pandoc/quarto) that say nothing about the document's content.
 TOOL_KEYS = {"format", "emoji", "lang", "documentclass", "classoption", "output", "toc", "fontsize",
@@ -117,6 +132,8 @@ def normalise(raw: dict, origin: str, *, ignore_vendor_ascii: bool = False) -> M
     label = "前置元数据" if origin == "前置元数据" else "文档属性"
     for key, value in raw.items():
         canon = canonical_key(key)
+        if canon == "签发" and not isinstance(value, dict):
+            canon = "签发人"            # 签发: 陈礼洋 — a name, as it always meant
         if canon is None:
             k = str(key)
             if ignore_vendor_ascii and k.isascii():
@@ -134,6 +151,8 @@ def normalise(raw: dict, origin: str, *, ignore_vendor_ascii: bool = False) -> M
             values[canon] = _decisions(value, problems, label)
         elif canon == "正文":
             values[canon] = value
+        elif canon == "签发":
+            values[canon] = _signoff_mapping(value, problems, label)
         elif canon == "附件":
             values[canon] = _attachments(value)
         elif canon == "署名" and isinstance(value, bool):
@@ -200,6 +219,68 @@ def _decisions(value, problems: list[Problem], label: str) -> tuple[Decision, ..
             if s:
                 out.append(Decision(text=s))
     return tuple(out)
+
+
+def _signoff_mapping(value: dict, problems: list[Problem], label: str) -> dict:
+    out: dict = {}
+    for k, v in value.items():
+        ck = SIGNOFF_KEYS.get(str(k).strip().lower())
+        if ck is None:
+            problems.append(Problem(label, f"签发中不认识的字段「{k}」（应为“签发人”“意见”“日期”“会签”或“代签”），已忽略", "warning"))
+        elif ck == "会签":
+            out[ck] = _as_list(v, people=True)
+        elif ck == "代签":
+            out[ck] = v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "是", "代", "yes")
+        elif ck == "日期" and isinstance(v, dt.date):
+            out[ck] = v                 # YAML reads 2015-03-16 as a date
+        else:
+            out[ck] = _scalar(v)
+    return out
+
+
+# 陈礼洋（代）/ 陈礼洋(代) / 陈礼洋 代: signed on another head's behalf.
+_DELEGATED_RE = re.compile(r"^(?P<name>.+?)(?:[\s\u3000]*[（(]代[）)]|[\s\u3000]+代)$")
+
+
+def signoff_from(meta: Meta) -> tuple[Signoff | None, list[Problem]]:
+    """The 签发 a draft carries: the 签发 mapping, or the flat keys 签发日期 (with 签发人, 签发意见,
+    会签). A sign-off needs the signer and the full date (条例 art. 22); what is missing is an error
+    naming it, so a sign-off is never half recorded. ``签发人`` alone is the name printed on an
+    上行文, not a sign-off."""
+    v = meta.values
+    mapping = v.get("签发")
+    flat = any(k in v for k in ("签发日期", "签发意见", "会签"))
+    if mapping is None and not flat:
+        return None, []
+    label = meta.origin
+    if mapping is not None:
+        signer, opinion, date = mapping.get("签发人"), mapping.get("意见"), mapping.get("日期")
+        cosigners, delegated = mapping.get("会签", ()), bool(mapping.get("代签"))
+        how = f"{label}“签发”中的"
+    else:
+        names = v.get("签发人", ())
+        signer = names[0] if names else None
+        opinion, date = v.get("签发意见"), v.get("签发日期")
+        cosigners, delegated = tuple(v.get("会签", ())) + tuple(names[1:]), False
+        how = f"{label}中的"
+    problems = []
+    if signer:
+        m = _DELEGATED_RE.match(signer)
+        if m:
+            signer, delegated = m["name"].strip(), True
+    else:
+        problems.append(Problem("签发", f"{how}签发记录缺少签发人（条例第二十二条：签发人签署意见、姓名和完整日期）"))
+    day = date if isinstance(date, dt.date) else None
+    if day is None and date:
+        day = parse_exact_date(str(date)) or date_suggestion(str(date))[0]
+    if day is None:
+        what = (f"签发日期「{date}」无法识别，应写作 2015-03-16 或 2015年3月16日" if date
+                else "签发记录缺少签发日期")
+        problems.append(Problem("签发", f"{how}{what}（条例第二十二条：签发须写完整日期）"))
+    if problems:
+        return None, problems
+    return Signoff(signer=signer, date=day, opinion=opinion or None, cosigners=tuple(cosigners),
+                   delegated=delegated), []
 
 
 def meeting_from(meta: Meta) -> Meeting | None:

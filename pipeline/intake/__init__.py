@@ -45,10 +45,11 @@ from ..config import Config, Route
 from ..errors import GongwenError, RegisterUnavailable
 from ..fsutil import (LOW_SPACE_BYTES, disk_full_message, free_bytes, full_disk, human_bytes, low_disk, mount_point,
                       readable, readable_path)
-from ..model import Outcome, Problem
-from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, Claim, Claims, claim_file, drop_claim_dir,
+from ..model import Outcome, Problem, ProofOutcome
+from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, SNAPSHOT, Claim, Claims, claim_file, drop_claim_dir,
                      move_noclobber, move_to_free, note_path, same_content)
 from .observers import Folder, Observers
+from .proofdesk import ProofDesk
 from .readiness import IGNORED_PATTERNS, Candidate, Readiness, entry_kind, is_ignored
 
 __all__ = [
@@ -81,6 +82,8 @@ EventKind = Literal[
     "waiting",      # finished writing but not (yet) valid; left in place for now
     "failed",       # the pipeline failed; the draft stays claimed and is retried
     "kept",         # issued, but the archive's copy could not be confirmed: the draft is kept
+    "proofed",      # a 清样 was made beside a draft in proofs/ (proof has the outcome)
+    "proof_rejected",  # no 清样: the note beside the draft in proofs/ says why; the draft stays
     "supervised",   # a 交办清单 from inbox/督办/ went onto the 督办台账 (message: what was taken)
     "received",     # a document from inbox/收文/ was registered (message: 收文号 and what it is)
     "day_turn",     # the day turned: 督办件 marked 逾期 (message says which)
@@ -103,6 +106,7 @@ class IntakeEvent:
     message: str = ""                # Chinese detail
     seconds: float | None = None     # pipeline time for this draft
     retry_in: float | None = None    # for "failed": seconds until the next attempt
+    proof: ProofOutcome | None = None  # for "proofed" / "proof_rejected": make_proof's answer
 
 
 OnEvent = Callable[[IntakeEvent], None]
@@ -119,6 +123,10 @@ class Hooks:
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
     archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
     catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    # The 清样 folders (proofs/<route>/): make_proof(path, svc, *, route=None, beside=None), and
+    # whether a draft there already has its current 清样. Without ``proof`` they are not watched.
+    proof: Callable[..., ProofOutcome] | None = None
+    proof_current: Callable[[Any, Path], bool] = lambda svc, path: False
     # 督办: 交办清单 files dropped into inbox/<supervision.folder>/ (None: that folder is not watched),
     # and what runs when the day turns (marks 督办件 逾期; returns a line to show, or None).
     import_items: Callable[[Any, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
@@ -132,7 +140,7 @@ class Hooks:
 
 
 def default_hooks(config: Config) -> Hooks:
-    from .. import drafts, incoming, process
+    from .. import drafts, incoming, process, proofs
     from ..incoming import reading
     from ..supervise import sources as supervise_sources
 
@@ -150,6 +158,8 @@ def default_hooks(config: Config) -> Hooks:
         suffixes=frozenset(s.lower() for s in drafts.SUPPORTED_SUFFIXES),
         archived=archive_holds_copy,
         catch_up=lambda svc: process.catch_up(svc) + incoming.catch_up(svc),
+        proof=proofs.make_proof,
+        proof_current=proofs.has_current_proof,
         import_items=_import_and_index,
         import_suffixes=frozenset(supervise_sources.SUFFIXES),
         import_probe=supervise_sources.probe,
@@ -219,6 +229,10 @@ class Intake:
             by_folder[config.inbox / self.receive_key] = (hooks.receive_suffixes, hooks.receive_probe)
         # inbox/ itself: polled if any route is a share (it is then most likely on the share too).
         self.folders.append(Folder(config.inbox, None, any_share))
+        # proofs/<route>/ and proofs/ itself: the same gate and claims, a 清样 beside the draft
+        self.proofdesk = ProofDesk(self) if hooks.proof is not None else None
+        if self.proofdesk is not None:
+            self.folders += self.proofdesk.folders
         self.readiness = Readiness(stable_seconds=config.intake.stable_seconds,
                                    invalid_timeout_s=config.intake.invalid_timeout_s,
                                    suffixes=hooks.suffixes, probe=hooks.probe, clock=clock, by_folder=by_folder)
@@ -252,8 +266,11 @@ class Intake:
         stopping. Returns counts by event kind."""
         self.ensure_folders()
         with self.observers.running():
-            modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in self.folders)
-            self._emit(IntakeEvent("started", message=f"正在监视 {self.config.inbox}：{modes}"))
+            modes = "、".join(f"{f.key}（{'轮询' if f.share else '实时'}）" for f in self.folders if f.desk == "inbox")
+            where = f"正在监视 {self.config.inbox}：{modes}"
+            if self.proofdesk is not None:
+                where += f"；清样文件夹 {self.config.proofs}"
+            self._emit(IntakeEvent("started", message=where))
             log.info("开始监视：%s", modes)
             self.recover()
             self.scan()
@@ -286,7 +303,7 @@ class Intake:
         return self._stopped()
 
     def _stopped(self) -> dict[str, int]:
-        self.claims.tidy()
+        self._tidy()
         log.info("停止监视；统计：%s", self.counts)
         self._emit(IntakeEvent("stopped", message="已停止"))
         return dict(self.counts)
@@ -297,6 +314,8 @@ class Intake:
             f.path.mkdir(parents=True, exist_ok=True)
         self.claims.ensure()
         self.config.rejected.mkdir(parents=True, exist_ok=True)
+        if self.proofdesk is not None:
+            self.proofdesk.ensure()
 
     def _folder_of(self, path: Path) -> Folder | None:
         parent = path.parent
@@ -467,6 +486,9 @@ class Intake:
         try:
             self.readiness.forget(c.path)
             folder = self._folder_of(c.path)
+            if folder is not None and folder.desk == "proofs" and self.proofdesk is not None:
+                self.proofdesk.take(c, verdict, folder)
+                return
             route_key = folder.key if folder is not None else ROOT_KEY
             state = {"take": "processing", "refuse": "refused"}.get(verdict, verdict)
             try:
@@ -498,7 +520,9 @@ class Intake:
             self._emit(IntakeEvent("recovered", claim.name, claim.route, path=claim.path,
                                    message=f"上次运行留下的草稿（{claim.state}），继续处理"))
             self._handle(claim)
-        self.claims.tidy()
+        if self.proofdesk is not None:
+            self.proofdesk.recover()
+        self._tidy()
 
     # -- where each result goes ------------------------------------------------------------------
     def _handle(self, claim: Claim, *, fresh: bool = False) -> None:
@@ -513,6 +537,9 @@ class Intake:
                                         problems=(Problem("处理", self._trouble(e)),)), 0.0)
 
     def _handle_claim(self, claim: Claim, fresh: bool) -> None:
+        if claim.method == SNAPSHOT and self.proofdesk is not None:   # a 清样 retried
+            self.proofdesk.handle(claim)
+            return
         kind = entry_kind(claim.path)
         if kind not in ("file", None) or claim.state == "refused":
             # whatever the record says: only a regular file is ever opened
@@ -795,13 +822,19 @@ class Intake:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
     # -- loop helpers ----------------------------------------------------------------------------
+    def _tidy(self) -> None:
+        """Remove released claim folders (the inbox's and the 清样 folders' snapshots)."""
+        self.claims.tidy()
+        if self.proofdesk is not None:
+            self.proofdesk.claims.tidy()
+
     def busy(self) -> bool:
         """True while some file is pending (not parked) — used by once mode."""
         return self.readiness.busy()
 
     def wait(self) -> None:
         """Tidy up, then sleep until an event arrives, the stop flag is set, or the next tick."""
-        self.claims.tidy()
+        self._tidy()
         self.wake.wait(TICK_S)
         self.wake.clear()
 

@@ -32,6 +32,8 @@ log = logging.getLogger("gongwen.intake")
 CLAIM_RECORD = ".claim.json"
 # Claims live in work_dir/claims/<route>/<token>/ (work_dir also holds the pipeline's own scratch).
 CLAIMS_DIR = "claims"
+# A claim that copies its draft and leaves it in place (the 清样 folders), see Claims.snapshot.
+SNAPSHOT = "snapshot"
 # Where drafts dropped straight into inbox/ (no route folder) are claimed; they go through the pipeline
 # with route=None, so the draft's own metadata must name its series.
 ROOT_KEY = "_收件箱"
@@ -240,6 +242,36 @@ class Claims:
         """Claim ``src`` for ``route_key`` (``record``: state, reason, attempts); None when it is gone
         already."""
         return claim_file(src, self.root / route_key, route_key, **record)
+
+    def snapshot(self, src: Path, route_key: str) -> Claim | None:
+        """Copy ``src`` into a fresh claim folder and leave it where it is (a 清样 is made of a
+        snapshot; its draft never moves). None when it is gone already. Recovery finishes a
+        snapshot claim only while its source is unchanged (``snapshot_current``)."""
+        d = _new_claim_dir(self.root / route_key)
+        c = Claim(dir=d, name=readable(src.name), route_key=route_key, source=str(src), method=SNAPSHOT,
+                  claimed_at=datetime.now().isoformat(timespec="seconds"))
+        try:
+            c.save()
+            atomic_copy(src, c.path, mode=0o644)
+        except FileNotFoundError:
+            drop_claim_dir(d)
+            return None
+        except BaseException:
+            with contextlib.suppress(OSError):
+                c.path.unlink()
+            drop_claim_dir(d)
+            raise
+        fsync_dir(d)
+        return c
+
+    @staticmethod
+    def snapshot_current(claim: Claim) -> bool:
+        """The snapshot still shows its source as it is (not changed, not removed since)."""
+        src = Path(claim.source)
+        try:
+            return src.is_file() and same_content(src, claim.path)
+        except OSError:
+            return False
 
     def release(self, claim: Claim) -> None:
         """The archive holds an identical copy: removing ours completes a move, nothing is lost. The

@@ -22,11 +22,13 @@ log = logging.getLogger("gongwen.intake")
 
 @dataclass(frozen=True)
 class Folder:
-    """One watched folder: a route's folder, or inbox/ itself (route None)."""
+    """One watched folder: a route's folder, or inbox/ itself (route None) — or the same in proofs/
+    (``desk`` "proofs": a draft there gets a 清样 beside it and stays)."""
 
     path: Path
     route: Route | None
     share: bool
+    desk: str = "inbox"
     imports: bool = False       # a folder of other files (督办: 交办清单; 收文: received documents), not drafts
 
     @property

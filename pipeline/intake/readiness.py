@@ -32,6 +32,9 @@ IGNORED_PATTERNS: tuple[str, ...] = (
     "~$*", "~*.tmp", ".~lock.*#", "*.part", "*.partial", "*.filepart", "*.tmp", "*.temp",
     "*.crdownload", "*.download", "*.swp", "*.swo", "*.swx", "*~", "*.wbk", "*.asd",
     "thumbs.db", "desktop.ini", "icon\r",
+    # gongwen's own outputs beside a draft: a 问题 note, a 清样 (a note dragged back from rejected/
+    # with its corrected draft is not a second draft)
+    "*.问题.txt", "*.清样.pdf",
 )
 
 
