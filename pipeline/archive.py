@@ -189,6 +189,13 @@ def draft_text(draft: Draft) -> str:
     return "\n".join(lines) + "\n"
 
 
+def responsible(meta: dict) -> str:
+    """The 责任者 as one text (目录, EEP, checks): a list (联合行文, the 主办机关 first) joined with
+    "、"; records filed before it became a list hold one name."""
+    v = meta.get("责任者") or ""
+    return "、".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+
 def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -221,7 +228,7 @@ def record_metadata(*, number: Number, draft: Draft, config: Config, pages: int 
         "年度": number.year,
         "顺序号": number.seq,
         "题名": draft.title,
-        "责任者": series.issuer,
+        "责任者": list(draft.issuers(series.issuer)),      # 联合行文: every organ, the 主办机关 first
         "日期": _iso(draft.date),
         "文种": draft.kind,
         "密级": draft.secrecy or "",

@@ -124,6 +124,13 @@ class Series(_Frozen):
         return self.reference or self.number
 
 
+class CoIssuer(_Frozen):
+    """An organ this office issues documents with (联合行文), keyed by its name (its 署名 and the
+    name on its seal; the seal image, if the office has it, is ``seal.images[<name>]``)."""
+
+    header: str | None = None       # its name in the 发文机关标志 (a 规范化简称); default: the name
+
+
 class Route(_Frozen):
     folder: str                     # sub-folder of paths.inbox
     series: str                     # series key it feeds
@@ -198,6 +205,16 @@ class Numbering(_Frozen):
 class Security(_Frozen):
     # Only a system approved for classified work (涉密信息系统) may process 秘密/机密/绝密 drafts.
     classified_approved: bool = False
+
+
+class PageLayout(_Frozen):
+    # Choices GB/T 9704 leaves to the office (render.py, layout.py).
+    # The 版记 on an even page (the back of the last sheet), as many offices print: when the
+    # document would end on an odd page, the 版记 goes onto the next page (with a blank page
+    # before it when it already stood alone on an odd one; GB/T 9704 7.5: then neither is numbered).
+    imprint_on_even_page: bool = False
+    # 份号 (GB/T 9704 7.2.1) on every document, not only on those whose draft gives 份数.
+    copy_numbers: bool = False
 
 
 class Incoming(_Frozen):
@@ -361,6 +378,8 @@ class Config(_Frozen):
     search: Search = Search()
     numbering: Numbering = Numbering()
     security: Security = Security()
+    layout: PageLayout = PageLayout()
+    co_issuers: dict[str, CoIssuer] = {}
     incoming: Incoming = Incoming()
     supervision: Supervision = Supervision()
     # Official holidays and 调休 workdays for years the chinesecalendar package does not know yet.
@@ -449,6 +468,11 @@ class Config(_Frozen):
 
     def is_upward(self, kind: str | None) -> bool:
         return kind in self.upward_kinds
+
+    def header_name(self, organ: str) -> str:
+        """An organ's name as the 发文机关标志 of a joint document prints it."""
+        co = self.co_issuers.get(organ)
+        return (co.header if co and co.header else organ)
 
 
 def _loc(err: dict) -> str:

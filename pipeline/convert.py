@@ -5,6 +5,7 @@ import http.client
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,6 +89,52 @@ def check_input(docx: Path) -> None:
             raise ConversionError(f"{docx.name} 不是有效的 Word 文档（缺少 word/document.xml），无法转换为 PDF")
 
 
+# LibreOffice reads Word's <w:overflowPunct> the wrong way round: its DOCX import (writerfilter's
+# DomainMapper, 7.4 and the later versions looked at) sets ParaIsHangingPunctuation = (w:val == 0). So
+# the w:val="0" our templates carry for Word and WPS ("punctuation must not extend past the text
+# extents", ECMA-376 17.3.1.21) made LibreOffice hang 。，、 past the 版心 (measured in
+# recipes-next.md §6; tests/test_layout_pdf.py reads it on the PDF). LibreOffice is therefore given a
+# copy with every explicit overflowPunct inverted; a document that says nothing hangs in both readings
+# (their common default) and is given as it is.
+_OVERFLOW_PUNCT = re.compile(rb'<w:overflowPunct(?:\s+w:val="([^"]*)")?\s*/>')
+_WORD_XML = re.compile(r"^word/[^/]+\.xml$")
+
+
+def _invert_overflow_punct(m: re.Match) -> bytes:
+    on = m.group(1) is None or m.group(1).lower() not in (b"0", b"false", b"off")
+    return b'<w:overflowPunct w:val="0"/>' if on else b'<w:overflowPunct w:val="1"/>'
+
+
+def libreoffice_input(docx: Path, workdir: Path) -> Path:
+    """``docx`` as LibreOffice must read it: the file itself, or a copy under ``workdir`` (same file
+    name, so soffice names its output alike) with every w:overflowPunct inverted (see above). The
+    given file is never changed; what is not a readable Word document is passed on as it is."""
+    docx = Path(docx)
+    if docx.suffix.lower() not in (".docx", ".docm", ".dotx"):
+        return docx
+    try:
+        with zipfile.ZipFile(docx) as z:
+            infos = z.infolist()
+            changed = {}
+            for info in infos:
+                if _WORD_XML.match(info.filename):
+                    data = z.read(info)
+                    if b"overflowPunct" in data:
+                        changed[info.filename] = _OVERFLOW_PUNCT.sub(_invert_overflow_punct, data)
+            if not changed:
+                return docx
+            folder = Path(tempfile.mkdtemp(prefix="lo-input-", dir=workdir))
+            out = folder / docx.name
+            # Stored, not deflated: the copy lives for one conversion, and compressing it cost more
+            # than reading it (about 10 ms a document).
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+                for info in infos:
+                    dst.writestr(info.filename, changed.get(info.filename) or z.read(info))
+            return out
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return docx
+
+
 def validate_pdf(path: Path, source: Path) -> int:
     """The page count of a freshly written PDF; ConversionError when it does not open as a PDF."""
     import pikepdf
@@ -130,29 +177,34 @@ def soffice_batch(exe: Path, inputs: list[Path], outdir: Path, profile: Path, en
     """Run one `soffice --convert-to` over ``inputs`` into ``outdir``. Returns None on timeout (the
     process group has been killed). Output files are ``outdir/<input stem>.pdf``. The running process
     is kept in ``procs["batch"]`` meanwhile (so that its owner can find or stop it)."""
-    cmd = [str(exe), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
-           "--nologo", "--nodefault", "--nolockcheck", "--convert-to", PDFA_FILTER_SOFFICE,
-           "--outdir", str(outdir), *[str(p) for p in inputs]]
-    out = open(log, "ab") if log else subprocess.PIPE
+    staging = Path(tempfile.mkdtemp(prefix="gongwen-lo-in-", dir=Path(outdir).parent))
     try:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    except OSError as e:
-        if log:
-            out.close()
-        raise ConversionError(f"无法启动 LibreOffice（{exe}：{e}）。{INSTALL_HINT}") from e
-    if procs is not None:
-        procs["batch"] = proc
-    try:
-        stdout, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(proc)
-        return None
-    finally:
-        if log:
-            out.close()
+        inputs = [libreoffice_input(p, staging) for p in inputs]
+        cmd = [str(exe), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
+               "--nologo", "--nodefault", "--nolockcheck", "--convert-to", PDFA_FILTER_SOFFICE,
+               "--outdir", str(outdir), *[str(p) for p in inputs]]
+        out = open(log, "ab") if log else subprocess.PIPE
+        try:
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            if log:
+                out.close()
+            raise ConversionError(f"无法启动 LibreOffice（{exe}：{e}）。{INSTALL_HINT}") from e
         if procs is not None:
-            procs["batch"] = None
+            procs["batch"] = proc
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            return None
+        finally:
+            if log:
+                out.close()
+            if procs is not None:
+                procs["batch"] = None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     # Even a clean exit leaves soffice's helpers around now and then; the group is ours alone.
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -616,8 +668,9 @@ class Converter:
                 if self._mode == "soffice":   # unoserver could not come back: carry on without it
                     return self.convert(docx, pdf)
             out = self.workdir / "out" / f"{uuid.uuid4().hex}.pdf"
+            lo_src = libreoffice_input(src, self.workdir / "out")
             try:
-                status, err = self._call(src, out)
+                status, err = self._call(lo_src, out)
                 if status == "ok":
                     validate_pdf(out, docx)
                     atomic_copy(out, pdf)
@@ -642,6 +695,8 @@ class Converter:
                 raise ConversionError(f"LibreOffice 无法转换 {docx.name}：{_short(err)}")
             finally:
                 out.unlink(missing_ok=True)
+                if lo_src != src:
+                    shutil.rmtree(lo_src.parent, ignore_errors=True)
         raise AssertionError("unreachable")
 
     def _call(self, src: Path, out: Path) -> tuple[str, BaseException | None]:

@@ -3,6 +3,9 @@ placement and the layout tests all read these values; where the standard leaves 
 choice is made here once, with the reason next to it."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 MM_PER_PT = 25.4 / 72
 TWIPS_PER_PT = 20
 
@@ -93,37 +96,6 @@ def text_width_twips(text: str, size_pt: float = SIZE_3, spacing_twips: int = CH
     return round(width)
 
 
-def line_starts(text: str, *, first_indent_twips: int, spacing_twips: int = CHAR_SPACING_TWIPS,
-                width_twips: int = TYPE_AREA_WIDTH_TWIPS) -> list[int]:
-    """Where each line of a justified 3号 paragraph starts (indices into ``text``), as LibreOffice
-    breaks it: greedy, a closing mark that does not fit hangs past the margin, a line does not end on
-    an opening mark, a run of Latin letters or digits is not broken. An estimate: measured against
-    LibreOffice's output it is exact for most paragraphs and otherwise a character or two late (its
-    Latin widths are averages), never early."""
-    em = SIZE_3 * TWIPS_PER_PT
-    starts, used, avail, i, n = [0], 0.0, width_twips - first_indent_twips, 0, len(text)
-    while i < n:
-        ch = text[i]
-        w = (em if _is_wide(ch) else em * LATIN_EM) + spacing_twips
-        if i > starts[-1] and ch.isalnum() and text[i - 1].isalnum() and _is_wide(ch) != _is_wide(text[i - 1]):
-            w += em * AUTOSPACE_EM
-        if i > starts[-1] and used + w - spacing_twips > avail:
-            brk = i + 1 if ch in _NO_LINE_START else i          # hanging punctuation
-            while brk > starts[-1] + 1 and text[brk - 1] in _OPENERS:
-                brk -= 1
-            while (brk > starts[-1] + 1 and brk < n and text[brk].isascii() and text[brk].isalnum()
-                   and text[brk - 1].isascii() and text[brk - 1].isalnum()):
-                brk -= 1
-            if brk >= n:
-                break
-            starts.append(brk)
-            i, used, avail = brk, 0.0, width_twips
-            continue
-        used += w
-        i += 1
-    return starts
-
-
 # Heading fonts by level: 一、 黑体, （一） 楷体, 1. 仿宋, （1） 仿宋; no bold (the face carries weight).
 HEADING_FONTS = {1: FONT_HEITI, 2: FONT_KAITI, 3: FONT_FANGSONG, 4: FONT_FANGSONG}
 
@@ -143,6 +115,14 @@ MARK_MIN_SCALE = 50            # percent; narrower than this is unreadable, the 
 # 份号, 密级, 紧急程度 stack from line 1 of the 版心 (7.2.1–7.2.3); the template always reserves these
 # three lines (empty when absent), so the 标志 below them never moves.
 TOP_LINES = 3
+COPY_NUMBER_DIGITS = 6         # 份号: 6 Arabic digits, 3号, 顶格 in the 版心's first line (7.2.1)
+
+
+def copy_number(n: int) -> str:
+    """The printed 份号 of copy ``n``: 1 → 000001."""
+    if not 1 <= n < 10 ** COPY_NUMBER_DIGITS:
+        raise ValueError(f"份号 must be 1..{10 ** COPY_NUMBER_DIGITS - 1}, not {n}")
+    return f"{n:0{COPY_NUMBER_DIGITS}d}"
 
 # Where LibreOffice puts a glyph inside a line of exact height, measured with the stand-in faces on
 # this machine (tests/test_layout_pdf.py checks the printed positions): from the top of the line to
@@ -154,6 +134,9 @@ GLYPH_TOP_TITLE_MM = 0.58      # 2号 in a LINE_PITCH line
 MARK_LINE_TWIPS = 1077         # exact line of the 48 pt 标志 (glyph plus a body line's gap, nominally)
 GLYPH_TOP_MARK_MM = -1.58      # LibreOffice lifts a glyph whose line is shorter than the face's height
 GLYPH_BOTTOM_MARK_MM = 3.65    # … and keeps most of its descent below it
+# The space above the 标志 line: its characters' top edge HEADER_MARK_OFFSET_MM below the 版心's top,
+# under the TOP_LINES reserved lines.
+MARK_BEFORE_TWIPS = mm_to_twips(HEADER_MARK_OFFSET_MM - TOP_LINES * LINE_PITCH_MM - GLYPH_TOP_MARK_MM)
 # The first blank line under the 标志 is shortened by the extra descent, so that the 发文字号 sits
 # exactly two body lines below the 标志, as it would under a body line (7.2.5).
 MARK_GAP_TWIPS = LINE_PITCH_TWIPS - mm_to_twips(GLYPH_BOTTOM_MARK_MM - GLYPH_BOTTOM_BODY_MM)
@@ -228,6 +211,37 @@ def seal_gap_lines(diameter_mm: float) -> int:
     while k * LINE_PITCH_MM - glyph < r:
         k += 1
     return k - 1
+
+
+# --- 联合行文 (7.2.4, 7.3.5.1–2) ----------------------------------------------------------------------
+
+JOINT_PER_ROW = 3              # 署名 (and seals) side by side in a row, at most
+SEAL_CLEARANCE_MM = 2.0        # choice: seals of one row, or of two rows, at least this far apart
+MARK_SUFFIX_GAP_EM = 0.5       # choice: between the organs' names and 文件 in the 标志
+# Choice: a joint 标志 of more organs than this is set smaller, to this many 48 pt lines' height,
+# so that the first page still shows body text (GB/T 9704: 首页必须显示正文).
+JOINT_MARK_MAX_LINES = 3
+
+
+def joint_columns(name_widths: list[int], date_width: int, diameter_mm: float) -> list[int]:
+    """Centres (twips from the 版心's left edge) of the columns the organs' 署名 stand in — as many as
+    fit, at most JOINT_PER_ROW; rows of that many: the last column over the 成文日期, which ends 右空四字 (7.3.5.1); columns a seal's
+    width plus SEAL_CLEARANCE_MM apart (seals must not touch), and wider if a 署名 is; the whole row
+    moved right when it would start left of the 版心 (each row of seals stays within it)."""
+    seal = mm_to_twips(diameter_mm)
+    half = max(seal, max(name_widths)) / 2
+    step = max(seal + mm_to_twips(SEAL_CLEARANCE_MM), max(name_widths) + chars(1))
+    # As many a row as fit the 版心 (long names: fewer), at most JOINT_PER_ROW.
+    k = max(1, min(JOINT_PER_ROW, len(name_widths), int((TYPE_AREA_WIDTH_TWIPS - 2 * half) // step) + 1))
+    axis = TYPE_AREA_WIDTH_TWIPS - chars(DATE_RIGHT_INDENT_CHARS) - date_width / 2
+    axis = max(axis, half + (k - 1) * step)
+    axis = min(axis, TYPE_AREA_WIDTH_TWIPS - half)
+    return [round(axis - (k - 1 - j) * step) for j in range(k)]
+
+
+def joint_row_gap_lines(diameter_mm: float) -> int:
+    """Blank lines between two rows of 署名, so that the seals over them do not touch."""
+    return math.ceil(mm_to_twips(diameter_mm + SEAL_CLEARANCE_MM) / LINE_PITCH_TWIPS) - 1
 
 
 # --- title lines (7.3.1): 梯形 or 菱形, broken between words ------------------------------------------
@@ -333,3 +347,43 @@ def title_lines(title: str, max_em: float = TITLE_MAX_CHARS) -> list[str]:
             lines[-1], cur = lines[-1][:-1], lines[-1][-1] + cur
         return lines + [cur]
     return best[1]
+
+
+# --- the end of the body and the signature block on the page (7.3.5.5) ------------------------------
+
+# A page the text flows on from holds LINES_PER_PAGE lines, less at most this many (widow/orphan
+# control, a heading kept with its paragraph).
+FILL_SLACK_LINES = 2
+# The signature block takes at most the body's last two lines with it onto its page.
+CARRY_MAX_LINES = 2
+# Choice: the page the block must share may be set tighter, by at most a quarter of the line pitch
+# (28.95 → 21.7 pt for 16 pt type, still 1.36 times the type size, a usual leading for body text);
+# up to 12 % (three more lines on a full page) is preferred to carrying body lines along.
+# Characters keep their pitch: 28 a line.
+MIN_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.75)
+PREFERRED_PITCH_TWIPS = round(LINE_PITCH_TWIPS * 0.88)
+TYPE_AREA_HEIGHT_TWIPS = mm_to_twips(TYPE_AREA_HEIGHT_MM)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """What a converted PDF shows when the 署名/成文日期 block does not sit well, for choosing the
+    next layout (render.next_layout).
+
+    ``kind``: "alone" (nothing of the body above the block on its page), "annex" (only the 附件说明
+    above it: legal, but a page without body text reads as a stray signature), "short" (the page before
+    the block lacks more than FILL_SLACK_LINES lines, its text having gone along with the block),
+    "split" (署名 and date on two pages), "seal" (no room for the seal under the block).
+    ``lines``: the printed lines (whitespace removed, top to bottom) of the page that must hold
+    more — the page before the block's, or for "seal" the block's own page above the block;
+    ``tops``: where each of those lines' slot begins, in twips below the 版心 top; ``fill``: the
+    line slots (at the standard pitch) in use on that page. ``end``: twips from the 版心 top of the
+    block's page to the bottom of the date's slot — what must move up onto the page before, for
+    "seal" what its page holds. ``deficit``: twips more room needed below the block ("seal")."""
+
+    kind: str
+    lines: tuple[str, ...]
+    tops: tuple[int, ...]
+    fill: float
+    end: int
+    deficit: int = 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -99,7 +100,7 @@ COLUMN_NAMES = {
 # 发文登记簿 columns (standards.md §6.1; issue 3 item 5), field → heading. 备注 carries the void reason
 # or reservation note.
 REGISTER_COLUMNS = (
-    ("seq_no", "顺序号"), ("registered", "登记日期"), ("number", "发文字号"), ("title", "标题"),
+    ("seq_no", "顺序号"), ("registered", "登记日期"), ("number", "发文字号"), ("issuers", "发文机关"), ("title", "标题"),
     ("kind", "文种"), ("secrecy_urgency", "密级/紧急程度"), ("signers", "签发人"), ("signed_on", "签发日期"),
     ("drafter", "拟稿部门/拟稿人"), ("main_to", "主送"), ("cc", "抄送"), ("copies", "份数"),
     ("attachments", "附件"), ("status", "状态"), ("archive_code", "档号"), ("note", "备注"),
@@ -125,7 +126,7 @@ CREATE TABLE IF NOT EXISTS documents (
   registered_at TEXT NOT NULL, reserved_at TEXT,
   title TEXT, kind TEXT, doc_date TEXT, secrecy TEXT, urgency TEXT, signers TEXT, signed_on TEXT,
   drafter_unit TEXT, drafter TEXT, main_to TEXT, cc TEXT, copies INTEGER, attachments TEXT,
-  source TEXT, note TEXT, archive_code TEXT,
+  source TEXT, note TEXT, archive_code TEXT, issuers TEXT,
   void_reason TEXT, voided_at TEXT, voided_by TEXT,
   updated_at TEXT NOT NULL,
   UNIQUE (series, year, seq));
@@ -153,6 +154,18 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, '事件记录只能追加，不能删除'); END;
 """
 _TRIGGERS = ("events_no_update", "events_no_delete")
+
+
+# A 纪要's 期号 may run at most this far ahead of the register (the numbers between are reserved):
+# meetings are numbered in order, so a larger gap is more likely a typing error (70 for 7).
+MAX_ISSUE_GAP = 30
+
+
+def meeting_issue(draft: Draft) -> int | None:
+    """A 纪要's 期号 (7, 第7期) as a number, or None."""
+    issue = draft.meeting.issue if draft.meeting is not None and draft.kind == "纪要" else None
+    m = re.fullmatch(r"第?\s*([0-9]+)\s*期?", (issue or "").strip())
+    return int(m[1]) if m and int(m[1]) > 0 else None
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -190,6 +203,7 @@ class DocumentRow:
     cc: str | None
     copies: int | None
     attachments: tuple[str, ...]
+    issuers: tuple[str, ...]         # 发文机关: the series' issuer, then a joint document's co-issuers
     source: str | None               # the draft's file, for resuming
     note: str | None
     archive_code: str | None         # 档号, set at year end
@@ -227,6 +241,7 @@ class RegisterRow:
     seq_no: int
     registered: str
     number: str
+    issuers: str
     title: str
     kind: str
     secrecy_urgency: str
@@ -501,6 +516,11 @@ class Ledger:
                 if int(row[0]) < 2:
                     db.execute("ALTER TABLE documents ADD COLUMN signed_on TEXT")
                     db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+                # Columns added since (empty for the rows before; their event snapshots lack them
+                # alike, so verify() still agrees): the 发文机关 of 联合行文.
+                have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+                if "issuers" not in have:
+                    db.execute("ALTER TABLE documents ADD COLUMN issuers TEXT")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -602,7 +622,8 @@ class Ledger:
 
     def allocate(self, draft: Draft, *, actor: str, year: int | None = None) -> Allocation:
         """The draft's number: the same content again returns the same document; a draft naming a
-        reserved number (``number_text``) takes that reservation; otherwise the series' next number."""
+        reserved number (``number_text``) takes that reservation; a 纪要 with a 期号 takes that number
+        (_take_issue); otherwise the series' next number."""
         series = draft.series
         if not series or series not in self.config.series:
             raise NumberRefused(f"草稿的发文系列“{series or '（未指定）'}”不在配置中；"
@@ -618,6 +639,7 @@ class Ledger:
             "drafter_unit": draft.drafter_unit,
             "drafter": draft.drafter, "main_to": draft.main_to, "cc": draft.cc,
             "copies": draft.copies, "attachments": _attachment_names(draft), "source": draft.source,
+            "issuers": "、".join(draft.issuers(self.config.series[series].issuer)),
         }
         with self._write() as db:
             same = db.execute(f"SELECT * FROM documents WHERE content_hash = ? AND stage <> '{VOIDED}'",
@@ -627,10 +649,14 @@ class Ledger:
                              {"source": draft.source, "stage": same["stage"]})
                 return Allocation(self._number(same), same["id"], False, same["stage"])
             when = _iso(self._clock())
+            issue = meeting_issue(draft)
             if draft.number_text:
                 doc_id, number = self._use_reservation(db, draft.number_text, series, year, when,
                                                        fields_)
                 event, extra = "reservation_used", {"reservation": True}
+            elif issue is not None:
+                doc_id, number, reserved = self._take_issue(db, series, year, issue, when, fields_, actor)
+                event, extra = ("reservation_used" if reserved else "allocated"), {"issue": issue}
             else:
                 seq = self._take_seq(db, series, year)
                 number = format_number(self.config, series, year, seq)
@@ -639,6 +665,41 @@ class Ledger:
             self._append(db, event, actor, number.reference,
                          {**extra, "register": self._snapshot(db, doc_id)})
         return Allocation(number, doc_id, True, "allocated")
+
+    def _take_issue(self, db, series: str, year: int, issue: int, when: str, fields_: dict,
+                    actor: str) -> tuple[int, Number, bool]:
+        """A 纪要's 期号 is the number the office means (第7次常务会议 → 〔2015〕7号). Decision: take it.
+        An unused reservation of that number is used; a number already used is refused (nothing is
+        taken); a 期号 ahead of the counter is taken and the numbers skipped stay in the register as
+        unused reservations (预留, noting the 期号 that skipped them), which the year-end check
+        accepts and a later 纪要 with its own 期号 takes. More than MAX_ISSUE_GAP ahead is refused
+        as a likely typing error. Returns (id, number, whether a reservation was used)."""
+        row = db.execute("SELECT * FROM documents WHERE series = ? AND year = ? AND seq = ?",
+                         (series, year, issue)).fetchone()
+        if row is not None:
+            if row["stage"] == RESERVED:
+                sets = {**fields_, "stage": "allocated", "registered_at": when, "updated_at": when}
+                db.execute(f"UPDATE documents SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                           (*sets.values(), row["id"]))
+                return row["id"], self._number(row), True
+            raise NumberRefused(f"期号 {issue} 已使用：{row['reference']}（{STAGE_NAMES.get(row['stage'], row['stage'])}"
+                              f"{'，' + row['title'] if row['title'] else ''}）；请核对期号，或删去期号由系统按顺序编号")
+        nxt = db.execute("SELECT next_seq FROM counters WHERE series = ? AND year = ?", (series, year)).fetchone()
+        nxt = nxt[0] if nxt else 1
+        if issue < nxt:
+            raise LedgerError(f"期号 {issue} 在登记簿中没有记录，却小于下一个号 {nxt}（登记簿可能被改动，请运行 gongwen doctor）")
+        if issue - nxt > MAX_ISSUE_GAP:
+            raise NumberRefused(f"期号 {issue} 比登记簿的下一个号 {nxt} 超前 {issue - nxt} 号（超过 {MAX_ISSUE_GAP} 号），"
+                              "请核对期号是否写错")
+        for seq in range(nxt, issue):
+            gap = format_number(self.config, series, year, seq)
+            gap_id = self._insert_document(db, gap, RESERVED, when,
+                                           {"reserved_at": when, "note": f"跳号预留：第{issue}期纪要按期号编号时空出"})
+            self._append(db, RESERVED, actor, gap.reference, {"register": self._snapshot(db, gap_id)})
+        db.execute("INSERT INTO counters (series, year, next_seq) VALUES (?, ?, ?) "
+                   "ON CONFLICT (series, year) DO UPDATE SET next_seq = excluded.next_seq", (series, year, issue + 1))
+        number = format_number(self.config, series, year, issue)
+        return self._insert_document(db, number, "allocated", when, fields_), number, False
 
     def _use_reservation(self, db, text: str, series: str, year: int, when: str,
                          fields_: dict) -> tuple[int, Number]:
@@ -878,7 +939,7 @@ class Ledger:
             signed_on=dt.date.fromisoformat(row["signed_on"]) if row["signed_on"] else None,
             drafter_unit=row["drafter_unit"], drafter=row["drafter"], main_to=row["main_to"],
             cc=row["cc"], copies=row["copies"], attachments=_split(row["attachments"], "；"),
-            source=row["source"], note=row["note"], archive_code=row["archive_code"],
+            issuers=_split(row["issuers"], "、"), source=row["source"], note=row["note"], archive_code=row["archive_code"],
             void_reason=row["void_reason"], voided_at=row["voided_at"], voided_by=row["voided_by"],
             updated_at=row["updated_at"])
 
@@ -931,7 +992,8 @@ class Ledger:
             elif d.reserved_at and d.stage != RESERVED:
                 note = (note + "；" if note else "") + f"预留于 {d.reserved_at[:10]}"
             out.append(RegisterRow(
-                seq_no=i, registered=d.registered_at[:10], number=d.reference, title=d.title or "",
+                seq_no=i, registered=d.registered_at[:10], number=d.reference, issuers="、".join(d.issuers),
+                title=d.title or "",
                 kind=d.kind or "",
                 secrecy_urgency="/".join(x for x in (d.secrecy, d.urgency) if x),
                 signers="、".join(d.signers), signed_on=_signed_on(d), drafter="/".join(x for x in (d.drafter_unit, d.drafter) if x),

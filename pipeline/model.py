@@ -152,6 +152,7 @@ class Draft:
     drafter_unit: str | None = None          # 拟稿部门
     drafter: str | None = None               # 拟稿人
     meeting: Meeting | None = None           # for 纪要
+    co_issuers: tuple[str, ...] = ()         # 联合行文: the other 发文机关, after the 主办机关 (the series')
     signoff: Signoff | None = None           # 签发, when the draft carries it (or it was recorded)
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     # Problems found while reading (unknown front-matter keys, normalised punctuation …).
@@ -163,6 +164,8 @@ class Draft:
         d = asdict(self)
         for k in _NOT_CONTENT:
             d.pop(k, None)
+        if not d["co_issuers"]:
+            del d["co_issuers"]        # fields added later leave earlier documents' identity alone
         return _sha256_json(d)
 
     def substantive_content(self) -> dict:
@@ -172,6 +175,8 @@ class Draft:
         d = json.loads(json.dumps(asdict(self), ensure_ascii=False, default=str))
         for k in (*_NOT_CONTENT, *AFTER_SIGNOFF_FIELDS):
             d.pop(k, None)
+        if not d.get("co_issuers"):
+            d.pop("co_issuers", None)  # as in content_hash: a 清样 signed off before the field still matches
         return d
 
     def substantive_hash(self) -> str:
@@ -187,6 +192,10 @@ class Draft:
     @property
     def year(self) -> int | None:
         return self.date.year if self.date else None
+
+    def issuers(self, main: str) -> tuple[str, ...]:
+        """Every 发文机关 of the document, the 主办机关 ``main`` first (责任者)."""
+        return (main, *self.co_issuers)
 
 
 def substantive_hash(content: dict) -> str:
@@ -224,6 +233,7 @@ class Outcome:
     seconds: float | None = None
     title: str | None = None
     duplicate: bool = False          # the same content was issued before
+    copies: tuple[str, ...] = ()     # the numbered copies written (gongwen process --copies)
 
     def to_json(self) -> dict:
         return {
@@ -234,6 +244,7 @@ class Outcome:
             "docx": self.docx,
             "pdf": self.pdf,
             "duplicate": self.duplicate,
+            "copies": list(self.copies),
             "note": self.note,
             "problems": problems_json(self.problems),
         }

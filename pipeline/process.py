@@ -159,10 +159,11 @@ def read_and_check(path: Path, config: Config, route: Route | None = None) -> tu
 
 
 def process_draft(path: Path, svc: Services, *, route: Route | None = None,
-                  outbox: Path | None = None) -> Outcome:
+                  outbox: Path | None = None, copies: bool = False) -> Outcome:
     """The whole pipeline for one draft. Returns what happened; raises only on a programming error.
     A full disk or another failed file operation is a 'failed' answer (the draft is kept and tried
-    again), never an exception; a full disk is named as such, whichever part met it."""
+    again), never an exception; a full disk is named as such, whichever part met it. ``copies``:
+    also write the numbered copies (份号 000001 … 份数) to the outbox, one PDF each (pipeline.copies)."""
     t0 = time.perf_counter()
     path = Path(path)
     seen: dict = {}   # title and number once known, for the answer when a file operation fails
@@ -171,7 +172,7 @@ def process_draft(path: Path, svc: Services, *, route: Route | None = None,
         return Outcome(file=readable_path(path), seconds=round(time.perf_counter() - t0, 3), **kw)
 
     try:
-        return _process(path, svc, route, Path(outbox) if outbox else svc.config.outbox, done, seen)
+        return _process(path, svc, route, Path(outbox) if outbox else svc.config.outbox, done, seen, copies)
     except OSError as e:
         log.warning("%s failed on a file operation: %s", seen.get("number") or readable_path(path), e)
         return done(status="failed", number=seen.get("number"), title=seen.get("title"),
@@ -192,7 +193,8 @@ def failure_text(config: Config, e: BaseException, reference: str | None = None)
     return f"{head}：{e}"
 
 
-def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done, seen: dict) -> Outcome:
+def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done, seen: dict,
+             copies: bool = False) -> Outcome:
     config = svc.config
     draft, problems = read_and_check(path, config, route)
     errors = [p for p in problems if p.severity == "error"]
@@ -257,6 +259,13 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
                         problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
     try:
         record, made = _produce_and_file(draft, path, number, alloc, svc)
+        numbered = ()
+        if copies:
+            from .copies import write_copies
+
+            numbered = tuple(str(p) for p in write_copies(
+                draft, number, config, converter=svc.converter, key=svc.office_key,
+                first=record.file("正本"), dest=outbox))
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -272,7 +281,7 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
     extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor --repair 时补做", "warning"),)
     extra += _supervise_minutes(draft, number, svc)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
-                pdf=str(pdf_out), problems=tuple(problems) + extra,
+                pdf=str(pdf_out), problems=tuple(problems) + extra, copies=numbered,
                 duplicate=not made)
 
 
@@ -353,7 +362,7 @@ def _produce_and_file(draft: Draft, path: Path, number: Number, alloc, svc: Serv
 
 
 # How long a second process waits for the one making the same document: a conversion try is limited
-# by converter.timeout_s (90 s) and a relayout converts up to TIGHTEN_MAX + 1 times.
+# by converter.timeout_s (90 s) and a relayout converts up to render.LAYOUT_ATTEMPTS times.
 _SAME_DOCUMENT_WAIT_S = 600.0
 
 
@@ -366,32 +375,39 @@ def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage:
     docx, unsigned, pdf = wd / "定稿.docx", wd / "转换.pdf", wd / "正本.pdf"
     result = None
     if not (stage_at_least(stage, "stamped") and docx.exists() and pdf.exists()):
-        last_reason = ""
-        for tighten in range(render.TIGHTEN_MAX + 1):
-            render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
-            stage = _advance(svc, doc_id, stage, "rendered", {"tighten": tighten})
+        copy_no = 1 if render.copy_numbered(draft, config) else None      # the 正本 is copy 000001
+
+        def rendered(layout: render.Layout) -> None:
+            nonlocal stage
+            stage = _advance(svc, doc_id, stage, "rendered", layout.describe())
+
+        def convert(docx: Path) -> None:
+            nonlocal stage
             svc.converter.convert(docx, unsigned)
             stage = _advance(svc, doc_id, stage, "converted")
-            try:
-                result = stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
-                                             last_attempt=tighten == render.TIGHTEN_MAX, key=svc.office_key)
-                break
-            except stamp.NeedsRelayout as e:
-                last_reason = str(e)
-                log.info("%s: relayout (tighten=%d): %s", number.reference, tighten + 1, e)
-        else:
+
+        try:
+            _, result = render.lay_out(
+                draft, number, config, docx, convert=convert, rendered=rendered, copy_no=copy_no,
+                settle=lambda layout: stamp.seal_and_sign(unsigned, pdf, draft=draft, config=config,
+                                                          last_attempt=layout.last, key=svc.office_key))
+        except render.LayoutExhausted as e:
             what = "印章、署名和成文日期" if config.series[number.series].sealed else "署名和成文日期"
-            svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{last_reason}", actor=svc.actor)
+            svc.ledger.void(number.reference, reason=f"版面无法容纳{what}：{e}", actor=svc.actor)
             raise _Reject([Problem("版面", f"正文末页放不下{what}（已调整行距仍不行），文号 {number.reference} 已作废；"
-                                          "请精简末段或调整附件说明后重新提交")])
+                                          "请精简末段或调整附件说明后重新提交")]) from None
         if not stage_at_least(stage, "stamped"):
             # A crash between the seal row and the stage advance re-stamps on resume: the same
             # document sealed again is the same 用印 act, so it is registered once.
-            sealed_before = any(e.event == "seal_used" for e in svc.ledger.events(number.reference))
-            if result is not None and result.seal_name and not sealed_before:
-                svc.ledger.record_seal_use(number.reference, seal_name=result.seal_name, copies=draft.copies,
-                                           handler=svc.actor, approver="、".join(draft.signed_by) or None,
-                                           note=f"第{result.placement.page + 1}页" if result.placement else "")
+            # A joint document (联合行文) uses every organ's seal: one row each.
+            sealed_before = {(e.detail.get("seal_register") or {}).get("seal_name")
+                             for e in svc.ledger.events(number.reference) if e.event == "seal_used"}
+            uses = zip(result.seal_names, result.placements) if result is not None and result.seal_names else ()
+            for name, placement in uses:
+                if name not in sealed_before:
+                    svc.ledger.record_seal_use(number.reference, seal_name=name, copies=draft.copies,
+                                               handler=svc.actor, approver="、".join(draft.signed_by) or None,
+                                               note=f"第{placement.page + 1}页")
             stage = _advance(svc, doc_id, stage, "stamped",
                              {"seal": getattr(result, "seal_name", None), "signed": getattr(result, "signed", False)})
 

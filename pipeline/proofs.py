@@ -173,21 +173,16 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
     work.mkdir(parents=True, exist_ok=True)
     try:
         docx, pdf, marked = work / "清样.docx", work / "清样.pdf", work / "marked.pdf"
-        last = ""
-        for tighten in range(render.TIGHTEN_MAX + 1):
-            try:
-                render.render_document(draft, number, config, docx, layout=render.Layout(tighten=tighten))
-            except TemplateError as e:
-                return reject([*problems, Problem("模板", f"无法套用模板：{e}")], draft)
-            svc.converter.convert(docx, pdf)
-            try:
-                stamp.check_layout(pdf, draft=draft, config=config, last_attempt=tighten == render.TIGHTEN_MAX)
-                break
-            except stamp.NeedsRelayout as e:
-                last = str(e)
-        else:
+        try:
+            # laid out exactly as its document will be (render.lay_out, as process does it)
+            render.lay_out(draft, number, config, docx, convert=lambda d: svc.converter.convert(d, pdf),
+                           settle=lambda layout: stamp.check_layout(pdf, draft=draft, config=config,
+                                                                    last_attempt=layout.last))
+        except TemplateError as e:
+            return reject([*problems, Problem("模板", f"无法套用模板：{e}")], draft)
+        except render.LayoutExhausted as e:
             what = "印章、署名和成文日期" if config.series[draft.series].sealed else "署名和成文日期"
-            return reject([*problems, Problem("版面", f"正文末页放不下{what}（已调整行距仍不行：{last}）；"
+            return reject([*problems, Problem("版面", f"正文末页放不下{what}（已调整行距仍不行：{e}）；"
                                                        "请精简末段或调整附件说明后重新出清样")], draft)
         h = draft.substantive_hash()
         apply_mark(pdf, marked, config, content_hash=h)

@@ -13,18 +13,19 @@ import copy
 import dataclasses
 import functools
 import io
+import logging
 import math
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docxtpl import DocxTemplate
 
 from . import layout as L
@@ -34,25 +35,126 @@ from .errors import TemplateError
 from .fsutil import atomic_write_bytes
 from .model import Block, Draft, Number, cn_date
 
-TIGHTEN_MAX = 3
-TIGHTEN_CHAR_STEP = 5      # twips of character spacing taken off per tighten level (0.25 pt)
+log = logging.getLogger("gongwen.render")
+T = TypeVar("T")
+
+# Attempts at laying out a document before the pipeline gives up (and voids its number).
+LAYOUT_ATTEMPTS = 4
+FIT_SPARE_TWIPS = L.LINE_PITCH_TWIPS // 4
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Knobs the pipeline may turn when a rendered PDF needs adjusting (GB/T 9704 7.3.5.5)."""
+    """How the end of the body and the signature block are set. The pipeline renders with
+    Layout(), and while the converted PDF shows the block not sitting well (stamp.NeedsRelayout,
+    GB/T 9704 7.3.5.5) with next_layout(layout, shortfall, docx)."""
 
-    # 0 = standard; 1..3 = progressively tighter line/character spacing on the last page's content
-    # so a signature block is never left alone on a page; at 3 a one-paragraph body is also cut so
-    # that its end can go with the block (split_tail).
-    tighten: int = 0
+    # A tighter line pitch (twips; 0 = the standard one) for the 主体 from the page whose printed
+    # lines are ``tighten_from`` (whitespace removed) to the end of the block; characters keep
+    # their pitch, 28 a line. The blank lines under the seal keep the standard pitch.
+    pitch: int = 0
+    tighten_from: tuple[str, ...] = ()
+    # The printed text (whitespace removed) of the body's last lines that go onto the block's page
+    # with it: the paragraph holding their start is cut exactly there, the rest chained to the block.
+    carry: str = ""
+    attempt: int = 0
+    tightened: int = 0        # how many attempts have set a tighter pitch so far
+    # config.layout.imprint_on_even_page: 1 = the 版记 on a page of its own (the next, even one);
+    # 2 = in a section of its own that starts on an even page (a blank page before it, neither
+    # numbered: GB/T 9704 7.5).
+    imprint_breaks: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.tighten <= TIGHTEN_MAX:
-            raise ValueError(f"tighten must be 0..{TIGHTEN_MAX}, not {self.tighten}")
+        if self.pitch and not L.MIN_PITCH_TWIPS <= self.pitch <= L.LINE_PITCH_TWIPS:
+            raise ValueError(f"pitch must be {L.MIN_PITCH_TWIPS}..{L.LINE_PITCH_TWIPS} twips, not {self.pitch}")
+
+    @property
+    def last(self) -> bool:
+        """The last attempt: the stamp step accepts what is legal, if not ideal."""
+        return self.attempt >= LAYOUT_ATTEMPTS - 1
+
+    def describe(self) -> dict:
+        return {"attempt": self.attempt, "pitch_twips": self.pitch or L.LINE_PITCH_TWIPS,
+                "carried_chars": len(self.carry), "imprint_breaks": self.imprint_breaks}
 
 
-# --- which template --------------------------------------------------------------------------------
+def next_layout(layout: Layout, shortfall: L.Shortfall, docx: Path) -> Layout | None:
+    """The layout to try after ``layout`` (rendered as ``docx``) left the signature block badly
+    placed, as the converted PDF shows it (``shortfall``); None when the attempts are used up.
+
+    GB/T 9704 7.3.5.5: adjust the line spacing; the block never without body text above it, and
+    at most the body's last two lines go with it; every page before stays full (22 lines, less at
+    most FILL_SLACK_LINES). In order of preference: everything onto the page before the block at a
+    pitch of at least PREFERRED_PITCH_TWIPS; the body's last one or two lines carried along when
+    that page stays full without them; the page set tighter, down to MIN_PITCH_TWIPS; then, when
+    only the 附件说明 stood above the block, that (legal) layout on the last attempt; when nothing
+    did, the body's last line carried (the page before runs short: nothing satisfies everything)."""
+    from docx import Document
+
+    s = shortfall
+    if s.kind == "imprint":
+        # Not counted as an attempt: bounded by itself, and the block is settled by now.
+        return replace(layout, imprint_breaks=layout.imprint_breaks + 1) if layout.imprint_breaks < 2 else None
+    attempt = layout.attempt + 1
+    if attempt >= LAYOUT_ATTEMPTS:
+        return None
+    doc = Document(str(docx))
+    top = [p for p in doc.element.body if p.tag == qn("w:p")]
+    pitch = _fitting_pitch(top, layout, s)
+
+    def tighter(at: int, carry: str = "") -> Layout:
+        return Layout(pitch=max(L.MIN_PITCH_TWIPS, at), tighten_from=s.lines, carry=carry, attempt=attempt,
+                      tightened=layout.tightened + 1)
+
+    if s.kind == "seal":                         # room under the block on its own page
+        return tighter(pitch, layout.carry) if pitch else replace(layout, attempt=attempt)
+    if pitch and pitch >= L.PREFERRED_PITCH_TWIPS:
+        return tighter(pitch)
+    # Lines that may go with the block while the page before keeps at most FILL_SLACK_LINES empty.
+    empty = L.LINES_PER_PAGE - s.fill
+    carry_lines = max((k for k in range(L.CARRY_MAX_LINES + 1) if math.floor(empty + k + 0.05) <= L.FILL_SLACK_LINES),
+                      default=0)
+    if carry_lines and not layout.carry:
+        return Layout(carry="".join(s.lines[-carry_lines:]), attempt=attempt)
+    if pitch and pitch >= L.MIN_PITCH_TWIPS:
+        return tighter(pitch)
+    if s.kind in ("short", "annex") or layout.carry:
+        # Nothing fits better (the 附件说明 above the block is legal): the last attempt takes this
+        # layout as it is.
+        return replace(layout, attempt=LAYOUT_ATTEMPTS - 1)
+    # The block must not stand alone: its body line goes along although the page before runs short.
+    return Layout(carry=s.lines[-1], attempt=attempt)
+
+
+def _fitting_pitch(paragraphs: list, layout: Layout, s: L.Shortfall) -> int | None:
+    """The line pitch at which the 主体 from the first body line among ``s.lines`` down to the end
+    of the block fits the page those lines are on (at least one more slot than measured once a
+    tighter pitch has been tried and failed); None when those lines are not found in the body."""
+    styles = [_style_of(p) for p in paragraphs]
+    end = _block_end(styles)
+    found = _region_start(paragraphs, styles, end, s.lines) if end is not None else None
+    if found is None:
+        return None
+    _, k = found
+    fixed = len(_seal_gap(styles))
+    now = layout.pitch or L.LINE_PITCH_TWIPS
+    # The region's height now: on this page from its first line down, plus what the block's page
+    # holds down to the date (or, for "seal", this page down to the date plus the room lacking).
+    if s.kind == "seal":
+        height = s.end - s.tops[k] + s.deficit
+    else:
+        # … and the 附注 the date is kept with (the measure ends at the date)
+        notes = [p for p, st in zip(paragraphs[end:end + 1], styles[end:end + 1]) if st == "GwNote"]
+        height = (round(s.fill * L.LINE_PITCH_TWIPS) - s.tops[k] + s.end
+                  + sum(_estimated_lines(p) for p in notes) * now)
+    slots = fixed + max(1, round((height - fixed * L.LINE_PITCH_TWIPS) / now)) + layout.tightened
+    # A quarter line to spare: the measured positions and LibreOffice's rounding are not exact.
+    room = L.TYPE_AREA_HEIGHT_TWIPS - s.tops[k] - fixed * L.LINE_PITCH_TWIPS - FIT_SPARE_TWIPS
+    # LibreOffice did not fit it at the pitch it had: never propose that pitch again.
+    return min(now - 5, room // max(1, slots - fixed))
+
+
+# --- which template# --- which template# --- which template --------------------------------------------------------------------------------
 
 def _series(draft: Draft, config: Config) -> Series:
     if not draft.series:
@@ -122,14 +224,19 @@ def _signer_lines(signers: tuple[str, ...], number: str) -> list[dict]:
     return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\u200b-\u200d\u2060\ufeff]")
+# Full-width marks beside which Chinese text sets no space: a space (or a zero-width one) there is
+# a place LibreOffice may break a line, after “ or before ”, against 避头尾.
+_WIDE_MARKS = "（《「『“‘〔【）》」』”’〕】，。、；：？！"
+_SPACE_BY_MARK = re.compile(rf"[ \t\u00a0\u3000]+(?=[{_WIDE_MARKS}])|(?<=[{_WIDE_MARKS}])[ \t\u00a0\u3000]+")
 
 
 def _clean(value):
-    """Characters XML cannot hold (Word's vertical tab for a line break, stray control codes) are
-    dropped from every string of a draft before it goes into the document."""
+    """Dropped from every string of a draft before it goes into the document: characters XML
+    cannot hold (Word's vertical tab for a line break, stray control codes), zero-width spaces, and
+    spaces beside a full-width mark."""
     if isinstance(value, str):
-        return _CONTROL.sub("", value)
+        return _SPACE_BY_MARK.sub("", _CONTROL.sub("", value))
     if isinstance(value, tuple):
         return tuple(_clean(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -139,9 +246,17 @@ def _clean(value):
     return value
 
 
-def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None
-                  ) -> tuple[dict, list[str]]:
-    """The template context for a document and the values that must appear in the output."""
+def copy_numbered(draft: Draft, config: Config) -> bool:
+    """Whether the document carries a 份号 (GB/T 9704 7.2.1): when its draft gives 份数 (each copy
+    numbered), when it is classified (涉密公文 must be numbered), or when config.layout.copy_numbers
+    asks for it on every document."""
+    return bool(draft.copies or draft.secrecy or config.layout.copy_numbers)
+
+
+def build_context(draft: Draft, number: Number, config: Config, make_table: Callable | None = None,
+                  copy_no: int | None = None) -> tuple[dict, list[str]]:
+    """The template context for a document and the values that must appear in the output;
+    ``copy_no``: the 份号 to print (None: none)."""
     draft = _clean(draft)
     series = _series(draft, config)
     name = template_for(draft, config)
@@ -163,8 +278,10 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                 out.append({"kind": b.kind, "text": b.text, "table": ""})
         return out
 
-    top = [x for x in (draft.secrecy, draft.urgency) if x]
-    want(*top)
+    top = [{"copy_no": "", "text": x} for x in (draft.secrecy, draft.urgency) if x]
+    if copy_no is not None:
+        top.insert(0, {"copy_no": L.copy_number(copy_no), "text": ""})
+    want(*(x["copy_no"] or x["text"] for x in top))
     date = _date_text(draft.date, draft.date_text)
     signature = draft.signature or series.issuer
     title = [] if not draft.title else L.title_lines(draft.title)
@@ -201,10 +318,20 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                 attendance.append({"label": label, "names": "、".join(names)})
                 want(*names)
 
+    joint = None
+    if draft.co_issuers and name in ("下行文", "上行文"):
+        # 联合行文 (7.2.4): every organ's name in the 标志, the 主办机关 first, 文件 right of them;
+        # every organ's 署名 (7.3.5.1–2). fit_joint sets them out after docxtpl.
+        suffix = "文件" if series.header.endswith("文件") else ""
+        joint = {"marks": [series.header.removesuffix(suffix) if suffix else series.header,
+                           *(config.header_name(o) for o in draft.co_issuers)],
+                 "suffix": suffix, "organs": [signature, *draft.co_issuers], "sealed": series.sealed,
+                 "diameter_mm": config.seal.diameter_mm}
+
     ctx = {
         "header": series.header,
-        "top_lines": top + [""] * (L.TOP_LINES - len(top)),
-        "letter_left": top or [""],
+        "top_lines": top + [{"copy_no": "", "text": ""}] * (L.TOP_LINES - len(top)),
+        "letter_left": top or [{"copy_no": "", "text": ""}],
         "number": number.text,
         "signer_lines": _signer_lines(draft.signers, number.text),
         "title_lines": title,
@@ -221,8 +348,13 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
         "printer": printer,
         "print_date": print_date,
         "attendance": attendance,
+        "joint": joint,
     }
-    want(series.header, number.text, *title, draft.main_to, ctx["note"], cc)
+    if joint:
+        want(*joint["marks"], joint["suffix"], *draft.co_issuers)
+    else:
+        want(series.header)
+    want(number.text, *title, draft.main_to, ctx["note"], cc)
     if name == "上行文":
         want(*draft.signers)
     if name == "纪要":
@@ -445,14 +577,48 @@ def render_template(template: Path, context: dict, out: Path) -> Path:
 
 
 def render_document(draft: Draft, number: Number, config: Config, out: Path, *,
-                    layout: Layout = Layout()) -> Path:
+                    layout: Layout = Layout(), copy_no: int | None = None) -> Path:
     """Fill the draft's template, write ``out`` atomically, and check that no tag is left and that
     every value given (title, number, 主送, each body paragraph …) is in the output. Raises
-    TemplateError naming the template and the tag on a broken template or a missing value."""
+    TemplateError naming the template and the tag on a broken template or a missing value.
+    ``copy_no``: the 份号 of this copy (see copy_numbered); None prints none."""
     template = config.template_path(template_for(draft, config))
-    context, expect = build_context(draft, number, config, table_xml)
+    context, expect = build_context(draft, number, config, table_xml, copy_no=copy_no)
     return _render(template, context, out, expect=expect,
-                   post=lambda doc: fit_document(doc, layout, config))
+                   post=lambda doc: fit_document(doc, layout, config, joint=context["joint"]))
+
+
+
+class LayoutExhausted(Exception):
+    """Every layout render.LAYOUT_ATTEMPTS allows left the signature block badly placed; the
+    message is the stamp step's last reason (Chinese)."""
+
+
+def lay_out(draft: Draft, number: Number, config: Config, docx: Path, *, convert: Callable[[Path], None],
+            settle: Callable[[Layout], T], layout: Layout | None = None, copy_no: int | None = None,
+            rendered: Callable[[Layout], None] | None = None) -> tuple[Layout, T]:
+    """Render ``docx`` with ``layout`` (Layout() when None), ``convert`` it and ``settle`` the result
+    (the stamp step: check_layout or seal_and_sign, given the layout for its ``last`` attempt) until
+    the stamp step stops asking for another layout (stamp.NeedsRelayout → next_layout, GB/T 9704
+    7.3.5.5). Returns the layout that worked and what ``settle`` returned; raises LayoutExhausted
+    when the attempts are used up. ``rendered``: called after each render (the pipeline records
+    its stage)."""
+    from .seal import NeedsRelayout
+
+    current: Layout | None = layout or Layout()
+    reason = ""
+    while current is not None:
+        render_document(draft, number, config, docx, layout=current, copy_no=copy_no)
+        if rendered is not None:
+            rendered(current)
+        convert(docx)
+        try:
+            return current, settle(current)
+        except NeedsRelayout as e:
+            reason = str(e)
+            current = next_layout(current, e.shortfall, docx) if e.shortfall else None
+            log.info("%s: relayout (%s): %s", number.reference, current and current.describe(), e)
+    raise LayoutExhausted(reason)
 
 
 # --- tables in the body ----------------------------------------------------------------------------------
@@ -556,8 +722,8 @@ def _keep_next(p) -> None:
 def fit_mark(paragraphs: list) -> None:
     """Compress the 发文机关标志 horizontally (character scale) so that it fits MARK_MAX_WIDTH_MM."""
     for p in paragraphs:
-        if _style_of(p) not in ("GwMark", "GwLetterHead"):
-            continue
+        if _style_of(p) not in ("GwMark", "GwLetterHead") or p.getparent().tag == qn("w:tc"):
+            continue                  # a joint 标志's names are fitted together (fit_joint_mark)
         text = _text_of(p)
         if not text:
             continue
@@ -582,9 +748,10 @@ def fit_signature(paragraphs: list) -> None:
     for sig_style, date_style in (("GwSignature", "GwDate"), ("GwSignatureFree", "GwDateFree")):
         if sig_style not in styles or date_style not in styles:
             continue
-        sig = paragraphs[styles.index(sig_style)]
+        sigs = [p for p, st in zip(paragraphs, styles) if st == sig_style]
+        sig = sigs[0]
         date = paragraphs[styles.index(date_style)]
-        w_sig, w_date = L.text_width_twips(_text_of(sig)), L.text_width_twips(_text_of(date))
+        w_sig, w_date = max(L.text_width_twips(_text_of(q)) for q in sigs), L.text_width_twips(_text_of(date))
         area = L.TYPE_AREA_WIDTH_TWIPS
         if sig_style == "GwSignature":
             left = L.sealed_block_left(w_date)
@@ -592,12 +759,15 @@ def fit_signature(paragraphs: list) -> None:
                 _set_ind(q, left=left, right=0, firstLine=0)
                 _set_jc(q, "center")
         else:
+            # 联合行文 without seals (7.3.5.2): the 主办机关's 署名 first, the others below it,
+            # aligned; the longest ends 右空二字.
             sig_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_sig
             date_left = sig_left + L.chars(2)
             if date_left + w_date > area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS):
                 date_left = area - L.chars(L.UNSEALED_RIGHT_INDENT_CHARS) - w_date
                 sig_left = date_left - L.chars(2)
-            _set_ind(sig, left=max(0, sig_left), right=0, firstLine=0)
+            for q in sigs:
+                _set_ind(q, left=max(0, sig_left), right=0, firstLine=0)
             _set_ind(date, left=max(0, date_left), right=0, firstLine=0)
 
 
@@ -619,14 +789,6 @@ def fit_attachment_note(paragraphs: list) -> None:
         _set_ind(p, left=left, right=0, hanging=hanging)
 
 
-# Where a body of one paragraph is cut when its end must go with the signature block: after a
-# clause, at least this many characters before the estimated start of its last-but-one line
-# (layout.line_starts is a character or two late at times; a cut too late would wrap a stray
-# character onto a line of its own).
-TAIL_MARGIN_CHARS = 6
-_CLAUSE_ENDS = "。！？；，、："
-
-
 def _cut_runs(p, lo: int, hi: int) -> None:
     """Keep only the characters lo..hi of the paragraph's text (runs outside are removed)."""
     pos = 0
@@ -642,111 +804,176 @@ def _cut_runs(p, lo: int, hi: int) -> None:
         pos += len(text)
 
 
-def split_tail(p, spacing_twips: int):
-    """Cut a body paragraph of three or more lines so that its last two lines (and a little more)
-    become a continuation paragraph (no first-line indent), which a keep-with-next chain can carry to
-    the next page with the signature block while the rest of the paragraph stays — the flow a long
-    paragraph has by itself. Returns the new paragraph (inserted after ``p``), or None."""
+def _unsquashed(text: str, k: int) -> int:
+    """The index in ``text`` of its k-th character not counting white space."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if seen == k:
+            return i
+        if not _SPACE.match(ch):
+            seen += 1
+    return len(text)
+
+
+def _cut(p, k: int):
+    """Cut paragraph ``p`` before its k-th non-blank character: the rest becomes a continuation
+    paragraph (same style, no first-line indent), inserted after ``p`` and returned; None when the
+    paragraph's runs cannot be cut cleanly (a line break or several texts in one run)."""
     runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
     if not runs or any(len(r.findall(qn("w:t"))) != 1 or r.find(qn("w:br")) is not None for r in runs):
         return None
     text = _text_of(p)
-    starts = L.line_starts(text, first_indent_twips=L.chars(2), spacing_twips=spacing_twips)
-    if len(starts) < 3:
+    cut = _unsquashed(text, k)
+    if not 0 < cut < len(text):
         return None
-    lo, last = starts[-3] + 1, starts[-2] - TAIL_MARGIN_CHARS
-    if last < lo:
-        return None
-    cut = next((i for i in range(last, lo - 1, -1) if text[i - 1] in _CLAUSE_ENDS), last)
     tail = copy.deepcopy(p)
     _cut_runs(p, 0, cut)
     _cut_runs(tail, cut, len(text))
     _set_ind(tail, left=0, right=0, firstLine=0)
+    # The cut is where LibreOffice broke the line: the lines above it stay as they were, even a
+    # single one (widow/orphan control would otherwise send it along and empty the page's foot).
+    _no_widow_control(p)
     p.addnext(tail)
     return tail
 
 
-def keep_signature_with_body(paragraphs: list, carry_tail: bool = False) -> None:
-    """Chain keep-with-next from the last body paragraph through the 附件说明 and the blank lines
-    to the 署名 (and the date when a 附注 follows), so the signature block never starts a page
-    without body text above it (7.3.5.5). When the body is a single paragraph the chain starts
-    below it instead: moving it would leave page 1 without body text (7.3.1), and the seal may sit
-    within one line of the 附件说明. ``carry_tail`` (the last layout attempt): that single paragraph
-    is cut so that its last lines go with the block (split_tail) — otherwise a one-paragraph body
-    that just fills page 1 leaves the block alone on page 2 at every spacing. ``paragraphs`` (the
-    body's top-level paragraphs) gets the new paragraph too."""
+def _no_widow_control(p) -> None:
+    p_pr = p.get_or_add_pPr()
+    if p_pr.find(qn("w:widowControl")) is None:
+        p_pr.insert_element_before(OxmlElement("w:widowControl"), *_PPR_AFTER_KEEPNEXT[3:])
+    p_pr.find(qn("w:widowControl")).set(qn("w:val"), "0")
+
+
+def fit_heading_keeps(paragraphs: list) -> None:
+    """A heading (kept with what follows) needs one line of the paragraph under it on its page
+    (标题不背题), not the two that widow/orphan control asks of a paragraph: with two, a heading of
+    two lines left three lines empty at the foot of a page (GB/T 9704 fills its 22 lines)."""
     styles = [_style_of(p) for p in paragraphs]
-    sig_at = next((i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")), None)
-    if sig_at is None:
-        return
-    start = sig_at
+    for i in range(1, len(paragraphs)):
+        if styles[i - 1] in _KEPT_HEADINGS and styles[i] == "Normal":
+            _no_widow_control(paragraphs[i])
+
+
+def _block_span(styles: list[str]) -> tuple[int, int, int] | None:
+    """(first paragraph after the body, 署名, last paragraph kept with the 署名) of the signature
+    block, or None when the document has none."""
+    sigs = [i for i, s in enumerate(styles) if s in ("GwSignature", "GwSignatureFree")]
+    if not sigs:
+        return None
+    start, sig_at = sigs[0], sigs[-1]          # 联合行文: rows of 署名, the last over the date
     while start > 0 and styles[start - 1] in ("GwBlank", "GwAttachNote", "GwAttachNoteMore"):
         start -= 1
-    body = [i for i, s in enumerate(styles[:start]) if s in _BODY_STYLES]
-    if len(body) == 1 and body[-1] == start - 1 and carry_tail and styles[body[-1]] == "Normal":
-        tail = split_tail(paragraphs[body[-1]], L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * TIGHTEN_MAX)
-        if tail is not None:
-            paragraphs.insert(start, tail)
-            styles.insert(start, "Normal")
-            sig_at += 1
-            start += 1
-            body.append(start - 1)
-    if len(body) > 1 and body[-1] == start - 1:
-        start -= 1
-    while start < sig_at and styles[start] == "GwBlank":     # a chain never starts on a blank line
-        start += 1
     end = sig_at
-    if sig_at + 2 < len(paragraphs) and styles[sig_at + 2] == "GwNote":
-        end = sig_at + 1
+    if sig_at + 2 < len(styles) and styles[sig_at + 2] == "GwNote":
+        end = sig_at + 1          # the date stays with the 附注 under it
+    return start, sig_at, end
+
+
+def keep_signature_with_body(paragraphs: list, carry: str = "") -> None:
+    """Chain keep-with-next from the blank line under the body through the 附件说明 and the blank
+    lines to the 署名 (and the date when a 附注 follows): the block moves as one when it does not
+    fit, and never starts a page halfway. The body itself is not chained — LibreOffice would move a
+    whole paragraph, leaving the page before half empty — except ``carry``, the printed text of its
+    last lines (Layout.carry): the paragraph holding their start is cut exactly there and the rest
+    goes with the block. ``paragraphs`` (the document's top-level paragraphs) gets the new
+    paragraph too."""
+    styles = [_style_of(p) for p in paragraphs]
+    span = _block_span(styles)
+    if span is None:
+        return
+    start, sig_at, end = span
+    if carry:
+        want = _squash(carry)
+        i = start
+        while want and i > 0 and styles[i - 1] in _BODY_STYLES:
+            i -= 1
+            text = _squash(_text_of(paragraphs[i]))
+            if len(want) >= len(text) and want.endswith(text):
+                want = want[:len(want) - len(text)]
+                continue
+            if text.endswith(want):
+                tail = _cut(paragraphs[i], len(text) - len(want))
+                if tail is not None:
+                    paragraphs.insert(i + 1, tail)
+                    styles.insert(i + 1, styles[i])
+                    sig_at, end = sig_at + 1, end + 1
+                    i, want = i + 1, ""
+            break
+        if not want:
+            start = i
     for p in paragraphs[start:end + 1]:
         _keep_next(p)
 
 
 _BODY_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4"}
+_KEPT_HEADINGS = {"GwH1", "GwH2", "GwH3"}         # keep-with-next in the templates' styles
 _MAIN_STYLES = {"Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwBlank", "GwAttachNote", "GwAttachNoteMore",
                 "GwSignature", "GwDate", "GwSignatureFree", "GwDateFree", "GwNote", "GwAttendance"}
 
 
+def _region_start(paragraphs: list, styles: list[str], end: int, lines: tuple[str, ...]
+                  ) -> tuple[int, int] | None:
+    """(paragraph index, line index): where the printed ``lines`` of a page begin in the 主体 up to
+    ``end`` — at the first of them that is body text (a first page starts with the 版头)."""
+    main = [i for i in range(end + 1) if styles[i] in _MAIN_STYLES]
+    texts = [_squash(_text_of(paragraphs[i])) for i in main]
+    joined = "".join(texts)
+    offsets = [0]
+    for t in texts:
+        offsets.append(offsets[-1] + len(t))
+    for k in range(len(lines)):
+        rest = "".join(lines[k:])
+        found = joined.rfind(rest) if rest else -1
+        if found >= 0:
+            return main[next(j for j in range(len(texts)) if offsets[j + 1] > found)], k
+    return None
+
+
 def _estimated_lines(p) -> int:
+    """How many lines a paragraph of the signature block takes (its text's width over the line)."""
     text = _text_of(p)
-    if not text:
-        return 1
-    p_pr = p.pPr
-    indent = L.chars(2) if _style_of(p) in ("Normal", "GwH1", "GwH2", "GwH3", "GwH4", "GwNote") else 0
-    if p_pr is not None and p_pr.find(qn("w:ind")) is not None:
-        ind = p_pr.find(qn("w:ind"))
-        indent = int(ind.get(qn("w:left"), 0) or 0) + int(ind.get(qn("w:firstLine"), 0) or 0)
-    return max(1, math.ceil((L.text_width_twips(text) + indent) / L.TYPE_AREA_WIDTH_TWIPS))
+    return max(1, math.ceil((L.text_width_twips(text) + L.chars(2)) / L.TYPE_AREA_WIDTH_TWIPS))
 
 
-def tighten(paragraphs: list, level: int) -> None:
-    """Layout.tighten: shrink the line pitch (4 % a level) and condense the characters (0.25 pt more
-    a level) of the 主体 paragraphs that fill the last page before the signature block ends — an
-    estimate of the last page's content, LINES_PER_PAGE lines counted back from the end."""
-    if level <= 0:
+def _block_end(styles: list[str]) -> int | None:
+    """The last paragraph of the signature block: the 成文日期, or the 附注 under it."""
+    ends = [i for i, s in enumerate(styles) if s in ("GwDate", "GwDateFree", "GwNote")]
+    return ends[-1] if ends else None
+
+
+def _seal_gap(styles: list[str]) -> list[int]:
+    """The blank lines above each sealed 署名 (row): the seals need their height."""
+    gap = []
+    for at in (i for i, s in enumerate(styles) if s == "GwSignature"):
+        i = at
+        while i > 0 and styles[i - 1] == "GwBlank":
+            i -= 1
+            gap.append(i)
+    return sorted(gap)
+
+
+def tighten(paragraphs: list, layout: Layout) -> None:
+    """Layout.pitch: set the 主体 paragraphs from the one where the page in ``tighten_from``
+    begins to the end of the block at that pitch (7.3.5.5 adjusts the line spacing; characters
+    keep their pitch, 28 a line). The blank lines under the seal keep the standard pitch."""
+    if not layout.pitch or not layout.tighten_from:
         return
     styles = [_style_of(p) for p in paragraphs]
-    ends = [i for i, s in enumerate(styles) if s in ("GwDate", "GwDateFree", "GwNote", "GwAttendance")]
-    if not ends:
+    end = _block_end(styles)
+    if end is None:
         return
-    i, budget = ends[-1], L.LINES_PER_PAGE + 2
-    line = round(L.LINE_PITCH_TWIPS * (1 - 0.04 * level))
-    spacing = L.CHAR_SPACING_TWIPS - TIGHTEN_CHAR_STEP * level
-    while i >= 0 and budget > 0 and styles[i] in _MAIN_STYLES:
-        p = paragraphs[i]
-        budget -= _estimated_lines(p)
-        p_pr = p.get_or_add_pPr()
+    found = _region_start(paragraphs, styles, end, layout.tighten_from)
+    if found is None:
+        return
+    fixed = set(_seal_gap(styles))
+    for i in range(found[0], end + 1):
+        if styles[i] not in _MAIN_STYLES or i in fixed:
+            continue
+        p_pr = paragraphs[i].get_or_add_pPr()
         old = p_pr.find(qn("w:spacing"))
         if old is not None:
             p_pr.remove(old)
-        _set_child(p_pr, "w:spacing", _PPR_AFTER_SPACING, before=0, after=0, line=line, lineRule="exact")
-        for run in p.iter(qn("w:r")):
-            r_pr = run.get_or_add_rPr()
-            old = r_pr.find(qn("w:spacing"))
-            if old is not None:
-                r_pr.remove(old)
-            _set_child(r_pr, "w:spacing", ("w:w",) + _RPR_SUCCESSORS, val=spacing)
-        i -= 1
+        _set_child(p_pr, "w:spacing", _PPR_AFTER_SPACING, before=0, after=0, line=layout.pitch, lineRule="exact")
 
 
 # A body paragraph that starts with a numbered heading sentence of at most this many characters
@@ -827,13 +1054,225 @@ def _set_run_in(p, level: int, k: int) -> None:
         fonts.set(qn(f"w:{slot}"), face)
 
 
-def fit_document(doc, layout: Layout, config: Config) -> None:
-    """Everything render_document adjusts after docxtpl has filled the template."""
+def fit_imprint(doc, breaks: int) -> None:
+    """Layout.imprint_breaks: the 版记 (its floating table hangs on the last GwAnchor paragraph)
+    onto the next page (1), or two pages on, after a blank page, in a section of its own whose two
+    pages carry no page number (2; GB/T 9704 7.5)."""
+    from docx.enum.section import WD_SECTION
+
+    if breaks <= 0:
+        return
+    body = doc.element.body
+    anchors = [p for p in body if p.tag == qn("w:p") and _style_of(p) == "GwAnchor"]
+    if not anchors:
+        return
+    anchor = anchors[-1]
+    table = anchor.getprevious()
+    p_pr = anchor.get_or_add_pPr()
+    if p_pr.find(qn("w:pageBreakBefore")) is None:
+        p_pr.insert_element_before(OxmlElement("w:pageBreakBefore"), *_PPR_AFTER_KEEPNEXT[2:])
+    if breaks == 1:
+        return
+    # The section so far ends in an empty paragraph, keeping its footers; the next one holds an
+    # empty page and the 版记's page, with empty footers.
+    first = table if table is not None and table.tag == qn("w:tbl") else anchor
+    end = copy.deepcopy(anchor)
+    for child in list(end):
+        if child.tag != qn("w:pPr"):
+            end.remove(child)
+    for child in list(end.pPr):
+        end.pPr.remove(child)
+    end.pPr.append(copy.deepcopy(body.sectPr))
+    blank = copy.deepcopy(end)
+    blank.pPr.remove(blank.pPr[0])
+    first.addprevious(end)
+    first.addprevious(blank)
+    last = doc.sections[-1]
+    last.start_type = WD_SECTION.NEW_PAGE
+    for ref in last._sectPr.findall(qn("w:footerReference")):
+        last._sectPr.remove(ref)
+    last.footer.is_linked_to_previous = False          # a new, empty footer: no page number
+    last.even_page_footer.is_linked_to_previous = False
+
+
+def _with_text(p, text: str):
+    """A copy of paragraph ``p`` whose first text run holds ``text`` (the other runs removed)."""
+    q = copy.deepcopy(p)
+    runs = [r for r in q.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    for r in runs[1:]:
+        r.getparent().remove(r)
+    if runs:
+        t = runs[0].find(qn("w:t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return q
+
+
+def _tab_run(p):
+    """A run holding a tab, with the paragraph's first run's properties."""
+    run = copy.deepcopy(next(r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None))
+    for child in list(run):
+        if child.tag != qn("w:rPr"):
+            run.remove(child)
+    run.append(OxmlElement("w:tab"))
+    return run
+
+
+def _set_center_tabs(p, positions: list[int]) -> None:
+    p_pr = p.get_or_add_pPr()
+    old = p_pr.find(qn("w:tabs"))
+    if old is not None:
+        p_pr.remove(old)
+    tabs = OxmlElement("w:tabs")
+    for pos in positions:
+        tab = OxmlElement("w:tab")
+        tab.set(qn("w:val"), "center")
+        tab.set(qn("w:pos"), str(pos))
+        tabs.append(tab)
+    p_pr.insert_element_before(tabs, *_PPR_AFTER_KEEPNEXT[_PPR_AFTER_KEEPNEXT.index("w:suppressAutoHyphens"):])
+
+
+def fit_joint_mark(body, marks: list[str], suffix: str) -> None:
+    """联合行文's 发文机关标志 (GB/T 9704 7.2.4): the organs' names one under another, the 主办机关
+    first, set to one width (分散对齐), and 文件 to their right, centred on them vertically — a
+    borderless table of one row, compressed like a single 标志 to MARK_MAX_WIDTH_MM."""
+    mark = next((p for p in body if p.tag == qn("w:p") and _style_of(p) == "GwMark"), None)
+    if mark is None:
+        return
+    factor = min(1.0, L.JOINT_MARK_MAX_LINES / len(marks))
+    size = round(L.MARK_SIZE * factor * 2) / 2
+    names_w = max(L.text_width_twips(m, size, 0) for m in marks)
+    gap = round(size * L.TWIPS_PER_PT * L.MARK_SUFFIX_GAP_EM) if suffix else 0
+    suffix_w = L.text_width_twips(suffix, size, 0) if suffix else 0
+    total = names_w + gap + suffix_w
+    limit = L.mm_to_twips(L.MARK_MAX_WIDTH_MM)
+    scale = min(100, math.floor(limit / total * 100))
+    if scale < L.MARK_MIN_SCALE:
+        raise TemplateError(f"联合发文机关标志「{'、'.join(marks)}{suffix}」过长，压缩到 {L.MARK_MIN_SCALE}% "
+                            "仍超出版心，请在配置中使用规范简称（co_issuers › header）")
+    names_w, gap, suffix_w = (round(x * scale / 100) for x in (names_w, gap, suffix_w))
+    cells = []
+    paras = []
+    line = round(L.MARK_LINE_TWIPS * factor)
+    for i, m in enumerate(marks):
+        q = _with_text(mark, m)
+        if i or factor < 1:                      # the space above the 标志 only once
+            _set_child(q.get_or_add_pPr(), "w:spacing", _PPR_AFTER_SPACING, before=0 if i else L.MARK_BEFORE_TWIPS,
+                       after=0, line=line, lineRule="exact")
+        if len(m) > 1:
+            _set_jc(q, "distribute")
+        paras.append(q)
+    cells.append((names_w, 0, paras))
+    if suffix:
+        q = _with_text(mark, suffix)             # keeps the space above: centred on the names
+        if factor < 1:
+            _set_child(q.get_or_add_pPr(), "w:spacing", _PPR_AFTER_SPACING, before=L.MARK_BEFORE_TWIPS, after=0,
+                       line=line, lineRule="exact")
+        _set_jc(q, "left")
+        cells.append((suffix_w + gap, gap, [q]))
+    nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    zero = "".join(f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
+    tcs = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>'
+                  + (f'<w:tcMar><w:left w:w="{left}" w:type="dxa"/></w:tcMar>' if left else "")
+                  + '<w:vAlign w:val="center"/></w:tcPr></w:tc>' for width, left, _ in cells)
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width, _, _ in cells)
+    tbl = parse_xml(
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(c[0] for c in cells)}" w:type="dxa"/>'
+        f'<w:jc w:val="center"/><w:tblBorders>{nil}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar>{zero}</w:tblCellMar></w:tblPr>'
+        f'<w:tblGrid>{grid}</w:tblGrid><w:tr>{tcs}</w:tr></w:tbl>')
+    for tc, (_, _, ps) in zip(tbl.iter(qn("w:tc")), cells):
+        for q in ps:
+            for run in q.iter(qn("w:r")):
+                r_pr = run.get_or_add_rPr()
+                if scale < 100:
+                    _set_child(r_pr, "w:w", _RPR_SUCCESSORS, val=scale)
+                if factor < 1:
+                    for tag in ("w:sz", "w:szCs"):
+                        _set_child(r_pr, tag, _RPR_SUCCESSORS[_RPR_SUCCESSORS.index(tag) + 1:],
+                                   val=round(size * 2))
+            tc.append(q)
+    mark.addprevious(tbl)
+    mark.getparent().remove(mark)
+
+
+def fit_joint_signature(paragraphs: list, organs: list[str], diameter_mm: float) -> None:
+    """联合行文 with seals (GB/T 9704 7.3.5.1): the organs' 署名 in order, side by side, at most
+    JOINT_PER_ROW a row, in columns a seal apart (layout.joint_columns); a later row stands under
+    the last columns and is far enough below that the seals do not touch; the 成文日期 under the
+    last 署名, centred on it (the last seal covers both). Each row and the date are one paragraph
+    with centre tab stops. ``paragraphs`` (the document's top-level paragraphs) is updated."""
+    styles = [_style_of(p) for p in paragraphs]
+    if "GwSignature" not in styles or "GwDate" not in styles:
+        return
+    at = styles.index("GwSignature")
+    sig, date = paragraphs[at], paragraphs[styles.index("GwDate")]
+    blank = paragraphs[at - 1] if at and styles[at - 1] == "GwBlank" else None
+    widths = [L.text_width_twips(o) for o in organs]
+    columns = L.joint_columns(widths, L.text_width_twips(_text_of(date)), diameter_mm)
+    per_row = len(columns)
+    rows = [organs[i:i + per_row] for i in range(0, len(organs), per_row)]
+    made = []
+    for r, names in enumerate(rows):
+        if r and blank is not None:
+            made += [copy.deepcopy(blank) for _ in range(L.joint_row_gap_lines(diameter_mm))]
+        row = _with_text(sig, "")
+        for run in [x for x in row.iter(qn("w:r"))]:
+            run.getparent().remove(run)
+        for name in names:
+            row.append(_tab_run(sig))
+            row.append(next(x for x in _with_text(sig, name).iter(qn("w:r")) if x.find(qn("w:t")) is not None))
+        _set_ind(row, left=0, right=0, firstLine=0)
+        _set_jc(row, "left")
+        _set_center_tabs(row, columns[per_row - len(names):])
+        made.append(row)
+    for q in made:
+        sig.addprevious(q)
+    sig.getparent().remove(sig)
+    i = paragraphs.index(sig)
+    paragraphs[i:i + 1] = made
+    date_text = _text_of(date)
+    for run in [x for x in date.iter(qn("w:r"))][1:]:
+        run.getparent().remove(run)
+    first = next(x for x in date.iter(qn("w:r")))
+    first.addprevious(_tab_run(date))
+    first.find(qn("w:t")).text = date_text
+    _set_ind(date, left=0, right=0, firstLine=0)
+    _set_jc(date, "left")
+    _set_center_tabs(date, columns[-1:])
+
+
+def fit_joint_unsealed(paragraphs: list, organs: list[str]) -> None:
+    """联合行文 without seals (7.3.5.2): the 主办机关's 署名 first, the other organs' below it
+    (fit_signature aligns them)."""
+    styles = [_style_of(p) for p in paragraphs]
+    if "GwSignatureFree" not in styles:
+        return
+    at = styles.index("GwSignatureFree")
+    sig = paragraphs[at]
+    for k, name in enumerate(organs[1:], 1):
+        q = _with_text(sig, name)
+        paragraphs[at + k - 1].addnext(q)
+        paragraphs.insert(at + k, q)
+
+
+def fit_document(doc, layout: Layout, config: Config, joint: dict | None = None) -> None:
+    """Everything render_document adjusts after docxtpl has filled the template; ``joint``: the
+    organs of a joint document (build_context)."""
+    if joint:
+        fit_joint_mark(doc.element.body, joint["marks"], joint["suffix"])
     paragraphs = list(doc.element.body.iter(qn("w:p")))
     fit_mark(paragraphs)
     fit_run_in_headings(paragraphs)
     top = [p for p in doc.element.body if p.tag == qn("w:p")]
-    fit_signature(top)
+    if joint and joint["sealed"]:
+        fit_joint_signature(top, joint["organs"], joint["diameter_mm"])
+    else:
+        if joint:
+            fit_joint_unsealed(top, joint["organs"])
+        fit_signature(top)
     fit_attachment_note(top)
-    keep_signature_with_body(top, carry_tail=layout.tighten == TIGHTEN_MAX)
-    tighten(top, layout.tighten)
+    fit_heading_keeps(top)
+    keep_signature_with_body(top, layout.carry)
+    tighten(top, layout)
+    fit_imprint(doc, layout.imprint_breaks)

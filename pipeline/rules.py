@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -560,6 +561,30 @@ def _check_signature(d: Draft, config: Config) -> list[Problem]:
     return []
 
 
+def _check_co_issuers(d: Draft, config: Config) -> list[Problem]:
+    """联合行文 (GB/T 9704 7.2.4, 7.3.5): every other organ is one the office issues with (its seal and
+    name come from the config), named once, not the 主办机关 itself; the 文件格式 carries several
+    organs in its 版头 and 署名 (信函 and 纪要 are not set jointly here)."""
+    if not d.co_issuers:
+        return []
+    out = []
+    series = config.series.get(d.series or "")
+    main = series.issuer if series else None
+    known = "、".join(config.co_issuers) or "（未配置）"
+    for name in dict.fromkeys(d.co_issuers):
+        if main and P.squeeze(name) == P.squeeze(main):
+            out.append(Problem("联合发文机关", f"「{name}」是本件的主办机关，不必再列为联合发文机关"))
+        elif name not in config.co_issuers:
+            out.append(Problem("联合发文机关", f"「{name}」不在配置的联合行文机关（co_issuers）中：可联合行文的机关有 {known}；"
+                                          "请核对名称，或请管理员在配置中添加该机关及其印章"))
+    repeated = [n for n, c in Counter(d.co_issuers).items() if c > 1]
+    if repeated:
+        out.append(Problem("联合发文机关", f"联合发文机关「{'、'.join(repeated)}」重复列出"))
+    if series and series.format != "文件":
+        out.append(Problem("联合发文机关", f"{d.series}（{series.format}格式）不能联合行文：联合行文请使用文件格式的发文系列"))
+    return out
+
+
 def _check_title(d: Draft, config: Config) -> list[Problem]:
     """The title must end with the 文种 (标题 = 发文机关 + 事由 + 文种, 条例 art. 9(7)). An error and not
     a warning: the 文种 decides the template, the 上行文 rules and the 保管期限, so a title that names
@@ -851,7 +876,7 @@ def _check_misc(d: Draft, config: Config) -> list[Problem]:
 
 
 CHECKS: tuple[Callable[[Draft, Config], list[Problem]], ...] = (
-    _check_classified, _check_kind_series, _check_required, _check_title, _check_signature,
+    _check_classified, _check_kind_series, _check_required, _check_title, _check_signature, _check_co_issuers,
     _check_upward, _check_dates, _check_number, _check_attachments, _check_placeholders,
     _check_emoji, _check_traditional, _check_values, _check_cc, _check_headings, _check_meeting, _check_misc,
     _check_bidi, _check_title_length,

@@ -203,8 +203,61 @@ class SealPlacement:
 
 
 class NeedsRelayout(Exception):
-    """The 署名/成文日期 block is alone on its page or the seal does not fit: the caller re-renders
-    with render.Layout(tighten=n+1) (GB/T 9704 7.3.5.5) and tries again. The message is Chinese."""
+    """The 署名/成文日期 block is alone on its page, has taken the page before's text along, or the
+    seal does not fit: the caller renders again with render.next_layout(layout, e.shortfall)
+    (GB/T 9704 7.3.5.5) and tries again. The message is Chinese."""
+
+    def __init__(self, message: str, shortfall: layout.Shortfall | None = None):
+        super().__init__(message)
+        self.shortfall = shortfall
+
+
+# Where a 3号 line's slot lies around its characters (layout.py's measured offsets), in points.
+_GLYPH_TOP_PT = layout.mm_to_pt(layout.GLYPH_TOP_BODY_MM)
+_GLYPH_BOTTOM_PT = layout.mm_to_pt(layout.GLYPH_BOTTOM_BODY_MM)
+_PITCH_PT = layout.LINE_PITCH_PT
+
+
+def _type_area(height_pt: float) -> tuple[float, float]:
+    """(top, bottom) of the 版心 in PDF user space (y up) on a page ``height_pt`` high."""
+    top = height_pt - layout.mm_to_pt(layout.MARGIN_TOP_MM)
+    return top, top - layout.mm_to_pt(layout.TYPE_AREA_HEIGHT_MM)
+
+
+def _inside(lines: list[TextLine], height_pt: float) -> list[TextLine]:
+    """The lines inside the 版心 (not the page number under it)."""
+    return [ln for ln in lines if ln.y0 >= _type_area(height_pt)[1] - 1.0]
+
+
+def _slots_to(line: TextLine, height_pt: float) -> float:
+    """Line slots (at the standard pitch) from the 版心 top down to the bottom of ``line``'s slot."""
+    return (_type_area(height_pt)[0] - (line.y0 - _GLYPH_BOTTOM_PT)) / _PITCH_PT
+
+
+def _tops(lines: list[TextLine], height_pt: float) -> tuple[int, ...]:
+    """Where each line's slot begins, in twips below the 版心 top."""
+    top = _type_area(height_pt)[0]
+    return tuple(max(0, round((top - ln.y1 - _GLYPH_TOP_PT) * layout.TWIPS_PER_PT)) for ln in lines)
+
+
+def _twips_to(line: TextLine, height_pt: float) -> int:
+    return round(_slots_to(line, height_pt) * layout.LINE_PITCH_TWIPS)
+
+
+def _shortfall_before(pages: list[list[TextLine]], heights: list[float], p: int, kind: str,
+                      date: TextLine) -> layout.Shortfall | None:
+    """The page before page ``p`` must take what page ``p`` holds down to the block's ``date``."""
+    if p == 0:
+        return None
+    before = _inside(pages[p - 1], heights[p - 1])
+    if not before:
+        return None
+    return layout.Shortfall(kind, _squashed(before), _tops(before, heights[p - 1]),
+                            round(_slots_to(before[-1], heights[p - 1]), 1), _twips_to(date, heights[p]))
+
+
+def _squashed(lines: list[TextLine]) -> tuple[str, ...]:
+    return tuple(_norm(ln.text) for ln in lines)
 
 
 def _norm(s: str) -> str:
@@ -262,16 +315,22 @@ def _only_annex_note_above(pages: list[list[TextLine]], p: int, first: int) -> b
 
 
 def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text: str,
-               annex_only_ok: bool = False) -> tuple[int, int, int | None]:
+               annex_only_ok: bool = False, heights: list[float] | None = None,
+               block_above: tuple[str, ...] = ()) -> tuple[int, int, int | None]:
     """(page, date line, 署名 line or None) of the 署名/成文日期 block: the first line that reads as the
     date with the 署名 directly above it. NeedsRelayout when the block is split over two pages, has
-    nothing above it on its page, or (unless ``annex_only_ok``) only the 附件说明; SigningError when
-    it is not there at all."""
+    nothing above it on its page, or (unless ``annex_only_ok``, the last attempt) only the 附件说明,
+    or has taken along so much of the body that the page before lacks more than
+    layout.FILL_SLACK_LINES lines; SigningError when it is not there at all. ``heights``: each page's
+    height in points (A4 when not given), for measuring what the next layout must gain.
+    ``block_above``: the lines (whitespace removed) that belong to the block above its last 署名 —
+    a joint document's earlier rows of 署名, or its stacked 署名 (联合行文)."""
+    heights = heights or [layout.mm_to_pt(layout.PAGE_HEIGHT_MM)] * len(pages)
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
         raise SigningError("没有成文日期，无法确定用印位置")
     found = None
-    split = False
+    split = None
     for p, lines in enumerate(pages):
         for i, ln in enumerate(lines):
             if _norm(ln.text) != want_date:
@@ -283,22 +342,39 @@ def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text:
                 found = (p, i, i - 1)
                 break
             if i == 0 and p > 0 and pages[p - 1] and _norm(pages[p - 1][-1].text) == want_sig:
-                split = True
+                split = (p, ln)
         if found:
             break
     if found is None:
         if split:
-            raise NeedsRelayout("发文机关署名与成文日期被分在两页，需要调整行距重新排版")
+            p, date = split
+            raise NeedsRelayout("发文机关署名与成文日期被分在两页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "split", date))
         what = f"发文机关署名「{signature}」紧接其上的成文日期「{date_text}」" if want_sig else f"成文日期「{date_text}」"
         raise SigningError(f"在转换后的 PDF 中找不到{what}，无法确定用印位置")
     p, di, si = found
     first = si if si is not None else di
+    wanted = {_norm(x) for x in block_above}
+    while first > 0 and _norm(pages[p][first - 1].text) in wanted:
+        first -= 1
+    date = pages[p][di]
     if first == 0:
-        raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）")
+        raise NeedsRelayout(f"第{p + 1}页只有发文机关署名和成文日期，没有正文（GB/T 9704 7.3.5.5 要求调整行距，不得单独成页）",
+                            _shortfall_before(pages, heights, p, "alone", date))
     if not annex_only_ok and _only_annex_note_above(pages, p, first):
         # Legal under the seal rule (its top may be within one line of the 附件说明), but a page
-        # with nothing of the body on it reads as a stray signature: try a tighter layout first.
-        raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版")
+        # with nothing of the body on it reads as a stray signature: try another layout first.
+        raise NeedsRelayout(f"第{p + 1}页只有附件说明和署名，没有正文，需要调整行距重新排版",
+                            _shortfall_before(pages, heights, p, "annex", date))
+    if not annex_only_ok and p > 0:
+        # The block took body text along (keep-with-next) and left the page before short: more of
+        # it than the empty lines there could have stayed above.
+        before = _inside(pages[p - 1], heights[p - 1])
+        empty = layout.LINES_PER_PAGE - (_slots_to(before[-1], heights[p - 1]) if before else 0)
+        above = _slots_to(pages[p][first - 1], heights[p])
+        if math.floor(empty + 0.05) > layout.FILL_SLACK_LINES and above <= empty + 0.5:
+            raise NeedsRelayout(f"第{p}页下方空{round(empty)}行：正文末尾随署名移到了第{p + 1}页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "short", date))
     return p, di, si
 
 
@@ -306,7 +382,9 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
                       signature: str | None, date_text: str, diameter_mm: float,
                       annex_only_ok: bool = False) -> SealPlacement:
     """The seal's place from text lines (see place_seal). Pure, so it is tested without a PDF."""
-    p, di, si = find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
+    heights = [box[3] - box[1] for box in mediaboxes]
+    p, di, si = find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok,
+                           heights=heights)
     lines = pages[p]
     date = lines[di]
     sig = lines[si] if si is not None else None
@@ -331,13 +409,21 @@ def compute_placement(pages: list[list[TextLine]], mediaboxes: list[tuple[float,
     if below:
         lo = max(lo, max(below) + r)
     eps = 0.5
+    # Room for the seal is made on its own page: the lines above the block, a little tighter.
+    def short_by(points: float) -> layout.Shortfall:
+        above = lines[:first]
+        return layout.Shortfall("seal", _squashed(above), _tops(above, heights[p]),
+                                round(_slots_to(date, heights[p]), 1), _twips_to(date, heights[p]),
+                                deficit=round(points * layout.TWIPS_PER_PT))
+
     if lo > hi + eps:
         raise NeedsRelayout(
             f"第{p + 1}页印章放不下：署名与上方正文的间距不符合"
-            f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）")
+            f"“印章顶端距正文一行之内、署名和成文日期居印章中心偏下”的要求（直径 {diameter_mm:g} 毫米）",
+            short_by(lo - hi))
     cy = (lo + hi) / 2 if lo <= hi else hi
     if cx - r < mx0 or cx + r > mx1 or cy - r < my0:
-        raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面")
+        raise NeedsRelayout(f"第{p + 1}页印章超出页面，需要调整版面", short_by(max(my0 - (cy - r), pitch)))
     return SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(cy, 2), diameter_pt=round(2 * r, 2),
                          signature_box=sig.box if sig else None, date_box=date.box, last_text_box=last.box)
 
@@ -357,11 +443,96 @@ def place_seal(pdf: Path, *, signature: str | None, date_text: str, diameter_mm:
                              annex_only_ok=annex_only_ok)
 
 
-def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False) -> None:
+def place_joint_seals(pdf: Path, *, organs: list[str], date_text: str, diameter_mm: float,
+                      annex_only_ok: bool = False) -> list[SealPlacement]:
+    """联合行文 (GB/T 9704 7.3.5.1): one seal over each organ's 署名, in the order of ``organs``, from
+    the real text of the PDF: the rows of 署名 (render.fit_joint_signature: at most
+    layout.JOINT_PER_ROW a row) above the 成文日期. Each seal is centred on its 署名; all sit at the
+    same height over their row, chosen as for a single seal — the first row's seals within one line
+    of the text above them, the 署名 below the centre, the date (under the last 署名) above the
+    circle's bottom, nothing below covered. NeedsRelayout / SigningError as place_seal."""
+    # The rows as render.fit_joint_signature set them.
+    per_row = len(layout.joint_columns([layout.text_width_twips(o) for o in organs],
+                                       layout.text_width_twips(date_text), diameter_mm))
+    rows = [organs[i:i + per_row] for i in range(0, len(organs), per_row)]
+    row_texts = [_norm("".join(r)) for r in rows]
+    pages, boxes = _page_lines(Path(pdf))
+    heights = [box[3] - box[1] for box in boxes]
+    p, di, si = find_block(pages, signature=row_texts[-1], date_text=date_text, annex_only_ok=annex_only_ok,
+                           heights=heights, block_above=tuple(row_texts[:-1]))
+    lines = pages[p]
+    at = [si]
+    for text in reversed(row_texts[:-1]):
+        j = next((i for i in range(at[0] - 1, -1, -1) if _norm(lines[i].text) == text), None)
+        if j is None:
+            raise NeedsRelayout("联合行文的发文机关署名被分在两页，需要调整行距重新排版",
+                                _shortfall_before(pages, heights, p, "split", lines[di]))
+        at.insert(0, j)
+    date, last = lines[di], lines[at[0] - 1]
+    r = layout.mm_to_pt(diameter_mm) / 2
+    pitch = layout.LINE_PITCH_PT
+    # One height over every row: the offset of the centre above its row's top.
+    lo = max(0.0, last.y0 - pitch - r - lines[at[0]].y1)
+    hi = min(last.y0 - r - lines[at[0]].y1, date.y0 + r - lines[at[-1]].y1)
+    mx0, my0, mx1, my1 = boxes[p]
+    floor = my0 + layout.mm_to_pt(layout.MARGIN_BOTTOM_MM)
+    below = [ln.y1 for ln in lines[di + 1:] if ln.y1 <= floor]
+    if below:
+        lo = max(lo, max(below) + r - lines[at[-1]].y1)
+    if lo > hi + 0.5:
+        above = lines[:at[0]]
+        raise NeedsRelayout(f"第{p + 1}页联合行文的印章放不下（直径 {diameter_mm:g} 毫米）",
+                            layout.Shortfall("seal", _squashed(above), _tops(above, heights[p]),
+                                             round(_slots_to(date, heights[p]), 1), _twips_to(date, heights[p]),
+                                             deficit=round((lo - hi) * layout.TWIPS_PER_PT)))
+    offset = (lo + hi) / 2 if lo <= hi else hi
+    x0, _, _, y1 = boxes[p]
+    left = x0 + layout.mm_to_pt(layout.MARGIN_LEFT_MM)
+    right = left + layout.mm_to_pt(layout.TYPE_AREA_WIDTH_MM)
+    out = []
+    for names, i in zip(rows, at):
+        row = lines[i]
+        # The names of a row may stand closer than the gap that splits a line into runs: find each
+        # in the row's characters, left to right.
+        chars = _row_chars(Path(pdf), p, y1 - row.y1, y1 - row.y0)
+        text = "".join(c["text"] for c in chars)
+        start = 0
+        for name in names:
+            k = text.find(_norm(name), start)
+            if k < 0:
+                raise SigningError(f"在转换后的 PDF 中找不到联合发文机关署名「{name}」，无法确定用印位置")
+            span = chars[k:k + len(_norm(name))]
+            start = k + len(_norm(name))
+            bx0, bx1 = min(c["x0"] for c in span), max(c["x1"] for c in span)
+            top, bottom = min(c["top"] for c in span), max(c["bottom"] for c in span)
+            cx = x0 + (bx0 + bx1) / 2
+            if cx - r < left - 1 or cx + r > right + 1:
+                raise SigningError(f"「{name}」的印章超出版心（GB/T 9704 7.3.5.1：每排印章两端不得超出版心）")
+            sig_box = (round(x0 + bx0, 2), round(y1 - bottom, 2), round(x0 + bx1, 2), round(y1 - top, 2))
+            out.append(SealPlacement(page=p, cx_pt=round(cx, 2), cy_pt=round(row.y1 + offset, 2),
+                                     diameter_pt=round(2 * r, 2), signature_box=sig_box,
+                                     date_box=date.box if i == at[-1] else row.box, last_text_box=last.box))
+    return out
+
+
+def _row_chars(pdf: Path, page: int, top: float, bottom: float) -> list[dict]:
+    """The non-blank characters of a line of page ``page`` (from 0) lying between ``top`` and
+    ``bottom`` (points from the page's top), left to right."""
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        chars = [c for c in doc.pages[page].chars
+                 if c["text"].strip() and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+    return sorted(chars, key=lambda c: c["x0"])
+
+
+def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_ok: bool = False,
+                block_above: tuple[str, ...] = ()) -> None:
     """For a document sent without a seal (7.3.5.2): its 署名/成文日期 block must not stand alone on a
     page either (7.3.5.5). Raises NeedsRelayout (re-render tighter) or SigningError like place_seal."""
-    pages, _ = _page_lines(Path(pdf))
-    find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok)
+    pages, boxes = _page_lines(Path(pdf))
+    find_block(pages, signature=signature, date_text=date_text, annex_only_ok=annex_only_ok,
+               heights=[box[3] - box[1] for box in boxes], block_above=block_above)
 
 
 # --- drawing it ---------------------------------------------------------------------------------

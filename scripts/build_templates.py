@@ -127,8 +127,7 @@ SEALED_LEFT = L.sealed_block_left(L.text_width_twips("2015年12月31日"))
 # RED_RULE_GAP_MM below the characters: the gap under the glyph inside its line is part of it.
 RED_RULE_SPACE_PT = max(0, round(L.mm_to_pt(L.RED_RULE_GAP_MM - L.GLYPH_BOTTOM_BODY_MM - L.RED_RULE_MM / 2)))
 # The 标志 line: its top edge 35 mm below the 版心 top, under the three reserved top lines.
-MARK_BEFORE_TWIPS = L.mm_to_twips(L.HEADER_MARK_OFFSET_MM - L.TOP_LINES * L.LINE_PITCH_MM
-                                  - L.GLYPH_TOP_MARK_MM)
+MARK_BEFORE_TWIPS = L.MARK_BEFORE_TWIPS
 
 
 def _style(sid: str, name: str, ppr_xml: str = "", rpr_xml: str = "", *, kind: str = "paragraph",
@@ -240,6 +239,11 @@ def styles_xml() -> str:
         + rpr(L.FONT_FANGSONG, L.SIZE_3, latin=L.FONT_LATIN).replace(
             "</w:rPr>", '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr>')
         + "</w:rPrDefault><w:pPrDefault><w:pPr>"
+        # No punctuation hanging past the right margin (GB/T 9704: 28 characters inside the 版心;
+        # a mark that does not fit takes the character before it to the next line, 避头尾). This
+        # is Word's and WPS's reading; LibreOffice reads the attribute the other way round, and
+        # pipeline/convert.py hands it a translated copy (libreoffice_input).
+        '<w:overflowPunct w:val="0"/>'
         # No snapping to the document grid and no automatic CJK/Latin spacing: line positions come
         # from the exact line pitch alone, the same in Word, WPS and LibreOffice.
         '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/><w:snapToGrid w:val="0"/>'
@@ -282,8 +286,17 @@ def blank(n: int = 1) -> list[str]:
     return [p("GwBlank") for _ in range(n)]
 
 
+# 份号: six Arabic digits (GB/T 9704 7.2.1), set in the Latin face of the body; 密级 and 紧急程度 黑体.
+R_COPY_NO = rpr(L.FONT_HEITI, latin=L.FONT_LATIN)
+
+
+def top_line(var: str) -> list[str]:
+    """One of the lines for 份号, 密级, 紧急程度 (a dict: copy_no, text — one of them empty)."""
+    return [r(f"{{{{ {var}.copy_no }}}}", R_COPY_NO), r(f"{{{{ {var}.text }}}}", R_HEI)]
+
+
 def top_lines() -> list[str]:
-    return [tag("{%p for line in top_lines %}"), p("GwTopLine", r("{{ line }}", R_HEI)), tag("{%p endfor %}")]
+    return [tag("{%p for line in top_lines %}"), p("GwTopLine", *top_line("line")), tag("{%p endfor %}")]
 
 
 def mark() -> list[str]:
@@ -474,8 +487,8 @@ def letter_header() -> str:
 def letter_number() -> list[str]:
     # 份号/密级/紧急程度 flush left, 发文字号 flush right on the first line below the double rule.
     return [
-        p("GwLetterNumber", r("{{ letter_left[0] }}", R_HEI), TAB, r("{{ number }}", R_BODY)),
-        tag("{%p for line in letter_left[1:] %}"), p("GwTopLine", r("{{ line }}", R_HEI)), tag("{%p endfor %}"),
+        p("GwLetterNumber", *top_line("letter_left[0]"), TAB, r("{{ number }}", R_BODY)),
+        tag("{%p for line in letter_left[1:] %}"), p("GwTopLine", *top_line("line")), tag("{%p endfor %}"),
     ]
 
 

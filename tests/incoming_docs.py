@@ -83,13 +83,15 @@ def render_pdf(draft: Draft, number: Number, config, out_dir: Path, name: str, *
                seal: bool = False) -> tuple[Path, Path]:
     """(.docx, .pdf) of a document as its writer would send it: gongwen's template, LibreOffice's PDF;
     ``seal``: the writer's red seal over the 署名 and date, as on a real 正本."""
+    from pipeline import render, stamp
     from pipeline.convert import convert_once
-    from pipeline.render import render_document
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    docx = render_document(draft, number, config, out_dir / f"{name}.docx")
-    pdf = out_dir / f"{name}.pdf"
-    (converter.convert(docx, pdf) if converter is not None else convert_once(docx, pdf, config))
+    docx, pdf = out_dir / f"{name}.docx", out_dir / f"{name}.pdf"
+    # laid out as the writer's gongwen does it: again while the stamp step asks (GB/T 9704 7.3.5.5)
+    render.lay_out(draft, number, config, docx,
+                   convert=lambda d: converter.convert(d, pdf) if converter is not None else convert_once(d, pdf, config),
+                   settle=lambda layout: stamp.check_layout(pdf, draft=draft, config=config, last_attempt=layout.last))
     if seal:
         from pipeline.seal import apply_seal, place_seal, seal_for
 

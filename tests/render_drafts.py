@@ -105,3 +105,47 @@ def unsealed_config_overrides(repo_config: Path) -> dict:
     series = raw["series"]
     series["珠政办发"] = {**series["珠政办发"], "sealed": False}
     return {"series": series}
+
+
+def lay_out(docs: dict, config, root: Path, layouts: dict | None = None, rounds: dict | None = None) -> dict[str, Path]:
+    """{name: (draft, number[, 份号])} rendered and converted as the pipeline does it — render, convert,
+    ask the stamp step whether the layout must change, render again — but batched: each round
+    converts every document still open in one LibreOffice run. Returns {name: pdf}; ``layouts``
+    (when given) receives the layout each document ended with, ``rounds`` how many it took."""
+    from pipeline import render, stamp
+    from pipeline.convert import find_soffice, lo_env, soffice_batch
+
+    exe = find_soffice()
+    assert exe is not None, "LibreOffice (soffice) is required: make test installs it"
+    home, tmp = root / "lo-home", root / "lo-tmp"
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    layouts = {} if layouts is None else layouts
+    layouts.update({name: render.Layout() for name in docs})
+    done: dict[str, Path] = {}
+    for round_ in range(render.LAYOUT_ATTEMPTS + 2):          # + the 版记's own (imprint_on_even_page)
+        todo = [k for k in docs if k not in done]
+        if not todo:
+            break
+        out = root / f"pdf-{round_}"
+        out.mkdir(parents=True, exist_ok=True)
+        inputs = {k: render.render_document(*docs[k][:2], config, root / f"docx-{round_}" / f"{k}.docx",
+                                            layout=layouts[k], copy_no=(docs[k][2:] or (None,))[0])
+                  for k in todo}
+        res = soffice_batch(exe, list(inputs.values()), out, root / "profile", lo_env(config, home, tmp),
+                            60 + 10 * len(inputs))
+        assert res is not None, "LibreOffice timed out"
+        for k in todo:
+            pdf = out / f"{k}.pdf"
+            assert pdf.is_file(), f"LibreOffice made no PDF for {k}: {res.stdout[-400:]!r}"
+            try:
+                stamp.check_layout(pdf, draft=docs[k][0], config=config, last_attempt=layouts[k].last)
+            except stamp.NeedsRelayout as e:
+                nxt = render.next_layout(layouts[k], e.shortfall, inputs[k]) if e.shortfall else None
+                if nxt is not None:
+                    layouts[k] = nxt
+                    continue
+            done[k] = pdf
+            if rounds is not None:
+                rounds[k] = round_ + 1
+    return done

@@ -48,7 +48,7 @@ def test_record_layout_metadata_and_fixity(bare_config, tmp_path):
     meta = json.loads((rec.path / "metadata.json").read_text(encoding="utf-8"))
     assert meta["文件编号"] == "珠政发〔2015〕3号"
     assert meta["题名"] == "关于做好2015年防汛工作的通知"
-    assert meta["责任者"] == "珠晖区人民政府"
+    assert meta["责任者"] == ["珠晖区人民政府"]            # a list: 联合行文 names every organ
     assert meta["日期"] == "2015-03-20"
     assert meta["保管期限"] == "Y"  # config: 珠政发 → 永久
     assert meta["附件"] == ["防汛责任人名单"]
@@ -190,3 +190,21 @@ def test_an_algorithm_this_machine_lacks_is_not_verified_not_missing(bare_config
     assert all(r.ok for r in results if r.algorithm == "SHA-256")
     fixity = health(bare_config)[0]
     assert fixity.ok is True and "未核验" in fixity.detail and "缺失" not in fixity.detail
+
+
+def test_a_joint_document_names_every_organ_as_responsible(bare_config):
+    """联合行文: 责任者 lists every 发文机关, the 主办机关 first; the 目录, the EEP and the checks read
+    it as one text (responsible), and a record filed when it was one name reads as before."""
+    import dataclasses
+
+    from pipeline.archive import record_metadata, responsible
+    from pipeline.model import Draft, Number
+
+    draft = Draft(source="j.md", source_format="markdown", kind="通知", series="珠政发", title="关于联合检查的通知",
+                  co_issuers=("珠晖区财政局", "珠晖区教育局"))
+    number = Number(series="珠政发", year=2015, seq=4, text="珠政发〔2015〕4号", reference="珠政发〔2015〕4号")
+    meta = record_metadata(number=number, draft=draft, config=bare_config, pages=1, signature=None, events=[])
+    assert meta["责任者"] == ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"]
+    assert responsible(meta) == "珠晖区人民政府、珠晖区财政局、珠晖区教育局"
+    assert responsible({"责任者": "珠晖区人民政府"}) == "珠晖区人民政府" and responsible({}) == ""
+    assert dataclasses.replace(draft, co_issuers=()).issuers("甲") == ("甲",)

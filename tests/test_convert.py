@@ -154,6 +154,76 @@ def test_converter_writes_pdfa_2b(converter, tmp_path):
     assert list((converter.workdir / "out").iterdir()) == []
 
 
+def make_hanging_docx(path: Path, overflow_punct: str | None) -> Path:
+    """3号 text on a 156 mm line (27 characters fit) whose 28th character is a full stop, with Word's
+    ``<w:overflowPunct w:val=…/>`` (None: not said) on the paragraph."""
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    s = doc.sections[0]
+    s.page_width, s.left_margin, s.right_margin = Mm(210), Mm(28), Mm(26)
+    p = doc.add_paragraph()
+    if overflow_punct is not None:
+        el = p._p.get_or_add_pPr().makeelement(qn("w:overflowPunct"), {qn("w:val"): overflow_punct})
+        p._p.get_or_add_pPr().append(el)
+    run = p.add_run(("我国发展历程很不平凡党的二十届三中全会胜利召开对进" * 2)[:27] + "。")
+    run.font.size = Pt(16)
+    r_pr = run._element.get_or_add_rPr()
+    r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋_GB2312")
+    r_pr.append(r_pr.makeelement(qn("w:lang"), {qn("w:eastAsia"): "zh-CN"}))   # Chinese line-breaking rules
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
+
+
+def right_edge_mm(pdf: Path) -> float:
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        return max(c["x1"] for c in doc.pages[0].chars) * 25.4 / 72
+
+
+def test_libreoffice_input_inverts_overflow_punct_in_a_copy(tmp_path):
+    """LibreOffice's DOCX import reads w:overflowPunct inverted; it is given a translated copy, the
+    user's file stays as it is, and a document that does not say is given as it is."""
+    import zipfile
+
+    src = make_hanging_docx(tmp_path / "in" / "定稿.docx", "0")
+    before = src.read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    copy = conv_mod.libreoffice_input(src, work)
+    assert copy != src and copy.name == src.name and copy.parent.parent == work
+    assert src.read_bytes() == before
+    with zipfile.ZipFile(copy) as z, zipfile.ZipFile(src) as orig:
+        assert b'<w:overflowPunct w:val="1"/>' in z.read("word/document.xml")
+        assert z.namelist() == orig.namelist()
+        assert all(z.read(n) == orig.read(n) for n in z.namelist() if n != "word/document.xml")
+    for given, seen in (("1", b'w:val="0"'), ("true", b'w:val="0"'), ("off", b'w:val="1"')):
+        made = conv_mod.libreoffice_input(make_hanging_docx(tmp_path / given / "x.docx", given), work)
+        with zipfile.ZipFile(made) as z:
+            assert b"<w:overflowPunct " + seen in z.read("word/document.xml"), given
+    plain = make_hanging_docx(tmp_path / "plain" / "x.docx", None)
+    assert conv_mod.libreoffice_input(plain, work) == plain
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK not a zip")
+    assert conv_mod.libreoffice_input(broken, work) == broken
+
+
+def test_no_punctuation_hangs_past_the_margin_in_any_conversion(converter, cfg, tmp_path):
+    """A .docx that says (as Word reads it) that punctuation must not hang: the full stop that does
+    not fit takes the character before it to the next line, through the persistent converter and
+    through soffice; the converter's work folder keeps no copy."""
+    src = make_hanging_docx(tmp_path / "定稿.docx", "0")
+    right = 210 - 26 + 0.2
+    assert right_edge_mm(converter.convert(src, tmp_path / "uno.pdf")) <= right
+    assert right_edge_mm(convert_once(src, tmp_path / "once.pdf", cfg)) <= right
+    assert list((converter.workdir / "out").iterdir()) == []
+    # Not said at all, it hangs: the default of Word and of LibreOffice alike.
+    plain = make_hanging_docx(tmp_path / "plain" / "定稿.docx", None)
+    assert right_edge_mm(converter.convert(plain, tmp_path / "plain.pdf")) > right
+
+
 def test_killing_libreoffice_mid_batch_loses_and_duplicates_nothing(converter, tmp_path):
     n = 8
     pairs = [(make_docx(tmp_path / f"doc{i}.docx", f"批次文档{i:02d}", pages=4), tmp_path / "pdf" / f"doc{i}.pdf")

@@ -502,3 +502,26 @@ def test_text_without_signature_keeps_closing_phrase_in_body(cfg, tmp_path):
     p.write_text("珠晖区人民政府关于做好防汛工作的通知\n各镇人民政府：\n请做好防汛工作。\n特此通知\n2015年5月6日\n", encoding="utf-8")
     d = read_draft(p, cfg)
     assert d.signature is None and d.body[-1].text == "特此通知" and d.date_text == "2015年5月6日"
+
+
+# --- 联合行文: the co-issuing organs ---------------------------------------------------------------------
+
+def test_co_issuers_from_front_matter_list_or_text(cfg, tmp_path):
+    d = read_draft(_md(tmp_path, "珠政发", "标题: 关于做好防汛工作的通知\n联合发文机关: [珠晖区财政局, 珠晖区教育局]"), cfg)
+    assert d.co_issuers == ("珠晖区财政局", "珠晖区教育局") and d.origins["co_issuers"] == "前置元数据"
+    d = read_draft(_md(tmp_path, "珠政发", "标题: 关于做好防汛工作的通知\n联合发文机关: 珠晖区财政局、珠晖区教育局"), cfg)
+    assert d.co_issuers == ("珠晖区财政局", "珠晖区教育局")
+    alone = read_draft(_md(tmp_path, "珠政发", "标题: 关于做好防汛工作的通知"), cfg)
+    assert alone.co_issuers == () and alone.content_hash() == read_draft(
+        _md(tmp_path, "珠政发", "标题: 关于做好防汛工作的通知", name="again.md"), cfg).content_hash()
+
+
+def test_co_issuers_from_the_signature_line_of_a_typed_draft(cfg, tmp_path):
+    """A Word draft names the organs where the office types them: side by side on the 署名 line."""
+    p = tmp_path / "珠政发" / "联合.md"
+    p.parent.mkdir()
+    p.write_text("珠晖区人民政府　珠晖区财政局关于做好防汛工作的通知\n\n各镇人民政府：\n\n为做好防汛工作，现通知如下。\n\n"
+                 "珠晖区人民政府　　　　珠晖区财政局\n\n2015年5月6日\n", encoding="utf-8")
+    d = read_draft(p, cfg)
+    assert (d.signature, d.co_issuers) == ("珠晖区人民政府", ("珠晖区财政局",))
+    assert d.origins["co_issuers"] == "正文"

@@ -17,7 +17,8 @@ import pytest
 from pipeline import layout as L
 from pipeline import render
 from pipeline.config import load
-from pipeline.convert import find_soffice, lo_env, soffice_batch
+from pipeline.model import Block
+from tests import pdf_lines as PL
 from tests import render_drafts as D
 from tests.conftest import REPO, write_instance
 
@@ -95,15 +96,35 @@ def find(lines: list[Line], text: str) -> Line:
 QUOTED_TITLE = "珠晖区人民政府关于深入开展“放管服”改革“十四五”规划编制工作的通知"
 
 
+# A paragraph's second line holds 28 characters when the first holds 26 after the 2-character indent:
+# each of these puts a mark right after (or at the end of) a full second line.
+HANG_BODY = (
+    Block("paragraph", D.text(26, 5) + D.text(28, 40) + "。"),                         # 。 would be the 29th
+    Block("paragraph", D.text(26, 9) + D.text(28, 50) + "，" + D.text(20, 3) + "。"),  # ， would be the 29th
+    Block("paragraph", D.text(26, 3) + D.text(27, 60) + "《" + D.text(6) + "》" + D.text(15, 8) + "。"),  # 《 the 28th
+    Block("paragraph", D.text(26, 7) + D.text(27, 21) + "“" + D.text(4) + "”" + D.text(15, 9) + "。"),   # “ the 28th
+    Block("paragraph", D.text(26, 2) + D.text(27, 30) + "）" + D.text(20, 1) + "。"),   # ） the 28th: fits
+)
+# A 报告 whose body, fitted into pages, ends on the last line of page 2, where the signature block
+# no longer fits: the last paragraph (13 lines) must not take page 2's text with it.
+REPORT_BODY = (Block("paragraph", D.text(28 * 16 - 2, 3)), Block("paragraph", D.text(28 * 13 - 6, 11)))
+# A heading of two lines that reaches page 2's line 21: with the two lines widow/orphan control
+# wants of the paragraph under it, it would leave three lines empty at the foot.
+HEADING_BODY = (Block("paragraph", D.text(28 * 26 - 2, 5)), Block("heading2", "（一）" + D.text(33, 9)),
+                Block("paragraph", D.text(28 * 10 - 2, 13)))
+
+
 # --- one LibreOffice run for the module ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pdfs(tmp_path_factory):
-    exe = find_soffice()
-    assert exe is not None, "LibreOffice (soffice) is required: make test installs it"
-    root = tmp_path_factory.mktemp("layout-pdf")
-    config = load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
-    docs = {
+def config(tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout-instance")
+    return load(write_instance(root / "instance", **D.unsealed_config_overrides(REPO / "config.yaml")))
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {
         "notice": (D.notice(), D.number()),
         "request": (D.request(), D.number(seq=4)),
         "letter": (D.letter(), D.number("珠政函", 5)),
@@ -112,17 +133,24 @@ def pdfs(tmp_path_factory):
                               attachment_note=(), body=D.notice().body[:3]), D.number("珠政办发")),
         "quoted": (D.notice(title=QUOTED_TITLE, attachments=(), attachment_note=(), body=D.notice().body[:1]),
                    D.number(seq=6)),
+        "hang": (D.notice(body=HANG_BODY, attachments=(), attachment_note=()), D.number(seq=7)),
+        "report": (D.notice(kind="报告", title="珠晖区人民政府关于2015年城乡环境综合整治工作情况的报告",
+                            main_to="衡阳市人民政府", body=REPORT_BODY, attachments=(), attachment_note=()),
+                   D.number(seq=8)),
+        "heading": (D.notice(body=HEADING_BODY, attachments=(), attachment_note=()), D.number(seq=9)),
+        "copy": (D.notice(copies=30, urgency="特急", body=D.notice().body[:1], attachments=(), attachment_note=()),
+                 D.number(seq=10), 7),
+        "letter-copy": (D.letter(copies=5), D.number("珠政函", 11), 3),
+        "joint2": (D.notice(co_issuers=("珠晖区财政局",), body=D.notice().body[:3], attachments=(),
+                            attachment_note=()), D.number(seq=12)),
+        "joint3": (D.notice(co_issuers=("珠晖区财政局", "珠晖区教育局"), body=D.notice().body[:3]),
+                   D.number(seq=13)),
     }
-    inputs = [render.render_document(d, n, config, root / "docx" / f"{k}.docx") for k, (d, n) in docs.items()]
-    out, home, tmp = root / "pdf", root / "home", root / "tmp"
-    for p in (out, home, tmp):
-        p.mkdir()
-    res = soffice_batch(exe, inputs, out, root / "profile", lo_env(config, home, tmp), 240)
-    assert res is not None, "LibreOffice timed out"
-    made = {k: out / f"{k}.pdf" for k in docs}
-    missing = [k for k, p in made.items() if not p.is_file()]
-    assert not missing, f"LibreOffice made no PDF for {missing}: {res.stdout[-400:]!r}"
-    return made
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory, config, docs):
+    return D.lay_out(docs, config, tmp_path_factory.mktemp("layout-pdf"))
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +193,60 @@ def test_full_page_has_22_lines_of_28_characters(pages):
     # Paragraphs start two characters in (左空二字), continuation lines flush left.
     starts = sorted({round(ln.x0 - LEFT, 1) for ln in body})
     assert starts[0] < 0.2 and any(abs(s - 2 * CHAR3) < 0.2 for s in starts)
+
+
+# --- every line of every page (GB/T 9704 5.2.2, 7.3.3; 避头尾) ----------------------------------------------
+
+def test_every_line_inside_the_type_area_with_at_most_28_characters(pdfs):
+    """No punctuation hangs past the 版心's right edge, no line holds a 29th character, no line starts
+    with a closing mark or ends with an opening one — on every page of every document."""
+    problems = {name: PL.line_problems(PL.read_lines(path)) for name, path in pdfs.items()}
+    assert not any(problems.values()), {k: v for k, v in problems.items() if v}
+
+
+def test_a_mark_that_does_not_fit_takes_the_character_before_it_along(pdfs):
+    lines = [ln for page in PL.read_lines(pdfs["hang"]) for ln in PL.in_type_area(page)
+             if abs(ln.size - L.SIZE_3) < 0.1]
+    text = [ln.text for ln in lines]
+    for block in HANG_BODY[:4]:
+        start = next(i for i, t in enumerate(text) if block.text.startswith(t))
+        first, second, third = text[start:start + 3]
+        assert len(first) == 26 and first + second + third == block.text[:len(first + second + third)]
+        # the 28 characters of the second line would be followed by a closing mark (。，): the last
+        # character goes down with it; or would end on an opening mark (《“), which goes down
+        # alone; either way the line is justified to the full width
+        assert len(second) == 27, second
+        assert third[1] in "。，" or third[0] in "《“", third
+        ln = lines[start + 1]
+        assert abs(ln.x0 - LEFT) < 0.2 and abs(ln.x1 - RIGHT) < 0.6, (ln.x0, ln.x1)   # as a full line
+    # a closing mark as the 28th character fits as it is
+    block = HANG_BODY[4].text
+    start = next(i for i, t in enumerate(text) if block.startswith(t))
+    assert text[start + 1] == block[26:54] and text[start + 1].endswith("）")
+
+
+# The lines that end a document's main text: the 成文日期 under the 署名, a 纪要's attendance.
+ENDS = ("2015年3月20日", "2015年4月2日", "2015年5月8日", "出席：")
+
+
+def test_every_page_the_text_flows_on_from_is_full(pdfs):
+    """Every page followed by more of the same text (not the last page of the body, not the page
+    before an attachment) carries 22 lines, less at most two (widow/orphan control): the signature
+    block takes at most the body's last two lines with it, never a whole paragraph (GB/T 9704 7.3.5.5)."""
+    problems = {name: PL.fill_problems(PL.read_lines(path), ENDS) for name, path in pdfs.items()}
+    assert not any(problems.values()), {k: v for k, v in problems.items() if v}
+    pages = PL.read_lines(pdfs["report"])
+    assert PL.flow_pages(pages, ENDS) == [1, 2]                   # the body runs over page 3
+
+
+def test_the_block_takes_at_most_two_body_lines_along(pdfs):
+    pages = PL.read_lines(pdfs["report"])
+    block_page = next(i for i, lines in enumerate(pages) if any(ln.text == "2015年3月20日" for ln in lines))
+    lines = PL.in_type_area(pages[block_page])
+    above = lines[:[ln.text for ln in lines].index("珠晖区人民政府")]
+    assert 1 <= len(above) <= 2, [ln.text for ln in above]        # body text above the block, ≤ 2 lines
+    last = REPORT_BODY[-1].text
+    assert last.endswith("".join(ln.text for ln in above))      # the paragraph's own last lines
 
 
 # --- 版头 -----------------------------------------------------------------------------------------------------
@@ -211,6 +293,91 @@ def test_title_with_quotation_marks_keeps_its_lines(pages):
     titles = [ln for ln in lines if abs(ln.chars[0]["size"] - L.SIZE_2) < 0.1]
     assert [t.text for t in titles] == L.title_lines(QUOTED_TITLE), [t.text for t in titles]
     assert len(titles) == 2 and all(abs(t.centre - CENTRE) < 0.3 and t.x1 - t.x0 <= RIGHT - LEFT for t in titles)
+
+
+def test_copy_number_top_left_six_digits(pages):
+    """份号 (GB/T 9704 7.2.1): six Arabic digits, 3号, black, 顶格 on the 版心's first line, above the
+    紧急程度; the 标志 stays where it is. In a 信函 it opens the line under the red double line."""
+    lines, _ = pages["copy"][0]
+    first, second = lines[0], lines[1]
+    assert first.text == "000007" and second.text == "特急"
+    assert abs(first.x0 - LEFT) < 0.2 and abs(first.top - (TOP + L.GLYPH_TOP_BODY_MM)) < 0.6
+    assert all(abs(c["size"] - L.SIZE_3) < 0.1 and c["non_stroking_color"] in ((0,), (0, 0, 0), [0], [0, 0, 0])
+               for c in first.chars)
+    assert abs(second.top - first.top - PITCH) < 0.1
+    mark = next(ln for ln in lines if abs(ln.chars[0]["size"] - L.MARK_SIZE) < 0.1)
+    assert abs(mark.top - (TOP + L.HEADER_MARK_OFFSET_MM)) < 0.3
+    letter, _ = pages["letter-copy"][0]
+    number = find(letter, "珠政函〔2015〕11号")
+    assert number.text.startswith("000003") and number.x0 < LEFT + 0.2
+    assert find(letter, "加急").x0 < LEFT + 0.2
+
+
+def test_joint_header_names_every_organ_with_wenjian_centred_beside_them(pages):
+    """联合行文 (GB/T 9704 7.2.4): the 主办机关 first, the names one under another at one width, 文件 to
+    their right, centred on them vertically; the 标志 35 mm below the 版心 top, within 150 mm."""
+    for name, organs in (("joint2", ["珠晖区人民政府", "珠晖区财政局"]),
+                         ("joint3", ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"])):
+        lines, _ = pages[name][0]
+        chars = [c for ln in lines for c in ln.chars if abs(c["size"] - L.MARK_SIZE) < 0.1]
+        assert all(c["non_stroking_color"][0] > 0.9 for c in chars)                # red
+        right = max(c["x1"] for c in chars)
+        wenjian = [c for c in chars if c["text"] in "文件" and right - c["x1"] < 60]
+        rows = defaultdict(list)
+        for c in chars:
+            if c not in wenjian:
+                rows[round(c["top"])].append(c)
+        names = []
+        for top in sorted(rows):
+            got = sorted(rows[top], key=lambda c: c["x0"])
+            names.append(Line(got[0]["top"] * MM, got[0]["bottom"] * MM, got[0]["x0"] * MM, got[-1]["x1"] * MM,
+                              "".join(c["text"] for c in got), got))
+        assert [ln.text for ln in names] == organs
+        assert abs(names[0].top - (TOP + L.HEADER_MARK_OFFSET_MM)) < 0.3, names[0].top
+        assert max(abs(ln.x0 - names[0].x0) for ln in names) < 0.5          # one width (分散对齐)
+        assert max(abs(ln.x1 - names[0].x1) for ln in names) < 0.5
+        middle = (names[0].top + names[-1].bottom) / 2
+        w_top, w_bottom = min(c["top"] for c in wenjian) * MM, max(c["bottom"] for c in wenjian) * MM
+        w_x0, w_x1 = min(c["x0"] for c in wenjian) * MM, max(c["x1"] for c in wenjian) * MM
+        assert len(wenjian) == 2 and w_x0 > names[0].x1 and abs((w_top + w_bottom) / 2 - middle) < 1.0
+        assert w_x1 - names[0].x0 <= L.MARK_MAX_WIDTH_MM + 0.5
+        assert abs((names[0].x0 + w_x1) / 2 - CENTRE) < 0.5
+        number = find(lines, f"珠政发〔2015〕{12 if name == 'joint2' else 13}号")   # the 主办机关's number
+        assert abs(number.centre - CENTRE) < 0.3
+
+
+def test_joint_seals_side_by_side_each_over_its_own_signature(pdfs, pages, docs, config):
+    """GB/T 9704 7.3.5.1: the 署名 in the organs' order side by side; each seal centred over its own
+    署名, the last over its 署名 and the 成文日期; seals in a row neither touch nor leave the 版心; the
+    first row's top within one line of the text above."""
+    from pipeline import stamp
+
+    for name, n in (("joint2", 2), ("joint3", 3)):
+        placements = stamp.check_layout(pdfs[name], draft=docs[name][0], config=config)
+        assert len(placements) == n
+        lines, page = _page_with(pages, name, "2015年3月20日")
+        height = page.height
+        date = next(ln for ln in lines if ln.text == "2015年3月20日")
+        row = lines[lines.index(date) - 1]
+        organs = ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"][:n]
+        assert row.text == "".join(organs)
+        text = "".join(c["text"] for c in row.chars)
+        r = placements[0].diameter_pt / 2 * MM
+        for organ, pl in zip(organs, placements):
+            k = text.index(organ)
+            span = row.chars[k:k + len(organ)]
+            centre = (span[0]["x0"] + span[-1]["x1"]) / 2 * MM
+            assert abs(pl.cx_pt * MM - centre) < 0.3, organ                       # over its own 署名
+            cy = (height - pl.cy_pt) * MM                                        # mm from the page top
+            assert cy < row.top and row.bottom < cy + r                          # 居中下压
+            assert LEFT - 0.2 <= pl.cx_pt * MM - r and pl.cx_pt * MM + r <= RIGHT + 0.2
+        last = placements[-1]
+        assert abs(last.cx_pt * MM - date.centre) < 0.3 and date.bottom < (height - last.cy_pt) * MM + r
+        for a, b in zip(placements, placements[1:]):                             # never touching
+            assert (b.cx_pt - a.cx_pt) * MM > 2 * r + 1.0
+        above = lines[lines.index(row) - 1]
+        top = (height - placements[0].cy_pt) * MM - r
+        assert top > above.bottom - 0.1 and top - above.bottom < PITCH
 
 
 def test_upward_header_signers(pages):

@@ -19,7 +19,7 @@ from tests.conftest import REPO, write_instance
 from pipeline.config import TEMPLATE_NAMES, Numbering, load
 from pipeline.errors import LedgerError
 from pipeline.ledger import REGISTER_COLUMNS, SEAL_COLUMNS, STAGES, Ledger, health, ledger_path
-from pipeline.model import Attachment, Draft
+from pipeline.model import Attachment, Draft, Meeting
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 
@@ -294,8 +294,9 @@ def test_register_columns_from_the_draft(ledger):
     ledger.allocate(d, actor="甲")
     (row,) = ledger.register(2015, "珠政发")
     assert [h for _, h in REGISTER_COLUMNS] == [
-        "顺序号", "登记日期", "发文字号", "标题", "文种", "密级/紧急程度", "签发人", "签发日期", "拟稿部门/拟稿人",
-        "主送", "抄送", "份数", "附件", "状态", "档号", "备注"]
+        "顺序号", "登记日期", "发文字号", "发文机关", "标题", "文种", "密级/紧急程度", "签发人", "签发日期",
+        "拟稿部门/拟稿人", "主送", "抄送", "份数", "附件", "状态", "档号", "备注"]
+    assert row.issuers == "珠晖区人民政府"
     assert (row.seq_no, row.registered, row.number, row.title, row.kind, row.secrecy_urgency, row.signers,
             row.signed_on, row.drafter, row.main_to, row.cc, row.copies, row.attachments, row.status,
             row.archive_code) == (
@@ -660,8 +661,8 @@ def test_cli_register_xlsx(instance, tmp_path):
     ws = wb.active
     assert ws["A1"].value == "珠晖区人民政府办公室2015年发文登记簿"
     assert [c.value for c in ws[3]] == [h for _, h in REGISTER_COLUMNS]
-    assert [c.value for c in ws[4]][:5] == [1, "2015-03-20", "珠政发〔2015〕1号", "关于做好防汛工作的通知", "通知"]
-    assert ws["N4"].value == "已发" and ws["N5"].value == "办理中（已编号）" and ws.max_row == 5
+    assert [c.value for c in ws[4]][:6] == [1, "2015-03-20", "珠政发〔2015〕1号", "珠晖区人民政府", "关于做好防汛工作的通知", "通知"]
+    assert ws["O4"].value == "已发" and ws["O5"].value == "办理中（已编号）" and ws.max_row == 5
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9    # A4
     assert ws.print_title_rows == "$3:$3" and ws["C3"].font.b
     assert ws.column_dimensions["D"].width > ws.column_dimensions["A"].width
@@ -690,3 +691,58 @@ def test_cli_void_of_an_archived_document_needs_force(instance, capsys):
     assert ("已作废 珠政发〔2015〕1号（原因：发错了，经领导同意撤回（已编档号 Z109-WS·2015-Y-BGS-0001，强制作废）；经办：王五）"
             in r.stdout)
     assert "2015 年度的四性检测将指出此件" in r.stdout
+
+
+def test_a_joint_document_lists_every_organ_in_the_register(ledger):
+    """联合行文: the 发文登记簿 names every 发文机关, the 主办机关 (the series' issuer) first."""
+    ledger.allocate(draft("关于联合开展检查的通知", co_issuers=("珠晖区财政局", "珠晖区教育局")), actor="甲")
+    row = next(r for r in ledger.register(2015) if r.title == "关于联合开展检查的通知")
+    assert row.issuers == "珠晖区人民政府、珠晖区财政局、珠晖区教育局"
+    assert ledger.document(row.number).issuers == ("珠晖区人民政府", "珠晖区财政局", "珠晖区教育局")
+    assert ledger.verify().ok
+
+
+def test_a_register_from_before_the_organs_column_gets_it_when_opened(cfg, tmp_path):
+    """A ledger created before the 发文机关 column existed gets it on opening; the chain verifies."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path, cfg):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE documents DROP COLUMN issuers")
+    with Ledger(path, cfg) as again:
+        again.allocate(draft("新的通知"), actor="甲")
+        assert again.register(2015)[0].issuers == "珠晖区人民政府" and again.verify().ok
+
+
+# --- a 纪要's 期号 is its number --------------------------------------------------------------------------
+
+def minutes_draft(issue: str | None, name: str) -> Draft:
+    return draft(f"区政府{name}常务会议纪要", series="常务会议纪要", kind="纪要",
+                 meeting=Meeting(name=f"区政府{name}常务会议", issue=issue))
+
+
+def test_an_issue_number_ahead_of_the_counter_is_taken_and_the_gap_reserved(ledger):
+    """期号 7 with the counter at 1: the 纪要 is 〔2015〕7号, as the office means it; 1–6 stay in the
+    register as unused reservations (a later 纪要 with 期号 3 takes its own), the counter goes on at 8."""
+    a = ledger.allocate(minutes_draft("7", "第7次"), actor="甲")
+    assert (a.number.seq, a.number.text) == (7, "〔2015〕7号")
+    rows = ledger.register(2015, "常务会议纪要")
+    assert [(r.number, r.status) for r in rows[:6]] == [(f"常务会议纪要〔2015〕{i}号", "预留") for i in range(1, 7)]
+    assert all("第7期" in r.note for r in rows[:6])
+    assert ledger.allocate(minutes_draft("第3期", "第3次"), actor="甲").number.seq == 3
+    assert ledger.allocate(minutes_draft(None, "第8次"), actor="甲").number.seq == 8
+    assert ledger.allocate(minutes_draft("7", "第7次"), actor="甲").is_new is False     # the same draft again
+    assert ledger.verify().ok
+
+
+def test_an_issue_number_already_used_is_refused_and_takes_nothing(ledger):
+    ledger.allocate(minutes_draft("2", "第2次"), actor="甲")
+    before = (ledger.register(2015, "常务会议纪要"), len(ledger.events()))
+    with pytest.raises(LedgerError, match="期号 2 已使用：常务会议纪要〔2015〕2号"):
+        ledger.allocate(minutes_draft("2", "另一次"), actor="甲")
+    assert (ledger.register(2015, "常务会议纪要"), len(ledger.events())) == before
+    with pytest.raises(LedgerError, match="超前"):
+        ledger.allocate(minutes_draft("900", "第900次"), actor="甲")
+    assert ledger.register(2015, "常务会议纪要") == before[0] and ledger.verify().ok

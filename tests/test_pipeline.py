@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -85,10 +86,11 @@ def test_every_example_is_issued_filed_indexed_and_in_the_outbox(inst, svc):
         assert doc.stage == "indexed"
         hits = svc.index.search(f'"{o.title}"', limit=3).hits
         assert hits and hits[0].id == o.number
-    # sealed series got a 用印登记 row each; the unsealed 纪要 none
+    # sealed series got a 用印登记 row per organ's seal (联合行文: every organ); the unsealed 纪要 none
     seals = svc.ledger.seal_register()  # by 用印时间 (today), not by the documents’ year
-    sealed = [o.number for o in outcomes if not o.number.startswith("常务会议纪要")]
-    assert sorted(r.number for r in seals) == sorted(sealed)
+    sealed = {o.number: len(svc.store.find(o.number).meta["责任者"]) for o in outcomes
+              if not o.number.startswith("常务会议纪要")}
+    assert Counter(r.number for r in seals) == sealed and max(sealed.values()) == 3
     assert all(r.seal_name.endswith("印") and r.handler == "测试员" for r in seals)
 
 
@@ -191,6 +193,50 @@ def test_a_crash_between_the_seal_row_and_the_stage_registers_the_seal_once(inst
     again = process_draft(d, svc)
     assert again.status == "issued" and again.number == first.number
     assert [r.number for r in svc.ledger.seal_register()].count(first.number) == 1
+
+
+def test_a_joint_document_carries_every_organ_in_seal_register_and_metadata(inst, svc):
+    """联合行文 (the example with three organs): a seal over each organ's 署名 in the 正本, a 用印登记
+    row per seal, every organ in the 发文登记簿 and as 责任者, the 主办机关's number."""
+    import pikepdf
+
+    from pipeline.sign import verify_pdf
+
+    draft = REPO / "examples" / "珠政发" / "关于开展2015年校园安全专项检查的通知（三机关联合行文）.md"
+    o = process_draft(draft, svc)
+    assert o.status == "issued" and o.number.startswith("珠政发〔2015〕")
+    organs = ["珠晖区人民政府", "珠晖区财政局", "珠晖区教育局"]
+    rec = svc.store.find(o.number)
+    assert rec.meta["责任者"] == organs
+    row = next(r for r in svc.ledger.register(2015) if r.number == o.number)
+    assert row.issuers == "、".join(organs)
+    uses = [r.seal_name for r in svc.ledger.seal_register() if r.number == o.number]
+    assert uses == [f"{n}印" for n in organs]
+    with pikepdf.open(o.pdf) as pdf:
+        images = [name for page in pdf.pages for name, obj in (page.Resources.get("/XObject") or {}).items()
+                  if obj.get("/Subtype") == "/Image"]
+    assert len(images) == 3
+    assert all(v.ok for v in verify_pdf(Path(o.pdf), inst))
+
+
+def test_a_minutes_issue_number_is_its_number_and_a_used_one_is_refused(inst, svc, tmp_path):
+    """纪要 期号 (decision: taken as the number): the examples' 第5次/第6次 纪要 are 〔2015〕5号 and 6号,
+    with 1–4 left as unused reservations the register shows; another 纪要 giving 期号 6 is sent back
+    with a note naming the document that has it, and takes no number."""
+    rows = {r.number: r for r in svc.ledger.register(2015, "常务会议纪要")}
+    assert "第5次常务会议" in rows["常务会议纪要〔2015〕5号"].title
+    assert "第6次常务会议" in rows["常务会议纪要〔2015〕6号"].title
+    assert [rows[f"常务会议纪要〔2015〕{i}号"].status for i in range(1, 5)] == ["预留"] * 4
+    clash = tmp_path / "纪要" / "第6次（重复期号）.md"
+    clash.parent.mkdir()
+    clash.write_text("---\n文种: 纪要\n机关代字: 常务会议纪要\n会议名称: 区政府第6次常务会议（补充）\n期号: 6\n"
+                     "时间: 2015年4月3日\n地点: 区政府第一会议室\n主持: 陈礼洋\n出席: 陈礼洋、彭建元\n"
+                     "成文日期: 2015年4月3日\n---\n会议研究了补充事项。\n", encoding="utf-8")
+    before = _register(inst)
+    o = process_draft(clash, svc)
+    assert o.status == "rejected" and o.number is None
+    assert any("期号 6 已使用：常务会议纪要〔2015〕6号" in p.message for p in o.problems)
+    assert _register(inst) == before
 
 
 def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):

@@ -492,3 +492,15 @@ def test_lite_report_rejected_with_reasons(cfg):
     errs = {p.element: p.message for p in ps if p.severity == "error"}
     assert set(errs) == {"文种", "机关代字", "发文机关署名", "成文日期"}
     assert "2026年1月23日" in errs["成文日期"]
+
+
+# --- 联合行文 -----------------------------------------------------------------------------------------------
+
+def test_co_issuers_must_be_configured_distinct_and_in_a_document_format(cfg):
+    ok = good(co_issuers=("珠晖区财政局", "珠晖区教育局"))
+    assert errors(ok, cfg) == []
+    assert has(good(co_issuers=("珠晖区农业局",)), cfg, "联合发文机关", "co_issuers")
+    assert has(good(co_issuers=("珠晖区人民政府",)), cfg, "联合发文机关", "主办机关")
+    assert has(good(co_issuers=("珠晖区财政局", "珠晖区财政局")), cfg, "联合发文机关", "重复")
+    letter = good(series="珠政函", kind="函", title="珠晖区人民政府关于商请支持的函", co_issuers=("珠晖区财政局",))
+    assert has(letter, cfg, "联合发文机关", "文件格式")

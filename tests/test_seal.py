@@ -440,7 +440,7 @@ def test_date_only_block_when_there_is_no_signature():
 # --- the project's own render + convert (GB/T 9704 templates) ------------------------------------
 
 # One paragraph of seven lines fills page 1 under the 版头: the block falls onto page 2 alone at
-# every spacing unless the paragraph's end goes with it (render.split_tail on the last attempt).
+# every spacing unless the paragraph's end goes with it (render.Layout.carry).
 ONE_PARAGRAPH = "各单位要按照区政府统一部署，认真做好防汛抗旱各项工作，确保人民群众生命财产安全。" * 4 + "请认真贯彻执行。"
 
 
@@ -464,31 +464,25 @@ def _real_draft(n_body: int, attach: bool = False, body_text: str | None = None)
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """Three drafts through render.render_document + convert.convert_once, re-rendered tighter on
-    NeedsRelayout exactly as process.py does: {name: (pdf, placement, tighten)}."""
-    from pipeline import render
-    from pipeline.convert import convert_once
+    """Drafts through render.render_document and LibreOffice, laid out again on NeedsRelayout with
+    render.next_layout as process.py does (tests/render_drafts.lay_out, batched):
+    {name: (pdf, placement, layout)}."""
     from pipeline.model import Number
+    from tests.render_drafts import lay_out
 
     root = tmp_path_factory.mktemp("rendered")
     config = make_instance(root)
     number = Number(series="珠政发", year=2015, seq=3, text="珠政发〔2015〕3号", reference="珠政发〔2015〕3号")
+    docs = {name: (d, number) for name, d in (
+        ("short", _real_draft(2)), ("near-bottom-13", _real_draft(13)), ("near-bottom-14", _real_draft(14)),
+        ("attach", _real_draft(3, attach=True)), ("one-paragraph", _real_draft(0, body_text=ONE_PARAGRAPH)))}
+    layouts: dict = {}
+    pdfs = lay_out(docs, config, root, layouts=layouts)
     out = {}
-    for name, d in (("short", _real_draft(2)), ("near-bottom-13", _real_draft(13)),
-                    ("near-bottom-14", _real_draft(14)), ("attach", _real_draft(3, attach=True)),
-                    ("one-paragraph", _real_draft(0, body_text=ONE_PARAGRAPH))):
-        for tighten in range(render.TIGHTEN_MAX + 1):
-            docx = render.render_document(d, number, config, root / f"{name}-{tighten}.docx",
-                                          layout=render.Layout(tighten=tighten))
-            pdf = convert_once(docx, root / f"{name}-{tighten}.pdf", config)
-            try:
-                pl = place_seal(pdf, signature=d.signature, date_text=d.date_text, diameter_mm=DIAMETER)
-            except NeedsRelayout:
-                continue
-            out[name] = (pdf, pl, tighten)
-            break
-        else:
-            pytest.fail(f"{name}: no layout leaves room for the seal")
+    for name, (d, _) in docs.items():
+        pl = place_seal(pdfs[name], signature=d.signature, date_text=d.date_text, diameter_mm=DIAMETER,
+                        annex_only_ok=layouts[name].last)
+        out[name] = (pdfs[name], pl, layouts[name])
     return out
 
 
@@ -515,19 +509,17 @@ def test_rendered_documents_seal_geometry(rendered):
 
 
 def test_one_paragraph_body_that_fills_page_one_takes_its_end_along(rendered):
-    """The number is not voided: on the last attempt the paragraph's last lines go to page 2 with
-    the block, page 1 keeps the rest of the paragraph (GB/T 9704 7.3.1: body text on the first page),
-    and the text reads on unbroken."""
-    from pipeline import render
-
-    pdf, pl, tighten = rendered["one-paragraph"]
-    assert tighten == render.TIGHTEN_MAX and pl.page == 1
+    """The number is not voided: the paragraph's last line or two go to page 2 with the block, cut
+    exactly where LibreOffice broke the line; page 1 keeps the rest of the paragraph (GB/T 9704
+    7.3.1: body text on the first page), and the text reads on unbroken."""
+    pdf, pl, layout = rendered["one-paragraph"]
+    assert layout.carry and pl.page == 1
     with pdfplumber.open(pdf) as doc:
         pages = [re.sub(r"\s+", "", p.extract_text() or "") for p in doc.pages]
     head = pages[0][pages[0].index("区政府各部门：") + len("区政府各部门："):pages[0].index("—1—")]
     tail = pages[1][:pages[1].index("珠晖区人民政府")]
-    assert len(head) > 28 and 28 <= len(tail) < 3 * 30        # body text on page 1; a couple of lines with the block
-    assert head + tail == ONE_PARAGRAPH
+    assert len(head) > 28 and 0 < len(tail) <= 2 * 28        # body text on page 1; one or two lines with the block
+    assert head + tail == ONE_PARAGRAPH and tail == layout.carry
 
 
 def test_rendered_near_bottom_block_is_never_alone(rendered):

@@ -215,7 +215,7 @@ def test_search_filters_sort_and_errors(clients, web_instance):
     everything, _ = hits(q="工作 OR 会议 OR 通知")
     assert len(everything) >= 3
     assert hits(q="工作 OR 会议 OR 通知", series="珠政办发")[0] == [quote(FLOOD, safe="")]
-    assert quote("常务会议纪要〔2015〕1号", safe="") in hits(q="会议", kind="纪要")[0]
+    assert quote("常务会议纪要〔2015〕6号", safe="") in hits(q="会议", kind="纪要")[0]   # its 期号 6 is its number
     assert hits(q="通知", year=2016)[0] == [quote("珠政发〔2016〕1号", safe="")]
     assert hits(q="通知", date_from="2015-05-09", date_to="2015-05")[0] == [quote("珠政发〔2015〕1号", safe="")]
     # 保管期限 by the office's table: 珠政发 → 永久, a 珠政办发 通知 → 30年, 纪要 → 永久

@@ -63,10 +63,10 @@ def _attachment_sections(names: list[str]) -> str:
 
 
 def draft_text(i: int, route: str, kind: str, subject: str, *, attachments: list[str] = (),
-               follow_up: bool = False) -> str:
+               follow_up: bool = False, issue: int | None = None) -> str:
     d = _date(i)
     if route == "纪要":
-        n = i + 1
+        n = issue or i + 1          # the meeting's own number: a 纪要's 期号 is its 文号
         return (f"---\n会议名称: 区政府第{n}次常务会议\n期号: {n}\n时间: {_cn(d)}上午\n地点: 区政府第一会议室\n"
                 f"主持: 陈礼洋\n出席: 陈礼洋、彭建元、聂百洲、陶朝晖\n列席: 区财政局、区安监局\n记录: 文雅\n"
                 f"成文日期: {_cn(d)}\n---\n\n"
@@ -122,7 +122,8 @@ def make_drafts(folder: Path) -> list[Path]:
             attach = [f"{subject}任务分工表"]
         if kind == "通知" and i % 5 == 0:
             attach = [f"{subject}工作方案", f"{subject}联系人名单"]
-        text = draft_text(i, route, kind, subject, attachments=attach)
+        issue = sum(1 for r, _ in plan[:i + 1] if r == "纪要") if route == "纪要" else None
+        text = draft_text(i, route, kind, subject, attachments=attach, issue=issue)
         p = folder / route / f"{i:02d}-{kind}.md"
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")

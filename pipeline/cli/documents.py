@@ -16,7 +16,8 @@ def _outcome_line(o: Outcome, note: str | None) -> str:
     name = Path(o.file).name
     if o.status == "issued":
         dup = "（重复提交，沿用原文号）" if o.duplicate else ""
-        return f"{o.number} ← {o.title or name}{dup}{secs}"
+        copies = f"（份号 {o.copies[0].rsplit('份号', 1)[1][:6]}–{o.copies[-1].rsplit('份号', 1)[1][:6]}，共 {len(o.copies)} 份）" if o.copies else ""
+        return f"{o.number} ← {o.title or name}{dup}{copies}{secs}"
     n = sum(1 for p in o.problems if p.severity == "error")
     where = f"（见 {note}）" if note else ""
     if o.status == "rejected":
@@ -29,8 +30,10 @@ def _outcome_line(o: Outcome, note: str | None) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where the finished .docx/.pdf go (default: the instance's outbox/)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object per draft (see README)")
+@click.option("--copies", is_flag=True,
+              help="also write the numbered copies (份号 000001 … 份数), one signed PDF per copy")
 @pass_app
-def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: bool) -> None:
+def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: bool, copies: bool) -> None:
     """Run the whole pipeline once for each DRAFT: number, render, convert, seal, sign, file, index
     — or reject it with a note in rejected/. Exit status 1 if any draft was not issued."""
     from ..process import open_services, process_draft, write_note
@@ -40,7 +43,7 @@ def process_cmd(app: App, drafts: tuple[Path, ...], out: Path | None, as_json: b
     with open_services(config, app.actor) as svc:
         for path in drafts:
             route = config.route_for_folder(path.parent.name)
-            o = process_draft(path, svc, route=route, outbox=out)
+            o = process_draft(path, svc, route=route, outbox=out, copies=copies)
             note = None
             if o.status == "rejected":
                 note = readable_path(write_note(o.problems, path.name, config.rejected))

@@ -7,6 +7,7 @@ A file that cannot be read at all raises DraftError with a Chinese reason; every
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from ..config import KINDS, Config, Route
@@ -178,7 +179,16 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     main_to = pick("main_to", "主送机关", _strip_colon(v.get("主送")), parsed.main_to)
     if main_to is None and parsed.main_to_banji:
         main_to, origins["main_to"] = parsed.main_to_banji, FROM_TEXT
-    signature = pick("signature", "发文机关署名", v.get("署名"), parsed.signature)
+    # 联合行文: the other organs from the metadata, or from a 署名 line that names several organs
+    # side by side (珠晖区人民政府　　珠晖区财政局), as a typed joint document has it.
+    organs = known_issuers | {squeeze(n) for n in config.co_issuers}
+    text_signature, text_co = parsed.signature, ()
+    if text_signature:
+        parts = [x for x in re.split(r"[\s\u3000]+", text_signature.strip()) if x]
+        if len(parts) > 1 and all(squeeze(x) in organs for x in parts):
+            text_signature, text_co = parts[0], tuple(parts[1:])
+    signature = pick("signature", "发文机关署名", v.get("署名"), text_signature)
+    co_issuers = tuple(pick("co_issuers", "联合发文机关", v.get("联合发文机关"), text_co) or ())
     date_text = pick("date", "成文日期", v.get("成文日期"), parsed.date_text)
     signers = pick("signers", "签发人", v.get("签发人"), parsed.signers) or ()
     cc = pick("cc", "抄送机关", _join_list(v.get("抄送")), parsed.cc)
@@ -295,7 +305,7 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
         date_text=date_text, date=parse_exact_date(date_text), signers=tuple(signers), cc=cc,
         note=note, secrecy=secrecy, urgency=urgency, publicity=publicity, printer=printer,
         print_date_text=print_date_text, print_date=parse_exact_date(print_date_text),
-        retention=retention, number_text=number_text, copies=copies,
+        retention=retention, number_text=number_text, copies=copies, co_issuers=co_issuers,
         drafter_unit=v.get("拟稿部门"), drafter=v.get("拟稿人"), meeting=meeting, signoff=signoff,
         origins=origins, read_problems=tuple(problems))
 

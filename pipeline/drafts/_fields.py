@@ -16,6 +16,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "文种": ("kind", "doctype", "doc-type", "type", "公文种类"),
     "机关代字": ("series", "code", "agency-code", "代字"),
     "发文机关": ("issuer", "organ", "org", "header-org", "发文机关标志", "发文单位"),
+    "联合发文机关": ("co-issuers", "co-issuer", "联合行文机关", "联署机关", "会签机关"),
     "标题": ("title", "公文标题"),
     "副标题": ("subtitle",),
     "主送": ("主送机关", "main-to", "mainreceiver", "main-receiver", "receiver", "to"),
@@ -58,7 +59,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "议定事项": ("decisions", "决定事项"),
 }
 MEETING_KEYS = ("会议名称", "期号", "时间", "地点", "主持", "出席", "请假", "列席", "记录", "导语", "议定事项")
-LIST_KEYS = {"签发人", "会签", "抄送", "附件", "出席", "请假", "列席", "议定事项"}
+LIST_KEYS = {"签发人", "会签", "抄送", "附件", "出席", "请假", "列席", "议定事项", "联合发文机关"}
 # Lists of people: names separated only by spaces are separate names (签发人: 陈礼洋 彭建元).
 PEOPLE_KEYS = {"签发人", "会签", "出席", "请假"}
 # Keys inside a 签发 mapping → canonical sub-key.

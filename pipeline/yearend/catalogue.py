@@ -16,7 +16,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from ..archive import Record
+from ..archive import Record, responsible
 from ..config import Config
 from ..fsutil import atomic_copy, atomic_write_bytes
 from .common import ClassKey, date8, yearend_dir
@@ -62,7 +62,7 @@ def row_values(meta: dict) -> dict:
     """The 目录 values a 件's metadata gives (a 收文 is listed under the sender's 文号)."""
     received = meta.get("类型") == "收文"
     number = (meta.get("来文字号") or "") if received else (meta.get("文件编号") or "")
-    return {"number": number, "author": meta.get("责任者") or "", "title": meta.get("题名") or "",
+    return {"number": number, "author": responsible(meta), "title": meta.get("题名") or "",
             "date": date8(meta), "secrecy": meta.get("密级") or "", "pages": meta.get("页数") or ""}
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ..archive import METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Record, check_anchor, register_problems
+from ..archive import (METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Record, check_anchor, register_problems,
+                       responsible)
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
 from ..rules import MAX_TITLE_CHARS
@@ -331,7 +332,7 @@ def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
     if empty:
         run.fail("GD-ZS-2-1", ident, METADATA, f"必填元数据项为空：{'、'.join(empty)}")
     for k, limit in MAX_LEN.items():
-        v = m.get(k)
+        v = responsible(m) if k == "责任者" else m.get(k)
         if isinstance(v, str) and len(v) > limit:
             run.fail("GD-ZS-2-1", ident, METADATA, f"{k} 长 {len(v)} 字，超过 {limit} 字")
     # Types and formats.
@@ -405,7 +406,7 @@ def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
             run.fail("GD-ZS-2-4", ident, METADATA, f"{f.get('计算机文件名')} 的大小为 {f['计算机文件大小']}")
     # Illegal characters.
     for k in ("题名", "文件编号", "责任者", "主送", "抄送", "密级", "附注"):
-        v = m.get(k)
+        v = responsible(m) if k == "责任者" else m.get(k)
         if isinstance(v, str) and BAD_CHARS.search(v):
             run.fail("GD-ZS-2-5", ident, METADATA, f"{k} 含控制字符或替换字符（U+FFFD）")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..archive import responsible
 from ..config import RETENTION_CODES, Config
 
 NS = "urn:gongwen:eep:1"
@@ -87,7 +88,7 @@ def build_eep(meta: dict, files: list[PackedFile], config: Config, *, folder: st
     _e(desc, "文件编号", meta["文件编号"])
     if meta.get("印制文号"):
         _e(desc, "印制文号", meta["印制文号"])
-    _e(desc, "责任者", meta["责任者"])
+    _e(desc, "责任者", responsible(meta))
     _e(desc, "日期", meta["日期"])
     _e(desc, "文种", meta["文种"])
     _e(desc, "密级", meta.get("密级") or "")
