@@ -19,13 +19,17 @@ STAMP        := $(VENV)/.installed
 CONFIG       ?= config.yaml
 PYTEST_ARGS  ?=
 
-.PHONY: run test test-fast system-deps install bench templates clean-venv
+.PHONY: run test test-fast lint system-deps install bench templates clean-venv
 
 run: install
 	$(VENV)/bin/gongwen --config $(CONFIG) run
 
-test: install
+test: install lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Errors and likely bugs (pyproject.toml [tool.ruff]); part of `make test`.
+lint: install
+	$(VENV)/bin/ruff check pipeline tests bench scripts
 
 # The quick loop while changing code: every test that needs no LibreOffice, OCR or browser and is not
 # marked slow (tests/conftest.py keeps the markers honest). CI runs `make test`, all of it.

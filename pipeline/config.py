@@ -512,7 +512,7 @@ def load(path: str | os.PathLike | None = None) -> Config:
         lines += [f"  {_loc(err)}: {_explain(err)}" for err in e.errors()]
         raise ConfigError("\n".join(lines)) from None
     problems = []
-    for name, fname in cfg.templates.items():
+    for name in cfg.templates:
         if not cfg.template_path(name).is_file():
             problems.append(f"  templates › {name}: template file not found: {cfg.template_path(name)}")
     for issuer, img in cfg.seal.images.items():

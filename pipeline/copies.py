@@ -49,9 +49,9 @@ def write_copies(draft: Draft, number: Number, config: Config, *, converter, key
             try:
                 layout, _ = render.lay_out(    # the next copies start from the layout that worked
                     draft, number, config, docx, layout=layout, copy_no=n,
-                    convert=lambda d: converter.convert(d, pdf),
-                    settle=lambda current: stamp.seal_and_sign(pdf, target, draft=draft, config=config,
-                                                               last_attempt=current.last, key=key))
+                    convert=lambda d, pdf=pdf: converter.convert(d, pdf),
+                    settle=lambda current, pdf=pdf, target=target: stamp.seal_and_sign(
+                        pdf, target, draft=draft, config=config, last_attempt=current.last, key=key))
             except render.LayoutExhausted as e:
                 raise SigningError(f"第{copy_number(n)}份的版面无法容纳署名和印章：{e}") from e
     return out

@@ -970,9 +970,11 @@ class Ledger:
         """All register rows, ordered by series (config order), year and sequence number."""
         where, args = [], []
         if year is not None:
-            where.append("year = ?"); args.append(year)
+            where.append("year = ?")
+            args.append(year)
         if series is not None:
-            where.append("series = ?"); args.append(series)
+            where.append("series = ?")
+            args.append(series)
         sql = "SELECT * FROM documents" + (f" WHERE {' AND '.join(where)}" if where else "")
         with self._read() as db:
             rows = [self._doc(r) for r in db.execute(sql, args).fetchall()]

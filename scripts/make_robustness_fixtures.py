@@ -432,7 +432,8 @@ def d03():
 def d04():
     """意见 whose headings (and one 附件说明 list) are Word automatic numbering: the numbers are not
     in the text."""
-    H = lambda text, lvl: P(text, num=(901, lvl), font="黑体" if lvl == 0 else "楷体_GB2312" if lvl == 1 else "仿宋_GB2312")
+    def H(text, lvl):
+        return P(text, num=(901, lvl), font="黑体" if lvl == 0 else "楷体_GB2312" if lvl == 1 else "仿宋_GB2312")
     return "r04-意见-自动编号标题.docx", [
         title("珠晖区人民政府关于加强城区农贸市场管理的意见"),
         blank(),

@@ -14,13 +14,13 @@ import pytest
 
 from pipeline.archive import ArchiveStore
 from pipeline.config import load
-from pipeline.incoming import IncomingRegister, done, receive, record_for, route
+from pipeline.incoming import IncomingRegister, done, receive, route
 from pipeline.instance import init_instance
 from pipeline.ledger import Ledger
 from pipeline.process import Services, process_draft
 from tests import incoming_docs as D
 from tests.test_ledger import TZ, Clock
-from tests.test_yearend_year import copy_instance, failures_of, writable
+from tests.test_yearend_year import copy_instance, writable
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
 

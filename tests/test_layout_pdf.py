@@ -15,7 +15,6 @@ import pdfplumber
 import pytest
 
 from pipeline import layout as L
-from pipeline import render
 from pipeline.config import load
 from pipeline.model import Block
 from tests import pdf_lines as PL

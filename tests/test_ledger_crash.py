@@ -143,7 +143,8 @@ def test_sigkill_while_allocating_and_filing_then_resume(tmp_path):
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=120)
         assert p.returncode == -signal.SIGKILL, (n, env, p.returncode, p.stderr.read())
-        p.stdout.close(); p.stderr.close()
+        p.stdout.close()
+        p.stderr.close()
         kills += 1
         counts = check_consistent(config, files)
         if counts["pending"] and not operator_voided:

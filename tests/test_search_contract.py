@@ -338,7 +338,6 @@ def test_record_without_a_date_is_refused_clearly():
 
 
 def test_missing_index_is_built_from_the_archive(archived):
-    engine = archived.search.engine
     findings = health(archived)
     assert findings[0].ok is False and "gongwen reindex" in findings[0].detail
     index = open_index(archived)

@@ -291,7 +291,7 @@ def samples(corpus):
         s = text[i:i + size]
         n = T.normalize(s)
         # Whitespace separates query words, and an ASCII word is matched whole: cut at neither.
-        def word(k: int) -> bool:
+        def word(k: int, text=text) -> bool:
             return 0 <= k < len(text) and bool(re.fullmatch(r"[0-9a-z]", T.normalize(text[k])))
 
         if not n or re.search(r"\s", n) or (word(i - 1) and word(i)) or (word(i + size - 1) and word(i + size)):

@@ -65,5 +65,5 @@ def test_the_signatures_we_call_are_unchanged():
 def test_the_internals_doc_lists_each_one():
     doc = (REPO / "docs" / "internals.md").read_text(encoding="utf-8")
     section = doc.split("## Upstream internals we rely on", 1)[1].split("\n## ", 1)[0]
-    for dist, member, _, _ in RELIED_ON:
+    for _, member, _, _ in RELIED_ON:
         assert member.rsplit(".", 2)[-2] + "." + member.rsplit(".", 1)[-1] in section, member

@@ -6,7 +6,6 @@ and 销号 a 督办件 as the 督查, sign off a 清样 as a 领导 and see the 
 build/screenshots/ (docs/web.md names it)."""
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time

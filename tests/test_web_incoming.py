@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tests.test_web import Clock, app_for, login, token
 from tests.test_web import _cheap_hashes  # noqa: F401 — fixture
 from tests.test_web_supervise import cards, rows   # the list's rows (收文号 → 'late' or '') and count cards
-from tests.web_instance import INCOMING, INCOMING_HOSTILE, INCOMING_TODAY, USERS, add_incoming, copy
+from tests.web_instance import INCOMING, INCOMING_TODAY, USERS, add_incoming, copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
 NOTICE, REQUEST, URGENT, HOSTILE = (INCOMING[k] for k in ("notice", "request", "urgent", "hostile"))

@@ -94,7 +94,7 @@ def test_the_list_shows_the_waiting_清样_with_pdf_pages_and_state(clients, web
     config = web_instance.config
     html = clients["clerk"].get("/proofs").text
     assert "待签发的清样（2）" in html
-    for key, (name, title) in PROOFS.items():
+    for key, (_name, title) in PROOFS.items():
         assert title in html
         assert f'href="{url(PROOF_CASES[key], "/pdf")}"' in html
     assert html.count('<span class="badge pf-wait">待签发</span>') == 2

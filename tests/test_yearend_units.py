@@ -211,8 +211,8 @@ def _page_pdf(path: Path, boxes_mm: list[tuple[float, float, float, float]]) -> 
 
     k = 72 / 25.4
     ops = []
-    for l, t, r, b in boxes_mm:
-        ops.append(f"{l * k:.2f} {(297 - b) * k:.2f} {(r - l) * k:.2f} {(b - t) * k:.2f} re f")
+    for left, t, r, b in boxes_mm:
+        ops.append(f"{left * k:.2f} {(297 - b) * k:.2f} {(r - left) * k:.2f} {(b - t) * k:.2f} re f")
     pdf = pikepdf.new()
     page = pdf.add_blank_page(page_size=(595.28, 841.89))
     page.Contents = pdf.make_stream("\n".join(ops).encode())

@@ -57,7 +57,7 @@ def _body(subject: str, i: int) -> str:
 
 def _attachment_sections(names: list[str]) -> str:
     out = []
-    for n, name in enumerate(names, 1):
+    for name in names:
         out.append(f"\n<!-- [附件] -->\n\n# {name}\n\n一、{name}的主要内容。\n\n二、填报要求和报送时限。\n")
     return "".join(out)
 
@@ -112,7 +112,7 @@ def make_drafts(folder: Path) -> list[Path]:
         plan.append(("珠政办发", kinds_bf[i % len(kinds_bf)]))
     for i in range(14):
         plan.append(("珠政函", "函" if i % 4 else "批复"))
-    for i in range(8):
+    for _ in range(8):
         plan.append(("纪要", "纪要"))
     paths = []
     for i, (route, kind) in enumerate(plan):

@@ -315,7 +315,8 @@ def _check_stamp(run: _Run, ident: str, pdf: Path, meta: dict, roots, missing_ro
 
 def _check_metadata(run: _Run, ident: str, rec: Record, config: Config) -> None:
     m = rec.meta
-    run.add("GD-ZS-2-1"); run.add("GD-ZS-2-2"); run.add("GD-ZS-2-3"); run.add("GD-ZS-2-4"); run.add("GD-ZS-2-5")
+    for code in ("GD-ZS-2-1", "GD-ZS-2-2", "GD-ZS-2-3", "GD-ZS-2-4", "GD-ZS-2-5"):
+        run.add(code)
     run.add("GD-WZ-2-1")
     need = REQUIRED + (REQUIRED_ARRANGED if m.get("档号") else ())
     absent = [k for k in need + PRESENT_KEYS if k not in m]
