@@ -16,6 +16,8 @@ from pipeline.instance import init_instance
 from pipeline.process import open_services
 from pipeline.sign import verify_pdf
 
+pytestmark = pytest.mark.libreoffice
+
 DRAFT = """---
 文种: 通知
 机关代字: 珠政办发

@@ -17,7 +17,7 @@ from tests import pdf_lines as PL
 from tests import render_drafts as D
 from tests.conftest import REPO, shared_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.timeout(3600)]
 
 SECTIONS = 200
 _OPENING, _CLOSING = PL.NO_LINE_END, PL.NO_LINE_START

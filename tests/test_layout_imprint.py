@@ -12,6 +12,8 @@ from tests import pdf_lines as PL
 from tests import render_drafts as D
 from tests.conftest import write_instance
 
+pytestmark = pytest.mark.libreoffice
+
 DASH = L.PAGE_NUMBER_DASH
 
 
