@@ -35,7 +35,8 @@ from ..errors import ArchiveError
 from ..fsutil import atomic_copy, atomic_write_bytes, atomic_write_text
 from .common import ARCHIVE_CODE_RE, now_iso
 from .eep import SCHEMA_FILE, PackedFile, build_eep, read_eep, validate
-from .pdftext import norm, pages_text
+from ..pdfcheck import PdfTextError, pages_text
+from .pdftext import norm
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
 Progress = Callable[[int, int, str], None]
@@ -438,11 +439,14 @@ def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = ""
             if f.role != "处理笺":
                 if facts.pages != eep.pages:
                     fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
-                pages = pages_text(path)
-                if not isinstance(pages, str) and incoming:
+                try:
+                    pages: list[str] | None = pages_text(path)
+                except PdfTextError:
+                    pages = None
+                if pages is not None and incoming:
                     pages = [unicodedata.normalize("NFKC", p) for p in pages]
                 title = unicodedata.normalize("NFKC", eep.title) if incoming else eep.title
-                if isinstance(pages, str) or norm(title) not in norm("".join(pages)):
+                if pages is None or norm(title) not in norm("".join(pages)):
                     fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于{f.role}文字")
             if f.role == content and incoming:
                 continue        # the sender's file: no signature of ours to judge
