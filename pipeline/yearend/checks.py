@@ -95,8 +95,13 @@ class _Acc:
 
 
 class _Run:
-    def __init__(self):
-        self.acc: dict[str, _Acc] = {code: _Acc() for code, _, _ in ITEMS}
+    """The items of one check (the year's, or a package's) as they are counted: what was checked, what
+    failed, what to note."""
+
+    def __init__(self, items: tuple[tuple[str, str, str], ...] | None = None):
+        items = ITEMS if items is None else items
+        self.names = {code: (prop, name) for code, prop, name in items}
+        self.acc: dict[str, _Acc] = {code: _Acc() for code, _, _ in items}
 
     def add(self, code: str, n: int = 1) -> None:
         self.acc[code].checked += n
@@ -108,7 +113,7 @@ class _Run:
         self.acc[code].notes.append(text)
 
     def item(self, code: str, *, unit: str = "件") -> CheckItem:
-        prop, name = ITEM[code]
+        prop, name = self.names[code]
         a = self.acc[code]
         return make_item(code, prop, name, a.checked, a.failures, "；".join(dict.fromkeys(a.notes)), unit=unit)
 
