@@ -19,16 +19,19 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import drafts, rules
-from .archive import ArchiveStore, Record, StoredFile, draft_text, record_anchor, record_metadata
+from .archive import ArchiveStore, Record, Store, StoredFile, draft_text, record_anchor, record_metadata
 from .config import Config, Route
 from .errors import DraftError, GongwenError, NumberRefused, RegisterUnavailable, SearchError, TemplateError
 from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
                      unique_path)
-from .ledger import STAGES  # the ledger owns the stage order
+from .ledger import STAGES, Register  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
+
+if TYPE_CHECKING:
+    from .search import SearchIndex
 
 log = logging.getLogger("gongwen.process")
 
@@ -44,10 +47,10 @@ class Services:
 
     config: Config
     actor: str
-    ledger: object
-    store: ArchiveStore
+    ledger: Register            # the seams: ledger.Register, archive.Store, search.SearchIndex
+    store: Store
     _converter: object | None = field(default=None, repr=False)
-    _index: object | None = field(default=None, repr=False)
+    _index: SearchIndex | None = field(default=None, repr=False)
     _key: object | None = field(default=None, repr=False)
 
     @property
