@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 from . import __version__
 from .config import RETENTION_CODES, Config
@@ -276,6 +276,22 @@ def _file_entry(path: Path, f: StoredFile) -> dict:
 
 def _dump(meta: dict) -> str:
     return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the pipeline asks of the archive store (the seam for another store, e.g. object storage):
+    file a record, find and load it, update it build-then-rename. `ArchiveStore` (folders on disk) is
+    the implementation; tests/test_seams.py holds it to this surface."""
+
+    def record_dir(self, number: Number) -> Path: ...
+    def file_record(self, *, number: Number, content_hash: str, files: list[StoredFile], metadata: dict,
+                    text: str) -> Record: ...
+    def load(self, folder: Path) -> Record: ...
+    def find(self, ident: str, *, scan: bool = True) -> Record | None: ...
+    def update_record(self, record: Record, *, replace: dict[str, Path] | None = None,
+                      meta_updates: dict | None = None, formats: dict[str, str] | None = None,
+                      before_swap: Callable[[Path], None] | None = None) -> Record: ...
 
 
 class ArchiveStore:

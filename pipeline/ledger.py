@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator, Protocol, runtime_checkable
 
 from . import hashing
 from .config import Config
@@ -59,12 +59,14 @@ STAGE_NAMES = {
     "allocated": "已编号", "rendered": "已排版", "converted": "已转PDF", "stamped": "已盖章签名",
     "filed": "已存档", "indexed": "已发", RESERVED: "预留", VOIDED: "作废",
 }
-# Every event as a person reads it (the history on `gongwen show` and the 文件 page); an event not
-# listed here is shown by its code.
+# Every event as a person reads it — the one table of event labels: the 业务行为 written into a
+# record's metadata (DA/T 46), the history on `gongwen show` and the web pages, and what the 四性检测
+# looks for. Code compares event codes; a label is only ever read from here. An event not listed is
+# shown by its code.
 EVENT_NAMES = {
-    **{k: v for k, v in STAGE_NAMES.items() if k in STAGES}, "allocated": "取号", RESERVED: "预留文号",
-    VOIDED: "作废", "reservation_used": "使用预留号", "duplicate": "重复提交", "archived": "编档号",
-    "seal_used": "用印登记", "login": "登录", "login_failed": "登录失败", "login_locked": "账号锁定",
+    "allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
+    "filed": "归档", "indexed": "编入检索", RESERVED: "预留文号", VOIDED: "作废", "reservation_used": "使用预留文号",
+    "duplicate": "重复提交", "archived": "整理归档", "seal_used": "用印登记", "login": "登录", "login_failed": "登录失败", "login_locked": "账号锁定",
     "logout": "退出登录", "user_added": "新建用户", "user_roles": "更改角色", "user_disabled": "停用用户",
     "user_enabled": "启用用户", "user_password": "更改密码", "verified": "核验固定性与签名",
     "downloaded": "下载文件", "yearend_job": "年终作业",
@@ -75,6 +77,10 @@ EVENT_NAMES = {
     "incoming_duplicate": "重复收文", "incoming_refused": "拒收（涉密）",
     # the 清样签发登记 (pipeline/signoff.py)
     "proof": "清样", "signoff": "签发", "returned": "退回", "released": "送编号", "numbered": "编号（清样签发登记）",
+    # the 督办台账 (pipeline/supervise)
+    "supervision_added": "交办", "supervision_progress": "进展", "supervision_overdue": "逾期",
+    "supervision_status": "状态变更", "supervision_closed": "销号", "supervision_answered": "答复",
+    "supervision_deadline": "时限重算", "supervision_reminded": "催办", "supervision_archived": "归档",
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
@@ -431,6 +437,36 @@ def _signed_on(d: "DocumentRow") -> str:
 
 def _row_dict(row: sqlite3.Row | None) -> dict | None:
     return None if row is None else {k: row[k] for k in row.keys()}
+
+
+# --- the seam --------------------------------------------------------------------------------------
+
+@runtime_checkable
+class Register(Protocol):
+    """What the pipeline, the watcher and the registers built on it (Books) ask of the register: the
+    seam where another store (PostgreSQL) would plug in. `Ledger` (SQLite) is the implementation;
+    tests/test_seams.py holds it to this surface."""
+
+    def now(self) -> str: ...
+    def year_for(self, draft: Draft) -> int: ...
+    def allocate(self, draft: Draft, *, actor: str, year: int | None = None) -> Allocation: ...
+    def advance(self, doc_id: int, stage: str, *, actor: str, detail: dict | None = None) -> None: ...
+    def void(self, reference: str, *, reason: str, actor: str, force: bool = False) -> Number: ...
+    def record_seal_use(self, reference: str, *, seal_name: str, copies: int | None, handler: str,
+                        approver: str | None, note: str = "") -> int: ...
+    def document(self, reference: str) -> DocumentRow | None: ...
+    def pending(self) -> list[DocumentRow]: ...
+    def documents(self, year: int | None = None, series: str | None = None) -> list[DocumentRow]: ...
+    def register(self, year: int | None = None, series: str | None = None) -> list[RegisterRow]: ...
+    def events(self, reference: str | None = None) -> list[Event]: ...
+    def log(self, event: str, *, actor: str, reference: str | None = None, detail: dict | None = None) -> None: ...
+    def anchor(self, reference: str | None, anchor: dict, *, actor: str, reason: str,
+               subject: str | None = None) -> int: ...
+    def open_book(self, book: Book) -> None: ...
+    def book_write(self) -> ContextManager[BookWriter]: ...
+    def book_read(self) -> ContextManager[sqlite3.Connection]: ...
+    def verify(self) -> ChainReport: ...
+    def close(self) -> None: ...
 
 
 # --- the ledger ------------------------------------------------------------------------------------

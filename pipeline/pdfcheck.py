@@ -13,6 +13,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import GongwenError
+
 # Walking every object of a hostile file must end: nesting deeper than this is not followed.
 _MAX_DEPTH = 64
 
@@ -218,22 +220,39 @@ def _signatures(pdf) -> int:
     return count
 
 
-def _text_per_page(path: Path, password: str | None, notes: list[str]) -> list[int]:
-    """Non-blank characters per page (pypdf: fast, and gets LibreOffice's Chinese right)."""
+class PdfTextError(GongwenError):
+    """The text of a PDF cannot be read at all (encrypted, damaged); the message is Chinese."""
+
+
+def pages_text(path: Path, *, password: str | None = None, notes: list[str] | None = None) -> list[str]:
+    """The text of every page, as pypdf extracts it (fast, and it gets LibreOffice's Chinese right):
+    the one place gongwen reads a PDF's text. A page whose text cannot be extracted gives "" (and a
+    line in ``notes``); a file that cannot be read at all raises PdfTextError."""
     import pypdf
 
-    reader = pypdf.PdfReader(str(path))
-    if reader.is_encrypted:
-        reader.decrypt(password or "")
-    counts = []
-    for i, page in enumerate(reader.pages, 1):
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(password or ""):
+            raise PdfTextError("PDF 已加密，无法提取文字")
+        pages = list(reader.pages)
+    except PdfTextError:
+        raise
+    except Exception as e:
+        raise PdfTextError(f"无法读取 PDF 文字：{type(e).__name__}") from e
+    out = []
+    for i, page in enumerate(pages, 1):
         try:
-            text = page.extract_text() or ""
+            out.append(page.extract_text() or "")
         except Exception as e:
-            notes.append(f"第{i}页文字无法提取：{type(e).__name__}")
-            text = ""
-        counts.append(sum(1 for c in text if not c.isspace()))
-    return counts
+            if notes is not None:
+                notes.append(f"第{i}页文字无法提取：{type(e).__name__}")
+            out.append("")
+    return out
+
+
+def _text_per_page(path: Path, password: str | None, notes: list[str]) -> list[int]:
+    """Non-blank characters per page."""
+    return [sum(1 for c in text if not c.isspace()) for text in pages_text(path, password=password, notes=notes)]
 
 
 def inspect_pdf(path: Path, *, password: str | None = None) -> PdfFacts:
@@ -295,14 +314,10 @@ def inspect_pdf(path: Path, *, password: str | None = None) -> PdfFacts:
 
 def page_text(path: Path, page: int, *, password: str | None = None) -> str:
     """The text of one page (1-based), as pypdf extracts it."""
-    import pypdf
-
-    reader = pypdf.PdfReader(str(path))
-    if reader.is_encrypted:
-        reader.decrypt(password or "")
-    if not 1 <= page <= len(reader.pages):
-        raise ValueError(f"page {page} out of range 1..{len(reader.pages)}")
-    return reader.pages[page - 1].extract_text() or ""
+    pages = pages_text(path, password=password)
+    if not 1 <= page <= len(pages):
+        raise ValueError(f"page {page} out of range 1..{len(pages)}")
+    return pages[page - 1]
 
 
 # --- text by line ----------------------------------------------------------------------------------

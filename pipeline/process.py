@@ -19,16 +19,19 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import drafts, rules
-from .archive import ArchiveStore, Record, StoredFile, draft_text, record_anchor, record_metadata
+from .archive import ArchiveStore, Record, Store, StoredFile, draft_text, record_anchor, record_metadata
 from .config import Config, Route
 from .errors import DraftError, GongwenError, NumberRefused, RegisterUnavailable, SearchError, TemplateError
 from .fsutil import (atomic_copy, atomic_write_text, disk_full_message, full_disk, note_path, readable, readable_path,
                      unique_path)
-from .ledger import STAGES  # the ledger owns the stage order
+from .ledger import STAGES, Register  # the ledger owns the stage order
 from .model import Draft, Number, Outcome, Problem
+
+if TYPE_CHECKING:
+    from .search import SearchIndex
 
 log = logging.getLogger("gongwen.process")
 
@@ -44,10 +47,10 @@ class Services:
 
     config: Config
     actor: str
-    ledger: object
-    store: ArchiveStore
+    ledger: Register            # the seams: ledger.Register, archive.Store, search.SearchIndex
+    store: Store
     _converter: object | None = field(default=None, repr=False)
-    _index: object | None = field(default=None, repr=False)
+    _index: SearchIndex | None = field(default=None, repr=False)
     _key: object | None = field(default=None, repr=False)
 
     @property
@@ -487,9 +490,6 @@ def document_events(ledger, config: Config, reference: str) -> list:
 def _events_meta(svc: Services, number: Number) -> list[dict]:
     from .ledger import EVENT_NAMES
 
-    names = {"allocated": "登记（编号）", "rendered": "排版", "converted": "转换为PDF/A", "stamped": "用印（电子签章）",
-             "filed": "归档", "indexed": "编入检索", "voided": "作废", "reserved": "预留文号", "archived": "整理归档",
-             "reservation_used": "使用预留文号", "seal_used": "用印登记", "duplicate": "重复提交"}
     out = []
     for ev in document_events(svc.ledger, svc.config, number.reference):
         detail = {k: v for k, v in (ev.detail or {}).items() if k != "rows"}   # a book row's snapshot
@@ -497,7 +497,7 @@ def _events_meta(svc: Services, number: Number) -> list[dict]:
         if ev.event == "signoff" and detail.get("签发人"):
             # the 签发 is the head's act (DA/T 46 业务实体: 机构人员 = who acted); who entered it is kept
             who, detail = detail["签发人"], {**detail, "登记人": ev.actor}
-        out.append({"业务行为": names.get(ev.event) or EVENT_NAMES.get(ev.event, ev.event), "行为时间": ev.time,
+        out.append({"业务行为": EVENT_NAMES.get(ev.event, ev.event), "行为时间": ev.time,
                     "机构人员名称": who, "行为描述": detail})
     return out
 

@@ -117,16 +117,18 @@ def _cn(name) -> str:
 
 # --- signing --------------------------------------------------------------------------------------
 
-def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png: Path | None = None,
+def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png=None,
              placement=None, reason: str = "发文用印", signer_name: str | None = None,
-             key: OfficeKey | None = None) -> Path:
+             key: OfficeKey | None = None, field_name: str | None = None) -> Path:
     """A PAdES baseline signature (ETSI.CAdES.detached, SHA-256) added as an incremental update, so
     the PDF/A-2b bytes before it stay as they were. The widget sits at ``placement`` (a
     seal.SealPlacement) when given: its appearance is the seal image alone when ``seal_png`` is given,
     or empty when the seal is already drawn into the page (seal.apply_seal) — pyHanko's default text
     stamp is never used, since its non-embedded Courier breaks PDF/A. Without a placement the field
-    is invisible. ``key``: the already opened certificate (load_office_key), to open it once per
-    batch. Nothing is written unless signing succeeds (atomic write)."""
+    is invisible. ``seal_png`` is a PNG path or an image already drawn (the 归档章). ``key``: the
+    already opened certificate (load_office_key), to open it once per batch. ``field_name``: the
+    signature field's name (default the next free SignatureN). Nothing is written unless signing
+    succeeds (atomic write). One signing path for the 发文用印 and the 归档章."""
     from pyhanko.pdf_utils import layout as hlayout
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -141,11 +143,13 @@ def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png: Path | No
         raise SigningError(f"找不到待签名的 PDF {pdf_in}：{e}") from e
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        taken = {f.get("/T") for f in _field_dicts(writer.root)}
-        n = 1
-        while f"Signature{n}" in taken:
-            n += 1
-        name = f"Signature{n}"
+        name = field_name
+        if name is None:
+            taken = {f.get("/T") for f in _field_dicts(writer.root)}
+            n = 1
+            while f"Signature{n}" in taken:
+                n += 1
+            name = f"Signature{n}"
         style = None
         if placement is not None:
             spec = fields.SigFieldSpec(name, on_page=placement.page,
@@ -154,7 +158,8 @@ def sign_pdf(pdf_in: Path, pdf_out: Path, config: Config, *, seal_png: Path | No
             if seal_png is not None:
                 from .seal import _load_rgba
 
-                background = PdfImage(_load_rgba(Path(seal_png)), writer=writer)
+                image = _load_rgba(Path(seal_png)) if isinstance(seal_png, (str, Path)) else seal_png
+                background = PdfImage(image, writer=writer)
             style = StaticStampStyle(
                 background=background, border_width=0, background_opacity=1.0,
                 background_layout=hlayout.SimpleBoxLayoutRule(

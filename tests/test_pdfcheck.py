@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from pipeline.pdfcheck import _lines, _runs, inspect_pdf, page_text, text_boxes
-from tests.conftest import SHARED_DATA, shared_path
+from tests.conftest import REPO, SHARED_DATA, shared_path
 from tests.test_convert import make_config
 
 PDFS = SHARED_DATA / "pdf"
@@ -225,3 +225,30 @@ def test_line_grouping_keeps_mixed_fonts_on_one_line_and_splits_far_runs():
     assert [sorted(c["text"] for c in line) for line in lines] == [sorted("第1段签发"), sorted("下一")]
     runs = _runs(lines[0])
     assert ["".join(c["text"] for c in r) for r in runs] == ["第1段", "签发"]
+
+
+def test_pages_text_is_the_one_reader_and_raises_for_an_unreadable_file(tmp_path):
+    """One place reads a PDF's text (pdfcheck.pages_text): it raises, with a Chinese message, for a
+    file it cannot read, instead of returning the message as text; search and the year end use it."""
+    from pipeline.pdfcheck import PdfTextError, pages_text
+
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.7\nnot really\n")
+    with pytest.raises(PdfTextError, match="无法读取 PDF 文字"):
+        pages_text(bad)
+    import pikepdf
+
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="u"))
+    with pytest.raises(PdfTextError, match="已加密"):
+        pages_text(locked)
+    assert pages_text(locked, password="u") == [""]
+    for module in ("search", "yearend"):
+        for src in (REPO / "pipeline" / module).glob("*.py"):
+            text = src.read_text(encoding="utf-8")
+            assert "extract_text" not in text, src
+            other = "yearend" if module == "search" else "search"
+            if module == "search":
+                assert f"..{other}" not in text and f"pipeline.{other}" not in text, f"{src} imports {other}"

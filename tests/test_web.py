@@ -265,7 +265,7 @@ def test_the_document_page_shows_metadata_pages_files_history_and_stamp(clients,
     thumbs = re.findall(r'<a href="([^"]+)/page/(\d+)" data-zoom[^>]*><img src="([^"]+)/thumb/(\d+)" loading="lazy"', html)
     assert [(int(a), int(b)) for _, a, _, b in thumbs] == [(k, k) for k in range(1, n + 1)]
     assert rec.meta["档号"] in html
-    for text in ("取号", "已盖章签名", "已发", "编号" if False else "编档号", "秘书组", "档案员"):
+    for text in ("登记（编号）", "用印（电子签章）", "编入检索", "整理归档", "秘书组", "档案员"):
         assert text in html
     assert "下载正本" in html and "下载定稿" in html and "下载原稿" in html
     png = clients["clerk"].get(doc(FLOOD) + f"/page/{n}")

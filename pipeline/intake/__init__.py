@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Literal
 
 from filelock import FileLock, Timeout
 
@@ -51,6 +51,9 @@ from .claims import (CLAIM_RECORD, CLAIMS_DIR, ROOT_KEY, SNAPSHOT, Claim, Claims
 from .observers import Folder, Observers
 from .proofdesk import ProofDesk
 from .readiness import IGNORED_PATTERNS, Candidate, Readiness, entry_kind, is_ignored
+
+if TYPE_CHECKING:
+    from ..process import Services  # the pipeline's services (tests pass fakes of the same shape)
 
 __all__ = [
     "Intake", "IntakeEvent", "EventKind", "OnEvent", "Hooks", "Folder", "default_hooks", "watch",
@@ -121,20 +124,20 @@ class Hooks:
     write_note: Callable[..., Path]            # write_note(problems, draft_name, dest_dir, *, header="")
     probe: Callable[[Path], str | None]        # None when the file opens, else a Chinese reason
     suffixes: frozenset[str]                   # accepted draft suffixes, lower case with the dot
-    archived: Callable[[Any, Outcome, Path], bool]  # does the archive hold an identical copy?
-    catch_up: Callable[[Any], list[str]] = lambda svc: []  # index what was filed but not indexed
+    archived: Callable[[Services, Outcome, Path], bool]  # does the archive hold an identical copy?
+    catch_up: Callable[[Services], list[str]] = lambda svc: []  # index what was filed but not indexed
     # The 清样 folders (proofs/<route>/): make_proof(path, svc, *, route=None, beside=None), and
     # whether a draft there already has its current 清样. Without ``proof`` they are not watched.
     proof: Callable[..., ProofOutcome] | None = None
-    proof_current: Callable[[Any, Path], bool] = lambda svc, path: False
+    proof_current: Callable[[Services, Path], bool] = lambda svc, path: False
     # 督办: 交办清单 files dropped into inbox/<supervision.folder>/ (None: that folder is not watched),
     # and what runs when the day turns (marks 督办件 逾期; returns a line to show, or None).
-    import_items: Callable[[Any, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
+    import_items: Callable[[Services, Path], Any] | None = None    # (svc, path) → supervise.ImportResult
     import_suffixes: frozenset[str] = frozenset()
     import_probe: Callable[[Path], str | None] = lambda path: None
-    day_turn: Callable[[Any, date], str | None] = lambda svc, today: None
+    day_turn: Callable[[Services, date], str | None] = lambda svc, today: None
     # 收文: documents dropped into inbox/<incoming.folder>/ (None: that folder is not watched).
-    receive: Callable[[Any, Path], Any] | None = None         # (svc, path) → incoming.Receipt
+    receive: Callable[[Services, Path], Any] | None = None         # (svc, path) → incoming.Receipt
     receive_suffixes: frozenset[str] = frozenset()
     receive_probe: Callable[[Path], str | None] = lambda path: None
 
@@ -170,7 +173,7 @@ def default_hooks(config: Config) -> Hooks:
     )
 
 
-def _import_and_index(svc: Any, path: Path):
+def _import_and_index(svc: Services, path: Path):
     from .. import supervise
     from ..process import index_supervision
 
@@ -179,7 +182,7 @@ def _import_and_index(svc: Any, path: Path):
     return result
 
 
-def _day_turn(svc: Any, today: date) -> str | None:
+def _day_turn(svc: Services, today: date) -> str | None:
     from .. import supervise
     from ..process import index_supervision
 
@@ -188,7 +191,7 @@ def _day_turn(svc: Any, today: date) -> str | None:
     return turn.summary_if_changed()
 
 
-def archive_holds_copy(svc: Any, outcome: Outcome, claimed: Path) -> bool:
+def archive_holds_copy(svc: Services, outcome: Outcome, claimed: Path) -> bool:
     """True when the document's archive record holds a byte-identical copy of ``claimed`` as its
     原稿 — only then may the claimed copy be removed (a move into the archive, nothing lost)."""
     if not outcome.number:
@@ -206,7 +209,7 @@ class Intake:
     claimed, run through the pipeline and put where the result says; failures are retried. All
     decisions run on the thread that calls ``run()``, ``run_once()`` or ``step()``."""
 
-    def __init__(self, config: Config, svc: Any, *, on_event: OnEvent, hooks: Hooks,
+    def __init__(self, config: Config, svc: Services, *, on_event: OnEvent, hooks: Hooks,
                  clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None,
                  today: Callable[[], date] = date.today):
         self.config, self.svc, self.on_event, self.hooks = config, svc, on_event, hooks
@@ -886,7 +889,7 @@ def single_watcher(config: Config) -> Iterator[None]:
         lock.release()
 
 
-def watch(config: Config, svc_factory: Callable[[], ContextManager[Any]], *, on_event: OnEvent,
+def watch(config: Config, svc_factory: Callable[[], ContextManager[Services]], *, on_event: OnEvent,
           stop: threading.Event | None = None, once: bool = False, hooks: Hooks | None = None,
           clock: Callable[[], float] = time.monotonic, today: Callable[[], date] = date.today) -> dict[str, int]:
     """The watched-folder service: one per instance; opens the pipeline's services once, then

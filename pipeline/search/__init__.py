@@ -501,10 +501,12 @@ def record_text(rec) -> str:
     pdf = rec.file("正本")
     if pdf is None or not pdf.is_file():
         return text
-    from ..yearend.pdftext import pages_text
+    from ..pdfcheck import PdfTextError, pages_text
 
-    pages = pages_text(pdf)
-    return "" if isinstance(pages, str) else "\n".join(pages)
+    try:
+        return "\n".join(pages_text(pdf))
+    except PdfTextError:
+        return ""
 
 
 def archive_documents(config: Config, year: int | None = None) -> Iterator[IndexDoc]:

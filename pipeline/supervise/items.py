@@ -26,7 +26,7 @@ from typing import Iterable
 from ..config import SOURCE_TYPES, Config
 from ..errors import SupervisionError
 from ..fsutil import atomic_copy, make_readonly
-from ..ledger import Book, Ledger
+from ..ledger import EVENT_NAMES, Book, Ledger
 from ..workdays import Calendar
 from .deadlines import Rule, parse_rule
 
@@ -64,10 +64,9 @@ CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (
   day TEXT NOT NULL, text TEXT NOT NULL, files TEXT, actor TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS {PROGRESS_TABLE}_item ON {PROGRESS_TABLE}(item_id)"""
 
-# Event names in the chain (detail["what"] says it in Chinese).
-EVENTS = {"supervision_added": "交办", "supervision_progress": "进展", "supervision_overdue": "逾期",
-          "supervision_status": "状态变更", "supervision_closed": "销号", "supervision_answered": "答复",
-          "supervision_deadline": "时限重算", "supervision_reminded": "催办", "supervision_archived": "归档"}
+# The 督办 events in the chain and their labels (the labels live in ledger.EVENT_NAMES; detail["what"]
+# says each change in Chinese).
+EVENTS = {code: label for code, label in EVENT_NAMES.items() if code.startswith("supervision_")}
 
 
 def report_series(config: Config) -> str:

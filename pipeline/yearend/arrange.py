@@ -38,6 +38,7 @@ from ..archive import (YEAREND_REASON, ArchiveStore, Record, adopt, check_anchor
                        register_problems)
 from ..config import RETENTION_CODES, Config
 from ..errors import ArchiveError, LedgerError
+from ..ledger import EVENT_NAMES
 from ..fsutil import atomic_write_text
 from ..hashing import chain_algorithm, digest_file
 from .common import (ARCHIVE_CODE_RE, ClassKey, archive_code, class_of, is_incoming, now_iso, record_date,
@@ -415,7 +416,7 @@ def _stamp_record(rec: Record, key: ClassKey, entry: PlanEntry, store: ArchiveSt
         out = Path(tmp) / pdf.name
         placement = signer.stamp(pdf, out, values, entry.code)
         events = list(rec.meta.get("业务行为") or [])
-        events.append({"业务行为": "整理归档", "行为时间": now, "机构人员名称": actor,
+        events.append({"业务行为": EVENT_NAMES["archived"], "行为时间": now, "机构人员名称": actor,
                        "行为描述": {"档号": entry.code, "件号": f"{entry.item_no:04d}", "归档章": "首页"}})
         updates = {
             "档号": entry.code,

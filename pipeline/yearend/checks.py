@@ -22,10 +22,12 @@ from ..archive import (METADATA, OLD_PREFIX, TEXT, TMP_PREFIX, ArchiveStore, Rec
                        responsible)
 from ..config import KINDS, RETENTION_CODES, Config
 from ..errors import ArchiveError, GongwenError
+from ..ledger import EVENT_NAMES
+from ..pdfcheck import PdfTextError, pages_text
 from ..rules import MAX_TITLE_CHARS
 from .common import (ARCHIVE_CODE_RE, INCOMING_ROLES, ClassKey, archive_code, class_of, content_role, is_incoming,
                      now_iso, stamp_role)
-from .pdftext import missing_attachments, norm, pages_text, truncated
+from .pdftext import missing_attachments, norm, truncated
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
 Progress = Callable[[int, int, str], None]
@@ -93,8 +95,13 @@ class _Acc:
 
 
 class _Run:
-    def __init__(self):
-        self.acc: dict[str, _Acc] = {code: _Acc() for code, _, _ in ITEMS}
+    """The items of one check (the year's, or a package's) as they are counted: what was checked, what
+    failed, what to note."""
+
+    def __init__(self, items: tuple[tuple[str, str, str], ...] | None = None):
+        items = ITEMS if items is None else items
+        self.names = {code: (prop, name) for code, prop, name in items}
+        self.acc: dict[str, _Acc] = {code: _Acc() for code, _, _ in items}
 
     def add(self, code: str, n: int = 1) -> None:
         self.acc[code].checked += n
@@ -106,7 +113,7 @@ class _Run:
         self.acc[code].notes.append(text)
 
     def item(self, code: str, *, unit: str = "件") -> CheckItem:
-        prop, name = ITEM[code]
+        prop, name = self.names[code]
         a = self.acc[code]
         return make_item(code, prop, name, a.checked, a.failures, "；".join(dict.fromkeys(a.notes)), unit=unit)
 
@@ -256,7 +263,10 @@ def _check_pdf(run: _Run, ident: str, pdf: Path, meta: dict, entry: dict, roots,
         return
     if str(meta.get("页数")) != str(facts.pages):
         run.fail("GD-ZS-3", ident, name, f"元数据页数为 {meta.get('页数')}，文件实有 {facts.pages} 页")
-    pages = pages_text(pdf)
+    try:
+        pages: list[str] | str = pages_text(pdf)
+    except PdfTextError as e:
+        pages = str(e)
     if part == "来文" and not isinstance(pages, str):
         # OCR's text layer carries the 文号 with the brackets it read and NFKC punctuation
         from ..drafts.patterns import repair_numbers
@@ -578,21 +588,22 @@ def _check_register(run: _Run, config: Config, year: int, records: list[Record],
         have = events.get(r.reference, set())
         archived = bool(r.meta.get("档号"))
         if is_incoming(r.meta):
-            need = {"incoming_registered": "收文登记", "incoming_filed": "归档"}
+            need = {code: EVENT_NAMES[code] for code in ("incoming_registered", "incoming_filed")}
             if archived:
-                need["incoming_archived"] = "整理归档（档号）"
+                need["incoming_archived"] = f"{EVENT_NAMES['incoming_archived']}（档号）"
         else:
-            need = {"filed": "归档"} | ({"archived": "整理归档（档号）"} if archived else {})
+            need = {"filed": EVENT_NAMES["filed"]} | (
+                {"archived": f"{EVENT_NAMES['archived']}（档号）"} if archived else {})
             if not ({"allocated", "reservation_used"} & have):
-                need["allocated"] = "登记（编号）"
+                need["allocated"] = EVENT_NAMES["allocated"]
         miss = [name for ev, name in sorted(need.items()) if ev not in have]
         if miss:
             run.fail("GD-WZ-2-3", ident, "事件记录", f"登记簿事件中缺少：{'、'.join(miss)}")
         acts = {e.get("业务行为") for e in r.meta.get("业务行为") or [] if isinstance(e, dict)}
         if not acts:
             run.fail("GD-WZ-2-3", ident, METADATA, "元数据中没有办理过程记录（业务行为）")
-        elif archived and "整理归档" not in acts:
-            run.fail("GD-WZ-2-3", ident, METADATA, "已编档号，但业务行为中没有“整理归档”")
+        elif archived and EVENT_NAMES["archived"] not in acts:
+            run.fail("GD-WZ-2-3", ident, METADATA, f"已编档号，但业务行为中没有“{EVENT_NAMES['archived']}”")
 
 
 def _check_incoming_register(run: _Run, year: int, received: list[Record], ledger) -> None:

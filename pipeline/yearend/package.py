@@ -24,7 +24,7 @@ import os
 import shutil
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -33,9 +33,10 @@ from ..archive import ArchiveStore
 from ..config import Config
 from ..errors import ArchiveError
 from ..fsutil import atomic_copy, atomic_write_bytes, atomic_write_text
+from ..pdfcheck import PdfTextError, pages_text
 from .common import ARCHIVE_CODE_RE, now_iso
 from .eep import SCHEMA_FILE, PackedFile, build_eep, read_eep, validate
-from .pdftext import norm, pages_text
+from .pdftext import norm
 from .report_model import CheckItem, CheckReport, Failure, make_item, not_run
 
 Progress = Callable[[int, int, str], None]
@@ -267,246 +268,291 @@ def _read_manifest(path: Path) -> tuple[dict[str, str], list[str]]:
 
 def check_package(pkg: Path, *, trust: list[Path] | None = None, actor: str = "", progress: Progress | None = None,
                   strict: bool = False, scan: bool = True) -> CheckReport:
-    """Re-verify a handover package without the original archive (the 移交与接收 stage)."""
-    import bagit
-
-    from ..pdfcheck import inspect_pdf
-    from ..sign import load_trust_roots
-    from .archstamp import is_archive_stamp, stamped_code
-    from .checks import active_content, signatures, usability_problems, virus_scan, xlsx_rows
+    """Re-verify a handover package without the original archive (the 移交与接收 stage): the bag and
+    the SM3 manifest, the package's parts, each 件, then the counts against the 登记表, the 移交清单 and
+    the 目录 — each step its own function, all counting into one run of the package items."""
+    from .checks import _Run
 
     started = now_iso()
     pkg = Path(pkg)
-    acc = {c: ([], [0], []) for c, _, _ in PKG_ITEMS}     # failures, [checked], notes
-
-    def fail(code, ident, file, msg):
-        acc[code][0].append(Failure(ident, file, msg))
-
-    def add(code, n=1):
-        acc[code][1][0] += n
-
-    def note(code, text):
-        acc[code][2].append(text)
-
     data = pkg / "data"
     if not (pkg / "bagit.txt").is_file() or not data.is_dir():
         item = CheckItem("YJ-0", "检测对象", PKG_ITEM["YJ-0"][1], False, 0,
                          (Failure(str(pkg), "", "不是移交包：缺少 bagit.txt 或 data/ 文件夹"),))
         return CheckReport("移交与接收", str(pkg), None, started, now_iso(), actor,
                            (item,) + tuple(not_run(c, p, n, "不是移交包") for c, p, n in PKG_ITEMS[1:]), {}, strict)
-    # BagIt.
-    add("YJ-ZS-1-1")
+    run = _Run(PKG_ITEMS)
+    info = _check_bag(run, pkg)
+    _check_manifest(run, pkg, data)
+    form, listing = _check_parts(run, data)
+    roots, bad_roots = _package_roots(run, data, trust)
+    schema = data / "schema" / "eep.xsd"
+    schema = schema if schema.is_file() else SCHEMA_FILE
+    items_dir = data / ITEMS_DIR
+    folders = sorted(p for p in items_dir.iterdir() if p.is_dir()) if items_dir.is_dir() else []
+    seen = _Seen()
+    for n, folder in enumerate(folders, 1):
+        if progress:
+            progress(n - 1, len(folders), folder.name)
+        _check_item(run, folder, schema, roots, bad_roots, seen)
+    _check_totals(run, data, len(folders), seen, form, listing)
+    year = int(info["Gongwen-Year"]) if str(info.get("Gongwen-Year", "")).isdigit() else None
+    return CheckReport("移交与接收", str(pkg), year, started, now_iso(), actor,
+                       _package_items(run, data, len(folders), seen, scan),
+                       {"全宗号": listing.get("全宗号", ""), "全宗名称": listing.get("全宗名称", ""),
+                        "件数": len(folders), "文件数": seen.files, "总字节数": seen.bytes}, strict)
+
+
+@dataclass
+class _Seen:
+    """What the 件 of a package add up to, for the counts and the data digest."""
+
+    codes: set = field(default_factory=set)
+    digest_lines: list = field(default_factory=list)
+    bytes: int = 0
+    files: int = 0
+
+
+def _check_bag(run, pkg: Path) -> dict:
+    """BagIt (SHA-256) and the sender's verdict (a package built with --force); returns bag-info."""
+    import bagit
+
+    run.add("YJ-ZS-1-1")
     try:
         bag = bagit.Bag(str(pkg))
         bag.validate(processes=1)
-        note("YJ-ZS-1-1", f"BagIt 校验通过（{', '.join(bag.algorithms)}），{bag.info.get('Payload-Oxum', '')}")
+        run.note("YJ-ZS-1-1", f"BagIt 校验通过（{', '.join(bag.algorithms)}），{bag.info.get('Payload-Oxum', '')}")
     except bagit.BagValidationError as e:
         details = getattr(e, "details", None) or []
         for d in details:
-            fail("YJ-ZS-1-1", "BagIt", getattr(d, "path", ""), str(d))
+            run.fail("YJ-ZS-1-1", "BagIt", getattr(d, "path", ""), str(d))
         if not details:
-            fail("YJ-ZS-1-1", "BagIt", "", str(e))
+            run.fail("YJ-ZS-1-1", "BagIt", "", str(e))
         bag = None
     except bagit.BagError as e:
-        fail("YJ-ZS-1-1", "BagIt", "", str(e))
+        run.fail("YJ-ZS-1-1", "BagIt", "", str(e))
         bag = None
     info = {}
     try:
         info = bagit.Bag(str(pkg)).info if bag is None else bag.info
     except Exception:
         pass
-    add("YJ-ZS-0")
+    run.add("YJ-ZS-0")
     if str(info.get("Gongwen-Forced", "")).lower() == "yes":
-        fail("YJ-ZS-0", "移交包", "bag-info.txt", "本包为强制生成：移交方四性检测未通过，不应直接接收")
-    # SM3 manifest: every payload file exactly once, every digest matching, nothing else listed.
+        run.fail("YJ-ZS-0", "移交包", "bag-info.txt", "本包为强制生成：移交方四性检测未通过，不应直接接收")
+    return info
+
+
+def _check_manifest(run, pkg: Path, data: Path) -> None:
+    """The SM3 manifest: every payload file exactly once, every digest matching, nothing else listed."""
     payload = sorted(p.relative_to(pkg).as_posix() for p in data.rglob("*") if p.is_file())
     man = pkg / SM3_MANIFEST
     if not man.is_file():
-        fail("YJ-ZS-1-2", "移交包", SM3_MANIFEST, "缺少 SM3 清单")
-        sm3 = {}
-    else:
-        sm3, problems = _read_manifest(man)
-        for p in problems:
-            fail("YJ-ZS-1-2", "移交包", SM3_MANIFEST, p)
-        for rel in sorted(set(payload) - set(sm3)):
-            fail("YJ-ZS-1-2", "移交包", rel, "文件不在 SM3 清单中")
-        for rel in sorted(set(sm3) - set(payload)):
-            fail("YJ-ZS-1-2", "移交包", rel, "SM3 清单列出的文件不存在")
-        for rel in sorted(set(sm3) & set(payload)):
-            add("YJ-ZS-1-2")
-            if _sm3(pkg / rel) != sm3[rel]:
-                fail("YJ-ZS-1-2", "移交包", rel, "SM3 摘要不符（文件被改动）")
-        note("YJ-ZS-1-2", f"清单 {len(sm3)} 行，数据文件 {len(payload)} 个")
-    # The package's parts.
-    add("YJ-WZ-4")
-    form, listing = {}, {}
+        run.fail("YJ-ZS-1-2", "移交包", SM3_MANIFEST, "缺少 SM3 清单")
+        return
+    sm3, problems = _read_manifest(man)
+    for p in problems:
+        run.fail("YJ-ZS-1-2", "移交包", SM3_MANIFEST, p)
+    for rel in sorted(set(payload) - set(sm3)):
+        run.fail("YJ-ZS-1-2", "移交包", rel, "文件不在 SM3 清单中")
+    for rel in sorted(set(sm3) - set(payload)):
+        run.fail("YJ-ZS-1-2", "移交包", rel, "SM3 清单列出的文件不存在")
+    for rel in sorted(set(sm3) & set(payload)):
+        run.add("YJ-ZS-1-2")
+        if _sm3(pkg / rel) != sm3[rel]:
+            run.fail("YJ-ZS-1-2", "移交包", rel, "SM3 摘要不符（文件被改动）")
+    run.note("YJ-ZS-1-2", f"清单 {len(sm3)} 行，数据文件 {len(payload)} 个")
+
+
+def _check_parts(run, data: Path) -> tuple[dict, dict]:
+    """The package's parts are there; returns the 移交登记表 and the 移交清单 (empty when unreadable)."""
+    run.add("YJ-WZ-4")
     for rel, what in (("说明.txt", "说明"), ("移交清单.json", "移交清单"), ("移交登记表.json", "移交登记表（JSON）"),
                       ("移交登记表.docx", "移交登记表"), ("schema/eep.xsd", "封装包模式")):
         if not (data / rel).is_file():
-            fail("YJ-WZ-4", "移交包", f"data/{rel}", f"缺少{what}")
+            run.fail("YJ-WZ-4", "移交包", f"data/{rel}", f"缺少{what}")
     for folder, what in (("目录", "归档文件目录"), ("检测报告", "检测报告"), ("证书", "根证书")):
         present = (data / folder).is_dir() and any((data / folder).iterdir())
         if not present:
-            fail("YJ-WZ-4", "移交包", f"data/{folder}/", f"缺少{what}")
-    for name, target in (("移交登记表.json", "form"), ("移交清单.json", "listing")):
+            run.fail("YJ-WZ-4", "移交包", f"data/{folder}/", f"缺少{what}")
+    read: dict[str, dict] = {}
+    for name in ("移交登记表.json", "移交清单.json"):
         try:
-            value = json.loads((data / name).read_text(encoding="utf-8"))
-            if target == "form":
-                form = value
-            else:
-                listing = value
+            read[name] = json.loads((data / name).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            fail("YJ-KY-1", "移交包", f"data/{name}", f"无法读取：{e}")
-    schema = data / "schema" / "eep.xsd"
-    schema = schema if schema.is_file() else SCHEMA_FILE
+            run.fail("YJ-KY-1", "移交包", f"data/{name}", f"无法读取：{e}")
+    return read.get("移交登记表.json", {}), read.get("移交清单.json", {})
+
+
+def _package_roots(run, data: Path, trust: list[Path] | None):
+    """The trust roots: the package's data/证书/ and any given with --trust."""
+    from ..sign import load_trust_roots
+
     roots_files = sorted((data / "证书").glob("*")) if (data / "证书").is_dir() else []
     roots, bad_roots = load_trust_roots([*roots_files, *(trust or [])])
-    note("YJ-ZS-1-3", "信任根取自" + ("移交包 data/证书/" if roots_files else "") +
-         ("及命令行 --trust" if trust else "") + "（接收方应确认这些根证书确为移交单位所用）")
-    # Each 件.
-    items_dir = data / ITEMS_DIR
-    folders = sorted(p for p in items_dir.iterdir() if p.is_dir()) if items_dir.is_dir() else []
-    codes_seen = set()
-    lines_for_digest = []
-    total_bytes = n_files = 0
-    for n, folder in enumerate(folders, 1):
-        if progress:
-            progress(n - 1, len(folders), folder.name)
-        code = folder.name
-        add("YJ-ZS-2-6")
-        add("YJ-WZ-3")
-        add("YJ-KY-1")
-        if not ARCHIVE_CODE_RE.match(code):
-            fail("YJ-ZS-2-6", code, "", "文件夹名不是规范的档号")
-        if code in codes_seen:
-            fail("YJ-ZS-2-6", code, "", "档号重复")
-        codes_seen.add(code)
-        xml_path = folder / EEP_NAME
-        if not xml_path.is_file():
-            fail("YJ-WZ-3", code, EEP_NAME, "缺少封装包 XML")
+    run.note("YJ-ZS-1-3", "信任根取自" + ("移交包 data/证书/" if roots_files else "") +
+             ("及命令行 --trust" if trust else "") + "（接收方应确认这些根证书确为移交单位所用）")
+    return roots, bad_roots
+
+
+def _check_item(run, folder: Path, schema: Path, roots, bad_roots, seen: _Seen) -> None:
+    """One 件's folder: its 档号, its EEP against the schema, its files against the EEP, and each PDF
+    (usable, no active content, the title in its text, its signatures and the 归档章 of this 档号)."""
+    code = folder.name
+    run.add("YJ-ZS-2-6")
+    run.add("YJ-WZ-3")
+    run.add("YJ-KY-1")
+    if not ARCHIVE_CODE_RE.match(code):
+        run.fail("YJ-ZS-2-6", code, "", "文件夹名不是规范的档号")
+    if code in seen.codes:
+        run.fail("YJ-ZS-2-6", code, "", "档号重复")
+    seen.codes.add(code)
+    xml_path = folder / EEP_NAME
+    if not xml_path.is_file():
+        run.fail("YJ-WZ-3", code, EEP_NAME, "缺少封装包 XML")
+        return
+    xml = xml_path.read_bytes()
+    problems = validate(xml, schema)
+    for p in problems:
+        run.fail("YJ-KY-1", code, EEP_NAME, p)
+    if problems:
+        return
+    eep = read_eep(xml)
+    if eep.code != code:
+        run.fail("YJ-ZS-2-6", code, EEP_NAME, f"封装包中的档号 {eep.code} 与文件夹名不符")
+    listed = {f.name for f in eep.files}
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != EEP_NAME)
+    run.add("YJ-AQ-2")
+    if extra:
+        run.fail("YJ-AQ-2", code, "、".join(extra), "件内有封装包未登记的文件")
+    roles = {f.role for f in eep.files}
+    # a 收文's 件 is its 处理笺 (with the 归档章) and the document (its PDF/A 副本, or the 原件)
+    incoming = "处理笺" in roles
+    content = ("副本" if "副本" in roles else "原件") if incoming else "正本"
+    for need in (("处理笺", content) if incoming else ("正本",)):
+        if need not in roles:
+            run.fail("YJ-WZ-3", code, "", f"封装包中没有{need}")
+    for f in eep.files:
+        path = folder / f.name
+        run.add("YJ-ZS-3")
+        if not path.is_file():
+            run.fail("YJ-WZ-3", code, f.name, "封装包列出的文件不存在")
             continue
-        xml = xml_path.read_bytes()
-        problems = validate(xml, schema)
-        for p in problems:
-            fail("YJ-KY-1", code, EEP_NAME, p)
-        if problems:
-            continue
-        eep = read_eep(xml)
-        if eep.code != code:
-            fail("YJ-ZS-2-6", code, EEP_NAME, f"封装包中的档号 {eep.code} 与文件夹名不符")
-        listed = {f.name for f in eep.files}
-        extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != EEP_NAME)
-        add("YJ-AQ-2")
-        if extra:
-            fail("YJ-AQ-2", code, "、".join(extra), "件内有封装包未登记的文件")
-        roles = {f.role for f in eep.files}
-        # a 收文's 件 is its 处理笺 (with the 归档章) and the document (its PDF/A 副本, or the 原件)
-        incoming = "处理笺" in roles
-        content = ("副本" if "副本" in roles else "原件") if incoming else "正本"
-        for need in (("处理笺", content) if incoming else ("正本",)):
-            if need not in roles:
-                fail("YJ-WZ-3", code, "", f"封装包中没有{need}")
-        for f in eep.files:
-            path = folder / f.name
-            add("YJ-ZS-3")
-            if not path.is_file():
-                fail("YJ-WZ-3", code, f.name, "封装包列出的文件不存在")
-                continue
-            size = path.stat().st_size
-            total_bytes += size
-            n_files += 1
-            if size != f.size:
-                fail("YJ-ZS-3", code, f.name, f"封装包记为 {f.size} 字节，文件实为 {size} 字节")
-            digest = _sm3(path)
-            lines_for_digest.append(f"{digest}  {ITEMS_DIR}/{code}/{f.name}\n")
-            if f.digests.get("SM3") != digest:
-                fail("YJ-ZS-3", code, f.name, "与封装包记录的 SM3 摘要不符")
-            if f.role not in ("正本", "处理笺", content) or not f.name.lower().endswith(".pdf"):
-                continue
-            facts = inspect_pdf(path)
-            add("YJ-KY-2")
-            add("YJ-KY-4")
-            if facts.encrypted:
-                fail("YJ-KY-4", code, f.name, "PDF 已加密")
-            if facts.error:
-                fail("YJ-KY-2", code, f.name, f"无法打开：{facts.error}")
-                continue
-            for msg in usability_problems(facts):
-                fail("YJ-KY-2", code, f.name, msg)
-            for msg in active_content(facts):
-                fail("YJ-AQ-2", code, f.name, msg)
-            if f.role != "处理笺":
-                if facts.pages != eep.pages:
-                    fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
-                pages = pages_text(path)
-                if not isinstance(pages, str) and incoming:
-                    pages = [unicodedata.normalize("NFKC", p) for p in pages]
-                title = unicodedata.normalize("NFKC", eep.title) if incoming else eep.title
-                if isinstance(pages, str) or norm(title) not in norm("".join(pages)):
-                    fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于{f.role}文字")
-            if f.role == content and incoming:
-                continue        # the sender's file: no signature of ours to judge
-            add("YJ-ZS-1-3")
-            sigs = signatures(path, roots, bad_roots)
-            if not sigs:
-                fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有数字签名")
-            for s in sigs:
-                if not s.parsed:
-                    fail("YJ-ZS-1-3", code, f.name, f"签名无法读取（文件可能被截断或损坏）：{s.detail}")
-                elif not s.ok:
-                    fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
-            if any(not s.parsed for s in sigs):
-                fail("YJ-ZS-1-3", code, f.name, f"{f.role}无法解析，其中的归档章无法核验（文件可能被截断或损坏）")
-            elif stamped_code(sigs) != code:
-                fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有载明本档号的归档章签名")
-    # Counts and totals against the 登记表, the 移交清单 and the 目录.
-    add("YJ-WZ-1-1", len(folders))
-    add("YJ-WZ-1-2", len(folders))
-    add("YJ-ZS-5", len(folders))
+        size = path.stat().st_size
+        seen.bytes += size
+        seen.files += 1
+        if size != f.size:
+            run.fail("YJ-ZS-3", code, f.name, f"封装包记为 {f.size} 字节，文件实为 {size} 字节")
+        digest = _sm3(path)
+        seen.digest_lines.append(f"{digest}  {ITEMS_DIR}/{code}/{f.name}\n")
+        if f.digests.get("SM3") != digest:
+            run.fail("YJ-ZS-3", code, f.name, "与封装包记录的 SM3 摘要不符")
+        if f.role in ("正本", "处理笺", content) and f.name.lower().endswith(".pdf"):
+            _check_item_pdf(run, code, path, f, eep, incoming=incoming, content=content,
+                            roots=roots, bad_roots=bad_roots)
+
+
+def _check_item_pdf(run, code: str, path: Path, f, eep, *, incoming: bool, content: str, roots, bad_roots) -> None:
+    from ..pdfcheck import inspect_pdf
+    from .archstamp import is_archive_stamp, stamped_code
+    from .checks import active_content, signatures, usability_problems
+
+    facts = inspect_pdf(path)
+    run.add("YJ-KY-2")
+    run.add("YJ-KY-4")
+    if facts.encrypted:
+        run.fail("YJ-KY-4", code, f.name, "PDF 已加密")
+    if facts.error:
+        run.fail("YJ-KY-2", code, f.name, f"无法打开：{facts.error}")
+        return
+    for msg in usability_problems(facts):
+        run.fail("YJ-KY-2", code, f.name, msg)
+    for msg in active_content(facts):
+        run.fail("YJ-AQ-2", code, f.name, msg)
+    if f.role != "处理笺":
+        if facts.pages != eep.pages:
+            run.fail("YJ-ZS-3", code, f.name, f"封装包记为 {eep.pages} 页，文件实有 {facts.pages} 页")
+        try:
+            pages: list[str] | None = pages_text(path)
+        except PdfTextError:
+            pages = None
+        if pages is not None and incoming:
+            pages = [unicodedata.normalize("NFKC", p) for p in pages]
+        title = unicodedata.normalize("NFKC", eep.title) if incoming else eep.title
+        if pages is None or norm(title) not in norm("".join(pages)):
+            run.fail("YJ-ZS-3", code, f.name, f"题名“{eep.title}”不见于{f.role}文字")
+    if f.role == content and incoming:
+        return        # the sender's file: no signature of ours to judge
+    run.add("YJ-ZS-1-3")
+    sigs = signatures(path, roots, bad_roots)
+    if not sigs:
+        run.fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有数字签名")
+    for s in sigs:
+        if not s.parsed:
+            run.fail("YJ-ZS-1-3", code, f.name, f"签名无法读取（文件可能被截断或损坏）：{s.detail}")
+        elif not s.ok:
+            run.fail("YJ-ZS-1-3", code, f.name, f"{'归档章签名' if is_archive_stamp(s) else '签名'}无效：{s.detail}")
+    if any(not s.parsed for s in sigs):
+        run.fail("YJ-ZS-1-3", code, f.name, f"{f.role}无法解析，其中的归档章无法核验（文件可能被截断或损坏）")
+    elif stamped_code(sigs) != code:
+        run.fail("YJ-ZS-1-3", code, f.name, f"{f.role}没有载明本档号的归档章签名")
+
+
+def _check_totals(run, data: Path, n_items: int, seen: _Seen, form: dict, listing: dict) -> None:
+    """Counts and totals against the 登记表, the 移交清单 and the 目录."""
+    from .checks import xlsx_rows
+
+    run.add("YJ-WZ-1-1", n_items)
+    run.add("YJ-WZ-1-2", n_items)
+    run.add("YJ-ZS-5", n_items)
     if form:
-        if form.get("items") != len(folders):
-            fail("YJ-WZ-1-1", "移交登记表", "移交登记表.json", f"登记 {form.get('items')} 件，包内实有 {len(folders)} 件")
-        if form.get("files") != n_files:
-            fail("YJ-WZ-1-1", "移交登记表", "移交登记表.json", f"登记 {form.get('files')} 个文件，包内实有 {n_files} 个")
-        if form.get("bytes") != total_bytes:
-            fail("YJ-WZ-1-2", "移交登记表", "移交登记表.json", f"登记 {form.get('bytes')} 字节，包内实有 {total_bytes} 字节")
-        if form.get("data_digest") != data_digest(lines_for_digest):
-            fail("YJ-ZS-5", "移交登记表", "移交登记表.json", "登记表所载 SM3 数字摘要与包内数据重新计算的不符")
+        if form.get("items") != n_items:
+            run.fail("YJ-WZ-1-1", "移交登记表", "移交登记表.json", f"登记 {form.get('items')} 件，包内实有 {n_items} 件")
+        if form.get("files") != seen.files:
+            run.fail("YJ-WZ-1-1", "移交登记表", "移交登记表.json",
+                     f"登记 {form.get('files')} 个文件，包内实有 {seen.files} 个")
+        if form.get("bytes") != seen.bytes:
+            run.fail("YJ-WZ-1-2", "移交登记表", "移交登记表.json",
+                     f"登记 {form.get('bytes')} 字节，包内实有 {seen.bytes} 字节")
+        if form.get("data_digest") != data_digest(seen.digest_lines):
+            run.fail("YJ-ZS-5", "移交登记表", "移交登记表.json", "登记表所载 SM3 数字摘要与包内数据重新计算的不符")
     else:
-        fail("YJ-WZ-1-1", "移交登记表", "移交登记表.json", "没有可比对的登记表")
-        fail("YJ-WZ-1-2", "移交登记表", "移交登记表.json", "没有可比对的登记表")
-        fail("YJ-ZS-5", "移交登记表", "移交登记表.json", "没有可比对的登记表")
+        for code in ("YJ-WZ-1-1", "YJ-WZ-1-2", "YJ-ZS-5"):
+            run.fail(code, "移交登记表", "移交登记表.json", "没有可比对的登记表")
     if listing:
         listed_codes = {e.get("档号") for e in listing.get("件", [])}
-        for c in sorted(listed_codes - codes_seen):
-            fail("YJ-WZ-1-1", c, "移交清单.json", "移交清单列出，包内没有此件")
-        for c in sorted(codes_seen - listed_codes):
-            fail("YJ-WZ-1-1", c, "移交清单.json", "包内有此件，移交清单中没有")
+        for c in sorted(listed_codes - seen.codes):
+            run.fail("YJ-WZ-1-1", c, "移交清单.json", "移交清单列出，包内没有此件")
+        for c in sorted(seen.codes - listed_codes):
+            run.fail("YJ-WZ-1-1", c, "移交清单.json", "包内有此件，移交清单中没有")
     rows = 0
     for x in sorted((data / "目录").glob("归档文件目录-*.xlsx")) if (data / "目录").is_dir() else []:
         rows += max(xlsx_rows(x), 0)
-    if rows != len(folders):
-        fail("YJ-WZ-1-1", "归档文件目录", "目录/", f"目录共列 {rows} 件，包内实有 {len(folders)} 件")
-    note("YJ-WZ-1-1", f"{len(folders)} 件，{n_files} 个文件")
-    note("YJ-WZ-1-2", f"{total_bytes} 字节")
-    items = []
-    if not folders:
-        items.append(CheckItem("YJ-0", "检测对象", PKG_ITEM["YJ-0"][1], False, 0,
-                               (Failure(str(pkg), "", "移交包中没有任何档案：没有可检测的对象，不能判定为通过"),)))
+    if rows != n_items:
+        run.fail("YJ-WZ-1-1", "归档文件目录", "目录/", f"目录共列 {rows} 件，包内实有 {n_items} 件")
+    run.note("YJ-WZ-1-1", f"{n_items} 件，{seen.files} 个文件")
+    run.note("YJ-WZ-1-2", f"{seen.bytes} 字节")
+
+
+def _package_items(run, data: Path, n_items: int, seen: _Seen, scan: bool) -> tuple[CheckItem, ...]:
+    """The report's items in the table's order: the object, then each package item (the virus scan
+    run or said not to be)."""
+    from .checks import virus_scan
+
+    if not n_items:
+        items = [CheckItem("YJ-0", "检测对象", PKG_ITEM["YJ-0"][1], False, 0,
+                           (Failure(str(data.parent), "", "移交包中没有任何档案：没有可检测的对象，不能判定为通过"),))]
     else:
-        items.append(CheckItem("YJ-0", "检测对象", PKG_ITEM["YJ-0"][1], True, len(folders), (),
-                               f"{len(folders)} 件，{n_files} 个文件"))
+        items = [CheckItem("YJ-0", "检测对象", PKG_ITEM["YJ-0"][1], True, n_items, (),
+                           f"{n_items} 件，{seen.files} 个文件")]
     for code, prop, name in PKG_ITEMS[1:]:
         if code == "YJ-AQ-1":
             if scan:
                 ok, fails, why = virus_scan([data])
-                items.append(CheckItem(code, prop, name, ok, len(folders) if ok is not None else 0, tuple(fails), why))
+                items.append(CheckItem(code, prop, name, ok, n_items if ok is not None else 0, tuple(fails), why))
             else:
                 items.append(not_run(code, prop, name, "本次检测未要求病毒检测"))
             continue
-        failures, checked, notes = acc[code]
-        items.append(make_item(code, prop, name, checked[0], failures, "；".join(notes)))
-    return CheckReport("移交与接收", str(pkg), int(info["Gongwen-Year"]) if str(info.get("Gongwen-Year", "")).isdigit() else None,
-                       started, now_iso(), actor, tuple(items),
-                       {"全宗号": listing.get("全宗号", ""), "全宗名称": listing.get("全宗名称", ""),
-                        "件数": len(folders), "文件数": n_files, "总字节数": total_bytes}, strict)
+        a = run.acc[code]
+        items.append(make_item(code, prop, name, a.checked, a.failures, "；".join(a.notes)))
+    return tuple(items)

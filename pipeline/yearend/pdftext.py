@@ -1,6 +1,6 @@
-"""Text of a PDF page by page, and the checks made on it: the title is there, and every attachment
-named in the 附件说明 has its own pages (附件 label, then its title) after the body; and whether a PDF
-was cut short."""
+"""The checks made on a PDF's text (read by ``pdfcheck.pages_text``, the one place that reads it): the
+title is there, and every attachment named in the 附件说明 has its own pages (附件 label, then its
+title) after the body; and whether a PDF was cut short."""
 from __future__ import annotations
 
 import re
@@ -15,25 +15,6 @@ _ATTACH_LABEL = re.compile(r"^附件\s*([0-9０-９]*)")
 def norm(text: str | None) -> str:
     """Whitespace removed: PDF text breaks lines wherever the layout did."""
     return _WS.sub("", text or "")
-
-
-def pages_text(path) -> list[str] | str:
-    """One string per page; a Chinese message instead when the file cannot be read."""
-    import pypdf
-
-    try:
-        reader = pypdf.PdfReader(str(path))
-        if reader.is_encrypted:
-            return "PDF 已加密，无法提取文字"
-        out = []
-        for page in reader.pages:
-            try:
-                out.append(page.extract_text() or "")
-            except Exception:
-                out.append("")
-        return out
-    except Exception as e:
-        return f"无法读取 PDF 文字：{type(e).__name__}"
 
 
 def attachment_pages(pages: list[str]) -> list[tuple[str, str]]:
