@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
+from ..cntext import _CN_VAL, _cn_number, squeeze, to_halfwidth_digits  # noqa: F401 (re-exported)
+
 # --- characters ------------------------------------------------------------------------------------
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RE = re.compile(f"[{CJK}]")
@@ -24,10 +26,6 @@ def is_cjk(ch: str) -> bool:
     return bool(ch) and bool(CJK_RE.match(ch))
 
 
-def to_halfwidth_digits(s: str) -> str:
-    return s.translate({ord("０") + i: ord("0") + i for i in range(10)})
-
-
 # Invisible characters pasted from web pages and chat tools: zero-width space/joiners, word joiner,
 # BOM, soft hyphen. They print as nothing but break comparisons (a 主送 with one is another 主送).
 ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -40,11 +38,6 @@ def clean_line(s: str) -> str:
     s = ZERO_WIDTH_RE.sub("", s)
     s = re.sub(r"[ \u3000]{2,}", "  ", s)
     return s.strip(" \u3000\r\n")
-
-
-def squeeze(s: str) -> str:
-    """Remove every space: for comparing names and matching patterns that ignore spacing."""
-    return re.sub(r"[\s\u3000]+", "", s)
 
 
 # --- 文种 ------------------------------------------------------------------------------------------
@@ -75,24 +68,6 @@ DATE_LOOSE_RE = re.compile(rf"^\s*(?P<y>{_Y})\s*年\s*(?P<m>{_MD})\s*月\s*(?P<d
 DATE_EXACT_RE = re.compile(r"^(?P<y>[12]\d{3})年(?P<m>[1-9]|1[0-2])月(?P<d>[1-9]|[12]\d|3[01])日$")
 ISO_DATE_RE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
 
-_CN_VAL = {c: i for i, c in enumerate("〇一二三四五六七八九")}
-_CN_VAL.update({"零": 0, "○": 0, "Ｏ": 0})
-
-
-def _cn_number(s: str) -> int | None:
-    """二十一 → 21, 十 → 10, 三 → 3 (month/day numerals only)."""
-    if not s or any(c not in _CN_VAL and c != "十" for c in s):
-        return None
-    if "十" in s:
-        a, _, b = s.partition("十")
-        tens = _CN_VAL.get(a, None) if a else 1
-        ones = _CN_VAL.get(b, None) if b else 0
-        if tens is None or ones is None:
-            return None
-        return tens * 10 + ones
-    if len(s) == 1:
-        return _CN_VAL[s]
-    return None
 
 
 def parse_exact_date(text: str | None) -> dt.date | None:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ..drafts.patterns import _cn_number, squeeze, to_halfwidth_digits
+from ..cntext import _cn_number, squeeze, to_halfwidth_digits
 
 if TYPE_CHECKING:
     from ..workdays import Calendar
