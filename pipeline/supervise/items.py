@@ -275,40 +275,35 @@ def _where(*, year: int | None = None, before_year: int | None = None, status: s
            assigned_to: dt.date | None = None) -> tuple[str, list]:
     """The WHERE clause of list_items and count_items."""
     where, args = [], []
+
+    def add(clause: str, *values) -> None:
+        where.append(clause)
+        args.extend(values)
+
     if year is not None:
-        where.append("year = ?")
-        args.append(year)
+        add("year = ?", year)
     if before_year is not None:
-        where.append("year < ?")
-        args.append(before_year)
+        add("year < ?", before_year)
     if status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
-        where.append(f"status IN ({', '.join('?' * len(wanted))})")
-        args += wanted
+        add(f"status IN ({', '.join('?' * len(wanted))})", *wanted)
     if unit:
         u = re.sub(r"\s+", "", unit)
-        where.append("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)")
-        args += [u, f"%、{u}、%"]
+        add("(lead_unit = ? OR '、' || co_units || '、' LIKE ?)", u, f"%、{u}、%")
     if source_type:
-        where.append("source_type = ?")
-        args.append(source_type)
+        add("source_type = ?", source_type)
     if overdue_on is not None or due_by is not None or open_on is not None:
-        where.append(f"status IN ('{OPEN}', '{OVERDUE}')")
+        add(f"status IN ('{OPEN}', '{OVERDUE}')")
         if overdue_on is not None:
-            where.append("deadline < ?")
-            args.append(overdue_on.isoformat())
+            add("deadline < ?", overdue_on.isoformat())
         if open_on is not None:
-            where.append("deadline >= ?")
-            args.append(open_on.isoformat())
+            add("deadline >= ?", open_on.isoformat())
         if due_by is not None:
-            where.append("deadline <= ?")
-            args.append(due_by.isoformat())
+            add("deadline <= ?", due_by.isoformat())
     if assigned_from is not None:
-        where.append("assigned >= ?")
-        args.append(assigned_from.isoformat())
+        add("assigned >= ?", assigned_from.isoformat())
     if assigned_to is not None:
-        where.append("assigned <= ?")
-        args.append(assigned_to.isoformat())
+        add("assigned <= ?", assigned_to.isoformat())
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
