@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import inspect
+import pkgutil
 import re
 
 import pytest
@@ -29,27 +30,13 @@ def _pinned(dist: str) -> str:
     return m.group(1)
 
 
-def _resolve(dotted: str):
-    module, _, rest = dotted.partition(".")
-    obj = __import__(module)
-    parts = dotted.split(".")[1:]
-    path = module
-    for p in parts:
-        try:
-            obj = getattr(obj, p)
-        except AttributeError:
-            obj = __import__(f"{path}.{p}", fromlist=[p])
-        path = f"{path}.{p}"
-    return obj
-
-
 @pytest.mark.parametrize("dist,member,where,recheck", RELIED_ON, ids=[r[0] for r in RELIED_ON])
 def test_private_member_is_there_in_the_pinned_version(dist, member, where, recheck):
     installed = md.version(dist)
     assert installed == _pinned(dist), (
         f"{dist} {installed} is installed but {_pinned(dist)} is pinned: {where} uses {member}; re-check that "
         f"{recheck}, then update the pin and docs/internals.md")
-    assert callable(_resolve(member)), f"{member} is gone in {dist} {installed}: {where} needs another way"
+    assert callable(pkgutil.resolve_name(member)), f"{member} is gone in {dist} {installed}: {where} needs another way"
 
 
 def test_the_signatures_we_call_are_unchanged():
