@@ -81,6 +81,7 @@ EVENT_NAMES = {
     "supervision_added": "交办", "supervision_progress": "进展", "supervision_overdue": "逾期",
     "supervision_status": "状态变更", "supervision_closed": "销号", "supervision_answered": "答复",
     "supervision_deadline": "时限重算", "supervision_reminded": "催办", "supervision_archived": "归档",
+    "supervision_minutes": "议定事项列入督办台账", "supervision_minutes_failed": "议定事项未能列入督办台账",
 }
 # Events that change a register row; `log()` may not forge them.
 STATE_EVENTS = frozenset(STAGES) | {RESERVED, VOIDED, "archived", "seal_used", "reservation_used"}
