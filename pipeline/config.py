@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import CONFIG_ENV, DEFAULT_CONFIG  # noqa: F401  (re-exported: the config's own names)
+from .configcache import remember, resolve_path
 from .errors import ConfigError
 
 # 机关代字: Chinese characters (letters allowed for e.g. "X区府发"); no brackets, digits or spaces.
@@ -489,17 +490,15 @@ def _explain(err: dict) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def resolve_path(path: str | os.PathLike | None) -> Path:
-    """The config file to use: an explicit path, else $GONGWEN_CONFIG, else ./config.yaml."""
-    return Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
 def load(path: str | os.PathLike | None = None) -> Config:
     file = resolve_path(path)
     if not file.is_file():
         raise ConfigError(f"找不到配置文件 {file}（用 --config 或环境变量 {CONFIG_ENV} 指定）")
+    data = file.read_bytes()
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(data.decode("utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{file}: 不是 UTF-8 编码的文本: {e}") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{file}: 不是有效的 YAML: {e}") from e
     if not isinstance(raw, dict):
@@ -520,4 +519,5 @@ def load(path: str | os.PathLike | None = None) -> Config:
             problems.append(f"  seal › images › {issuer}: image not found: {cfg.path(img)}")
     if problems:
         raise ConfigError("\n".join([f"{file}: 配置有误 / invalid config:"] + problems))
+    remember(file, data, cfg)    # lets `gongwen search` skip this validation while the file is unchanged
     return cfg

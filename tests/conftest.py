@@ -82,6 +82,7 @@ def config(instance_path: Path):
 def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
     monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".user-cache"))    # configcache: not the real ~/.cache
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ NOT, an empty one lists everything and says so); the CLI imports only what a com
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.config import load
+from pipeline.configcache import recall
 from pipeline.search import health, index_root, open_index, reindex
 from tests.conftest import REPO, write_instance
 from tests.test_search_contract import DOCS, make_config, write_record
@@ -148,11 +150,33 @@ def test_search_imports_only_the_config_and_the_search(tmp_path):
     out = subprocess.run([sys.executable, "-c", CONFIG_ONLY.replace("{heavy}", heavy), path], capture_output=True,
                          text=True, cwd=REPO, timeout=120)
     config_only = set(out.stdout.split("LOADED", 1)[1].split())
+    # That load remembered the config; forget it again: the first search validates it in full ...
+    shutil.rmtree(tmp_path / ".user-cache")
     loaded = _loaded("--config", path, "search", "防汛", "--json")
     assert {"pydantic", "yaml", "tantivy"} <= loaded
     assert not (loaded - config_only) & {"whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "watchdog", "openpyxl",
                                          "filelock", "pipeline.ledger", "pipeline.intake", "pipeline.archive",
                                          "pipeline.drafts", "rich"}
+    # ... and remembers it, so the next searches need neither pydantic nor YAML (pipeline.configcache).
+    again = _loaded("--config", path, "search", "防汛", "--json")
+    assert "tantivy" in again and not again & {"pydantic", "yaml", "pipeline.ledger", "pipeline.archive"}
+
+
+def test_search_with_a_remembered_config_finds_the_same_and_follows_an_edit(tmp_path):
+    cfg = _archived(tmp_path, "tantivy")
+    reindex(cfg)
+    path = cfg.base / "config.yaml"
+    first = json.loads(_search(cfg, "防汛", "--json").stdout)
+    assert first["total"] >= 1 and recall(path) is not None
+    again = json.loads(_search(cfg, "防汛", "--json").stdout)    # from the remembered facts
+    assert again == first
+    # The office moves the archive: the edit is seen at once, not the remembered place.
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw.setdefault("paths", {})["archive"] = "elsewhere"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert recall(path) is None
+    moved = _search(cfg, "防汛", "--json")
+    assert json.loads(moved.stdout)["total"] == 0 and "不存在" in moved.stderr
 
 
 def test_help_lists_every_command_with_its_own_short_help():

@@ -21,6 +21,7 @@ from ..errors import GongwenError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..configcache import ConfigFacts
 
 # Each command: the sub-module that defines it and its short help as `gongwen --help` lists it
 # (the command's own, checked by tests/test_search_engine.py), so listing imports nothing.
@@ -104,6 +105,14 @@ class App:
 
             self._config = load(self.config_path)
         return self._config
+
+    def config_facts(self) -> "Config | ConfigFacts":
+        """For a read-only command that needs only the archive's place and the search engine: what
+        the config said when it last validated, if the file is unchanged since; else the config,
+        loaded and validated in full (see pipeline.configcache)."""
+        from ..configcache import recall
+
+        return (None if self._config is not None else recall(self.config_path)) or self.config
 
 
 pass_app = click.make_pass_decorator(App)

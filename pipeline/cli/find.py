@@ -89,9 +89,10 @@ def search_cmd(app: App, query: tuple[str, ...], year, series, kind, direction, 
     q = " ".join(w.removeprefix(QueryCommand.MARK) for w in query)
     d_from = _date_option(date_from, upper=False, name="--from")
     d_to = _date_option(date_to, upper=True, name="--to")
-    config = app.config
+    config = app.config_facts()
     engine = engine or config.search.engine
     if index_missing(config, engine):
+        config = app.config    # building the index reads the archive: the whole config
         click.echo(f"搜索索引（{engine}）不存在，正在从档案建立（共 {archive_count(config)} 件）…", err=True)
     with open_index(config, engine) as index:
         res = index.search(q, year=year, series=series, kind=kind, date_from=d_from, date_to=d_to,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol
 
-from ..config import Config
+from ..configcache import ConfigFacts
 from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
 from . import query as Q
@@ -33,6 +33,7 @@ from .common import EngineDoc, StoredHit
 
 if TYPE_CHECKING:
     from .. import model
+    from ..config import Config
 
 # Bump when the tokens, the fields or their meaning change: an index with another value must be
 # rebuilt (open_index refuses it with a message naming `gongwen reindex`).
@@ -203,7 +204,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 # --- the index folder ----------------------------------------------------------------------------
 
 
-def index_root(config: Config, engine: str) -> Path:
+def index_root(config: Config | ConfigFacts, engine: str) -> Path:
     return config.archive_dir / "index" / engine
 
 
@@ -442,7 +443,7 @@ def _hit(h: StoredHit, needles: tuple[str, ...], snippets: bool) -> Hit:
 # --- opening -------------------------------------------------------------------------------------
 
 
-def open_index(config: Config, engine: str | None = None, *,
+def open_index(config: Config | ConfigFacts, engine: str | None = None, *,
                rebuild_from: Callable[[], Iterable[IndexDoc]] | None = None,
                lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> FolderIndex:
     """Open the search index of ``config`` (engine: ``config.search.engine`` unless given).
@@ -450,7 +451,10 @@ def open_index(config: Config, engine: str | None = None, *,
     A missing index (a new instance, or the folder deleted by hand) is built from the archive —
     from ``rebuild_from()`` when given, else from ``archive_documents(config)``; for a new instance
     that is an empty index. A version mismatch or damaged files raise SearchError naming
-    ``gongwen reindex``, or are rebuilt the same way when ``rebuild_from`` is given."""
+    ``gongwen reindex``, or are rebuilt the same way when ``rebuild_from`` is given.
+
+    ``config`` may be the remembered facts of a config (``configcache.recall``): enough to open an
+    index that exists; building a missing one reads the archive, so the config is then loaded in full."""
     engine = engine or config.search.engine
     idx = FolderIndex(index_root(config, engine), engine, lock_timeout=lock_timeout)
     state = idx.state()
@@ -459,13 +463,15 @@ def open_index(config: Config, engine: str | None = None, *,
     if rebuild_from is not None:
         idx.rebuild(rebuild_from())
     elif state.kind == "missing":
-        idx.rebuild(all_documents(config))
+        from ..config import load
+
+        idx.rebuild(all_documents(load(config.file) if isinstance(config, ConfigFacts) else config))
     else:
         raise SearchError(state.message)
     return idx
 
 
-def index_missing(config: Config, engine: str | None = None) -> bool:
+def index_missing(config: Config | ConfigFacts, engine: str | None = None) -> bool:
     """No index at all for ``engine`` (default: the configured one); opens nothing."""
     engine = engine or config.search.engine
     return FolderIndex(index_root(config, engine), engine).missing()
