@@ -3,6 +3,7 @@ where a draft goes after each result — with a fake pipeline, a fake probe and 
 real temporary filesystem (no observers; events are fed by hand)."""
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -88,6 +89,15 @@ def env(tmp_path):
     return config, fake, clock, events, it
 
 
+def with_hooks(env, **replaced) -> Intake:
+    """The env's intake made again with some hooks replaced (its parts are given the hooks when made)."""
+    config, fake, clock, events, _ = env
+    it = Intake(config, svc=None, on_event=events.append, hooks=dataclasses.replace(fake.hooks(), **replaced),
+                clock=clock)
+    it.ensure_folders()
+    return it
+
+
 def inbox(config: Config, route: str = "珠政发") -> Path:
     return config.inbox / route
 
@@ -152,7 +162,7 @@ def test_close_event_for_an_older_version_does_not_count(env):
     f = inbox(config) / "草稿.md"
     f.write_bytes(b"v1 END")
     it.notice(f, "finished")
-    it._drain()
+    it.drain()
     f.write_bytes(b"v1 plus more END")
     it.step()
     assert fake.calls == []
@@ -314,10 +324,10 @@ def test_in_flight_path_is_skipped(env):
     f = inbox(config) / "草稿.md"
     f.write_bytes(b"x END")
     it.notice(f, "finished")
-    it._inflight.add(f.resolve())
+    it.inflight.add(f.resolve())
     it.step()
     assert fake.calls == [] and f.exists()
-    it._inflight.clear()
+    it.inflight.clear()
     it.step()
     assert len(fake.calls) == 1
 
@@ -333,7 +343,7 @@ def test_same_name_dropped_again_while_processing_is_a_new_file(env):
             it.notice(f, "finished")
         return FakePipeline.process(fake, path, svc, route=route)
 
-    it.hooks = Hooks(**{**fake.hooks().__dict__, "process": process})
+    it = with_hooks(env, process=process)
     it.notice(f, "finished")
     it.step()
     it.step()
@@ -430,7 +440,7 @@ def test_handler_exception_is_a_failure_not_a_crash(env):
     def process(path, svc, *, route=None):
         raise ValueError("bug")
 
-    it.hooks = Hooks(**{**fake.hooks().__dict__, "process": process})
+    it = with_hooks(env, process=process)
     f = inbox(config) / "草稿.md"
     f.write_bytes(b"x END")
     it.notice(f, "finished")
@@ -617,7 +627,7 @@ def test_recovery_catches_up_documents_filed_but_not_indexed(env):
         seen.append(svc)
         return ["珠政发〔2015〕4号"]
 
-    it.hooks = Hooks(**{**fake.hooks().__dict__, "catch_up": catch_up})
+    it = with_hooks(env, catch_up=catch_up)
     it.recover()
     assert seen == [None]
     assert [(e.kind, e.name) for e in events] == [("recovered", "珠政发〔2015〕4号")]

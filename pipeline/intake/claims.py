@@ -20,11 +20,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..fsutil import atomic_copy, atomic_write_text, fsync_dir, note_path, readable, unique_path
 from ..hashing import digest_file
 from ..model import Problem
+
+if TYPE_CHECKING:
+    from ..config import Config, Route
 
 log = logging.getLogger("gongwen.intake")
 
@@ -37,6 +40,14 @@ SNAPSHOT = "snapshot"
 # Where drafts dropped straight into inbox/ (no route folder) are claimed; they go through the pipeline
 # with route=None, so the draft's own metadata must name its series.
 ROOT_KEY = "_收件箱"
+
+
+def route_for_key(config: Config, key: str) -> tuple[bool, Route | None]:
+    """The route a claim's folder key names: (known, route); ROOT_KEY is known and has no route."""
+    if key == ROOT_KEY:
+        return True, None
+    r = config.route_for_folder(key)
+    return r is not None, r
 
 
 def free_name(folder: Path, name: str, *, with_note: bool) -> Path:

@@ -17,17 +17,22 @@ a 清样 beside a draft is always one the register knows.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from ..config import Config
 from ..fsutil import readable
 from ..model import Problem
-from .claims import SNAPSHOT, Claim, Claims
+from .claims import SNAPSHOT, Claim, Claims, route_for_key
+from .events import IntakeEvent, Reporter
+from .hooks import Hooks
 from .observers import Folder
 from .readiness import Candidate, Sig, stat_sig
 
 if TYPE_CHECKING:
-    from . import Intake
+    from ..process import Services
+    from .outcomes import Outcomes
 
 log = logging.getLogger("gongwen.intake")
 
@@ -36,11 +41,14 @@ DESK = "proofs"
 
 
 class ProofDesk:
-    """The proofs/ side of one Intake: its folders, its snapshot claims, and where each 清样 goes."""
+    """The proofs/ side of one Intake: its folders, its snapshot claims, and where each 清样 goes.
+    ``set_aside(candidate, message)``: the intake's way to leave a file it could not read for a later
+    look; ``outcomes``: where a failed 清样 goes (kept and retried like a draft)."""
 
-    def __init__(self, intake: "Intake"):
-        self.intake = intake
-        config = intake.config
+    def __init__(self, config: Config, svc: Services, hooks: Hooks, reporter: Reporter, outcomes: Outcomes, *,
+                 set_aside: Callable[[Candidate, str], None], stop: threading.Event):
+        self.config, self.svc, self.hooks, self.reporter, self.outcomes = config, svc, hooks, reporter, outcomes
+        self.set_aside, self.stop = set_aside, stop
         any_share = any(r.share for r in config.intake.routes)
         self.folders = [Folder(config.proofs / r.folder, r, r.share, DESK) for r in config.intake.routes]
         self.folders.append(Folder(config.proofs, None, any_share, DESK))
@@ -59,7 +67,7 @@ class ProofDesk:
 
     # -- taking a ready draft ----------------------------------------------------------------------
     def take(self, c: Candidate, verdict: str, folder: Folder) -> None:
-        intake = self.intake
+        """A ready file in a 清样 folder: snapshot it and make its 清样 (unless it has its current one)."""
         sig = stat_sig(c.path)
         if sig is None or self._done.get(c.path) == sig:
             return
@@ -67,49 +75,47 @@ class ProofDesk:
             self._note_only(c, folder, verdict)
             self._done[c.path] = sig
             return
-        if intake.hooks.proof_current(intake.svc, c.path):
+        if self.hooks.proof_current(self.svc, c.path):
             self._done[c.path] = sig
             return
         try:
             claim = self.claims.snapshot(c.path, folder.key)
         except OSError as e:
-            intake._park(c, f"无法读取文件（{e.strerror or e}）；将在下次扫描时重试")
-            intake.readiness.put_back(c)
+            self.set_aside(c, f"无法读取文件（{e.strerror or e}）；将在下次扫描时重试")
             return
         if claim is not None:
             self.handle(claim)
 
     def _note_only(self, c: Candidate, folder: Folder, verdict: str) -> None:
         """Not a draft (or never a valid one): a note beside it says so; the file stays."""
-        intake = self.intake
         if verdict == "unsupported":
-            accepted = "、".join(sorted(intake.hooks.suffixes))
+            accepted = "、".join(sorted(self.hooks.suffixes))
             problem = Problem("文件类型", f"不支持 {c.path.suffix or '无扩展名'} 文件；请放入以下类型的草稿：{accepted}")
         else:
             problem = Problem("文件", f"{c.reason or '文件无法打开'}（请检查后重新放入）")
         try:
-            note = intake.hooks.write_note([problem], c.path.name, c.path.parent, exact=True,
+            note = self.hooks.write_note([problem], c.path.name, c.path.parent, exact=True,
                                            footer="清样文件夹只接受草稿；此文件未作处理，仍留在原处。")
         except OSError as e:
             log.warning("无法在 %s 旁写说明：%s", c.path, e)
             note = None
-        intake._count("proof_rejected")
-        intake._emit(_event("proof_rejected", readable(c.path.name), folder.route and folder.route.folder,
-                            path=c.path, note=note, message=problem.message))
+        self.reporter.result(IntakeEvent("proof_rejected", readable(c.path.name),
+                                         folder.route and folder.route.folder, path=c.path, note=note,
+                                         message=problem.message))
 
     # -- one snapshot claim ------------------------------------------------------------------------
     def handle(self, claim: Claim) -> None:
-        intake = self.intake
+        """Make the 清样 of one snapshot claim while its draft is unchanged."""
         if not self.claims.snapshot_current(claim):
             # the draft changed or went away since: its new version is seen on its own
             self.claims.release(claim)
             return
-        _, route = intake._route_for_key(claim.route_key)
+        _, route = route_for_key(self.config, claim.route_key)
         source = Path(claim.source)
         claim.state, claim.attempts = "processing", claim.attempts + 1
         claim.save()
         try:
-            outcome = intake.hooks.proof(claim.path, intake.svc, route=route, beside=source)
+            outcome = self.hooks.proof(claim.path, self.svc, route=route, beside=source)
         except Exception as e:  # a bug or an unforeseen error must not stop the service
             log.exception("出清样时出错：%s", claim.path)
             from ..model import ProofOutcome
@@ -118,7 +124,7 @@ class ProofDesk:
                                    problems=(Problem("清样", f"内部错误：{type(e).__name__}: {e}"),))
         if outcome.status == "failed":
             if self.claims.snapshot_current(claim):
-                intake._failed(claim, outcome, outcome.seconds or 0.0)
+                self.outcomes.failed(claim, outcome, outcome.seconds or 0.0)
             else:
                 self.claims.release(claim)
             return
@@ -129,21 +135,15 @@ class ProofDesk:
         message = (f"{len(outcome.problems)} 条提示" if outcome.status == "proof" and outcome.problems
                    else f"{len(errors)} 个问题" if errors else "")
         log.info("%s %s：%s %s", "清样" if kind == "proofed" else "未出清样", source, outcome.pdf or "", message)
-        intake._count(kind)
-        intake._emit(_event(kind, claim.name, claim.route, path=Path(outcome.pdf) if outcome.pdf else source,
-                            note=Path(outcome.note) if outcome.note else None, message=message,
-                            seconds=outcome.seconds, proof=outcome))
+        self.reporter.result(IntakeEvent(kind, claim.name, claim.route,
+                                         path=Path(outcome.pdf) if outcome.pdf else source,
+                                         note=Path(outcome.note) if outcome.note else None, message=message,
+                                         seconds=outcome.seconds, proof=outcome))
 
     def recover(self) -> None:
         """Finish the snapshot claims an earlier run left while their drafts are unchanged."""
-        for claim in self.claims.leftovers(self.intake.stop):
+        for claim in self.claims.leftovers(self.stop):
             if claim.method != SNAPSHOT:     # not ours to judge: never removed (a person may look)
                 log.warning("清样工作区中有非快照的认领，保留不动：%s", claim.dir)
                 continue
             self.handle(claim)
-
-
-def _event(kind: str, name: str, route: str | None, **kw):
-    from . import IntakeEvent
-
-    return IntakeEvent(kind, name, route, **kw)  # type: ignore[arg-type]
