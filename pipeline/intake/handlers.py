@@ -9,14 +9,14 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import Config
 from ..errors import GongwenError
 from ..fsutil import readable
 from ..model import Outcome, Problem
 from .claims import SNAPSHOT, Claim, Claims, drop_claim_dir, move_to_free, route_for_key, same_content
-from .events import IntakeEvent, Reporter, human_s
+from .events import EventKind, IntakeEvent, Reporter, human_s
 from .hooks import Hooks
 from .outcomes import Outcomes
 from .proofdesk import ProofDesk
@@ -61,11 +61,11 @@ class Handlers:
             problem = Problem("文件", _refusal(claim.path, kind))
             self.outcomes.reject(claim, "unsupported", [problem], message=problem.message)
             return
-        if claim.route_key == self.import_key:
-            self._handle_import(claim, fresh)
+        if claim.route_key == self.import_key and self.hooks.import_items is not None:
+            self._handle_import(claim, fresh, self.hooks.import_items)
             return
-        if claim.route_key == self.receive_key:
-            self._handle_received(claim, fresh)
+        if claim.route_key == self.receive_key and self.hooks.receive is not None:
+            self._handle_received(claim, fresh, self.hooks.receive)
             return
         known, route = route_for_key(self.config, claim.route_key)
         if not known:
@@ -124,7 +124,7 @@ class Handlers:
             claim.save()
         return True
 
-    def _handle_import(self, claim: Claim, fresh: bool = False) -> None:
+    def _handle_import(self, claim: Claim, fresh: bool, import_items: Callable[[Services, Path], Any]) -> None:
         """A 交办清单 from the 督办 folder: its good rows go onto the 督办台账. All taken → the file is
         kept with the 台账 (archive/督办/交办清单/); rows left out → the file goes to rejected/ with a
         note naming each row (re-dropping it after the fix adds only those rows)."""
@@ -132,7 +132,7 @@ class Handlers:
             return
         t0 = time.perf_counter()
         try:
-            result = self.hooks.import_items(self.svc, claim.path)
+            result = import_items(self.svc, claim.path)
         except GongwenError as e:       # the file itself cannot be read: nothing was taken
             self.outcomes.reject(claim, "rejected", [Problem("交办清单", str(e))], message=str(e))
             return
@@ -162,7 +162,7 @@ class Handlers:
         self.reporter.result(IntakeEvent("supervised", claim.name, self.import_key, path=dest,
                                          message=result.summary(), seconds=seconds))
 
-    def _handle_received(self, claim: Claim, fresh: bool = False) -> None:
+    def _handle_received(self, claim: Claim, fresh: bool, receive: Callable[[Services, Path], Any]) -> None:
         """A document from the 收文 folder: registered → the claimed copy goes once the archive holds it
         as the record's 原件; refused (涉密, encrypted, damaged …) or a duplicate → rejected/ with a note
         saying why; failed → kept and retried (receiving it again resumes with the same 收文号)."""
@@ -170,7 +170,7 @@ class Handlers:
             return
         t0 = time.perf_counter()
         try:
-            r = self.hooks.receive(self.svc, claim.path)
+            r = receive(self.svc, claim.path)
         except Exception as e:  # a bug must not stop the service: keep the file and try again
             log.exception("收文时出错：%s", claim.path)
             self.outcomes.failed(claim, Outcome(file=str(claim.path), status="failed",
@@ -197,7 +197,7 @@ class Handlers:
             self.outcomes.failed(claim, Outcome(file=str(claim.path), status="failed", problems=tuple(problems)),
                                  seconds)
         else:
-            kind = "duplicate" if r.status == "duplicate" else "rejected"
+            kind: EventKind = "duplicate" if r.status == "duplicate" else "rejected"
             if kind == "duplicate" and not r.reference:
                 problems.append(Problem("重复", "如确为另一份文件（如更正件），请用 gongwen receive --allow-duplicate 登记",
                                         "warning"))

@@ -25,7 +25,7 @@ from ..config import Config
 from ..fsutil import readable
 from ..model import Problem
 from .claims import SNAPSHOT, Claim, Claims, route_for_key
-from .events import IntakeEvent, Reporter
+from .events import EventKind, IntakeEvent, Reporter
 from .hooks import Hooks
 from .observers import Folder
 from .readiness import Candidate, Sig, stat_sig
@@ -47,7 +47,10 @@ class ProofDesk:
 
     def __init__(self, config: Config, svc: Services, hooks: Hooks, reporter: Reporter, outcomes: Outcomes, *,
                  set_aside: Callable[[Candidate, str], None], stop: threading.Event):
+        if hooks.proof is None:
+            raise ValueError("the proofs desk needs hooks.proof")
         self.config, self.svc, self.hooks, self.reporter, self.outcomes = config, svc, hooks, reporter, outcomes
+        self.make_proof = hooks.proof
         self.set_aside, self.stop = set_aside, stop
         any_share = any(r.share for r in config.intake.routes)
         self.folders = [Folder(config.proofs / r.folder, r, r.share, DESK) for r in config.intake.routes]
@@ -100,7 +103,7 @@ class ProofDesk:
             log.warning("无法在 %s 旁写说明：%s", c.path, e)
             note = None
         self.reporter.result(IntakeEvent("proof_rejected", readable(c.path.name),
-                                         folder.route and folder.route.folder, path=c.path, note=note,
+                                         folder.route.folder if folder.route else None, path=c.path, note=note,
                                          message=problem.message))
 
     # -- one snapshot claim ------------------------------------------------------------------------
@@ -115,7 +118,7 @@ class ProofDesk:
         claim.state, claim.attempts = "processing", claim.attempts + 1
         claim.save()
         try:
-            outcome = self.hooks.proof(claim.path, self.svc, route=route, beside=source)
+            outcome = self.make_proof(claim.path, self.svc, route=route, beside=source)
         except Exception as e:  # a bug or an unforeseen error must not stop the service
             log.exception("出清样时出错：%s", claim.path)
             from ..model import ProofOutcome
@@ -130,7 +133,7 @@ class ProofDesk:
             return
         self._done[source] = stat_sig(source)
         self.claims.release(claim)
-        kind = "proofed" if outcome.status == "proof" else "proof_rejected"
+        kind: EventKind = "proofed" if outcome.status == "proof" else "proof_rejected"
         errors = [p for p in outcome.problems if p.severity == "error"]
         message = (f"{len(outcome.problems)} 条提示" if outcome.status == "proof" and outcome.problems
                    else f"{len(errors)} 个问题" if errors else "")
