@@ -121,6 +121,17 @@ def test_a_failed_清样_is_retried_and_the_draft_never_moves(env):
     assert draft.read_bytes() == b"v END"
 
 
+def test_a_failed_清样_is_reported_with_make_proofs_answer_as_the_proof(env):
+    """The event of a failed 清样 carries the ProofOutcome where IntakeEvent keeps one (``proof``), not
+    where a draft's Outcome goes (``outcome``: the console and the web app read 文号 and title there)."""
+    config, fake, clock, events, it = env
+    fake.fail_next = 1
+    drop(it, config.proofs / "珠政办发" / "值班.md", b"v END")
+    [ev] = events
+    assert ev.kind == "failed" and "LibreOffice 未响应" in ev.message
+    assert isinstance(ev.proof, ProofOutcome) and ev.proof.status == "failed" and ev.outcome is None
+
+
 def test_recovery_finishes_a_snapshot_of_an_unchanged_draft_and_drops_one_of_a_changed_draft(env):
     config, fake, clock, events, it = env
     claims = Claims(config.work_dir / PROOF_CLAIMS_DIR)

@@ -50,7 +50,7 @@ class IntakeEvent:
     message: str = ""                # Chinese detail
     seconds: float | None = None     # pipeline time for this draft
     retry_in: float | None = None    # for "failed": seconds until the next attempt
-    proof: ProofOutcome | None = None  # for "proofed" / "proof_rejected": make_proof's answer
+    proof: ProofOutcome | None = None  # for "proofed" / "proof_rejected" (and a 清样's "failed"): make_proof's answer
 
 
 OnEvent = Callable[[IntakeEvent], None]

@@ -143,5 +143,6 @@ class Outcomes:
             msg = f"{reason}；{human_s(delay)}后重试（草稿保留在 {claim.path}）"
             retry = delay
         log.warning("失败 %s（第 %d 次）：%s", claim.name, claim.attempts, msg)
-        self.reporter.result(IntakeEvent("failed", claim.name, claim.route, outcome=outcome,  # type: ignore[arg-type]
+        draft_outcome, proof = (None, outcome) if isinstance(outcome, ProofOutcome) else (outcome, None)
+        self.reporter.result(IntakeEvent("failed", claim.name, claim.route, outcome=draft_outcome, proof=proof,
                                          path=claim.path, message=msg, seconds=seconds, retry_in=retry))
