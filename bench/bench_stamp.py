@@ -102,7 +102,7 @@ def run(args) -> list[tuple[str, list[str], list[tuple]]]:
                 whole.append(time.perf_counter() - t)
         both = [a + b for a, b in zip(place, overlay)]
         rows = [_row("place_seal (text positions → placement)", place),
-                _row("apply_seal (pypdf overlay, PDF/A kept)", overlay),
+                _row("apply_seal (pikepdf overlay, PDF/A kept)", overlay),
                 _row("placement + overlay", both),
                 _row("sign_pdf (PAdES, RSA-3072, incremental, key open)", sign),
                 _row("verify_pdf (demo CA, no network)", verify),

@@ -13,13 +13,19 @@ import math
 import os
 import re
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from . import layout
 from .config import Config
 from .errors import SigningError
 from .fsutil import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import pikepdf
+    from PIL import Image
 
 # --- the seal image -----------------------------------------------------------------------------
 
@@ -111,13 +117,13 @@ def seal_image(issuer: str, diameter_mm: float, out: Path, *, dpi: int = 300,
             raise SigningError(f"印章字体缺少字符「{ch}」（{font_file.name}），无法生成印章")
         glyph = glyph.crop(box)
         glyph = glyph.resize((max(1, round(width * glyph.width / h)), max(1, round(h * glyph.height / h))),
-                             Image.LANCZOS)
-        glyph = glyph.rotate(-math.degrees(theta), resample=Image.BICUBIC, expand=True)
+                             Image.Resampling.LANCZOS)
+        glyph = glyph.rotate(-math.degrees(theta), resample=Image.Resampling.BICUBIC, expand=True)
         gx = c + rc * math.sin(theta) - glyph.width / 2
         gy = c - rc * math.cos(theta) - glyph.height / 2
         alpha.paste(255, (round(gx), round(gy)), glyph)
 
-    alpha = alpha.resize((px, px), Image.LANCZOS)
+    alpha = alpha.resize((px, px), Image.Resampling.LANCZOS)
     img = Image.new("RGBA", (px, px), SEAL_RGB + (0,))
     img.putalpha(alpha)
     buf = io.BytesIO()
@@ -264,6 +270,12 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", "", s or "")
 
 
+def _box(array) -> tuple[float, float, float, float]:
+    """A PDF rectangle (MediaBox) as four floats."""
+    x0, y0, x1, y1 = (float(v) for v in array)
+    return x0, y0, x1, y1
+
+
 def _page_lines(pdf: Path) -> tuple[list[list[TextLine]], list[tuple[float, float, float, float]]]:
     """Text lines of every page (top to bottom) and each page's MediaBox. The text comes from
     pdfcheck.text_boxes (pdfplumber, one box per run); runs sharing a line are joined here."""
@@ -272,7 +284,7 @@ def _page_lines(pdf: Path) -> tuple[list[list[TextLine]], list[tuple[float, floa
     from .pdfcheck import text_boxes
 
     try:
-        boxes = [tuple(float(v) for v in pg.mediabox) for pg in PdfReader(pdf).pages]
+        boxes = [_box(pg.mediabox) for pg in PdfReader(pdf).pages]
         runs = text_boxes(Path(pdf))
     except Exception as e:  # pypdf/pdfminer raise many kinds of errors on a damaged file
         raise SigningError(f"无法读取待用印的 PDF {Path(pdf).name}：{e}") from e
@@ -329,7 +341,7 @@ def find_block(pages: list[list[TextLine]], *, signature: str | None, date_text:
     want_date, want_sig = _norm(date_text), _norm(signature or "")
     if not want_date:
         raise SigningError("没有成文日期，无法确定用印位置")
-    found = None
+    found: tuple[int, int, int | None] | None = None
     split = None
     for p, lines in enumerate(pages):
         for i, ln in enumerate(lines):
@@ -461,6 +473,7 @@ def place_joint_seals(pdf: Path, *, organs: list[str], date_text: str, diameter_
     p, di, si = find_block(pages, signature=row_texts[-1], date_text=date_text, annex_only_ok=annex_only_ok,
                            heights=heights, block_above=tuple(row_texts[:-1]))
     lines = pages[p]
+    assert si is not None   # a 署名 (the last row) was asked for, so the block found has one
     at = [si]
     for text in reversed(row_texts[:-1]):
         j = next((i for i in range(at[0] - 1, -1, -1) if _norm(lines[i].text) == text), None)
@@ -537,43 +550,35 @@ def check_block(pdf: Path, *, signature: str | None, date_text: str, annex_only_
 
 # --- drawing it ---------------------------------------------------------------------------------
 
-# Encoded image streams by image content: the same seal, or the same 清样 mark, is compressed once
-# per process (Flate at level 9 of a page-sized mark costs about 0.2 s), then reused.
-_ENCODED: dict[bytes, tuple] = {}
+# Encoded image data by image content: the same seal, or the same 清样 mark, is compressed once per
+# process (Flate at level 9 of a page-sized mark costs about 0.2 s), then reused.
+_ENCODED: dict[bytes, tuple[bytes, bytes]] = {}
 _ENCODED_MAX = 8
 
 
-def _image_xobject(img):
-    """An image XObject (DeviceRGB, Flate) with its alpha as an /SMask (allowed in PDF/A-2)."""
-    from pypdf.generic import DecodedStreamObject, EncodedStreamObject, NameObject, NumberObject
+def _image_xobject(pdf: pikepdf.Pdf, img: Image.Image) -> pikepdf.Stream:
+    """An image XObject of ``pdf`` (DeviceRGB, Flate) with its alpha as an /SMask (allowed in PDF/A-2)."""
+    import pikepdf
 
     key = hashlib.blake2b(img.tobytes(), digest_size=16, person=repr(img.size).encode()[:16]).digest()
     if key not in _ENCODED:
-        def stream(data: bytes, cs: str):
-            st = DecodedStreamObject()
-            st.set_data(data)
-            st.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-                       NameObject("/Width"): NumberObject(img.width), NameObject("/Height"): NumberObject(img.height),
-                       NameObject("/ColorSpace"): NameObject(cs), NameObject("/BitsPerComponent"): NumberObject(8)})
-            enc = st.flate_encode(level=9)
-            return enc._data, dict(enc)
-
         if len(_ENCODED) >= _ENCODED_MAX:
             _ENCODED.pop(next(iter(_ENCODED)))
-        _ENCODED[key] = (stream(img.convert("RGB").tobytes(), "/DeviceRGB"),
-                         stream(img.getchannel("A").tobytes(), "/DeviceGray"))
+        _ENCODED[key] = (zlib.compress(img.convert("RGB").tobytes(), 9), zlib.compress(img.getchannel("A").tobytes(), 9))
+    rgb, alpha = _ENCODED[key]
 
-    def fresh(data: bytes, entries: dict):
-        obj = EncodedStreamObject()
-        obj._data = data
-        obj.update(entries)
-        return obj
+    def stream(data: bytes, colour_space: str) -> pikepdf.Stream:
+        st = pdf.make_stream(b"", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=img.width,
+                             Height=img.height, ColorSpace=pikepdf.Name(colour_space), BitsPerComponent=8)
+        st.write(data, filter=pikepdf.Name.FlateDecode)     # already Flate-encoded above
+        return st
 
-    (rgb, rgb_d), (alpha, alpha_d) = _ENCODED[key]
-    return fresh(rgb, rgb_d), fresh(alpha, alpha_d)
+    image = stream(rgb, "/DeviceRGB")
+    image.SMask = stream(alpha, "/DeviceGray")
+    return image
 
 
-def _inherited(page, key: str):
+def _inherited(page: pikepdf.Object, key: str) -> pikepdf.Object | None:
     """A page attribute, looked up through the page tree as PDF inheritance says (7.7.3.4)."""
     node = page
     for _ in range(64):
@@ -582,83 +587,76 @@ def _inherited(page, key: str):
         parent = node.get("/Parent")
         if parent is None:
             return None
-        node = parent.get_object()
+        node = parent
     return None
 
 
 def apply_seal(pdf_in: Path, pdf_out: Path, seal_png: Path, placement: SealPlacement) -> Path:
-    """Draw the seal into the page content with pypdf: an image XObject with an /SMask, blended with
-    /Multiply so the black 署名 and date stay legible through the red as on paper. PDF/A-2 allows
-    soft masks and blend modes; the header is kept at 1.6 or above (pypdf would write 1.3) and the
-    seal is marked as an /Artifact for tagged PDFs. Written atomically; the input is not touched."""
+    """Draw the seal into the page content (``overlay_image``): an image XObject with an /SMask, blended
+    with /Multiply so the black 署名 and date stay legible through the red as on paper. PDF/A-2 allows
+    soft masks and blend modes; the header is kept at 1.6 or above and the seal is marked as an
+    /Artifact for tagged PDFs. Written atomically; the input is not touched."""
     img = _load_rgba(Path(seal_png))
     return overlay_image(pdf_in, pdf_out, img, lambda i, box: placement.rect if i == placement.page else None,
                          name="GwSeal", pages=(placement.page,))
 
 
-def overlay_image(pdf_in: Path, pdf_out: Path, img, where, *, name: str, pages: tuple[int, ...] | None = None,
-                  info: dict[str, str] | None = None) -> Path:
+def overlay_image(pdf_in: Path, pdf_out: Path, img: Image.Image,
+                  where: Callable[[int, tuple[float, ...]], tuple[float, float, float, float] | None], *, name: str,
+                  pages: tuple[int, ...] | None = None, info: dict[str, str] | None = None) -> Path:
     """Draw the RGBA image ``img`` over pages of ``pdf_in`` (all, or ``pages``) into ``pdf_out``:
     ``where(page_index, mediabox) -> (x0, y0, x1, y1)`` in user space, or None to leave the page.
     One image object shared by every page; /Multiply blending; marked /Artifact; header ≥ 1.6.
-    ``info``: entries for the document information dictionary (e.g. /GongwenProof)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
+    ``info``: entries for the document information dictionary (e.g. /GongwenProof). Written with
+    pikepdf (qpdf), which keeps the file's PDF/A identification as it is."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
 
     try:
-        reader = PdfReader(pdf_in)
-        writer = PdfWriter(clone_from=reader)
+        pdf = pikepdf.open(pdf_in)
     except Exception as e:
         raise SigningError(f"无法读取 PDF {Path(pdf_in).name}：{e}") from e
-    indexes = range(len(writer.pages)) if pages is None else pages
-    for i in indexes:
-        if not 0 <= i < len(writer.pages):
-            raise SigningError(f"用印页码超出范围：第{i + 1}页（共{len(writer.pages)}页）")
-    header = reader.pdf_header.encode() if isinstance(reader.pdf_header, str) else reader.pdf_header
-    writer.pdf_header = header if header >= b"%PDF-1.6" else b"%PDF-1.6"
+    with pdf:
+        indexes = range(len(pdf.pages)) if pages is None else pages
+        for i in indexes:
+            if not 0 <= i < len(pdf.pages):
+                raise SigningError(f"用印页码超出范围：第{i + 1}页（共{len(pdf.pages)}页）")
+        image = _image_xobject(pdf, img)
+        gs = pdf.make_indirect(Dictionary(Type=Name.ExtGState, BM=Name.Multiply))
+        for i in indexes:
+            page = pdf.pages[i].obj
+            mediabox = _inherited(page, "/MediaBox")
+            box = tuple(float(v) for v in (mediabox if mediabox is not None else (0, 0, 595.276, 841.89)))
+            rect = where(i, box)
+            if rect is None:
+                continue
+            shared = _inherited(page, "/Resources")
+            res = Dictionary({k: v for k, v in shared.items()}) if shared is not None else Dictionary()
+            for key in ("/XObject", "/ExtGState"):     # own copies: LibreOffice shares one across pages
+                sub = res.get(key)
+                res[key] = Dictionary({k: v for k, v in sub.items()}) if sub is not None else Dictionary()
+            n = 0
+            while f"/{name}{n}" in res.XObject or f"/{name}GS{n}" in res.ExtGState:
+                n += 1
+            res.XObject[f"/{name}{n}"] = image
+            res.ExtGState[f"/{name}GS{n}"] = gs
+            page.Resources = res
 
-    rgb, smask = _image_xobject(img)
-    smask_ref = writer._add_object(smask)
-    rgb[NameObject("/SMask")] = smask_ref
-    img_ref = writer._add_object(rgb)
-    gs_ref = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/ExtGState"),
-                                                  NameObject("/BM"): NameObject("/Multiply")}))
-    for i in indexes:
-        page = writer.pages[i]
-        box = tuple(float(v) for v in (_inherited(page, "/MediaBox") or (0, 0, 595.276, 841.89)))
-        rect = where(i, box)
-        if rect is None:
-            continue
-        res = _inherited(page, "/Resources")
-        res = DictionaryObject() if res is None else res.get_object()
-        res = DictionaryObject(dict(res))                 # own copy: LibreOffice shares one across pages
-        for key in ("/XObject", "/ExtGState"):
-            sub = res.get(key)
-            res[NameObject(key)] = DictionaryObject(dict(sub.get_object())) if sub is not None else DictionaryObject()
-        n = 0
-        while f"/{name}{n}" in res["/XObject"] or f"/{name}GS{n}" in res["/ExtGState"]:
-            n += 1
-        res["/XObject"][NameObject(f"/{name}{n}")] = img_ref
-        res["/ExtGState"][NameObject(f"/{name}GS{n}")] = gs_ref
-        page[NameObject("/Resources")] = res
+            x0, y0, x1, y1 = rect
+            before = pdf.make_stream(b"q\n")
+            after = pdf.make_stream(f"\nQ\n/Artifact BMC q /{name}GS{n} gs {x1 - x0:.3f} 0 0 {y1 - y0:.3f} {x0:.3f} "
+                                    f"{y0:.3f} cm /{name}{n} Do Q EMC\n".encode())
+            contents = page.get("/Contents")
+            old = [] if contents is None else list(contents) if isinstance(contents, Array) else [contents]
+            page.Contents = Array([before, *old, after])
 
-        x0, y0, x1, y1 = rect
-        before, after = DecodedStreamObject(), DecodedStreamObject()
-        before.set_data(b"q\n")
-        after.set_data(f"\nQ\n/Artifact BMC q /{name}GS{n} gs {x1 - x0:.3f} 0 0 {y1 - y0:.3f} {x0:.3f} {y0:.3f} cm "
-                       f"/{name}{n} Do Q EMC\n".encode())
-        contents = page.get("/Contents")
-        old = [] if contents is None else (list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject)
-                                           else [contents])
-        page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old, writer._add_object(after)])
-
-        if "/OutputIntents" not in writer._root_object:
-            # PDF/A-2 asks for a transparency group colour space on pages with transparency when the
-            # file has no OutputIntent (LibreOffice's PDF/A always has one).
-            page[NameObject("/Group")] = DictionaryObject({NameObject("/S"): NameObject("/Transparency"),
-                                                           NameObject("/CS"): NameObject("/DeviceRGB")})
-    if info:
-        writer.add_metadata({k: TextStringObject(v) for k, v in info.items()})
-    buf = io.BytesIO()
-    writer.write(buf)
+            if "/OutputIntents" not in pdf.Root:
+                # PDF/A-2 asks for a transparency group colour space on pages with transparency when the
+                # file has no OutputIntent (LibreOffice's PDF/A always has one).
+                page.Group = Dictionary(S=Name.Transparency, CS=Name.DeviceRGB)
+        for k, v in (info or {}).items():
+            pdf.docinfo[k] = pikepdf.String(v)
+        buf = io.BytesIO()
+        # fix_metadata_version=False: the XMP packet (the PDF/A identification) stays byte for byte as it is
+        pdf.save(buf, min_version="1.6", fix_metadata_version=False)
     return atomic_write_bytes(Path(pdf_out), buf.getvalue())

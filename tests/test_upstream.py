@@ -14,8 +14,6 @@ from tests.conftest import REPO
 
 # (distribution, the private member we use, where, what to re-check on a new version)
 RELIED_ON = [
-    ("pypdf", "pypdf.PdfWriter._add_object", "pipeline/seal.py overlay_image",
-     "PdfWriter._add_object(obj) -> IndirectObject still adds an object and returns its reference"),
     ("pyHanko", "pyhanko.sign.signers.SimpleSigner.sign_raw", "pipeline/sign.py OfficeSigner",
      "SimpleSigner.sign_raw(data, digest_algorithm) is still the synchronous hook async_sign_raw calls"),
     ("unoserver", "unoserver.client.UnoClient._connect", "pipeline/convert.py _Client",
@@ -40,11 +38,9 @@ def test_private_member_is_there_in_the_pinned_version(dist, member, where, rech
 
 
 def test_the_signatures_we_call_are_unchanged():
-    from pypdf import PdfWriter
     from pyhanko.sign.signers import SimpleSigner
     from unoserver.client import UnoClient
 
-    assert list(inspect.signature(PdfWriter._add_object).parameters) == ["self", "obj"]
     assert list(inspect.signature(SimpleSigner.sign_raw).parameters) == ["self", "data", "digest_algorithm"]
     assert list(inspect.signature(UnoClient._connect).parameters) == ["self", "proxy", "retries", "sleep"]
 
