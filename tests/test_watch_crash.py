@@ -14,7 +14,7 @@ import pytest
 
 from bench.bench_watch import sample_draft
 from tests.conftest import REPO
-from tests.watch_service import _tail, fresh_instance, kill_hard, start, wait_until
+from tests.watch_service import _tail, files_under, fresh_instance, kill_hard, start, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
@@ -84,7 +84,7 @@ def test_sigkill_mid_run_then_restart_accounts_for_every_draft(tmp_path):
 
     def settled() -> bool:
         inbox_left = [p for r in ("珠政发", "珠政办发") for p in (config.inbox / r).iterdir()]
-        claims_left = [p for p in claims_root.rglob("*") if p.is_file()] if claims_root.exists() else []
+        claims_left = files_under(claims_root)
         rejected = [p for p in config.rejected.iterdir() if not p.name.endswith(".问题.txt")]
         return (not inbox_left and not claims_left and len(rejected) == 6
                 and sum(1 for _ in store.records()) == 24)

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from bench.bench_watch import sample_draft
 from tests.test_watch_integration import Running
-from tests.watch_service import WatchService, fresh_instance, intake_settings
+from tests.watch_service import WatchService, files_under, fresh_instance, intake_settings
 
 pytestmark = pytest.mark.libreoffice
 
@@ -83,7 +83,7 @@ def test_sigkill_mid_run_loses_no_draft_and_leaves_no_stray_清样(tmp_path):
     try:
         svc.until(lambda: all(proof_path(p).exists() for p in drafts if p != bad)
                   and bad.with_name("缺日期.md.问题.txt").exists()
-                  and not [f for f in (config.work_dir / "proof-claims").rglob("*") if f.is_file()], 600,
+                  and not files_under(config.work_dir / "proof-claims"), 600,
                   "every draft to have its 清样 (or its note)")
         assert svc.stop() == 0
     finally:

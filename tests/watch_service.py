@@ -38,6 +38,12 @@ def wait_until(cond, timeout: float, what: str, proc: subprocess.Popen | None = 
         time.sleep(0.1)
 
 
+def files_under(root: Path) -> list[Path]:
+    """The files under ``root`` while a running service may be removing folders there: one that
+    vanishes during the walk is skipped (Path.rglob raises FileNotFoundError instead)."""
+    return [Path(d) / f for d, _, files in os.walk(root) for f in files]
+
+
 def start(cfg: Path, out: Path, env: dict, *args: str) -> subprocess.Popen:
     fh = open(out, "ab")
     return subprocess.Popen(GONGWEN + ["--config", str(cfg), "watch", *args], stdout=fh, stderr=subprocess.STDOUT,
