@@ -89,7 +89,7 @@ def env(tmp_path):
     return config, fake, clock, events, it
 
 
-def with_hooks(env, **replaced) -> Intake:
+def with_hooks(env, **replaced):
     """The env's intake made again with some hooks replaced (its parts are given the hooks when made)."""
     config, fake, clock, events, _ = env
     it = Intake(config, svc=None, on_event=events.append, hooks=dataclasses.replace(fake.hooks(), **replaced),
