@@ -63,11 +63,14 @@ def fonts_conf(config: Config) -> Path | None:
 
 
 def lo_env(config: Config, home: Path, tmp: Path) -> dict[str, str]:
-    """Environment for a LibreOffice process: own HOME and TMPDIR, the repository's font map."""
+    """Environment for a LibreOffice process: own HOME and TMPDIR, the repository's font map. The XDG
+    base folders are dropped so that what LibreOffice (GLib's dconf, fontconfig) keeps per user goes
+    under its own HOME too, not into the user's ~/.cache or ~/.config."""
     env = dict(os.environ)
     env["HOME"] = str(home)
     env["TMPDIR"] = str(tmp)
-    env.pop("SESSION_MANAGER", None)
+    for var in ("SESSION_MANAGER", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        env.pop(var, None)
     conf = fonts_conf(config)
     if conf is not None:
         env["FONTCONFIG_FILE"] = str(conf.resolve())
