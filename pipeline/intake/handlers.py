@@ -43,7 +43,7 @@ class Handlers:
     def handle(self, claim: Claim, *, fresh: bool = False) -> None:
         """Run one claimed draft (or 交办清单) through the pipeline and put it where the result says. A
         file operation that fails (a full disk) makes it 'failed': kept and tried again, never a stop.
-        ``fresh``: claimed just now (its record already says what it is; see _take)."""
+        ``fresh``: claimed just now (its record already says what it is; see Intake._take)."""
         try:
             self._handle_claim(claim, fresh)
         except OSError as e:
