@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.config import load
-from pipeline.configcache import recall
+from pipeline.configcache import cache_dir, recall
 from pipeline.search import health, index_root, open_index, reindex
 from tests.conftest import REPO, write_instance
 from tests.test_search_contract import DOCS, make_config, write_record
@@ -151,7 +151,7 @@ def test_search_imports_only_the_config_and_the_search(tmp_path):
                          text=True, cwd=REPO, timeout=120)
     config_only = set(out.stdout.split("LOADED", 1)[1].split())
     # That load remembered the config; forget it again: the first search validates it in full ...
-    shutil.rmtree(tmp_path / ".user-cache")
+    shutil.rmtree(cache_dir())
     loaded = _loaded("--config", path, "search", "防汛", "--json")
     assert {"pydantic", "yaml", "tantivy"} <= loaded
     assert not (loaded - config_only) & {"whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "watchdog", "openpyxl",
