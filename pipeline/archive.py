@@ -308,7 +308,7 @@ class ArchiveStore:
         """Finish a year-end swap a crash interrupted: a ".old-<文号>" whose "<文号>" is missing is
         the only copy and goes back; one whose "<文号>" exists is the superseded version and goes.
         Returns the records put back."""
-        restored = []
+        restored: list[Path] = []
         if not self.root.is_dir():
             return restored
         for backup in sorted(self.root.glob(f"[0-9]*/*/{OLD_PREFIX}*")):
