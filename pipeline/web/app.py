@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -45,6 +46,16 @@ class Forbidden(Exception):
 
 class BadForm(Exception):
     pass
+
+
+def form_text(form: FormData, key: str) -> str:
+    """A text field of a posted form ("" when absent); a file sent in its place is refused."""
+    value = form.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise StarletteHTTPException(400, f"表单项“{key}”应为文字，不是文件。")
+    return value
 
 
 class WebState:
@@ -180,7 +191,8 @@ async def csrf_guard(request: Request) -> None:
     if request.method != "POST":
         return
     form = await request.form()
-    if not same_token(request.session.get("csrf"), form.get(CSRF_FIELD)):
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not same_token(request.session.get("csrf"), token):
         raise BadForm()
 
 
