@@ -132,7 +132,9 @@ def items_from(parts: DocxParts) -> tuple[list[Item], list[Problem]]:
             elif el.tag == _W + "tbl":
                 items.append(Item("table", rows=_table_rows(el, numbering, numbered, bullets)))
             elif el.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "moveTo"):
-                visit(el.find("w:sdtContent", NS) if el.tag == _W + "sdt" else el)
+                inner = el.find("w:sdtContent", NS) if el.tag == _W + "sdt" else el
+                if inner is not None:   # a damaged content control may have none
+                    visit(inner)
 
     visit(body)
     if body.find(".//w:ins", NS) is not None or body.find(".//w:del", NS) is not None:
