@@ -165,7 +165,7 @@ def properties(parts: DocxParts) -> tuple[dict, dict]:
             if value is None:
                 continue
             text = (value.text or "").strip()
-            if value.tag.endswith("}bool"):
+            if isinstance(value.tag, str) and value.tag.endswith("}bool"):
                 custom[name] = text.lower() in ("1", "true")
             else:
                 custom[name] = text
@@ -173,6 +173,7 @@ def properties(parts: DocxParts) -> tuple[dict, dict]:
     if parts.core is not None:
         for key, path in (("title", "dc:title"), ("category", "cp:category")):
             el = parts.core.find(path, NS)
-            if el is not None and (el.text or "").strip():
-                core[key] = el.text.strip()
+            text = (el.text or "").strip() if el is not None else ""
+            if text:
+                core[key] = text
     return custom, core
