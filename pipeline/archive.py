@@ -143,6 +143,13 @@ class Record:
                 return self.path / f["计算机文件名"]
         return None
 
+    def required_file(self, role: str) -> Path:
+        """``file(role)`` of a record that must have it (a 发文's 正本 and 定稿)."""
+        path = self.file(role)
+        if path is None:
+            raise ArchiveError(f"档案 {self.path} 的元数据中没有{role}")
+        return path
+
     def text(self) -> str:
         p = self.path / TEXT
         return p.read_text(encoding="utf-8") if p.exists() else ""
