@@ -109,6 +109,9 @@ def _num(s: str) -> int | None:
     return _cn_number(s.replace("两", "二"))
 
 
+_COUNTED: dict[str, Kind] = {"workdays": "workdays", "days": "days", "months": "months"}
+
+
 def _rule(kind: str, m: re.Match) -> Rule | None:
     text = m.group(0)
     if kind in ("workdays", "days", "months", "weeks"):
@@ -117,7 +120,7 @@ def _rule(kind: str, m: re.Match) -> Rule | None:
             return None
         if kind == "weeks":
             return Rule("days", text, n=7 * n)
-        return Rule(kind, text, n=n)  # type: ignore[arg-type]
+        return Rule(_COUNTED[kind], text, n=n)
     year = next((int(g) for g in m.groups() if g and len(g) == 4 and g.isdigit()), None)
     if kind == "date":
         month, day = _num(m.group(2)), _num(m.group(3))
