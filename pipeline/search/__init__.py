@@ -33,6 +33,8 @@ from . import text as T
 from .common import Engine, EngineDoc, StoredHit
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
+
     from .. import model
     from ..config import Config
 
@@ -222,7 +224,7 @@ class FolderIndex:
         self.engine_name = engine
         self._cls = _engine_class(engine)
         self._lock_path = self.root.parent / f".{engine}.lock"
-        self._lock = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
+        self._lock: BaseFileLock | None = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
         self._engine: Engine | None = None

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Request
@@ -30,6 +30,10 @@ from ..config import Config
 from ..errors import GongwenError
 from ..ledger import EVENT_NAMES, Ledger
 from .security import CSRF_FIELD, ClientLimiter, SecureHeaders, new_token, same_token, session_secret
+
+if TYPE_CHECKING:
+    from ..convert import Converter
+    from ..search import FolderIndex
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("gongwen.web")
@@ -65,9 +69,9 @@ class WebState:
         self.config = config
         self._clock = clock
         self.limiter = ClientLimiter()
-        self._index = None
+        self._index: FolderIndex | None = None
         self._index_lock = threading.Lock()
-        self._converter = None
+        self._converter: Converter | None = None
         self.closed = True
         self.open()
 

@@ -230,7 +230,7 @@ def close(request: Request, ref: str, note: str = Form(""), day: str = Form(""),
     def do(st, item, paths):
         closed = close_item(st.ledger, st.config, item.reference, note=note, actor=user.name,
                             closed_on=_day(day, "办结日期", st.today()), evidence=paths)
-        return f"已销号（办结日期 {closed.closed_on.isoformat()}" + (f"，佐证材料 {len(paths)} 个）" if paths else "）")
+        return f"已销号（办结日期 {closed.closed_on}" + (f"，佐证材料 {len(paths)} 个）" if paths else "）")
     return _change(request, ref, user, "close", {"note": note, "day": day}, do, files)
 
 
