@@ -185,3 +185,13 @@ def test_help_lists_every_command_with_its_own_short_help():
     assert set(listed) == set(cli.list_commands(ctx)) and {"search", "reindex", "doctor", "process"} <= set(listed)
     for name, short in listed.items():
         assert cli.get_command(ctx, name).get_short_help_str(limit=300) == short, name
+
+
+def test_help_uses_no_deprecated_click_api():
+    """`gongwen --help` shortened each line with click.utils.make_default_short_help, deprecated in
+    click 8.5 (a DeprecationWarning on every --help; gone in click 9; found by the type check)."""
+    result = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c",
+                             "import sys; sys.argv[0] = 'gongwen'; from pipeline.cli import main; main()", "--help"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "search" in result.stdout and "DeprecationWarning" not in result.stderr
