@@ -79,10 +79,12 @@ def config(instance_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
     monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".user-cache"))    # configcache: not the real ~/.cache
+    # configcache (and LibreOffice's own cache) not in the real ~/.cache, and not inside tmp_path,
+    # which some tests expect to hold only their own files.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
 
 
 @pytest.fixture(scope="session")
