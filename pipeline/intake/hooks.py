@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import Config
 from ..errors import GongwenError
@@ -13,7 +13,6 @@ from ..model import Outcome, ProofOutcome
 from .claims import same_content
 
 if TYPE_CHECKING:
-    from ..ledger import Ledger
     from ..process import Services  # the pipeline's services (tests pass fakes of the same shape)
 
 
@@ -79,8 +78,7 @@ def _import_and_index(svc: Services, path: Path):
     from .. import supervise
     from ..process import index_supervision
 
-    # the 督办 code works on the SQLite register itself (Services types it by its Register protocol)
-    result = supervise.import_items(cast("Ledger", svc.ledger), svc.config, path, actor=svc.actor)
+    result = supervise.import_items(svc.ledger, svc.config, path, actor=svc.actor)
     index_supervision(svc)
     return result
 
@@ -89,7 +87,7 @@ def _day_turn(svc: Services, today: date) -> str | None:
     from .. import supervise
     from ..process import index_supervision
 
-    turn = supervise.day_turn(cast("Ledger", svc.ledger), svc.config, today=today, actor=svc.actor)
+    turn = supervise.day_turn(svc.ledger, svc.config, today=today, actor=svc.actor)
     index_supervision(svc)
     return turn.summary_if_changed()
 
