@@ -29,7 +29,7 @@ test: install lint
 
 # Errors and likely bugs (pyproject.toml [tool.ruff]); part of `make test`.
 lint: install
-	$(VENV)/bin/ruff check pipeline tests bench scripts
+	$(VENV)/bin/ruff check pipeline tests bench samples scripts
 
 # The quick loop while changing code: every test that needs no LibreOffice, OCR or browser and is not
 # marked slow (tests/conftest.py keeps the markers honest). CI runs `make test`, all of it.

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from samples.instance import REPO, write_instance
+
+pytest_plugins = ["tests.support.fixtures"]   # the fixtures several test modules share
 SHARED = (REPO.parent / "shared").resolve()
 SHARED_DATA = SHARED / "data"
 
@@ -19,21 +21,6 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"shared test data not available: {p} (clone ../shared beside the repository)")
     return p
-
-
-def write_instance(root: Path, **overrides) -> Path:
-    """Write a config.yaml for an instance in ``root`` that uses the repository's templates and
-    fonts; ``overrides`` replace top-level keys. Returns the config path."""
-    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    raw.setdefault("paths", {})
-    raw["paths"]["templates"] = str(REPO / "templates")
-    raw["paths"]["fonts"] = str(REPO / "fonts")
-    for k, v in overrides.items():
-        raw[k] = v
-    root.mkdir(parents=True, exist_ok=True)
-    cfg = root / "config.yaml"
-    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return cfg
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +74,8 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def web_instance(tmp_path_factory):
-    """A real instance with issued, arranged documents and one account per role (tests/web_instance.py)."""
-    from tests.web_instance import build
+    """A real instance with issued, arranged documents and one account per role (tests/support/web_instance.py)."""
+    from tests.support.web_instance import build
 
     return build(tmp_path_factory.mktemp("web"))
 

@@ -20,10 +20,9 @@ from pipeline.incoming import SECRET_NOTE, IncomingRegister, done, instruct, rec
 from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
-from tests import incoming_docs as D
+from samples import incoming_docs as D
 from tests.conftest import shared_path
-from tests.test_incoming import FakeSupervise
-from tests.test_pipeline import inst, svc  # noqa: F401 — a fresh instance with demo keys, one LibreOffice
+from tests.support.incoming import FakeSupervise
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
 

@@ -18,9 +18,9 @@ from pipeline.incoming import IncomingRegister, done, receive, route
 from pipeline.instance import init_instance
 from pipeline.ledger import Ledger
 from pipeline.process import Services, process_draft
-from tests import incoming_docs as D
-from tests.test_ledger import TZ, Clock
-from tests.test_yearend_year import copy_instance, writable
+from samples import incoming_docs as D
+from tests.support.ledger import TZ, Clock
+from tests.support.yearend import copy_instance, writable
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
 

@@ -15,7 +15,7 @@ from docx.shared import Pt
 
 from pipeline.pdfcheck import _lines, _runs, inspect_pdf, page_text, text_boxes
 from tests.conftest import REPO, SHARED_DATA, shared_path
-from tests.test_convert import make_config
+from tests.support.convert import make_config
 
 PDFS = SHARED_DATA / "pdf"
 PASSWORD = "openpassword"   # 005's user password, from its README.md

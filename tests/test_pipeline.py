@@ -13,11 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.config import load
 from pipeline.errors import ConversionError, SearchError
-from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
-from pipeline.process import open_services, process_draft
+from pipeline.process import process_draft
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.libreoffice
@@ -42,19 +40,6 @@ DRAFT = """---
 
 （二）强化督查督办。区政府办公室将适时开展督查。
 """
-
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pipeline") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def svc(inst):
-    with open_services(inst, "测试员") as s:
-        yield s
 
 
 def _draft(dirpath: Path, name: str, what: str, day: int = 8) -> Path:

@@ -15,23 +15,14 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from pipeline import signoff
 from pipeline.cli import cli
-from pipeline.config import load
-from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
 from pipeline.proofs import make_proof, proof_path
 
 pytestmark = pytest.mark.libreoffice
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    root = tmp_path_factory.mktemp("proofs") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
 
 @pytest.fixture(scope="module")
 def svc(inst):

@@ -96,7 +96,7 @@ def build(root: Path) -> WebInstance:
     from pipeline.process import open_services, process_draft
     from pipeline.search import open_index
     from pipeline.yearend.arrange import archive_year
-    from tests.test_search_contract import doc, write_record
+    from tests.support.search import doc, write_record
 
     accounts.set_hasher(cheap_hasher())
     inst = root / "instance"
@@ -230,7 +230,7 @@ def add_incoming(inst: WebInstance, docs: Path) -> dict[str, str]:
     from pipeline.incoming import done, edit, receive, route
     from pipeline.ledger import Ledger
     from pipeline.process import Services
-    from tests import incoming_docs as D
+    from samples import incoming_docs as D
 
     config = inst.config
     up = D.upstream_config(docs / "upstream")
