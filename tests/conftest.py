@@ -80,6 +80,46 @@ def web_instance(tmp_path_factory):
     return build(tmp_path_factory.mktemp("web"))
 
 
+# --- one LibreOffice for the session ---------------------------------------------------------------
+# Starting LibreOffice costs seconds, so the tests share one: ``lo_converter`` is a persistent
+# Converter for the whole session, and every pipeline.process.Services and web app in the tests
+# converts with it (``_one_converter``) unless given its own (``Services(..., _converter=...)``). It
+# starts on first use, inside a test, so the marker guard below still fails an unmarked test that would
+# start it. Left with their own LibreOffice, on purpose: a test that kills, times out, restarts one or
+# checks its start-up (tests/test_convert.py builds its Converters itself); the subprocess services
+# (gongwen watch) by nature; the batched `soffice --convert-to` runs of the layout tests
+# (samples/render_drafts.py: many documents per process, as the bench does); and
+# pipeline.yearend.catalogue.to_pdf, which opens a Converter for each year's catalogues (no seam to pass
+# one in; replacing it here would be a twin of pipeline code).
+@pytest.fixture(scope="session")
+def lo_converter(tmp_path_factory):
+    """The session's LibreOffice (pipeline.convert.Converter), started on first use, stopped at the end."""
+    from pipeline.config import load
+    from pipeline.convert import Converter
+
+    root = tmp_path_factory.mktemp("lo-session")
+    conv = Converter(load(write_instance(root / "instance")), workdir=root / "converter")
+    yield conv
+    conv.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_converter(lo_converter):
+    """Services.converter and the web app's WebState.converter() are the session's LibreOffice (the
+    instances all use the repository's fonts and converter settings); closing them leaves it running, as
+    they only stop a converter they own."""
+    from pipeline.process import Services
+    from pipeline.web.app import WebState
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Services, "converter",
+                  property(lambda self: self._converter if self._converter is not None else lo_converter))
+    patch.setattr(WebState, "converter",
+                  lambda self: self._converter if self._converter is not None else lo_converter)
+    yield
+    patch.undo()
+
+
 # --- what a test needs: markers, kept honest --------------------------------------------------------
 # A module whose tests start LibreOffice, run OCR or drive Chromium carries
 # `pytestmark = pytest.mark.<marker>`; `make test-fast` deselects them. The guard below fails any test

@@ -27,19 +27,16 @@ R = L.mm_to_pt(DIAMETER) / 2
 
 
 @pytest.fixture(scope="module")
-def lo_pdfs(tmp_path_factory):
+def lo_pdfs(tmp_path_factory, lo_converter):
     """Real LibreOffice PDF/A-2b output for the three cases (and the bottom case re-rendered
-    tighter), converted by pipeline.convert.convert_once."""
-    from pipeline.convert import convert_once
-
+    tighter), converted by the session's LibreOffice (conftest ``lo_converter``)."""
     root = tmp_path_factory.mktemp("seal-docs")
-    config = instance_config(root)
     docs = {"short": (SHORT, 0), "attach": (ATTACH, 0),
             "bottom0": (BOTTOM, 0), "bottom1": (BOTTOM, 1), "bottom2": (BOTTOM, 2)}
     out = {}
     for name, (case, tighten) in docs.items():
         docx = build_docx(root / f"{name}.docx", **case, tighten=tighten)
-        out[name] = convert_once(docx, root / f"{name}.pdf", config)
+        out[name] = lo_converter.convert(docx, root / f"{name}.pdf")
     return out
 
 

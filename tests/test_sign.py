@@ -20,15 +20,13 @@ pytestmark = pytest.mark.libreoffice
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, lo_converter):
     """An instance with a demo PKI, and LibreOffice PDF/A output for a short document and one with
-    attachments (one conversion each)."""
-    from pipeline.convert import convert_once
-
+    attachments (one conversion each, by the session's LibreOffice)."""
     root = tmp_path_factory.mktemp("sign")
     config = instance_config(root)
     info = stamp.init_demo_pki(config)
-    pdfs = {name: convert_once(build_docx(root / f"{name}.docx", **case), root / f"{name}.pdf", config)
+    pdfs = {name: lo_converter.convert(build_docx(root / f"{name}.docx", **case), root / f"{name}.pdf")
             for name, case in (("short", SHORT), ("attach", ATTACH), ("bottom", BOTTOM))}
     return config, info, pdfs
 

@@ -34,11 +34,11 @@ def forms(html: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def received(web_instance, tmp_path_factory):
+def received(web_instance, tmp_path_factory, lo_converter):
     """The web instance with the 收文 (built once; tests copy it before changing it)."""
     root = tmp_path_factory.mktemp("web-incoming")
     inst = copy(web_instance, root / "inst")
-    add_incoming(inst, root / "docs")
+    add_incoming(inst, root / "docs", lo_converter)
     return inst, root / "docs"
 
 
