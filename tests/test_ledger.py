@@ -495,7 +495,11 @@ WORKER = textwrap.dedent("""
     config_path, tag, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     config = load(config_path)
     with Ledger.open(config) as ledger:
+        (go.parent / f"ready-{tag}").touch()          # the register is open: ready to allocate
+        deadline = time.monotonic() + 300
         while not go.exists():
+            if time.monotonic() > deadline:
+                sys.exit("never told to go")
             time.sleep(0.01)
         seqs = []
         for i in range(n):
@@ -516,7 +520,12 @@ def test_eight_processes_allocate_1600_contiguous_numbers(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(config_path), f"p{k}", "200", str(go)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
              for k in range(8)]
-    time.sleep(0.5)
+    # All eight start allocating together, once each has its register open.
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-p{k}").exists() for k in range(8)):
+        assert all(p.poll() is None for p in procs), "a worker exited before it was ready"
+        assert time.monotonic() < deadline, "the workers did not open the register within 120 s"
+        time.sleep(0.01)
     go.touch()
     results = []
     for p in procs:

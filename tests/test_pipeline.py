@@ -234,13 +234,13 @@ def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):
     assert Path(again.docx) == Path(first.docx)          # the untouched .docx is simply kept
 
 
-def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
+def test_cli_process_json_show_and_doctor_name_a_changed_byte(new_inst, tmp_path):
+    """On an instance of its own: the byte it changes in a record must not reach the other tests."""
     runner = CliRunner()
-    cfg = str(inst.base / "config.yaml")
+    cfg = str(new_inst.base / "config.yaml")
     d = _draft(tmp_path, "命令行.md", "安全生产大检查", day=12)
     bad = tmp_path / "空.md"
     bad.write_text("", encoding="utf-8")
-    svc.close()  # the command opens its own services (the index allows one writer at a time); keep this test last
     r = runner.invoke(cli, ["--config", cfg, "process", "--json", str(d), str(bad)])
     assert r.exit_code == 1, r.output
     rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
@@ -253,7 +253,7 @@ def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_pat
     r = runner.invoke(cli, ["--config", cfg, "show", issued["number"]])
     assert r.exit_code == 0 and "一致" in r.output and issued["title"] in r.output
 
-    rec_dir = next(inst.archive_dir.glob(f"*/*/{issued['number']}"))
+    rec_dir = next(new_inst.archive_dir.glob(f"*/*/{issued['number']}"))
     os.chmod(rec_dir, 0o755)
     target = rec_dir / "定稿.docx"
     os.chmod(target, 0o644)

@@ -397,7 +397,10 @@ def _hold_lock_child(cfg_path: str, engine: str, locked: str, release: str) -> N
 
     def slow():
         Path(locked).touch()
+        deadline = time.monotonic() + 300            # the parent releases it; never wait for ever
         while not Path(release).exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("never released")
             time.sleep(0.02)
         yield doc("珠政发〔2018〕1号", "关于子进程写入的通知", "子进程写入的文件。", D(2018, 1, 2), "珠政发", "通知")
 
@@ -405,11 +408,12 @@ def _hold_lock_child(cfg_path: str, engine: str, locked: str, release: str) -> N
     index.close()
 
 
-def _wait_for(path: Path, proc, timeout: float = 60) -> None:
+def _wait_for(cond, proc, what: str, timeout: float = 60) -> None:
+    """Poll ``cond`` until true; fail at once if the child process died, or after ``timeout`` s."""
     end = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.is_alive() or path.exists(), "child process died"
-        assert time.monotonic() < end, f"{path.name} never appeared"
+    while not cond():
+        assert proc.is_alive() or cond(), f"child process died before {what}"
+        assert time.monotonic() < end, f"timed out waiting for {what}"
         time.sleep(0.02)
 
 
@@ -423,7 +427,7 @@ def test_second_writer_waits_for_the_first(tmp_path, engine):
                         args=(str(cfg.base / "config.yaml"), engine, str(locked), str(release)))
     child.start()
     try:
-        _wait_for(locked, child)
+        _wait_for(locked.exists, child, f"{locked.name} to appear")
         impatient = open_index(cfg, engine, lock_timeout=0.3)
         with pytest.raises(SearchError, match="正由另一个进程写入"):
             impatient.add([doc("珠政发〔2018〕2号", "关于父进程的通知", "父进程。", D(2018, 2, 1), "珠政发", "通知")])
@@ -500,10 +504,9 @@ def test_killed_writer_leaves_a_usable_index(tmp_path, engine, mode):
     ctx = mp.get_context("spawn")
     child = ctx.Process(target=_crash_child, args=(str(cfg.base / "config.yaml"), engine, str(committed), mode))
     child.start()
-    _wait_for(committed, child)
+    _wait_for(committed.exists, child, f"{committed.name} to appear")
     if mode == "add":
-        while int(committed.read_text() or 0) < 5:
-            time.sleep(0.01)
+        _wait_for(lambda: int(committed.read_text() or 0) >= 5, child, "five documents committed")
     os.kill(child.pid, signal.SIGKILL)
     child.join(30)
     index = open_index(cfg, engine, lock_timeout=10)   # opens: not damaged, lock not stale
