@@ -66,10 +66,12 @@ def config(instance_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
     monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".user-cache"))    # configcache: not the real ~/.cache
+    # configcache: not the real ~/.cache. Beside tmp_path, not in it: what the test starts (LibreOffice's
+    # dconf) writes there too, and a test may check that its tmp_path holds only what it made.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ NOT, an empty one lists everything and says so); the CLI imports only what a com
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -151,7 +152,7 @@ def test_search_imports_only_the_config_and_the_search(tmp_path):
                          text=True, cwd=REPO, timeout=120)
     config_only = set(out.stdout.split("LOADED", 1)[1].split())
     # That load remembered the config; forget it again: the first search validates it in full ...
-    shutil.rmtree(tmp_path / ".user-cache")
+    shutil.rmtree(os.environ["XDG_CACHE_HOME"])
     loaded = _loaded("--config", path, "search", "防汛", "--json")
     assert {"pydantic", "yaml", "tantivy"} <= loaded
     assert not (loaded - config_only) & {"whoosh", "docx", "pikepdf", "pypdf", "pyhanko", "watchdog", "openpyxl",
