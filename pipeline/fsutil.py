@@ -9,7 +9,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 
 # Bytes in one file name on every filesystem an instance lives on (ext4, xfs, btrfs, tmpfs, NTFS via
@@ -72,17 +72,14 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one — also after a
-    SIGKILL at any moment. ``durable`` (the default) also survives a power loss: the file and its
-    folder are fsynced (~15 ms on an ordinary disk). Without it, a power loss may leave the old file
-    (or none): only for bookkeeping whose loss the reader is ready for."""
+def _atomic(path: Path, fill: Callable[[BinaryIO], None], mode: int, durable: bool) -> Path:
+    """Temp file in ``path``'s folder, filled by ``fill``, then renamed over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            fill(f)
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
@@ -97,28 +94,25 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, durable: b
     return path
 
 
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one — also after a
+    SIGKILL at any moment. ``durable`` (the default) also survives a power loss: the file and its
+    folder are fsynced (~15 ms on an ordinary disk). Without it, a power loss may leave the old file
+    (or none): only for bookkeeping whose loss the reader is ready for."""
+    return _atomic(path, lambda f: f.write(data), mode, durable)
+
+
 def atomic_write_text(path: Path, text: str, mode: int = 0o644, *, durable: bool = True) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"), mode, durable=durable)
 
 
 def atomic_copy(src: Path, dst: Path, mode: int = 0o644) -> Path:
-    """Copy ``src`` to ``dst`` atomically (temp file in the destination folder, then rename)."""
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(dst.name), suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+    """Copy ``src`` to ``dst`` atomically (temp file in the destination folder, then rename), durably."""
+    def fill(out: BinaryIO) -> None:
+        with open(src, "rb") as inp:
             shutil.copyfileobj(inp, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, dst)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
-    fsync_dir(dst.parent)
-    return dst
+
+    return _atomic(dst, fill, mode, True)
 
 
 def unique_path(path: Path, *, companion: Callable[[Path], Path] | None = None) -> Path:

@@ -581,7 +581,8 @@ def test_user_commands(tmp_path):
     assert r.exit_code != 0 and "角色" in str(r.exception or r.output)
     assert run("user", "role", "王秘书", "--role", "档案").exit_code == 0
     assert run("user", "passwd", "王秘书", "--password-stdin", stdin="又一个长密码-002\n").exit_code == 0
-    assert run("user", "disable", "王秘书").exit_code == 0
+    r = run("user", "disable", "王秘书")
+    assert r.exit_code == 0 and "已停用 王秘书" in r.output
     r = run("user", "list", "--json")
     assert json.loads(r.output) == [{"name": "王秘书", "roles": ["档案"], "active": False, "last_login": None,
                                      "locked_until": None}]
@@ -592,6 +593,9 @@ def test_user_commands(tmp_path):
         assert ledger.verify().ok
     assert ev == [("user_added", "管理员甲"), ("user_roles", "管理员甲"), ("user_password", "管理员甲"),
                   ("user_disabled", "管理员甲")]
+    r = run("user", "enable", "王秘书")
+    assert r.exit_code == 0 and "已启用 王秘书" in r.output
+    assert json.loads(run("user", "list", "--json").output)[0]["active"] is True
 
 
 def test_serve_warns_when_listening_beyond_this_machine_without_tls():

@@ -168,10 +168,7 @@ def user_role(app: App, name: str, roles: tuple[str, ...]) -> None:
 @pass_app
 def user_disable(app: App, name: str) -> None:
     """Disable NAME (the account stays, with its history; its sessions end at once)."""
-    ledger, accounts = _accounts(app)
-    with ledger:
-        accounts.set_active(name, False, actor=app.actor)
-    click.echo(f"已停用 {name}")
+    _set_active(app, name, False)
 
 
 @user_group.command("enable")
@@ -179,10 +176,14 @@ def user_disable(app: App, name: str) -> None:
 @pass_app
 def user_enable(app: App, name: str) -> None:
     """Enable NAME again (also lifts a login throttle)."""
+    _set_active(app, name, True)
+
+
+def _set_active(app: App, name: str, active: bool) -> None:
     ledger, accounts = _accounts(app)
     with ledger:
-        accounts.set_active(name, True, actor=app.actor)
-    click.echo(f"已启用 {name}")
+        accounts.set_active(name, active, actor=app.actor)
+    click.echo(f"{'已启用' if active else '已停用'} {name}")
 
 
 @user_group.command("passwd")
