@@ -64,7 +64,7 @@ def test_no_test_module_imports_another_or_bench_and_bench_imports_no_tests():
     ("def f():\n    from tests.test_web import login", "imports the test module tests.test_web"),
     ("import tests.test_seal", "imports the test module tests.test_seal"),
     ("from bench.bench_watch import sample_draft", "from bench/"),
-])
+], ids=["from-import", "from-package-import", "in-a-function", "import", "bench"])
 def test_the_check_sees_every_form_of_a_forbidden_import(tmp_path, source, expected):
     """The rule's check on files written here (under a stand-in repository): each form is caught,
     and the allowed imports are not."""
