@@ -91,8 +91,9 @@ def web_instance(tmp_path_factory):
 # checks its start-up (tests/test_convert.py builds its Converters itself); the subprocess services
 # (gongwen watch) by nature; the batched `soffice --convert-to` runs of the layout tests
 # (samples/render_drafts.py: many documents per process, as the bench does); and
-# pipeline.yearend.catalogue.to_pdf, which opens a Converter for each year's catalogues (no seam to pass
-# one in; replacing it here would be a twin of pipeline code).
+# pipeline.yearend.catalogue.to_pdf, which opens a Converter for each batch it converts (a year's
+# catalogues, the 催办单; no seam to pass one in, and replacing it here would be a twin of pipeline code);
+# and the real conversion of `gongwen doctor` (convert.health, a one-off soffice run).
 @pytest.fixture(scope="session")
 def lo_converter(tmp_path_factory):
     """The session's LibreOffice (pipeline.convert.Converter), started on first use, stopped at the end."""
