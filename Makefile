@@ -27,9 +27,11 @@ run: install
 test: install lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# Errors and likely bugs (pyproject.toml [tool.ruff]); part of `make test`.
+# Errors and likely bugs (pyproject.toml [tool.ruff]) and the package's type check
+# (pyproject.toml [tool.mypy]); part of `make test`.
 lint: install
 	$(VENV)/bin/ruff check pipeline tests bench samples scripts
+	$(VENV)/bin/mypy
 
 # The quick loop while changing code: every test that needs no LibreOffice, OCR or browser and is not
 # marked slow (tests/conftest.py keeps the markers honest). CI runs `make test`, all of it.

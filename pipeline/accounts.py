@@ -194,6 +194,13 @@ class Accounts:
             raise AccountError(f"没有用户“{name}”（gongwen user list 可列出全部用户）")
         return r
 
+    def _written(self, name: str) -> User:
+        """The user a change above has just written (users are never deleted)."""
+        user = self.get(name)
+        if user is None:
+            raise AccountError(f"没有用户“{name}”（gongwen user list 可列出全部用户）")
+        return user
+
     # -- changes (each one an event in the chain, by ``actor``) ---------------------------------------
     def add(self, name: str, roles, password: str, *, actor: str) -> User:
         name = (name or "").strip()
@@ -209,8 +216,9 @@ class Accounts:
             uid = w.execute("INSERT INTO users (name, roles, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
                             (name, "、".join(roles), now, now)).lastrowid
             w.execute("INSERT INTO user_credentials (user_id, hash) VALUES (?, ?)", (uid, digest))
+            assert uid is not None  # an INSERT sets lastrowid
             w.record("user_added", actor=actor, book=USERS, row_id=uid)
-        return self.get(name)
+        return self._written(name)
 
     def set_roles(self, name: str, roles, *, actor: str) -> User:
         roles = check_roles(roles)
@@ -218,7 +226,7 @@ class Accounts:
             r = self._require(w, name)
             w.execute("UPDATE users SET roles = ?, updated_at = ? WHERE id = ?", ("、".join(roles), w.now, r["id"]))
             w.record("user_roles", actor=actor, book=USERS, row_id=r["id"], detail={"from": r["roles"]})
-        return self.get(name)
+        return self._written(name)
 
     def set_active(self, name: str, active: bool, *, actor: str) -> User:
         with self.ledger.book_write() as w:
@@ -228,7 +236,7 @@ class Accounts:
                 w.execute("UPDATE user_credentials SET failures = 0, locked_until = NULL WHERE user_id = ?",
                           (r["id"],))
             w.record("user_enabled" if active else "user_disabled", actor=actor, book=USERS, row_id=r["id"])
-        return self.get(name)
+        return self._written(name)
 
     def set_password(self, name: str, password: str, *, actor: str) -> User:
         check_password(password, name)
@@ -239,7 +247,7 @@ class Accounts:
                       "UPDATE SET hash = excluded.hash, failures = 0, locked_until = NULL", (r["id"], digest))
             w.execute("UPDATE users SET updated_at = ? WHERE id = ?", (w.now, r["id"]))
             w.record("user_password", actor=actor, book=USERS, row_id=r["id"])
-        return self.get(name)
+        return self._written(name)
 
     # -- logging in ---------------------------------------------------------------------------------
     def authenticate(self, name: str, password: str, *, client: str = "") -> LoginResult:

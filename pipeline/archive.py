@@ -143,6 +143,13 @@ class Record:
                 return self.path / f["计算机文件名"]
         return None
 
+    def required_file(self, role: str) -> Path:
+        """``file(role)`` of a record that must have it (a 发文's 正本 and 定稿)."""
+        path = self.file(role)
+        if path is None:
+            raise ArchiveError(f"档案 {self.path} 的元数据中没有{role}")
+        return path
+
     def text(self) -> str:
         p = self.path / TEXT
         return p.read_text(encoding="utf-8") if p.exists() else ""
@@ -308,7 +315,7 @@ class ArchiveStore:
         """Finish a year-end swap a crash interrupted: a ".old-<文号>" whose "<文号>" is missing is
         the only copy and goes back; one whose "<文号>" exists is the superseded version and goes.
         Returns the records put back."""
-        restored = []
+        restored: list[Path] = []
         if not self.root.is_dir():
             return restored
         for backup in sorted(self.root.glob(f"[0-9]*/*/{OLD_PREFIX}*")):

@@ -14,6 +14,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from . import CONFIG_ENV, DEFAULT_CONFIG  # noqa: F401  (re-exported: the config's own names)
 from .configcache import remember, resolve_path
@@ -476,11 +477,11 @@ class Config(_Frozen):
         return (co.header if co and co.header else organ)
 
 
-def _loc(err: dict) -> str:
+def _loc(err: ErrorDetails) -> str:
     return " › ".join(str(p) for p in err["loc"]) or "(top level)"
 
 
-def _explain(err: dict) -> str:
+def _explain(err: ErrorDetails) -> str:
     t = err["type"]
     if t == "extra_forbidden":
         return "unknown key (check the spelling; see config.yaml in the README)"

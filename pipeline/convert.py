@@ -19,11 +19,15 @@ import xmlrpc.client
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import model
 from .config import Config
 from .errors import ConversionError
 from .fsutil import atomic_copy
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 log = logging.getLogger("gongwen.convert")
 
@@ -183,13 +187,14 @@ def soffice_batch(exe: Path, inputs: list[Path], outdir: Path, profile: Path, en
         cmd = [str(exe), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
                "--nologo", "--nodefault", "--nolockcheck", "--convert-to", PDFA_FILTER_SOFFICE,
                "--outdir", str(outdir), *[str(p) for p in inputs]]
-        out = open(log, "ab") if log else subprocess.PIPE
+        logf = open(log, "ab") if log else None
         try:
-            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=logf if logf is not None else subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as e:
-            if log:
-                out.close()
+            if logf is not None:
+                logf.close()
             raise ConversionError(f"无法启动 LibreOffice（{exe}：{e}）。{INSTALL_HINT}") from e
         if procs is not None:
             procs["batch"] = proc
@@ -199,8 +204,8 @@ def soffice_batch(exe: Path, inputs: list[Path], outdir: Path, profile: Path, en
             kill_group(proc)
             return None
         finally:
-            if log:
-                out.close()
+            if logf is not None:
+                logf.close()
             if procs is not None:
                 procs["batch"] = None
     finally:
@@ -254,8 +259,8 @@ def convert_once(docx: Path, pdf: Path, config: Config) -> Path:
     docx, pdf = Path(docx), Path(pdf)
     check_input(docx)
     exe = _require_soffice()
-    with tempfile.TemporaryDirectory(prefix="gongwen-once-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix="gongwen-once-") as work_name:
+        work = Path(work_name)
         profile, home, tmp, out = (work / n for n in ("profile", "home", "tmp", "out"))
         for d in (home, tmp, out):
             d.mkdir()
@@ -395,7 +400,9 @@ def _reap(box: dict) -> None:
         shutil.rmtree(box["tempdir"], ignore_errors=True)
 
 
-def _tail(path: Path, n: int = 600) -> str:
+def _tail(path: Path | None, n: int = 600) -> str:
+    if path is None:
+        return ""
     try:
         data = path.read_bytes()[-n:]
     except OSError:
@@ -403,7 +410,9 @@ def _tail(path: Path, n: int = 600) -> str:
     return data.decode("utf-8", "replace").strip()
 
 
-def _short(e: BaseException) -> str:
+def _short(e: BaseException | None) -> str:
+    if e is None:
+        return "原因不明"
     if isinstance(e, xmlrpc.client.Fault):
         msg = e.faultString
     else:
@@ -434,7 +443,7 @@ class Converter:
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
         self._temp_workdir = False
-        self._filelock = None
+        self._filelock: BaseFileLock | None = None
         self._server: subprocess.Popen | None = None
         self._port: int | None = None
         self._office: int | None = None
@@ -579,7 +588,9 @@ class Converter:
                "--user-installation", str((self.workdir / "profile").resolve()),
                "--interface", "127.0.0.1", "--uno-interface", "127.0.0.1",
                "--port", str(port), "--uno-port", str(uno_port)]
-        with open(self.log_path, "ab") as logf:
+        log_path = self.log_path
+        assert log_path is not None   # with a workdir
+        with open(log_path, "ab") as logf:
             try:
                 proc = subprocess.Popen(cmd, env=self._env(), cwd=self.workdir, stdin=subprocess.DEVNULL,
                                         stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
@@ -703,6 +714,8 @@ class Converter:
         """One conversion on the server, bounded by the timeout: "ok", "timeout", "crashed" (the
         server or soffice died) or "failed" (LibreOffice refused the document)."""
         box: dict[str, BaseException] = {}
+        if self._port is None:   # the server is gone: a restart and a retry, as for a crash
+            return "crashed", ConversionError("unoserver 未在运行")
         client = _Client(self._port)
 
         def work():
@@ -742,7 +755,9 @@ class Converter:
                 results[i] = e
         for k in range(0, len(todo), BATCH_SIZE):
             self._soffice_chunk(todo[k:k + BATCH_SIZE], pairs, results, retry=True)
-        return results  # type: ignore[return-value]
+        done = [r for r in results if r is not None]
+        assert len(done) == len(results)   # every input has its PDF or its error
+        return done
 
     def _soffice_chunk(self, idx: list[int], pairs, results, retry: bool) -> None:
         assert self.workdir is not None
@@ -816,13 +831,16 @@ def font_aliases(conf: Path) -> dict[str, list[str]]:
 
     root = ET.parse(str(conf)).getroot()
     out: dict[str, list[str]] = {}
+    if root is None:
+        return out
     for alias in root.iter("alias"):
         fam = alias.find("family")
-        if fam is None or not (fam.text or "").strip():
+        family = (fam.text or "").strip() if fam is not None else ""
+        if not family:
             continue
         targets = [f.text.strip() for tag in ("prefer", "accept", "default")
                    for el in alias.findall(tag) for f in el.findall("family") if f.text]
-        out.setdefault(fam.text.strip(), []).extend(targets)
+        out.setdefault(family, []).extend(targets)
     for match in root.iter("match"):
         names = [s.text.strip() for t in match.findall("test") if t.get("name") == "family"
                  for s in t.findall("string") if s.text]
@@ -912,7 +930,7 @@ def health(config: Config) -> list[model.Finding]:
             aliases = None
             found.append(model.Finding(AREA, "字体映射", False, f"{conf} 无法解析：{e}"))
         for name in names if aliases is not None else ():
-            want = aliases.get(name, [])
+            want = aliases.get(name, []) if aliases is not None else []
             got = fc_match(name, conf)
             if not want:
                 found.append(model.Finding(AREA, f"字体 {name}", False,

@@ -46,12 +46,16 @@ def write_copies(draft: Draft, number: Number, config: Config, *, converter, key
                 atomic_copy(first, target)
                 continue
             docx, pdf = Path(tmp) / f"{n}.docx", Path(tmp) / f"{n}.pdf"
+            def convert(d: Path, pdf: Path = pdf) -> None:
+                converter.convert(d, pdf)
+
+            def settle(current: render.Layout, pdf: Path = pdf, target: Path = target):
+                return stamp.seal_and_sign(pdf, target, draft=draft, config=config, last_attempt=current.last,
+                                           key=key)
+
             try:
                 layout, _ = render.lay_out(    # the next copies start from the layout that worked
-                    draft, number, config, docx, layout=layout, copy_no=n,
-                    convert=lambda d, pdf=pdf: converter.convert(d, pdf),
-                    settle=lambda current, pdf=pdf, target=target: stamp.seal_and_sign(
-                        pdf, target, draft=draft, config=config, last_attempt=current.last, key=key))
+                    draft, number, config, docx, layout=layout, copy_no=n, convert=convert, settle=settle)
             except render.LayoutExhausted as e:
                 raise SigningError(f"第{copy_number(n)}份的版面无法容纳署名和印章：{e}") from e
     return out

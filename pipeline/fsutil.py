@@ -72,7 +72,7 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic(path: Path, fill: Callable[[BinaryIO], None], mode: int, durable: bool) -> Path:
+def _atomic(path: Path, fill: Callable[[BinaryIO], object], mode: int, durable: bool) -> Path:
     """Temp file in ``path``'s folder, filled by ``fill``, then renamed over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -448,7 +448,7 @@ class Register(Protocol):
     seam where another store (PostgreSQL) would plug in. `Ledger` (SQLite) is the implementation;
     tests/test_seams.py holds it to this surface."""
 
-    def now(self) -> str: ...
+    def now(self) -> dt.datetime: ...
     def year_for(self, draft: Draft) -> int: ...
     def allocate(self, draft: Draft, *, actor: str, year: int | None = None) -> Allocation: ...
     def advance(self, doc_id: int, stage: str, *, actor: str, detail: dict | None = None) -> None: ...
@@ -606,7 +606,8 @@ class Ledger:
         return id_
 
     def _snapshot(self, db, doc_id: int) -> dict:
-        return _row_dict(db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone())
+        row = db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return {k: row[k] for k in row.keys()}
 
     def _take_seq(self, db, series: str, year: int) -> int:
         row = db.execute("SELECT next_seq FROM counters WHERE series = ? AND year = ?",
@@ -687,6 +688,7 @@ class Ledger:
                 return Allocation(self._number(same), same["id"], False, same["stage"])
             when = _iso(self._clock())
             issue = meeting_issue(draft)
+            extra: dict[str, object]
             if draft.number_text:
                 doc_id, number = self._use_reservation(db, draft.number_text, series, year, when,
                                                        fields_)
@@ -843,6 +845,7 @@ class Ledger:
             seal = _row_dict(db.execute("SELECT * FROM seal_uses WHERE id = ?",
                                         (cur.lastrowid,)).fetchone())
             self._append(db, "seal_used", handler, row["reference"], {"seal_register": seal})
+            assert cur.lastrowid is not None  # an INSERT sets lastrowid
             return cur.lastrowid
 
     def set_archive_code(self, reference: str, archive_code: str, *, actor: str) -> None:
@@ -1005,7 +1008,8 @@ class Ledger:
 
     def documents(self, year: int | None = None, series: str | None = None) -> list[DocumentRow]:
         """All register rows, ordered by series (config order), year and sequence number."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if year is not None:
             where.append("year = ?")
             args.append(year)
@@ -1026,7 +1030,7 @@ class Ledger:
         for i, d in enumerate(self.documents(year, series), 1):
             note = d.note or ""
             if d.stage == VOIDED:
-                note = (f"作废：{d.void_reason}（{d.voided_by}，{d.voided_at[:16].replace('T', ' ')}）"
+                note = (f"作废：{d.void_reason}（{d.voided_by}，{(d.voided_at or '')[:16].replace('T', ' ')}）"
                         + (f"；{d.note}" if d.note else ""))
             elif d.reserved_at and d.stage != RESERVED:
                 note = (note + "；" if note else "") + f"预留于 {d.reserved_at[:10]}"
@@ -1043,7 +1047,7 @@ class Ledger:
 
     def seal_register(self, year: int | None = None) -> list[SealRow]:
         """The 用印登记 rows (by time of use), optionally for one calendar year of use."""
-        sql, args = "SELECT * FROM seal_uses", ()
+        sql, args = "SELECT * FROM seal_uses", ()  # type: str, tuple[str, ...]
         if year is not None:
             sql, args = sql + " WHERE substr(used_at, 1, 4) = ?", (f"{year:04d}",)
         with self._read() as db:
@@ -1054,7 +1058,7 @@ class Ledger:
                 for i, r in enumerate(rows, 1)]
 
     def events(self, reference: str | None = None) -> list[Event]:
-        sql, args = "SELECT * FROM events", ()
+        sql, args = "SELECT * FROM events", ()  # type: str, tuple[str, ...]
         if reference is not None:
             sql, args = sql + " WHERE reference = ?", (reference,)
         with self._read() as db:
@@ -1074,8 +1078,8 @@ class Ledger:
         problems = []
         with self._read() as db:
             book_series = {s: name for name, (_, s) in self._books(db).items() if s}
-            counters = db.execute("SELECT series, year, next_seq FROM counters ORDER BY series, year")
-            counters = [tuple(r) for r in counters if year is None or r["year"] == year]
+            counters = [tuple(r) for r in db.execute("SELECT series, year, next_seq FROM counters ORDER BY series, year")
+                        if year is None or r["year"] == year]
             for series, y, next_seq in counters:
                 table = book_series.get(series, "documents")
                 seqs = sorted(r[0] for r in db.execute(
@@ -1167,7 +1171,7 @@ class Ledger:
         out = []
         seen = set()
         for r in db.execute(f"SELECT * FROM {table} ORDER BY id"):
-            row = _row_dict(r)
+            row = {k: r[k] for k in r.keys()}
             name = f"{label}第 {row['id']} 行（{row.get('reference')}）"
             seen.add(row["id"])
             if row["id"] not in expected:
@@ -1186,7 +1190,7 @@ class Ledger:
 
     @staticmethod
     def _compare_counters(db, snapshots: list[tuple[dict, int]]) -> list[Break]:
-        want: dict[tuple[str, int], int] = {}
+        want: dict[tuple[str | None, int | None], int] = {}
         for snap, _ in snapshots:
             if snap.get("seq") is None:
                 continue
@@ -1233,7 +1237,7 @@ def health(config: Config, *, now: dt.datetime | None = None) -> list[Finding]:
                            + ("；重启服务即可续办，或 gongwen void 文号 --reason 作废" if stale else "")))
         old = [d for d in ledger.documents() if d.stage == RESERVED and d.number.year < now.year]
         out.append(Finding(area, "往年没有未用的预留号", not old,
-                           "；".join(f"{d.reference}（预留于 {d.reserved_at[:10]}）" for d in old[:20])
+                           "；".join(f"{d.reference}（预留于 {(d.reserved_at or '')[:10]}）" for d in old[:20])
                            + ("；请作废并写明原因" if old else "")))
     return out
 

@@ -261,16 +261,15 @@ def inspect_pdf(path: Path, *, password: str | None = None) -> PdfFacts:
     import pikepdf
 
     path = Path(path)
-    base = {"path": str(path)}
     if not path.is_file():
-        return PdfFacts(**base, error=f"文件不存在：{path}")
+        return PdfFacts(str(path), error=f"文件不存在：{path}")
     try:
         pdf = pikepdf.open(path, password=password or "")
     except pikepdf.PasswordError:
         msg = "PDF 已加密，需要打开密码" if not password else "PDF 已加密，所给密码不正确"
-        return PdfFacts(**base, encrypted=True, error=msg)
+        return PdfFacts(str(path), encrypted=True, error=msg)
     except Exception as e:
-        return PdfFacts(**base, error=f"无法作为 PDF 打开：{type(e).__name__}: {e}")
+        return PdfFacts(str(path), error=f"无法作为 PDF 打开：{type(e).__name__}: {e}")
     notes: list[str] = []
     with pdf:
         try:
@@ -281,7 +280,7 @@ def inspect_pdf(path: Path, *, password: str | None = None) -> PdfFacts:
             intents = pdf.Root.get("/OutputIntents")
             has_intent = isinstance(intents, pikepdf.Array) and len(intents) > 0
         except Exception as e:
-            return PdfFacts(**base, pdf_version=str(pdf.pdf_version), encrypted=pdf.is_encrypted,
+            return PdfFacts(str(path), pdf_version=str(pdf.pdf_version), encrypted=pdf.is_encrypted,
                             error=f"PDF 已损坏，无法读取页面或对象：{type(e).__name__}: {e}")
         pdfa = producer = creator = None
         try:
@@ -304,7 +303,7 @@ def inspect_pdf(path: Path, *, password: str | None = None) -> PdfFacts:
         notes.append(f"文字无法提取：{type(e).__name__}: {e}")
         per_page = []
     return PdfFacts(
-        **base, pages=pages, pdfa=pdfa, pdf_version=version, encrypted=encrypted, fonts=fonts,
+        str(path), pages=pages, pdfa=pdfa, pdf_version=version, encrypted=encrypted, fonts=fonts,
         all_fonts_embedded=all(f.embedded for f in fonts), text_chars=sum(per_page),
         pages_without_text=tuple(i for i, n in enumerate(per_page, 1) if n == 0),
         has_javascript=js, has_launch_action=launch, has_embedded_files=embedded,

@@ -149,7 +149,7 @@ def _trial_number(draft: Draft, config: Config) -> Number:
     from .ledger import format_number
 
     year = draft.year or dt.date.today().year
-    return format_number(config, draft.series, year, 9999)
+    return format_number(config, draft.series or "", year, 9999)
 
 
 def read_and_check(path: Path, config: Config, route: Route | None = None) -> tuple[Draft | None, list[Problem]]:
@@ -262,13 +262,13 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
                         problems=tuple(problems) + (Problem("办理", failure_text(config, e, number.reference)),))
     try:
         record, made = _produce_and_file(draft, path, number, alloc, svc)
-        numbered = ()
+        numbered: tuple[str, ...] = ()
         if copies:
             from .copies import write_copies
 
             numbered = tuple(str(p) for p in write_copies(
                 draft, number, config, converter=svc.converter, key=svc.office_key,
-                first=record.file("正本"), dest=outbox))
+                first=record.required_file("正本"), dest=outbox))
     except _Reject as r:
         return done(status="rejected", number=number.reference, title=draft.title,
                     problems=tuple(problems) + tuple(r.problems))
@@ -281,7 +281,7 @@ def _process(path: Path, svc: Services, route: Route | None, outbox: Path, done,
 
     indexed = _index_record(record, alloc.doc_id, svc)
     docx_out, pdf_out = _to_outbox(record, outbox)
-    extra = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor --repair 时补做", "warning"),)
+    extra: tuple[Problem, ...] = () if indexed else (Problem("检索", "已归档，但尚未编入检索索引；下次启动或 gongwen doctor --repair 时补做", "warning"),)
     extra += _supervise_minutes(draft, number, svc)
     return done(status="issued", number=number.reference, title=draft.title, docx=str(docx_out),
                 pdf=str(pdf_out), problems=tuple(problems) + extra, copies=numbered,
@@ -427,7 +427,8 @@ def _make_and_file(draft: Draft, path: Path, number: Number, doc_id: int, stage:
         StoredFile(docx, "定稿", "定稿.docx", "DOCX (Office Open XML)", "gongwen (docxtpl/python-docx)"),
         StoredFile(path, "原稿", f"原稿{path.suffix.lower()}", creator=_draft_creator(path)),
     ]
-    record = svc.store.file(number=number, draft=draft, files=files, metadata=meta, text=draft_text(draft))
+    record = svc.store.file_record(number=number, content_hash=draft.content_hash(), files=files, metadata=meta,
+                                   text=draft_text(draft))
     # The record's digests go into the chain with the stage (archive.py "Anchoring").
     _advance(svc, doc_id, stage, "filed", {"path": str(record.path), "anchor": record_anchor(record.path)})
     shutil.rmtree(wd, ignore_errors=True)
@@ -536,7 +537,7 @@ def _to_outbox(record: Record, outbox: Path) -> tuple[Path, Path]:
     outbox.mkdir(parents=True, exist_ok=True)
     out = []
     for role, suffix in (("定稿", ".docx"), ("正本", ".pdf")):
-        src = record.file(role)
+        src = record.required_file(role)
         dest = outbox / f"{record.reference}{suffix}"
         if dest.exists() and not _same_file(src, dest):
             dest = unique_path(dest)

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
+from typing import Literal
 
 from .config import Config, Route
 from .errors import ConversionError, GongwenError, LedgerError, SigningError, TemplateError
@@ -79,7 +80,7 @@ def _mark(width_pt: float, height_pt: float, font_file: str, font_index: int):
     if box is None:
         raise SigningError(f"字体 {Path(font_file).name} 缺少「{MARK_TEXT}」两字，无法画清样标记")
     angle = math.degrees(math.atan2(height_pt, width_pt))
-    alpha = canvas.crop(box).rotate(angle, resample=Image.BICUBIC, expand=True)
+    alpha = canvas.crop(box).rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     alpha = alpha.point(lambda v: round(v * MARK_OPACITY))
     img = Image.new("RGBA", alpha.size, MARK_RGB + (0,))
     img.putalpha(alpha)
@@ -145,7 +146,7 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
     out_pdf, note = proof_path(beside), note_path(beside)
     file_hash = sha256_file(path)
 
-    def done(status: str, problems, draft: Draft | None = None, **kw) -> ProofOutcome:
+    def done(status: Literal["proof", "rejected", "failed"], problems, draft: Draft | None = None, **kw) -> ProofOutcome:
         return ProofOutcome(file=readable_path(beside), status=status, problems=tuple(problems),
                             title=draft.title if draft else None,
                             seconds=round(time.perf_counter() - t0, 3), **kw)
@@ -161,8 +162,8 @@ def make_proof(path: Path, svc, *, route: Route | None = None, beside: Path | No
         return done("rejected", problems, draft, note=str(n))
 
     draft, problems = read_and_check(path, config, route)
-    if draft is None or any(p.severity == "error" for p in problems):
-        return reject(problems, draft)
+    if draft is None or draft.series is None or any(p.severity == "error" for p in problems):
+        return reject(problems, draft)   # (no 机关代字 is one of the errors)
     try:
         year = svc.ledger.year_for(draft)
     except LedgerError:

@@ -19,7 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
@@ -132,7 +132,9 @@ def _fitting_pitch(paragraphs: list, layout: Layout, s: L.Shortfall) -> int | No
     tighter pitch has been tried and failed); None when those lines are not found in the body."""
     styles = [_style_of(p) for p in paragraphs]
     end = _block_end(styles)
-    found = _region_start(paragraphs, styles, end, s.lines) if end is not None else None
+    if end is None:
+        return None
+    found = _region_start(paragraphs, styles, end, s.lines)
     if found is None:
         return None
     _, k = found
@@ -318,7 +320,7 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                 attendance.append({"label": label, "names": "、".join(names)})
                 want(*names)
 
-    joint = None
+    joint: dict[str, Any] | None = None
     if draft.co_issuers and name in ("下行文", "上行文"):
         # 联合行文 (7.2.4): every organ's name in the 标志, the 主办机关 first, 文件 right of them;
         # every organ's 署名 (7.3.5.1–2). fit_joint sets them out after docxtpl.
@@ -328,6 +330,7 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
                  "suffix": suffix, "organs": [signature, *draft.co_issuers], "sealed": series.sealed,
                  "diameter_mm": config.seal.diameter_mm}
 
+    note = (draft.note or "").strip().removeprefix("（").removesuffix("）")
     ctx = {
         "header": series.header,
         "top_lines": top + [{"copy_no": "", "text": ""}] * (L.TOP_LINES - len(top)),
@@ -342,7 +345,7 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
         "seal_gap": list(range(L.seal_gap_lines(config.seal.diameter_mm))),
         "signature": signature,
         "date": date,
-        "note": (draft.note or "").strip().removeprefix("（").removesuffix("）"),
+        "note": note,
         "attachments": pages,
         "cc": cc,
         "printer": printer,
@@ -354,7 +357,7 @@ def build_context(draft: Draft, number: Number, config: Config, make_table: Call
         want(*joint["marks"], joint["suffix"], *draft.co_issuers)
     else:
         want(series.header)
-    want(number.text, *title, draft.main_to, ctx["note"], cc)
+    want(number.text, *title, draft.main_to, note, cc)
     if name == "上行文":
         want(*draft.signers)
     if name == "纪要":
@@ -493,8 +496,8 @@ def lint_template(template: Path, context_keys: Iterable[str] | None = None) -> 
         st = template.stat()
     except OSError as e:
         return [f"找不到模板文件 {template}（{e.strerror}）"]
-    problems, used = _lint(str(template.resolve()), st.st_mtime_ns, st.st_size)
-    problems = list(problems)
+    found, used = _lint(str(template.resolve()), st.st_mtime_ns, st.st_size)
+    problems = list(found)
     if used is not None and context_keys is not None:
         missing = sorted(set(used) - set(context_keys))
         if missing:
@@ -1028,7 +1031,8 @@ def fit_run_in_headings(paragraphs: list) -> None:
         leads = [run_in_lead(_text_of(p)) for p in siblings]
         if all(leads):
             for p, lead in zip(siblings, leads):
-                _set_run_in(p, *lead)
+                if lead is not None:   # none is (all above)
+                    _set_run_in(p, *lead)
 
 
 def _set_run_in(p, level: int, k: int) -> None:

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import overload
 
 from .config import KINDS, Config
 from .drafts import patterns as P
@@ -128,6 +129,10 @@ def _texts(d: Draft) -> Iterator[tuple[str, str, str]]:
 
 def _map_prose(d: Draft, fn: Callable[[str, str, str], str]) -> Draft:
     """Apply ``fn(element, where, text)`` to the draft's prose (not to dates, numbers or names)."""
+    @overload
+    def f(element: str, where: str, text: str) -> str: ...
+    @overload
+    def f(element: str, where: str, text: str | None) -> str | None: ...
     def f(element: str, where: str, text: str | None) -> str | None:
         return fn(element, where, text) if text else text
 
@@ -335,7 +340,7 @@ def _fix_once(text: str) -> tuple[str, int, list[str]]:
             continue
         if ch == "." and prev is not None and prev.isdigit() and pi == i - 1:
             continue    # 1.5 / a heading number 1. / 3.要素 — never a sentence end
-        prev_c = _cjkish(prev) and prev not in _OPENERS
+        prev_c = prev is not None and _cjkish(prev) and prev not in _OPENERS
         next_c = nxt is None or (_cjkish(nxt) and nxt not in _CLOSERS)
         if ch in ",;:":
             # 以来,2015年 / 增长3%,其中 / 附件1:关于 — Chinese on one side, a number on the other
@@ -391,8 +396,8 @@ def _normalise_punctuation(d: Draft) -> tuple[Draft, list[Problem]]:
         where = [w for w in wheres if w]
         loc = f"（{'、'.join(where[:5])}{'等' if len(where) > 5 else ''}）" if where else ""
         problems.append(Problem(element, f"中文里的半角标点已改为全角{loc}，共 {counts[element]} 处，请核对", "warning"))
-    for element, where, s in unsure[:8]:
-        problems.append(Problem(element, f"{where}「{s}」中的半角标点紧挨中文，未自动修改，请确认是否应为全角标点", "warning"))
+    for element, at, s in unsure[:8]:
+        problems.append(Problem(element, f"{at}「{s}」中的半角标点紧挨中文，未自动修改，请确认是否应为全角标点", "warning"))
     if len(unsure) > 8:
         problems.append(Problem("正文", f"另有 {len(unsure) - 8} 处紧挨中文的半角标点未自动修改，请通篇核对", "warning"))
     return d, problems
@@ -410,7 +415,13 @@ def _normalise_headings(d: Draft) -> tuple[Draft, list[Problem]]:
             if hit and (b.kind.startswith("heading") or b.kind == "paragraph"):
                 level, m = hit
                 value = P.heading_number(m)
-                num = P.to_halfwidth_digits(m["num"]) if m["num"] else P.number_heading(level, value)[1:-1]
+                if m["num"]:
+                    num = P.to_halfwidth_digits(m["num"])
+                elif value is not None:   # an enclosed number (㈢ ⑿): its value
+                    num = P.number_heading(level, value)[1:-1]
+                else:
+                    out.append(b)
+                    continue
                 canon = P.CANONICAL_PREFIX[level].format(n=num)
                 written = b.text[: m.end()]
                 if written != canon:
@@ -686,22 +697,22 @@ def _check_number(d: Draft, config: Config) -> list[Problem]:
     if loose["di"]:
         wrong.append("序号前不加“第”")
     seq = P.to_halfwidth_digits(loose["seq"])
-    year = P.to_halfwidth_digits(loose["year"])
+    year_text = P.to_halfwidth_digits(loose["year"])
     if seq.startswith("0"):
         wrong.append("序号前不加“0”")
     if re.search("[０-９]", loose["year"] + loose["seq"]):
         wrong.append("数字应使用半角阿拉伯数字")
-    if len(year) != 4:
+    if len(year_text) != 4:
         wrong.append("年份应写全四位")
-    elif year.isdigit() and not 1900 <= int(year) <= 2099:
-        wrong.append(f"年份 {year} 有误")
+    elif year_text.isdigit() and not 1900 <= int(year_text) <= 2099:
+        wrong.append(f"年份 {year_text} 有误")
     code = loose["code"]
     if series and d.series and "{code}" in series.number and code != d.series:
         wrong.append(f"机关代字应为「{d.series}」")
     if not wrong:
         wrong.append("格式与本系列的发文字号不符")
     good_code = d.series if series and "{code}" in series.number else code
-    fixed = f"{good_code}〔{year}〕{int(seq)}号" if seq.isdigit() and year.isdigit() else None
+    fixed = f"{good_code}〔{year_text}〕{int(seq)}号" if seq.isdigit() and year_text.isdigit() else None
     tail = f"，应写作「{fixed}」" if fixed and fixed != s else ""
     return [Problem("发文字号", f"发文字号「{text}」不规范：{'；'.join(wrong)}{tail}")]
 

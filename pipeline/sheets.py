@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .fsutil import atomic_write_bytes
 
@@ -15,7 +15,7 @@ Sheet = tuple[str, tuple[tuple[str, str], ...], list, str]     # title, columns,
 
 
 def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...], rows: list,
-                  subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
+                  subtitle: str = "", row_fill: Callable[[Any], str | None] | None = None,
                   sheets: tuple[Sheet, ...] = ()) -> Path:
     """Write rows as an .xlsx the office can print (see register_xlsx_bytes)."""
     return atomic_write_bytes(Path(path), register_xlsx_bytes(title=title, columns=columns, rows=rows,
@@ -24,7 +24,7 @@ def register_xlsx(path: Path, *, title: str, columns: tuple[tuple[str, str], ...
 
 
 def register_xlsx_bytes(*, title: str, columns: tuple[tuple[str, str], ...], rows: list,
-                        subtitle: str = "", row_fill: Callable[[object], str | None] | None = None,
+                        subtitle: str = "", row_fill: Callable[[Any], str | None] | None = None,
                         sheets: tuple[Sheet, ...] = ()) -> bytes:
     """Rows (RegisterRow / SealRow / any object with the columns' fields) as an .xlsx the office can
     print: A4 landscape, one title row, a header row repeated on every page, widths to fit, thin

@@ -8,11 +8,16 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .errors import SigningError
 from .fsutil import atomic_write_bytes, atomic_write_text
 from .model import Finding
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from cryptography.x509 import Certificate
 
 # The mark every demo certificate carries in its subject (OU), and that health() looks for.
 DEMO_MARK = "演示证书 DEMO – 不得用于正式公文"
@@ -51,9 +56,9 @@ def _passphrase(config: Config) -> bytes:
 class OfficeKey:
     """The decrypted PKCS#12: what signing needs. ``chain`` are the other certificates in the file."""
 
-    key: object
-    cert: object
-    chain: tuple
+    key: PrivateKeyTypes
+    cert: Certificate
+    chain: tuple[Certificate, ...]
 
 
 def load_office_key(config: Config) -> OfficeKey:
@@ -395,7 +400,7 @@ def init_demo_pki(config: Config, *, force: bool = False) -> dict:
                 backups.append(b)
     # The CA first and the key file last: a crash in between leaves no usable-looking half state.
     atomic_write_bytes(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM))
-    if not env:
+    if not env and pass_path is not None:   # (one of the two, checked above)
         atomic_write_text(pass_path, passphrase + "\n", mode=0o600)
     atomic_write_bytes(p12, blob, mode=0o600)
     return {"created": True, "pkcs12": p12, "passphrase_file": None if env else pass_path, "ca": ca_path,

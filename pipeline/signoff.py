@@ -31,7 +31,7 @@ from typing import Iterable
 
 from .config import Config
 from .errors import GongwenError, LedgerError
-from .ledger import Book, BookWriter, Ledger, RegisterListing
+from .ledger import Book, BookWriter, Ledger, Register, RegisterListing
 from .model import Draft, Problem, Signoff, substantive_hash
 
 __all__ = [
@@ -156,13 +156,13 @@ def _case(row, config: Config) -> Case:
         numbered_at=row["numbered_at"], updated_at=row["updated_at"])
 
 
-def _book_listed(ledger: Ledger) -> bool:
+def _book_listed(ledger: Register) -> bool:
     with ledger.book_read() as db:
         return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                           (BOOK.table,)).fetchone() is not None
 
 
-def _ensure_book(ledger: Ledger) -> None:
+def _ensure_book(ledger: Register) -> None:
     if not _book_listed(ledger):
         ledger.open_book(BOOK)
 
@@ -178,7 +178,7 @@ def route_key_of(path: Path, config: Config, root: Path) -> str:
 
 # --- reading -----------------------------------------------------------------------------------------
 
-def cases(ledger: Ledger, config: Config, *, states: Iterable[str] | None = None,
+def cases(ledger: Register, config: Config, *, states: Iterable[str] | None = None,
           open_only: bool = False) -> list[Case]:
     """The cases, newest first: the clerk's view (``open_only``: not yet numbered) and the head's
     (``states=("proofed",)``: 清样 waiting for a 签发). Never creates the book."""
@@ -200,7 +200,7 @@ def cases(ledger: Ledger, config: Config, *, states: Iterable[str] | None = None
     return [_case(r, config) for r in rows]
 
 
-def case(ledger: Ledger, config: Config, case_id: int) -> Case | None:
+def case(ledger: Register, config: Config, case_id: int) -> Case | None:
     if not _book_listed(ledger):
         return None
     with ledger.book_read() as db:
@@ -213,7 +213,7 @@ def _open_row(db, route: str, name: str):
                       "ORDER BY id DESC LIMIT 1", (route, name, NUMBERED)).fetchone()
 
 
-def find_case(ledger: Ledger, config: Config, route: str, name: str) -> Case | None:
+def find_case(ledger: Register, config: Config, route: str, name: str) -> Case | None:
     """The open case of the draft ``name`` in route folder ``route`` (not yet numbered)."""
     if not _book_listed(ledger):
         return None
@@ -222,7 +222,7 @@ def find_case(ledger: Ledger, config: Config, route: str, name: str) -> Case | N
     return _case(row, config) if row else None
 
 
-def case_for_reference(ledger: Ledger, config: Config, reference: str) -> Case | None:
+def case_for_reference(ledger: Register, config: Config, reference: str) -> Case | None:
     if not _book_listed(ledger):
         return None
     with ledger.book_read() as db:
@@ -231,7 +231,7 @@ def case_for_reference(ledger: Ledger, config: Config, reference: str) -> Case |
     return _case(row, config) if row else None
 
 
-def case_history(ledger: Ledger, config: Config, case_id: int) -> list:
+def case_history(ledger: Register, config: Config, case_id: int) -> list:
     """The events of case ``case_id`` in order: its 清样, 签发, 退回, 送编号, and its 编号 (filed under
     the 文号 it got)."""
     c = case(ledger, config, case_id)
@@ -244,13 +244,13 @@ def case_history(ledger: Ledger, config: Config, case_id: int) -> list:
     return events
 
 
-def case_events(ledger: Ledger, config: Config, reference: str) -> list:
+def case_events(ledger: Register, config: Config, reference: str) -> list:
     """The events of the case that became document ``reference`` (its 清样, 签发, 退回, 送编号)."""
     c = case_for_reference(ledger, config, reference)
     return ledger.events(_case_ref(c.id)) if c is not None else []
 
 
-def proof_is_current(ledger: Ledger, config: Config, route: str, name: str, file_hash: str) -> bool:
+def proof_is_current(ledger: Register, config: Config, route: str, name: str, file_hash: str) -> bool:
     """True when the draft's latest 清样 was made from exactly these bytes and is still beside it."""
     c = find_case(ledger, config, route, name)
     return bool(c and c.file_hash == file_hash and c.pdf is not None and c.pdf.is_file())
@@ -290,7 +290,7 @@ def _signoff_sets(signoff: Signoff, h: str, actor: str, now: str) -> dict:
             "delegated": int(signoff.delegated), "signed_hash": h, "signed_at": now, "signed_by": actor}
 
 
-def record_proof(ledger: Ledger, config: Config, *, route: str, name: str, draft: Draft, file_hash: str,
+def record_proof(ledger: Register, config: Config, *, route: str, name: str, draft: Draft, file_hash: str,
                  pdf: Path, actor: str) -> Case:
     """Record the 清样 made of ``draft`` (the file ``name`` with SHA-256 ``file_hash``) as ``pdf``.
     The same file recorded again (a rerun after a crash) adds nothing. A 签发 already given for the
@@ -309,6 +309,7 @@ def record_proof(ledger: Ledger, config: Config, *, route: str, name: str, draft
                 f"INSERT INTO {BOOK.table} (route, name, series, title, state, content_hash, file_hash, pdf,"
                 " proof_count, proofed_at, proofed_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
                 (route, name, draft.series, draft.title, PROOFED, h, file_hash, rel, now, actor, now)).lastrowid
+            assert case_id is not None  # an INSERT sets lastrowid
             w.record("proof", actor=actor, book=BOOK, row_id=case_id, reference=_case_ref(case_id),
                      detail={**detail, "稿次": 1})
         else:
@@ -339,7 +340,7 @@ def _check_seen(name: str, content_hash: str | None, proof_count: int, seen_hash
         raise LedgerError(f"{name} 的清样已更新（第 {proof_count} 稿），请看过新清样后再签发或退回")
 
 
-def sign(ledger: Ledger, config: Config, case_id: int, signoff: Signoff, *, actor: str,
+def sign(ledger: Register, config: Config, case_id: int, signoff: Signoff, *, actor: str,
          seen_hash: str | None = None) -> Case:
     """Record the head's 签发 of the case's latest 清样. ``seen_hash``: the content hash of the 清样
     the head was shown (the web page passes it), so a 清样 replaced meanwhile is not signed unseen."""
@@ -356,7 +357,7 @@ def sign(ledger: Ledger, config: Config, case_id: int, signoff: Signoff, *, acto
         return _case(w.execute(f"SELECT * FROM {BOOK.table} WHERE id = ?", (case_id,)).fetchone(), config)
 
 
-def send_back(ledger: Ledger, config: Config, case_id: int, *, by: str, opinion: str, actor: str,
+def send_back(ledger: Register, config: Config, case_id: int, *, by: str, opinion: str, actor: str,
               seen_hash: str | None = None) -> Case:
     """退回: the head sends the 清样 back with an opinion; the draft stays in proofs/ for correction
     (a corrected draft makes a new 清样 on the same case)."""
@@ -382,7 +383,7 @@ class Released:
     draft: Path          # where the draft is now: inbox/<route>/…
 
 
-def release(ledger: Ledger, config: Config, target: Path | int, *, actor: str,
+def release(ledger: Register, config: Config, target: Path | int, *, actor: str,
             signoff: Signoff | None = None, seen_hash: str | None = None) -> Released:
     """送编号: move a signed-off draft (its path, or its case id as the web page has it) from
     proofs/<route>/ to inbox/<route>/, where it is numbered. ``signoff`` records the head's 签发 first
@@ -457,7 +458,7 @@ class Recheck:
         return not self.problems
 
 
-def recheck(ledger: Ledger, config: Config, draft: Draft, *, route: str, name: str, actor: str,
+def recheck(ledger: Register, config: Config, draft: Draft, *, route: str, name: str, actor: str,
             record: bool = True) -> Recheck:
     """复核 (条例 art. 25(1)) of a reviewed draft arriving for numbering.
 
@@ -484,7 +485,9 @@ def recheck(ledger: Ledger, config: Config, draft: Draft, *, route: str, name: s
     if before is not None:
         what, row, content = before
         if what == "清样":
-            lead = (f"此稿写明已于 {draft.signoff.date.isoformat()} 由{draft.signoff.signer}签发，但与送签的清样"
+            so = draft.signoff
+            assert so is not None   # a 清样 mismatch is looked for only then (above)
+            lead = (f"此稿写明已于 {so.date.isoformat()} 由{so.signer}签发，但与送签的清样"
                     f"（第 {row['proof_count']} 稿，{(row['proofed_at'] or '')[:16].replace('T', ' ')}）不一致")
         else:
             lead = (f"此稿与 {row['signed_on']} {row['signer']}签发的清样不一致，签发后有实质性改动")
@@ -520,12 +523,13 @@ def _printed_signer(draft: Draft, config: Config) -> tuple[Problem, ...]:
                               "请核对（上行文应标注实际签发的负责人）", "warning"),)
 
 
-def _record_draft_signoff(ledger: Ledger, config: Config, draft: Draft, h: str, *, route: str, name: str,
+def _record_draft_signoff(ledger: Register, config: Config, draft: Draft, h: str, *, route: str, name: str,
                           actor: str) -> int:
     """The 签发 a draft carries, into the book (once: the same 签发 of the same content is not
     recorded again when a numbering is resumed)."""
     _ensure_book(ledger)
     so = draft.signoff
+    assert so is not None   # called for a draft that carries its 签发
     with ledger.book_write() as w:
         _store_content(w, draft)
         row = w.execute(f"SELECT * FROM {BOOK.table} WHERE signed_hash = ? AND signer = ? AND signed_on = ? "
@@ -539,6 +543,7 @@ def _record_draft_signoff(ledger: Ledger, config: Config, draft: Draft, h: str, 
             case_id = w.execute(
                 f"INSERT INTO {BOOK.table} (route, name, series, title, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (route, name, draft.series, draft.title, SIGNED, now)).lastrowid
+            assert case_id is not None  # an INSERT sets lastrowid
             _update(w, case_id, "signoff", actor, _signoff_sets(so, h, actor, now), detail=detail)
         else:
             case_id = row["id"]
@@ -547,7 +552,7 @@ def _record_draft_signoff(ledger: Ledger, config: Config, draft: Draft, h: str, 
         return case_id
 
 
-def mark_numbered(ledger: Ledger, config: Config, case_id: int, reference: str, *, actor: str) -> None:
+def mark_numbered(ledger: Register, config: Config, case_id: int, reference: str, *, actor: str) -> None:
     """The case got its number: the 文号 goes on its row, and its 编号 event is filed under the 文号
     so the document's history carries it. Repeating it (a resumed numbering) adds nothing."""
     _ensure_book(ledger)
@@ -680,7 +685,7 @@ class Step:
     detail: str = ""
 
 
-def handling(ledger: Ledger, config: Config, reference: str) -> list[Step]:
+def handling(ledger: Register, config: Config, reference: str) -> list[Step]:
     """The five steps of a numbered document, in order; a step not (yet) taken has no time."""
     doc = ledger.document(reference)
     if doc is None:
@@ -738,7 +743,7 @@ class TimesRow:
     issued: str
 
 
-def times(ledger: Ledger, config: Config, year: int | None = None, series: str | None = None) -> list[TimesRow]:
+def times(ledger: Register, config: Config, year: int | None = None, series: str | None = None) -> list[TimesRow]:
     """The handling times of the register's documents (reserved numbers have none)."""
     out = []
     for d in ledger.documents(year, series):
@@ -756,7 +761,7 @@ def times(ledger: Ledger, config: Config, year: int | None = None, series: str |
 
 
 def times_listing(config: Config, year: int, series: str | None = None, *,
-                  ledger: Ledger | None = None) -> RegisterListing:
+                  ledger: Register | None = None) -> RegisterListing:
     """The 发文办理时间 of ``year`` as a register listing (table, JSON, .xlsx alike); like
     ledger.register_listing it never creates a missing register."""
     from .ledger import ledger_path

@@ -69,8 +69,8 @@ def config(instance_path: Path):
 def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("GONGWEN_CONFIG", raising=False)
     monkeypatch.setenv("GONGWEN_ACTOR", "测试员")
-    # configcache: not the real ~/.cache. Beside tmp_path, not in it: what the test starts (LibreOffice's
-    # dconf) writes there too, and a test may check that its tmp_path holds only what it made.
+    # configcache (and LibreOffice's own cache) not in the real ~/.cache, and not inside tmp_path,
+    # which some tests expect to hold only their own files.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
 
 

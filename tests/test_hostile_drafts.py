@@ -223,3 +223,18 @@ def test_a_title_with_control_characters_is_issued_and_filed_without_them(inst, 
     assert "\x07" not in (rec.path / "全文.txt").read_text(encoding="utf-8")
     assert any(p.element == "标题" and "控制字符" in p.message for p in o.problems)
     shutil.rmtree(tmp_path / "珠政办发")
+
+
+def test_a_content_control_without_content_reads_as_nothing(tmp_path, cfg):
+    """A <w:sdt> with no <w:sdtContent> (a damaged or hand-made document; the type check saw the
+    reader visit the missing content) is read as nothing, not a TypeError."""
+    dest = tmp_path / "珠政办发" / "空控件.docx"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(DOCX) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "word/document.xml":
+                assert data.count(b"<w:body>") == 1
+                data = data.replace(b"<w:body>", b"<w:body><w:sdt><w:sdtPr/></w:sdt>")
+            zout.writestr(info, data)
+    assert read_draft(dest, cfg).body == read_draft(DOCX, cfg).body

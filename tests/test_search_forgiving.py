@@ -148,3 +148,13 @@ def test_snippet_marks_the_original_text(index):
     assert "【面源污染防治】" in h.snippet
     h = index.search("习近平").hits[0]
     assert "【习近平】" in h.snippet
+
+
+@pytest.mark.parametrize("query", ["ſeries:x", "tıtle:x", "\u212aind:x"])   # long s, dotless i, Kelvin sign
+def test_a_letter_that_only_unicode_folds_to_a_field_name_is_text(query):
+    """Field names are matched without regard to ASCII case only: "ſeries:" is not 机关代字 (the
+    parser used to read it as a field with no name and dropped the prefix from the search)."""
+    from pipeline.search import query as Q
+
+    assert Q.parse("TITLE:x") == Q.parse("title:x") == Q.Leaf("x", "title", phrase=False)
+    assert Q.parse(query) == Q.Leaf(query, None, phrase=False)

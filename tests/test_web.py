@@ -533,6 +533,21 @@ def test_user_changes_end_that_users_sessions(web_instance, tmp_path):
         assert r.status_code == 400 and "不能停用自己的账号" in r.text
 
 
+def test_a_file_posted_where_a_text_field_belongs_is_refused(web_instance, tmp_path):
+    """A hand-made POST with a file part named "name" or "password" (the type check saw that a form
+    value may be an UploadFile): 400 with a note naming the field, not a crash, and no user added."""
+    app = app_for(copy(web_instance, tmp_path / "inst"))
+    with TestClient(app) as admin:
+        login(admin, "admin")
+        for field in ("name", "password"):
+            data = {"op": "add", "name": "新同事", "password": "新同事的密码-1", "roles": ["查阅"],
+                    "csrf_token": token(admin, "/users")}
+            del data[field]
+            r = admin.post("/users", data=data, files={field: ("x.txt", b"abc", "text/plain")})
+            assert r.status_code == 400 and f"“{field}”" in r.text, (field, r.status_code)
+        assert "新同事" not in admin.get("/users").text
+
+
 def test_secure_headers_and_a_signed_cookie_from_a_0600_secret(web_instance, tmp_path, clients):
     from pipeline.errors import ConfigError
     from pipeline.web.security import secret_path

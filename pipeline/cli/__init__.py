@@ -86,7 +86,9 @@ class LazyGroup(click.Group):
         rows = self.listed_commands()
         limit = formatter.width - 6 - max(len(name) for name, _ in rows)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, click.utils.make_default_short_help(short, limit)) for name, short in rows])
+            # Shortened as click shortens a command's own help (its helper for that is deprecated).
+            formatter.write_dl([(name, click.Command(name, help=short).get_short_help_str(limit))
+                                for name, short in rows])
 
 
 @dataclass

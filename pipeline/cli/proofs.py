@@ -67,9 +67,10 @@ def _signoff(signer: str | None, opinion: str | None, date: dt.date | None, cosi
         return None
     if not signer.strip():
         raise click.UsageError("--signer 不能为空")
-    if not (opinion or "").strip():
+    opinion = (opinion or "").strip()
+    if not opinion:
         raise click.UsageError("签发须写明签发意见（--opinion，如“同意”；圈阅的写“圈阅”）")
-    return Signoff(signer=signer.strip(), date=date or dt.date.today(), opinion=opinion.strip(),
+    return Signoff(signer=signer.strip(), date=date or dt.date.today(), opinion=opinion,
                    cosigners=tuple(c.strip() for c in cosigners if c.strip()), delegated=delegated)
 
 
@@ -93,6 +94,7 @@ def release_cmd(app: App, draft: Path, signer: str | None, opinion: str | None, 
     with Ledger.open(app.config) as ledger:
         done = release(ledger, app.config, draft, actor=app.actor, signoff=so)
     s = done.case.signoff
+    assert s is not None   # release() moves only a draft that is signed off
     who = "、".join(s.names) + ("（代）" if s.delegated else "")
     click.echo(f"已送编号 ← {draft.name}：{who} {s.date.isoformat()} 签发（{s.opinion_text}）→ {_rel(app, done.draft)}")
 

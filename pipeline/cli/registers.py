@@ -91,6 +91,8 @@ def void_cmd(app: App, number: str, reason: str | None, force: bool) -> None:
     with Ledger.open(app.config) as ledger:
         voided = ledger.void(number.strip(), reason=reason, actor=app.actor, force=force)
         doc = ledger.document(voided.reference)
+    if doc is None:   # a voided number keeps its row
+        raise click.ClickException(f"登记簿中找不到 {voided.reference}")
     click.echo(f"已作废 {voided.reference}（原因：{doc.void_reason}；经办：{app.actor}）")
     if doc.archive_code:
         click.echo(f"该文件已编档号 {doc.archive_code}，仍在档案中：{voided.year} 年度的四性检测将指出此件。")

@@ -233,7 +233,7 @@ def close_cmd(app: App, ident: str, note: str | None, evidence, day) -> None:
         item = sv.close_item(ledger, app.config, ident, note=note or "", actor=app.actor, closed_on=_today(day),
                              evidence=evidence)
         _sync_search(ledger, app.config)
-    click.echo(f"已销号 {item.reference}（办结日期 {item.closed_on.isoformat()}"
+    click.echo(f"已销号 {item.reference}（办结日期 {item.closed_on}"
                + (f"，佐证材料 {len(item.evidence)} 个" if item.evidence else "") + "）")
 
 
@@ -285,7 +285,7 @@ def answer_cmd(app: App, ident: str, category: str, day, satisfaction) -> None:
         item = sv.record_answer(ledger, app.config, ident, category=category, answered_on=_today(day),
                                 satisfaction=satisfaction, actor=app.actor)
         _sync_search(ledger, app.config)
-    click.echo(f"已记录 {item.reference} 的答复（{category}类，{item.answer_date.isoformat()}"
+    click.echo(f"已记录 {item.reference} 的答复（{category}类，{item.answer_date}"
                + (f"，{satisfaction}" if satisfaction else "") + "）")
 
 

@@ -128,6 +128,7 @@ def check_cmd(app: App, year: int | None, package: Path | None, as_json: bool, r
 
         from ..yearend.report import save_last_report
 
+        assert year is not None   # one of YEAR and --package, checked above
         config = app.config
         with _ledger(config) as ledger, _progress(f"{year} 年度四性检测") as progress:
             report = check_year(config, year, ledger=ledger, actor=app.actor, progress=progress, strict=strict)

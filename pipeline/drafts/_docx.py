@@ -132,7 +132,9 @@ def items_from(parts: DocxParts) -> tuple[list[Item], list[Problem]]:
             elif el.tag == _W + "tbl":
                 items.append(Item("table", rows=_table_rows(el, numbering, numbered, bullets)))
             elif el.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "moveTo"):
-                visit(el.find("w:sdtContent", NS) if el.tag == _W + "sdt" else el)
+                inner = el.find("w:sdtContent", NS) if el.tag == _W + "sdt" else el
+                if inner is not None:   # a damaged content control may have none
+                    visit(inner)
 
     visit(body)
     if body.find(".//w:ins", NS) is not None or body.find(".//w:del", NS) is not None:
@@ -163,7 +165,7 @@ def properties(parts: DocxParts) -> tuple[dict, dict]:
             if value is None:
                 continue
             text = (value.text or "").strip()
-            if value.tag.endswith("}bool"):
+            if isinstance(value.tag, str) and value.tag.endswith("}bool"):
                 custom[name] = text.lower() in ("1", "true")
             else:
                 custom[name] = text
@@ -171,6 +173,7 @@ def properties(parts: DocxParts) -> tuple[dict, dict]:
     if parts.core is not None:
         for key, path in (("title", "dc:title"), ("category", "cp:category")):
             el = parts.core.find(path, NS)
-            if el is not None and (el.text or "").strip():
-                core[key] = el.text.strip()
+            text = (el.text or "").strip() if el is not None else ""
+            if text:
+                core[key] = text
     return custom, core

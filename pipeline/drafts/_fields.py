@@ -277,7 +277,7 @@ def signoff_from(meta: Meta) -> tuple[Signoff | None, list[Problem]]:
         what = (f"签发日期「{date}」无法识别，应写作 2015-03-16 或 2015年3月16日" if date
                 else "签发记录缺少签发日期")
         problems.append(Problem("签发", f"{how}{what}（条例第二十二条：签发须写完整日期）"))
-    if problems:
+    if problems or day is None:   # a missing day is one of the problems
         return None, problems
     return Signoff(signer=signer, date=day, opinion=opinion or None, cosigners=tuple(cosigners),
                    delegated=delegated), []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import overload
 
 from lxml import etree
 
@@ -36,6 +37,10 @@ class Level:
     legal: bool       # w:isLgl: show every level's number in decimal
 
 
+@overload
+def _val(el: etree._Element | None, default: str) -> str: ...
+@overload
+def _val(el: etree._Element | None, default: None = None) -> str | None: ...
 def _val(el: etree._Element | None, default: str | None = None) -> str | None:
     return el.get(_W + "val", default) if el is not None else default
 
@@ -106,11 +111,12 @@ class Numbering:
     """The labels of numbered paragraphs, in document order (owns the running counters)."""
 
     def __init__(self, numbering: etree._Element | None, styles: etree._Element | None):
-        self._abstracts: dict[str, dict[int, Level]] = {}
-        self._style_link: dict[str, str] = {}         # abstractNum with numStyleLink → style id
-        self._nums: dict[str, tuple[str, dict[int, int], dict[int, Level]]] = {}
-        self._style_num: dict[str, tuple[str | None, int | None]] = {}
-        self._based_on: dict[str, str] = {}
+        # Keyed by the w: ids as written; None where a (damaged) part leaves an id out.
+        self._abstracts: dict[str | None, dict[int, Level]] = {}
+        self._style_link: dict[str | None, str | None] = {}   # abstractNum with numStyleLink → style id
+        self._nums: dict[str | None, tuple[str | None, dict[int, int], dict[int, Level]]] = {}
+        self._style_num: dict[str | None, tuple[str | None, int | None]] = {}
+        self._based_on: dict[str | None, str | None] = {}
         self._counters: dict[str, list[int | None]] = {}
         self._restarted: set[tuple[str, int]] = set()
         self.used = 0                                  # numbered paragraphs seen
@@ -192,7 +198,8 @@ class Numbering:
         if ilvl in starts and (num_id, ilvl) not in self._restarted:
             self._restarted.add((num_id, ilvl))
             counters[ilvl] = starts[ilvl] - 1
-        counters[ilvl] = (counters[ilvl] if counters[ilvl] is not None else level.start - 1) + 1
+        current = counters[ilvl]
+        counters[ilvl] = (current if current is not None else level.start - 1) + 1
         for deeper in range(ilvl + 1, MAX_LEVELS):
             counters[deeper] = None
         if level.fmt == "bullet":
@@ -204,7 +211,9 @@ class Numbering:
 
         def number(k: int) -> str:
             lv = levels.get(k) or level
-            value = counters[k] if counters[k] is not None else lv.start
+            value = counters[k]
+            if value is None:
+                value = lv.start
             return format_number(value, "decimal" if level.legal else lv.fmt)
 
         text = level.text

@@ -78,7 +78,7 @@ def read_draft(path: Path, config: Config, route: Route | None = None) -> Draft:
     try:
         if suffix == ".docx":
             parts, why = _safety.load_docx(path)
-            if why:
+            if parts is None:
                 raise DraftError(f"{path.name}：{why}")
             items, problems = _docx.items_from(parts)
             custom, core = _docx.properties(parts)
@@ -91,7 +91,7 @@ def read_draft(path: Path, config: Config, route: Route | None = None) -> Draft:
             fmt = "docx"
         else:
             text, why = _safety.load_text(path, yaml_only=suffix in YAML_SUFFIXES)
-            if why:
+            if text is None:
                 raise DraftError(f"{path.name}：{why}")
             meta = normalise(text.meta, FROM_META)
             fallback = {}
@@ -119,8 +119,8 @@ def docx_items(path: Path) -> list[Item]:
     from . import _docx
 
     parts, why = _safety.load_docx(Path(path))
-    if why:
-        raise DraftError(why)
+    if parts is None:
+        raise DraftError(str(why))
     items, _ = _docx.items_from(parts)
     return items
 
@@ -182,7 +182,7 @@ def _build(path: Path, fmt, items: list[Item], problems: list[Problem], meta: Me
     # 联合行文: the other organs from the metadata, or from a 署名 line that names several organs
     # side by side (珠晖区人民政府　　珠晖区财政局), as a typed joint document has it.
     organs = known_issuers | {squeeze(n) for n in config.co_issuers}
-    text_signature, text_co = parsed.signature, ()
+    text_signature, text_co = parsed.signature, ()  # type: str | None, tuple[str, ...]
     if text_signature:
         parts = [x for x in re.split(r"[\s\u3000]+", text_signature.strip()) if x]
         if len(parts) > 1 and all(squeeze(x) in organs for x in parts):

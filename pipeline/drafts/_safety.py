@@ -126,13 +126,14 @@ def _docx_zip_problem(path: Path) -> tuple[str | None, zipfile.ZipFile | None]:
     return None, zf
 
 
-def _read_member(zf: zipfile.ZipFile, name: str) -> tuple[bytes | None, str | None]:
+def _read_member(zf: zipfile.ZipFile, name: str) -> tuple[bytes, str | None]:
+    """(the member's bytes, None), or (b"", why it cannot be read)."""
     try:
         return zf.read(name), None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
-        return None, f"文档内部文件 {name} 已损坏，无法读取（{type(e).__name__}）"
+        return b"", f"文档内部文件 {name} 已损坏，无法读取（{type(e).__name__}）"
     except NotImplementedError:
-        return None, f"文档内部文件 {name} 使用了不支持的压缩方式"
+        return b"", f"文档内部文件 {name} 使用了不支持的压缩方式"
 
 
 def _xml_members(zf: zipfile.ZipFile) -> list[str]:
@@ -212,7 +213,9 @@ def load_docx(path: Path) -> tuple[DocxParts | None, str | None]:
             parsed[name], why = _parse_xml(data, name)
             if why:
                 return None, why
-    return DocxParts(parsed[DOCUMENT_XML], parsed["docProps/custom.xml"], parsed["docProps/core.xml"],
+    document = parsed[DOCUMENT_XML]
+    assert document is not None   # _container_problem refuses a .docx without it
+    return DocxParts(document, parsed["docProps/custom.xml"], parsed["docProps/core.xml"],
                      parsed["word/numbering.xml"], parsed["word/styles.xml"]), None
 
 

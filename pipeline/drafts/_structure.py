@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from ..model import Attachment, Block, Problem
+from ..model import Attachment, Block, BlockKind, Problem
 from . import patterns as P
 
 
@@ -51,6 +51,8 @@ class Parsed:
 
 
 _CLAUSE_PUNCT = re.compile("[。，；：！？,;:!?]")
+
+_HEADINGS: tuple[BlockKind, ...] = ("heading1", "heading2", "heading3", "heading4")
 
 
 def _is_para(it: Item) -> bool:
@@ -134,13 +136,14 @@ def _peel_meeting_lines(main: list[Item], out: Parsed) -> list[Item]:
     found = []
     for it in main[k:]:
         m = P.MEETING_LINE_RE.match(P.clean_line(it.text))
-        found.append((P.squeeze(m["label"]), m["value"].strip()))
+        if m:   # every one of them does (the loop above)
+            found.append((P.squeeze(m["label"]), m["value"].strip()))
     out.meeting_lines = found + out.meeting_lines
     return main[:k]
 
 
 def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | None = None, meta_main_to: str | None = None,
-            known_headers: set[str] = frozenset(), minutes: bool = False) -> Parsed:
+            known_headers: frozenset[str] | set[str] = frozenset(), minutes: bool = False) -> Parsed:
     """Cut ``items`` into elements. ``known_headers``: the configured 发文机关标志 (a typed line equal
     to one is the 版头, not a title); ``minutes``: the draft is known to be a 纪要 (its 出席/请假/列席
     lines at the end are the meeting's, not body text)."""
@@ -268,13 +271,13 @@ def analyse(items: list[Item], *, known_issuers: set[str], meta_title: str | Non
         body_items = _peel_meeting_lines(body_items, out)
 
     # 7. 附件说明: from the first "附件：" line to the end of the body.
-    for s in range(len(body_items)):
-        it = body_items[s]
+    for start in range(len(body_items)):
+        it = body_items[start]
         if it.kind == "para" and P.ATTACH_NOTE_RE.match(it.text.strip()):
-            tail = body_items[s:]
+            tail = body_items[start:]
             if all(x.kind == "para" and len(x.text) <= 120 for x in tail) and len(tail) <= 12:
                 out.attachment_note = tuple(P.clean_line(x.text) for x in tail)
-                body_items = body_items[:s]
+                body_items = body_items[:start]
             break
     else:
         body_items = _labelled_attachment_note(body_items, out)
@@ -294,9 +297,10 @@ def _labelled_attachment_note(body_items: list[Item], out: Parsed) -> list[Item]
     s = len(body_items)
     while s > 0 and _titled_head(body_items[s - 1]) is not None and len(body_items[s - 1].text) <= 120:
         s -= 1
-    entries = [_titled_head(x) for x in body_items[s:]]
+    entries = [h for x in body_items[s:] if (h := _titled_head(x)) is not None]   # all of them (above)
     if not entries or [n for n, _ in entries] != list(range(1, len(entries) + 1)):
         return body_items
+    lines: tuple[str, ...]
     if len(entries) == 1:
         lines = (f"附件：{entries[0][1]}",)
     else:
@@ -464,7 +468,7 @@ def blocks_from(items: list[Item], problems: list[Problem]) -> tuple[Block, ...]
             counters[idx] = value if value else counters[idx] + 1
             for deeper in range(idx + 1, 4):
                 counters[deeper] = 0
-            out.append(Block(kind=level, text=text))
+            out.append(Block(kind=_HEADINGS[idx], text=text))
         else:
             out.append(Block(kind="paragraph", text=text))
     return _consistent_siblings(out, explicit)
@@ -499,6 +503,7 @@ def _consistent_siblings(blocks: list[Block], explicit: set[int]) -> tuple[Block
 
 def attachments_from(note_lines: tuple[str, ...], meta_entries: tuple, sections) -> tuple[Attachment, ...]:
     """Pair the 附件说明 entries (or a YAML 附件 list) with the attachments' own pages."""
+    entries: list[tuple[str, int | None, Any]]
     if meta_entries:
         entries = []
         numbered = len(meta_entries) > 1

@@ -103,20 +103,21 @@ def date_suggestion(text: str) -> tuple[dt.date | None, str]:
         ys, ms, ds = (to_halfwidth_digits(v) for v in (ys, ms, ds))
         if all(c in _CN_VAL for c in ys) and not ys.isdigit():
             y = int("".join(str(_CN_VAL[c]) for c in ys))
-            m, d = _cn_number(ms), _cn_number(ds)
+            cn_m, cn_d = _cn_number(ms), _cn_number(ds)
             what = "应使用阿拉伯数字，不用汉字数字"
-            if m is None or d is None:
+            if cn_m is None or cn_d is None:
                 return None, what
+            m, d = cn_m, cn_d
         elif ys.isdigit() and ms.isdigit() and ds.isdigit():
             y, m, d = int(ys), int(ms), int(ds)
-            what = []
+            notes = []
             if len(ys) != 4:
-                what.append("年份应写全四位")
+                notes.append("年份应写全四位")
             if (len(ms) > 1 and ms.startswith("0")) or (len(ds) > 1 and ds.startswith("0")):
-                what.append("月、日前不加“0”")
+                notes.append("月、日前不加“0”")
             if text != s or to_halfwidth_digits(text) != text:
-                what.append("数字应为半角阿拉伯数字、中间不留空格")
-            what = "，".join(what) or "格式不规范"
+                notes.append("数字应为半角阿拉伯数字、中间不留空格")
+            what = "，".join(notes) or "格式不规范"
             if len(ys) != 4:
                 return None, what
         else:

@@ -387,7 +387,7 @@ def instruct(svc, ident: str, *, leader: str, text: str, date: dt.date | None = 
                                               lead_unit=assign_to), actor=svc.actor)
         same = len(row.instructions) - 1
     item_ref = row.instructions[same].supervise
-    if assign_to and item_ref is None:
+    if assign_to and add_item is not None and item_ref is None:   # (add_item is set with assign_to)
         # The same 批示 given again after a failure here resumes: its 督办件 is made once.
         try:
             item_ref = create_item(svc.ledger, svc.config, add_item=add_item, incoming_ref=row.reference,

@@ -34,7 +34,7 @@ class Elements:
 
     @property
     def classified(self) -> bool:
-        return bool(self.secrecy) and bool(re.match("绝密|机密|秘密", self.secrecy))
+        return self.secrecy is not None and bool(re.match("绝密|机密|秘密", self.secrecy))
 
     def missing(self) -> list[str]:
         """Elements the clerk has to fill in (Chinese names)."""

@@ -24,11 +24,15 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..drafts import patterns as P
 from ..errors import ConversionError, DraftError, IncomingError
 from ..hashing import digest_file
+
+if TYPE_CHECKING:
+    from ..convert import Converter
 
 # Extension → format name (DA/T 46 格式信息 of the original).
 SUFFIXES = {".pdf": "PDF", ".docx": "DOCX", ".doc": "DOC", ".wps": "WPS", ".ofd": "OFD",
@@ -87,7 +91,7 @@ class Reading:
 class _Work:
     config: Config
     workdir: Path
-    converter: object | None
+    converter: Converter | None
     notes: list[str] = field(default_factory=list)
 
 

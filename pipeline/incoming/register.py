@@ -388,6 +388,7 @@ class IncomingRegister:
             }
             row_id = w.execute(f"INSERT INTO {TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                                tuple(cols.values())).lastrowid
+            assert row_id is not None  # an INSERT sets lastrowid
             w.record("incoming_registered", actor=actor, book=self.book, row_id=row_id, reference=ref,
                      detail={"source": source_name})
             return _row(w.execute(f"SELECT * FROM {TABLE} WHERE id = ?", (row_id,)).fetchone())
@@ -510,7 +511,7 @@ def read_rows(ledger: Ledger, year: int | None = None) -> list[Incoming]:
     with ledger.book_read() as db:
         if not _exists(db):
             return []
-        sql, args = f"SELECT * FROM {TABLE}", ()
+        sql, args = f"SELECT * FROM {TABLE}", ()  # type: str, tuple[int, ...]
         if year is not None:
             sql, args = sql + " WHERE year = ?", (year,)
         return [_row(r) for r in db.execute(sql + " ORDER BY year, seq", args)]

@@ -15,6 +15,7 @@ while the watcher runs) is picked up.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
 import threading
@@ -29,9 +30,11 @@ from ..errors import GongwenError, SearchError
 from ..fsutil import atomic_write_text
 from . import query as Q
 from . import text as T
-from .common import EngineDoc, StoredHit
+from .common import Engine, EngineDoc, StoredHit
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
+
     from .. import model
     from ..config import Config
 
@@ -221,10 +224,10 @@ class FolderIndex:
         self.engine_name = engine
         self._cls = _engine_class(engine)
         self._lock_path = self.root.parent / f".{engine}.lock"
-        self._lock = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
+        self._lock: BaseFileLock | None = None     # made on the first write: a search needs no lock (and filelock costs ~35 ms to import)
         self._lock_timeout = lock_timeout
         self._mutex = threading.RLock()
-        self._engine = None
+        self._engine: Engine | None = None
         self._generation: str | None = None
         self.version = expected_version(engine)
 
@@ -269,8 +272,9 @@ class FolderIndex:
             return IndexState("damaged", f"搜索索引 {gen} 已损坏或不完整（{type(e).__name__}: {e}），{REINDEX_HINT}。")
         return IndexState("ok")
 
-    def _sync(self) -> None:
-        """Make sure the live generation is the one open (another process may have rebuilt)."""
+    def _sync(self) -> Engine:
+        """Make sure the live generation is the one open (another process may have rebuilt);
+        returns its engine."""
         ptr = self._read_pointer()
         if ptr is None:
             raise SearchError(f"搜索索引 {self.root} 不存在，{REINDEX_HINT}。")
@@ -286,6 +290,7 @@ class FolderIndex:
             self._generation = ptr["generation"]
             if old is not None:
                 old.close()
+        return self._engine
 
     def _write_lock(self):
         if self._lock is None:
@@ -297,30 +302,27 @@ class FolderIndex:
     # --- SearchIndex ---
     def add(self, docs: Iterable[IndexDoc], *, chunk: int = 500) -> None:
         with self._mutex, self._write_lock():
-            self._sync()
+            engine = self._sync()
             for batch in _chunks(docs, chunk):
-                self._engine.write([engine_doc(d) for d in batch], replace=True)
+                engine.write([engine_doc(d) for d in batch], replace=True)
 
     def delete(self, doc_id: str) -> None:
         with self._mutex, self._write_lock():
-            self._sync()
-            self._engine.write([], [doc_id])
+            self._sync().write([], [doc_id])
 
     def count(self) -> int:
         with self._mutex:
-            self._sync()
-            return self._guard(self._engine.count)
+            return self._guard(self._sync().count)
 
     def ids(self) -> set[str]:
         with self._mutex:
-            self._sync()
-            return self._guard(self._engine.ids)
+            return self._guard(self._sync().ids)
 
     def archive_codes(self, year: int | None = None) -> dict[str, str | None]:
         """{文号: 档号 or None} of every indexed document (of one 年度), as the index holds them."""
         with self._mutex:
-            self._sync()
-            return self._guard(lambda: self._engine.archive_codes(year))
+            engine = self._sync()
+            return self._guard(lambda: engine.archive_codes(year))
 
     def search(self, query: str, *, year: int | None = None, series: str | None = None,
                kind: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -334,8 +336,8 @@ class FolderIndex:
         filt = Q.filters_plan(year=year, series=series, kind=kind, date_from=date_from, date_to=date_to,
                               direction=direction)
         with self._mutex:
-            self._sync()
-            stored, total = self._guard(lambda: self._engine.search(compiled.plan, filt, limit, sort))
+            engine = self._sync()
+            stored, total = self._guard(lambda: engine.search(compiled.plan, filt, limit, sort))
         return Results([_hit(h, compiled.needles, snippets) for h in stored], total)
 
     def rebuild(self, docs: Iterable[IndexDoc], *, chunk: int = 500,
@@ -494,7 +496,7 @@ def _records(config: Config, year: int | None = None) -> Iterator[tuple[dict, Ca
     from ..archive import ArchiveStore
 
     for rec in ArchiveStore(config, recover=False).records(year):    # reading never writes
-        yield rec.meta, (lambda rec=rec: record_text(rec))
+        yield rec.meta, functools.partial(record_text, rec)
 
 
 def record_text(rec) -> str:
@@ -579,7 +581,7 @@ def health(config: Config) -> list["model.Finding"]:
     missing = sorted(x for x in in_archive.keys() - in_index.keys() if x)
     extra = sorted(in_index.keys() - in_archive.keys())
     # A 档号 given at year end and not yet in the index: searching by it would find nothing.
-    stale = sorted(x for x in in_archive.keys() & in_index.keys() if in_archive[x] != in_index[x])
+    stale = sorted(x for x in in_index.keys() & in_archive.keys() if in_archive[x] != in_index[x])
 
     def some(refs: list[str]) -> str:
         return "、".join(refs[:5]) + (" 等" if len(refs) > 5 else "")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Protocol
+
+if TYPE_CHECKING:
+    from .query import Plan
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,17 @@ class StoredHit:
     kind: str
     issuer: str
     record_kind: str
+
+
+class Engine(Protocol):
+    """What FolderIndex asks of an engine (whoosh_engine.WhooshEngine, tantivy_engine.TantivyEngine)
+    once a generation is open."""
+
+    def check(self) -> None: ...
+    def write(self, docs: Iterable[EngineDoc], deletes: Iterable[str] = (), *, replace: bool = True) -> int: ...
+    def count(self) -> int: ...
+    def ids(self) -> set[str]: ...
+    def archive_codes(self, year: int | None) -> dict[str, str | None]: ...
+    def search(self, plan: Plan, filt: Plan | None, limit: int | None,
+               sort: str) -> tuple[list[StoredHit], int]: ...
+    def close(self) -> None: ...

@@ -61,8 +61,10 @@ FIELD_ALIASES = {
     "日期": "date", "成文日期": "date", "date": "date",
     "责任者": "issuer", "issuer": "issuer",
 }
+# ASCII case only (re.A): under plain re.I "ſ", "ı" and the Kelvin sign would match s, i and k, and
+# the lower-cased match would name no field.
 _FIELD_RE = re.compile(r"(%s)[:：]" % "|".join(sorted(map(re.escape, FIELD_ALIASES), key=len, reverse=True)),
-                       re.I)
+                       re.I | re.A)
 
 # --- 文号 and 档号 recognition --------------------------------------------------------------------
 
@@ -196,7 +198,7 @@ def _lex(q: str) -> list[_Tok]:
             continue
         m = _FIELD_RE.match(q, i) if at_start else None
         if m:
-            toks.append(_Tok("FIELD", FIELD_ALIASES.get(m.group(1), FIELD_ALIASES.get(m.group(1).lower()))))
+            toks.append(_Tok("FIELD", FIELD_ALIASES[m.group(1).lower()]))
             i = m.end()
             if i >= n or q[i].isspace():
                 raise SearchError(f"检索式有误：“{m.group(0)}”后缺少检索词，如 {m.group(0)}2015。")
@@ -229,6 +231,11 @@ class _Parser:
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
+    def peek_kind(self) -> str | None:
+        """The next token's kind; None at the end."""
+        t = self.peek()
+        return None if t is None else t.kind
+
     def take(self) -> _Tok:
         t = self.toks[self.i]
         self.i += 1
@@ -241,8 +248,7 @@ class _Parser:
         if not self.toks:
             return Every()
         node = self.or_()
-        if self.peek() is not None:
-            t = self.peek()
+        if (t := self.peek()) is not None:
             if t.kind == "RP":
                 raise self.error("右括号多于左括号")
             raise self.error(f"无法理解“{t.value or t.kind}”")
@@ -252,7 +258,7 @@ class _Parser:
         items = [self.and_()]
         while (t := self.peek()) is not None and t.kind == "OR":
             self.take()
-            if self.peek() is None or self.peek().kind in ("OR", "AND", "RP"):
+            if self.peek_kind() in (None, "OR", "AND", "RP"):
                 raise self.error("OR 后缺少检索词")
             items.append(self.and_())
         return items[0] if len(items) == 1 else Or(tuple(items))
@@ -266,7 +272,7 @@ class _Parser:
         while (t := self.peek()) is not None and t.kind not in ("OR", "RP"):
             if t.kind == "AND":
                 self.take()
-                if self.peek() is None or self.peek().kind in ("OR", "AND", "RP"):
+                if self.peek_kind() in (None, "OR", "AND", "RP"):
                     raise self.error("AND 后缺少检索词")
             items.append(self.unary())
         return items[0] if len(items) == 1 else And(tuple(items))
@@ -275,7 +281,7 @@ class _Parser:
         t = self.peek()
         if t is not None and t.kind == "NOT":
             self.take()
-            if self.peek() is None or self.peek().kind in ("OR", "AND", "RP"):
+            if self.peek_kind() in (None, "OR", "AND", "RP"):
                 raise self.error("NOT（或 -）后缺少检索词")
             return Not(self.unary())
         return self.primary(None)
@@ -286,14 +292,14 @@ class _Parser:
             if self.peek() is None:
                 raise self.error("括号不成对")
             node = self.or_()
-            if self.peek() is None or self.peek().kind != "RP":
+            if self.peek_kind() != "RP":
                 raise self.error("括号不成对")
             self.take()
             return _with_field(node, field) if field else node
         if t.kind == "FIELD":
             if field:
                 raise self.error("字段不能嵌套")
-            if self.peek() is None or self.peek().kind not in ("WORD", "PHRASE", "LP"):
+            if self.peek_kind() not in ("WORD", "PHRASE", "LP"):
                 raise self.error("字段后缺少检索词")
             return self.primary(t.value)
         if t.kind == "WORD":

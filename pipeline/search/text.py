@@ -241,7 +241,7 @@ def find_matches(text: str, needles: Iterable[str], cap: int = 2000) -> list[tup
         k = bisect.bisect_right(norm_starts, i) - 1
         return raw_starts[k] + i - norm_starts[k]
 
-    spans = []
+    spans: list[tuple[int, int]] = []
     for needle in needles:
         start = norm.find(needle)
         while start >= 0 and len(spans) < cap:

@@ -182,7 +182,7 @@ class WhooshEngine:
 
     def search(self, plan: Q.Plan, filt: Q.Plan | None, limit: int | None, sort: str) -> tuple[list[StoredHit], int]:
         s = self._s()
-        kw = {"limit": limit, "terms": False}
+        kw: dict[str, object] = {"limit": limit, "terms": False}
         if filt is not None:
             kw["filter"] = _translate(filt)
         if sort == "date":

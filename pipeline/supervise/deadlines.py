@@ -31,7 +31,8 @@ Kind = Literal["workdays", "days", "months", "date", "month_end", "year_end", "q
 
 _NUM = r"(\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _SUFFIX = r"(?:前|之前|以前|起|为止|完成|办结|实施|施行|到位|上线)"
-_PATTERNS: tuple[tuple[Kind, re.Pattern], ...] = (
+# By the pattern's own kind (weeks, half_year … are resolved as one of the Kinds).
+_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("workdays", re.compile(rf"{_NUM}个?工作日")),
     ("days", re.compile(rf"(?<![月年\d一二三四五六七八九十]){_NUM}(?:个)?(?:日|天|自然日)(?:内|之内|以内|$)")),
     ("months", re.compile(rf"{_NUM}个月")),
@@ -108,6 +109,9 @@ def _num(s: str) -> int | None:
     return _cn_number(s.replace("两", "二"))
 
 
+_COUNTED: dict[str, Kind] = {"workdays": "workdays", "days": "days", "months": "months"}
+
+
 def _rule(kind: str, m: re.Match) -> Rule | None:
     text = m.group(0)
     if kind in ("workdays", "days", "months", "weeks"):
@@ -116,7 +120,7 @@ def _rule(kind: str, m: re.Match) -> Rule | None:
             return None
         if kind == "weeks":
             return Rule("days", text, n=7 * n)
-        return Rule(kind, text, n=n)  # type: ignore[arg-type]
+        return Rule(_COUNTED[kind], text, n=n)
     year = next((int(g) for g in m.groups() if g and len(g) == 4 and g.isdigit()), None)
     if kind == "date":
         month, day = _num(m.group(2)), _num(m.group(3))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Iterator
 
 from ..config import Config
-from ..ledger import Ledger, ledger_path
+from ..ledger import Ledger, Register, ledger_path
 from .items import ITEMS_TABLE, Item, _has_books, get_item
 
 KIND = "督办件"
@@ -48,7 +48,7 @@ def item_ids(config: Config) -> set[str]:
         return {r[0] for r in db.execute(f"SELECT reference FROM {ITEMS_TABLE}")} if _has_books(db) else set()
 
 
-def sync_index(ledger: Ledger, config: Config, index) -> int:
+def sync_index(ledger: Register, config: Config, index) -> int:
     """Index the items changed since the last sync (by the event chain); returns how many."""
     with ledger.book_read() as db:
         if not _has_books(db):
@@ -70,7 +70,7 @@ def sync_index(ledger: Ledger, config: Config, index) -> int:
 
 
 
-def sync_quietly(ledger: Ledger, config: Config, index_of: Callable[[], object] | None = None) -> str | None:
+def sync_quietly(ledger: Register, config: Config, index_of: Callable[[], object] | None = None) -> str | None:
     """``sync_index`` after a change, where a failure is a note, never the change's failure: the index
     is derived, and doctor and the service catch it up. ``index_of`` gives an index the caller keeps
     open (the web app's); without it one is opened and closed here. Returns None, or the Chinese note."""

@@ -26,7 +26,7 @@ from typing import Iterable
 from ..config import SOURCE_TYPES, Config
 from ..errors import SupervisionError
 from ..fsutil import atomic_copy, make_readonly
-from ..ledger import EVENT_NAMES, Book, Ledger
+from ..ledger import EVENT_NAMES, Book, Register
 from ..workdays import Calendar
 from .deadlines import Rule, parse_rule
 
@@ -117,10 +117,10 @@ def items_book(config: Config) -> Book:
 PROGRESS_BOOK = Book(table=PROGRESS_TABLE, label="督办进展记录", schema=_PROGRESS_SCHEMA, columns=PROGRESS_COLUMNS)
 
 
-_OPENED: "weakref.WeakSet[Ledger]" = weakref.WeakSet()
+_OPENED: "weakref.WeakSet[Register]" = weakref.WeakSet()
 
 
-def open_books(ledger: Ledger, config: Config) -> None:
+def open_books(ledger: Register, config: Config) -> None:
     """Create and list the two books (idempotent, once per open ledger); remember when supervision
     started, so that the catch-up of 纪要 never turns documents issued before it into items."""
     if ledger in _OPENED:
@@ -132,7 +132,7 @@ def open_books(ledger: Ledger, config: Config) -> None:
     _OPENED.add(ledger)
 
 
-def started_at(ledger: Ledger) -> str | None:
+def started_at(ledger: Register) -> str | None:
     with ledger.book_read() as db:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'supervision_meta'").fetchone() is None:
             return None
@@ -220,6 +220,11 @@ def _date(v: str | None) -> dt.date | None:
     return dt.date.fromisoformat(v) if v else None
 
 
+def _day(v: str) -> dt.date:
+    """A date column that is NOT NULL."""
+    return dt.date.fromisoformat(v)
+
+
 def _evidence(v: str | None) -> tuple[Evidence, ...]:
     return tuple(Evidence(**e) for e in json.loads(v)) if v else ()
 
@@ -229,7 +234,7 @@ def _item(r) -> Item:
         id=r["id"], reference=r["reference"], year=r["year"], seq=r["seq"], matter=r["matter"],
         source_type=r["source_type"], source=r["source"], source_ref=r["source_ref"],
         lead_unit=r["lead_unit"], co_units=tuple(u for u in (r["co_units"] or "").split("、") if u),
-        leader=r["leader"], assigned=_date(r["assigned"]), deadline=_date(r["deadline"]),
+        leader=r["leader"], assigned=_day(r["assigned"]), deadline=_day(r["deadline"]),
         deadline_rule=r["deadline_rule"], deadline_provisional=bool(r["deadline_provisional"]),
         urgent=bool(r["urgent"]), status=r["status"], status_reason=r["status_reason"],
         overdue_since=_date(r["overdue_since"]), closed_on=_date(r["closed_on"]), close_note=r["close_note"],
@@ -245,7 +250,7 @@ def _has_books(db) -> bool:
                       (ITEMS_TABLE,)).fetchone() is not None
 
 
-def get_item(ledger: Ledger, reference: str, *, with_progress: bool = True) -> Item:
+def get_item(ledger: Register, reference: str, *, with_progress: bool = True) -> Item:
     """An item by its 督办编号 (spaces ignored); SupervisionError naming it when there is none."""
     ref = re.sub(r"\s+", "", reference or "")
     with ledger.book_read() as db:
@@ -258,7 +263,7 @@ def get_item(ledger: Ledger, reference: str, *, with_progress: bool = True) -> I
             rows = db.execute(f"SELECT * FROM {PROGRESS_TABLE} WHERE item_id = ? ORDER BY id",
                               (item.id,)).fetchall()
             item = _replace(item, progress=tuple(
-                Progress(id=p["id"], day=_date(p["day"]), text=p["text"], actor=p["actor"],
+                Progress(id=p["id"], day=_day(p["day"]), text=p["text"], actor=p["actor"],
                          created_at=p["created_at"], files=_evidence(p["files"])) for p in rows))
     return item
 
@@ -274,7 +279,8 @@ def _where(*, year: int | None = None, before_year: int | None = None, status: s
            open_on: dt.date | None = None, due_by: dt.date | None = None, assigned_from: dt.date | None = None,
            assigned_to: dt.date | None = None) -> tuple[str, list]:
     """The WHERE clause of list_items and count_items."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
 
     def add(clause: str, *values) -> None:
         where.append(clause)
@@ -307,7 +313,7 @@ def _where(*, year: int | None = None, before_year: int | None = None, status: s
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
-def list_items(ledger: Ledger, *, year: int | None = None, before_year: int | None = None,
+def list_items(ledger: Register, *, year: int | None = None, before_year: int | None = None,
                status: str | Iterable[str] | None = None, unit: str | None = None, source_type: str | None = None,
                overdue_on: dt.date | None = None, open_on: dt.date | None = None, due_by: dt.date | None = None,
                assigned_from: dt.date | None = None, assigned_to: dt.date | None = None,
@@ -329,7 +335,7 @@ def list_items(ledger: Ledger, *, year: int | None = None, before_year: int | No
     return [_item(r) for r in rows]
 
 
-def count_items(ledger: Ledger, *, today: dt.date, **filters) -> dict[str, int]:
+def count_items(ledger: Register, *, today: dt.date, **filters) -> dict[str, int]:
     """How many items match ``filters`` (list_items'), by their state as shown on ``today``: 逾期 for
     挂牌 items whose 时限 has passed (Item.is_overdue), else the status — one query, no item read."""
     where, args = _where(**filters)
@@ -341,7 +347,7 @@ def count_items(ledger: Ledger, *, today: dt.date, **filters) -> dict[str, int]:
         return {r[0]: r[1] for r in db.execute(sql, [today.isoformat(), *args])}
 
 
-def item_years(ledger: Ledger) -> list[int]:
+def item_years(ledger: Register) -> list[int]:
     """The years that have items (of their 督办编号), oldest first."""
     with ledger.book_read() as db:
         if not _has_books(db):
@@ -349,10 +355,10 @@ def item_years(ledger: Ledger) -> list[int]:
         return [r[0] for r in db.execute(f"SELECT DISTINCT year FROM {ITEMS_TABLE} ORDER BY year")]
 
 
-def latest_progress(ledger: Ledger, ids: Iterable[int] | None = None) -> dict[int, Progress]:
+def latest_progress(ledger: Register, ids: Iterable[int] | None = None) -> dict[int, Progress]:
     """Each item's latest 进展 entry, by item id (one query, for the 台账 and list views); only the
     items ``ids`` when given (a page of the list)."""
-    only, args = "", ()
+    only, args = "", ()  # type: str, tuple[int, ...]
     if ids is not None:
         args = tuple(ids)
         if not args:
@@ -363,11 +369,11 @@ def latest_progress(ledger: Ledger, ids: Iterable[int] | None = None) -> dict[in
             return {}
         rows = db.execute(f"SELECT * FROM {PROGRESS_TABLE} WHERE id IN "
                           f"(SELECT MAX(id) FROM {PROGRESS_TABLE}{only} GROUP BY item_id)", args).fetchall()
-    return {p["item_id"]: Progress(id=p["id"], day=_date(p["day"]), text=p["text"], actor=p["actor"],
+    return {p["item_id"]: Progress(id=p["id"], day=_day(p["day"]), text=p["text"], actor=p["actor"],
                                    created_at=p["created_at"], files=_evidence(p["files"])) for p in rows}
 
 
-def history(ledger: Ledger, reference: str) -> list[dict]:
+def history(ledger: Register, reference: str) -> list[dict]:
     """An item's events, oldest first: {time, actor, event, what} (the item page's 办理过程)."""
     out = []
     for ev in ledger.events(reference):
@@ -413,12 +419,17 @@ def default_rule(config: Config, source_type: str, urgent: bool = False) -> tupl
     """The config's 时限 for a 来源类型 (the shorter answer period for an urgent 建议/提案)."""
     if urgent and source_type in ANSWER_TYPES:
         text = config.supervision.urgent_deadline
-        return parse_rule(text), f"默认：{source_type}急件 {text}"
-    text = config.supervision.deadlines[source_type]
-    return parse_rule(text), f"默认：{source_type} {text}"
+        label = f"默认：{source_type}急件 {text}"
+    else:
+        text = config.supervision.deadlines[source_type]
+        label = f"默认：{source_type} {text}"
+    rule = parse_rule(text)
+    if rule is None:   # the config's validators parse every 时限 before it gets here
+        raise SupervisionError(f"配置中的办结时限“{text}”无法识别")
+    return rule, label
 
 
-def add_item(ledger: Ledger, config: Config, *, matter: str, source_type: str, source: str, lead_unit: str,
+def add_item(ledger: Register, config: Config, *, matter: str, source_type: str, source: str, lead_unit: str,
              co_units: Iterable[str] = (), leader: str | None = None, assigned: dt.date,
              deadline: dt.date | None = None, actor: str, source_ref: str | None = None,
              rule: Rule | str | None = None, urgent: bool = False, check_units: bool = True) -> Item:
@@ -444,7 +455,7 @@ def add_item(ledger: Ledger, config: Config, *, matter: str, source_type: str, s
         if deadline is not None:
             rule_text = f"指定：{deadline.isoformat()}"
         else:
-            if rule is None and source_type in SOURCE_TYPES:
+            if rule is None:   # no problems: check_item knows the 来源类型
                 rule, rule_text = default_rule(config, source_type, urgent)
             try:
                 deadline, provisional = rule.resolve(assigned, Calendar(config))
@@ -452,7 +463,7 @@ def add_item(ledger: Ledger, config: Config, *, matter: str, source_type: str, s
                 problems.append(str(e))
         if deadline is not None and deadline < assigned:
             problems.append(f"办结时限 {deadline.isoformat()} 早于交办日期 {assigned.isoformat()}")
-    if problems:
+    if problems or deadline is None:
         raise SupervisionError("；".join(problems))
     book = items_book(config)
     open_books(ledger, config)
@@ -474,6 +485,7 @@ def add_item(ledger: Ledger, config: Config, *, matter: str, source_type: str, s
                 "status": OPEN, "created_at": now, "updated_at": now}
         row_id = w.execute(f"INSERT INTO {ITEMS_TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                            tuple(cols.values())).lastrowid
+        assert row_id is not None  # an INSERT sets lastrowid
         what = (f"交办{cols['lead_unit']}：{_short(matter)}；办结时限 {deadline.isoformat()}（{rule_text}）"
                 + (f"，暂按周一至周五推算（{'、'.join(map(str, provisional))}年节假日未知）" if provisional else ""))
         w.record("supervision_added", actor=actor, book=book, row_id=row_id, reference=reference,
@@ -533,7 +545,7 @@ def _locked(w, reference: str) -> Item:
     return _item(row)
 
 
-def add_progress(ledger: Ledger, config: Config, reference: str, text: str, *, actor: str,
+def add_progress(ledger: Register, config: Config, reference: str, text: str, *, actor: str,
                  day: dt.date, files: Iterable[Path] = ()) -> Progress:
     """A dated 进展 entry (with files, kept in the item's folder)."""
     if not _squeeze(text):
@@ -550,6 +562,7 @@ def add_progress(ledger: Ledger, config: Config, reference: str, text: str, *, a
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (item.id, item.reference, day.isoformat(), text.strip(),
                          json.dumps(stored, ensure_ascii=False) if stored else None, actor, now)).lastrowid
+        assert pid is not None  # an INSERT sets lastrowid
         w.record("supervision_progress", actor=actor, book=PROGRESS_BOOK, row_id=pid, reference=item.reference,
                  detail={"what": f"{day.isoformat()} 进展：{_short(text)}"
                                  + (f"（附 {len(stored)} 个文件）" if stored else "")})
@@ -557,7 +570,7 @@ def add_progress(ledger: Ledger, config: Config, reference: str, text: str, *, a
                     files=tuple(Evidence(**e) for e in stored))
 
 
-def close_item(ledger: Ledger, config: Config, reference: str, *, note: str, actor: str, closed_on: dt.date,
+def close_item(ledger: Register, config: Config, reference: str, *, note: str, actor: str, closed_on: dt.date,
                evidence: Iterable[Path] = ()) -> Item:
     """销号: only with a 办结说明; 佐证材料 files are kept in the item's folder (read-only)."""
     if not _squeeze(note):
@@ -589,7 +602,7 @@ def _ev_dict(e: Evidence) -> dict:
     return {"name": e.name, "sha256": e.sha256, "size": e.size, "original": e.original}
 
 
-def set_status(ledger: Ledger, config: Config, reference: str, status: str, *, reason: str, actor: str,
+def set_status(ledger: Register, config: Config, reference: str, status: str, *, reason: str, actor: str,
                today: dt.date) -> Item:
     """暂缓 / 不能办理 (with the reason), or back to 办理中 (恢复, with the reason; 逾期 again at the
     next day turn if its 时限 has passed)."""
@@ -610,7 +623,7 @@ def set_status(ledger: Ledger, config: Config, reference: str, status: str, *, r
     return get_item(ledger, cur.reference)
 
 
-def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date | None = None,
+def extend(ledger: Register, config: Config, reference: str, *, deadline: dt.date | None = None,
            rule: str | None = None, reason: str, actor: str, today: dt.date) -> Item:
     """延期: a new 办结时限 (a date, or a rule counted from the 交办日期 such as 「6个月」), with the
     reason (e.g. the 交办机构 agreed to extend a 建议's answer period). A 逾期 item whose new 时限 is
@@ -642,7 +655,7 @@ def extend(ledger: Ledger, config: Config, reference: str, *, deadline: dt.date 
     return get_item(ledger, cur.reference)
 
 
-def record_answer(ledger: Ledger, config: Config, reference: str, *, category: str, answered_on: dt.date,
+def record_answer(ledger: Register, config: Config, reference: str, *, category: str, answered_on: dt.date,
                   satisfaction: str | None, actor: str) -> Item:
     """答复 of a 人大建议/政协提案: 答复类别 (A 已解决或基本解决, B 正在解决或列入计划, C 因条件限制
     留作参考), 答复日期 and the 代表/委员's 满意度 (may come later: call again)."""
@@ -687,7 +700,7 @@ class DayTurn:
         return self.summary() if (self.overdue or self.recomputed or self.still_provisional) else None
 
 
-def day_turn(ledger: Ledger, config: Config, *, today: dt.date, actor: str) -> DayTurn:
+def day_turn(ledger: Register, config: Config, *, today: dt.date, actor: str) -> DayTurn:
     """Run at the day's turn (the watch service) and before ``supervise list``/``remind``/``report``:
     re-derive provisional 时限 the calendar now covers, then mark 逾期 every 办理中 item whose 时限 is
     before ``today``. One transaction; each change is one event; running it twice changes nothing."""
@@ -711,7 +724,8 @@ def day_turn(ledger: Ledger, config: Config, *, today: dt.date, actor: str) -> D
             _update(w, config, item.id, "supervision_deadline", actor, item.reference,
                     f"办结时限按{years}年节假日安排重算：{item.deadline.isoformat()} → {new.isoformat()}",
                     deadline=new.isoformat(), deadline_provisional=0, status=status,
-                    overdue_since=item.overdue_since.isoformat() if status == OVERDUE else None)
+                    overdue_since=item.overdue_since.isoformat() if status == OVERDUE and item.overdue_since
+                    else None)
             recomputed.append((item.reference, item.deadline, new))
         rows = w.execute(f"SELECT * FROM {ITEMS_TABLE} WHERE status = ? AND deadline < ? ORDER BY id",
                          (OPEN, today.isoformat())).fetchall()

@@ -22,7 +22,7 @@ import yaml
 
 from ..config import Config
 from ..errors import SupervisionError
-from ..ledger import Ledger
+from ..ledger import Register
 from ..model import Decision, Draft, Problem
 from .deadlines import FULL_DATE_RE, ISO_RE, find_in_text, parse_rule
 from .items import Item, add_item, check_item, minutes_series, source_key
@@ -56,7 +56,7 @@ def split_units(owner: str) -> list[str]:
     return [u for u in _UNIT_SPLIT.split(owner or "") if u]
 
 
-def items_from_minutes(ledger: Ledger, config: Config, draft: Draft, reference: str, *, actor: str,
+def items_from_minutes(ledger: Register, config: Config, draft: Draft, reference: str, *, actor: str,
                        assigned: dt.date | None = None) -> MinutesResult:
     """Register one item per 议定事项 with a 责任单位 of an issued 纪要 (idempotent). The 交办日期 is
     the 纪要's 成文日期 (or ``assigned``). Units missing from ``supervision.units`` are still taken — the
@@ -278,7 +278,7 @@ def _source_type(value: str) -> str:
     return TYPE_ALIASES.get(v, v)
 
 
-def import_items(ledger: Ledger, config: Config, path: Path, *, actor: str) -> ImportResult:
+def import_items(ledger: Register, config: Config, path: Path, *, actor: str) -> ImportResult:
     """Take every good row of a 交办清单 as an item; collect each bad row's problems. Raises
     SupervisionError (nothing taken) only when the file itself cannot be read."""
     rows, defaults = read_rows(path)
@@ -297,7 +297,7 @@ def import_items(ledger: Ledger, config: Config, path: Path, *, actor: str) -> I
         assigned = parse_date(row.get("assigned"))
         if row.get("assigned") not in (None, "") and assigned is None:
             problems.append(f"交办日期“{_text(row.get('assigned'))}”无法识别（应为 2015年3月1日 或 2015-03-01）")
-            assigned_for_check = dt.date.min
+            assigned_for_check: dt.date | None = dt.date.min
         else:
             assigned_for_check = assigned
         deadline_raw = row.get("deadline")
@@ -308,7 +308,7 @@ def import_items(ledger: Ledger, config: Config, path: Path, *, actor: str) -> I
                 problems.append(f"办结时限“{_text(deadline_raw)}”无法识别（可写 2015年4月1日、15个工作日、3个月、月底前）")
         problems += check_item(config, matter=matter, source_type=stype, source=source, lead_unit=lead,
                                co_units=co, assigned=assigned_for_check, deadline=deadline)
-        if problems:
+        if problems or assigned is None:   # check_item reports a missing 交办日期
             result.rejected.append(RowProblem(label, tuple(dict.fromkeys(problems))))
             continue
         ref = f"{stype}:{number}" if number else source_key(stype, matter, source, lead, assigned.isoformat())
@@ -325,7 +325,7 @@ def import_items(ledger: Ledger, config: Config, path: Path, *, actor: str) -> I
     return result
 
 
-def _existing(ledger: Ledger, source_ref: str) -> bool:
+def _existing(ledger: Register, source_ref: str) -> bool:
     from .items import ITEMS_TABLE, _has_books
 
     with ledger.book_read() as db:
@@ -340,7 +340,7 @@ def _existing(ledger: Ledger, source_ref: str) -> bool:
 MINUTES_DONE, MINUTES_FAILED = "supervision_minutes", "supervision_minutes_failed"
 
 
-def minutes_hook(ledger: Ledger, config: Config, draft: Draft, reference: str, *, actor: str) -> MinutesResult:
+def minutes_hook(ledger: Register, config: Config, draft: Draft, reference: str, *, actor: str) -> MinutesResult:
     """What the pipeline calls once a 纪要 is filed: its items, then one event on the 纪要 saying so
     (the catch-up looks for that event). Idempotent."""
     if draft.series not in minutes_series(config):
@@ -354,13 +354,13 @@ def minutes_hook(ledger: Ledger, config: Config, draft: Draft, reference: str, *
     return result
 
 
-def record_minutes_failure(ledger: Ledger, reference: str, error: Exception, *, actor: str) -> None:
+def record_minutes_failure(ledger: Register, reference: str, error: Exception, *, actor: str) -> None:
     ledger.log(MINUTES_FAILED, actor=actor, reference=reference,
                detail={"error": f"{type(error).__name__}: {error}",
                        "what": "议定事项未能列入督办台账，待补做"})
 
 
-def minutes_pending(ledger: Ledger, config: Config) -> list[str]:
+def minutes_pending(ledger: Register, config: Config) -> list[str]:
     """纪要 of a supervised series, filed since supervision started, whose items were never made (a
     failed hook, or a stop between filing and the hook)."""
     from .items import started_at
@@ -378,7 +378,7 @@ def minutes_pending(ledger: Ledger, config: Config) -> list[str]:
     return out
 
 
-def catch_up_minutes(ledger: Ledger, config: Config, store, *, actor: str) -> tuple[list[str], list[str]]:
+def catch_up_minutes(ledger: Register, config: Config, store, *, actor: str) -> tuple[list[str], list[str]]:
     """Redo the 纪要 hook for every pending 纪要 from its archived 原稿. Returns (done, still failing
     with the reason)."""
     from .. import drafts
@@ -391,7 +391,11 @@ def catch_up_minutes(ledger: Ledger, config: Config, store, *, actor: str) -> tu
         if original is None or not original.is_file():
             failed.append(f"{ref}：档案中找不到原稿")
             continue
-        series = ledger.document(ref).number.series
+        doc = ledger.document(ref)
+        if doc is None:
+            failed.append(f"{ref}：登记簿中没有此文号")
+            continue
+        series = doc.number.series
         route = next((r for r in config.intake.routes if r.series == series), None) \
             or Route(folder=series, series=series, kind="纪要")
         try:

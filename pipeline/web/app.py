@@ -12,13 +12,14 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -29,6 +30,10 @@ from ..config import Config
 from ..errors import GongwenError
 from ..ledger import EVENT_NAMES, Ledger
 from .security import CSRF_FIELD, ClientLimiter, SecureHeaders, new_token, same_token, session_secret
+
+if TYPE_CHECKING:
+    from ..convert import Converter
+    from ..search import FolderIndex
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("gongwen.web")
@@ -47,6 +52,16 @@ class BadForm(Exception):
     pass
 
 
+def form_text(form: FormData, key: str) -> str:
+    """A text field of a posted form ("" when absent); a file sent in its place is refused."""
+    value = form.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise StarletteHTTPException(400, f"表单项“{key}”应为文字，不是文件。")
+    return value
+
+
 class WebState:
     """What the pages share, opened once per process."""
 
@@ -54,9 +69,9 @@ class WebState:
         self.config = config
         self._clock = clock
         self.limiter = ClientLimiter()
-        self._index = None
+        self._index: FolderIndex | None = None
         self._index_lock = threading.Lock()
-        self._converter = None
+        self._converter: Converter | None = None
         self.closed = True
         self.open()
 
@@ -180,7 +195,8 @@ async def csrf_guard(request: Request) -> None:
     if request.method != "POST":
         return
     form = await request.form()
-    if not same_token(request.session.get("csrf"), form.get(CSRF_FIELD)):
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not same_token(request.session.get("csrf"), token):
         raise BadForm()
 
 

@@ -17,9 +17,13 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import GongwenError
 from ..fsutil import atomic_write_text
+
+if TYPE_CHECKING:
+    from .app import WebState
 
 log = logging.getLogger("gongwen.web")
 KINDS = {"archive": "整理归档", "check": "四性检测", "handover": "生成移交包"}
@@ -64,7 +68,7 @@ def _now() -> str:
 
 
 class JobRunner:
-    def __init__(self, state):
+    def __init__(self, state: WebState) -> None:
         self.state = state
         self.config = state.config
         self.dir = self.config.work_dir / "web" / "jobs"

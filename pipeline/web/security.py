@@ -96,7 +96,8 @@ class ClientLimiter:
             now = self.clock()
             while q and now - q[0] > self.window:
                 q.popleft()
-            return bool(q) and len(q) >= self.limit
+            n = len(q) if q else 0
+            return n > 0 and n >= self.limit
 
     def failed(self, client: str) -> None:
         with self._lock:

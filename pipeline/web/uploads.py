@@ -50,7 +50,8 @@ def received(config: Config, uploads) -> Iterator[list[Path]]:
         raise UploadRefused(f"上传的文件合计超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；请分几次上传，或压缩后再传")
     folder = config.work_dir / "web" / "uploads" / uuid.uuid4().hex
     try:
-        paths, names = [], set()
+        paths: list[Path] = []
+        names: set[str] = set()
         for u in chosen:
             name = safe_name(u.filename)
             if name is None:

@@ -142,16 +142,17 @@ def _obstacles(pdf: Path) -> tuple[tuple[float, float, float, float], list[tuple
         if not doc.pages:
             raise ArchiveError(f"{pdf.name} 没有页面，无法加盖归档章")
         page = doc.pages[0]
-        mb = tuple(float(v) for v in page.mediabox)
-        mx0, my1 = mb[0], mb[3]
-        boxes = []
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        mb = (x0, y0, x1, y1)
+        mx0, my1 = x0, y1
+        boxes: list[tuple[float, float, float, float]] = []
         for obj in (*page.chars, *page.rects, *page.lines, *page.curves, *page.images):
             # pdfplumber: x from the left edge, top/bottom from the top edge of the page box.
             boxes.append((mx0 + float(obj["x0"]), my1 - float(obj["bottom"]),
                           mx0 + float(obj["x1"]), my1 - float(obj["top"])))
         for a in page.annots or []:
             boxes.append((mx0 + float(a["x0"]), my1 - float(a["bottom"]), mx0 + float(a["x1"]), my1 - float(a["top"])))
-    return mb, boxes  # type: ignore[return-value]
+    return mb, boxes
 
 
 def _free(rect, boxes, clearance: float) -> bool:

@@ -75,7 +75,7 @@ def _series_rank(config: Config) -> dict[str, int]:
 
 def _prod_key(rec: Record, rank: dict[str, int]) -> tuple:
     d = record_date(rec.meta) or dt.date.max
-    return (d, rank.get(rec.meta.get("机关代字"), len(rank)), int(rec.meta.get("顺序号") or 0), rec.reference)
+    return (d, rank.get(rec.meta.get("机关代字") or "", len(rank)), int(rec.meta.get("顺序号") or 0), rec.reference)
 
 
 def order_records(records: list[Record], config: Config) -> list[Record]:
@@ -273,7 +273,7 @@ def reconcile_plan(plan: Plan, records: dict[str, Record], config: Config) -> li
         for e in plan.classes[key]:
             rec = records.get(e.reference)
             code = rec.meta.get("档号") if rec is not None else None
-            if not code or code == e.code or not ARCHIVE_CODE_RE.match(code):
+            if rec is None or not code or code == e.code or not ARCHIVE_CODE_RE.match(code):
                 keep.append(e)
                 continue
             out.append(f"整理方案中 {e.reference} 的档号被改为 {e.code}，已按该件元数据改回 {code}")

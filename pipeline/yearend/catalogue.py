@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from ..archive import Record, responsible
@@ -49,7 +50,7 @@ def to_pdf(config: Config, pairs: list[tuple[Path, Path]]) -> list[Path]:
     errors = [r for r in results if isinstance(r, ConversionError)]
     if errors:
         raise errors[0]
-    return [Path(r) for r in results]
+    return [r for r in results if isinstance(r, Path)]
 
 
 # The columns a 件's own metadata fills (not 序号, 档号 and 备注, which come from the arrangement), by
@@ -98,6 +99,7 @@ def xlsx_bytes(config: Config, key: ClassKey, rows: list[dict]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     thin = Side(style="thin", color="000000")
@@ -106,6 +108,7 @@ def xlsx_bytes(config: Config, key: ClassKey, rows: list[dict]) -> bytes:
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
 
     cv = wb.active
+    assert isinstance(cv, Worksheet)   # a new workbook has one worksheet
     cv.title = "封面"
     cv.column_dimensions["A"].width = 18
     cv.column_dimensions["B"].width = 50
@@ -173,14 +176,14 @@ def class_files(config: Config, year: int, key: ClassKey) -> dict[str, Path]:
 
 def write_catalogues(config: Config, plan, records: dict[str, Record], *, actor: str,
                      make_pdf: bool = True, checker: str = "", checked_on: str = "",
-                     stale: frozenset[str] | set[str] = frozenset()) -> list[Path]:
+                     stale: Collection[str] = frozenset()) -> list[Path]:
     """(Re)write each class's 目录 and 备考表 when its content changed, or when one of its files is
     named in ``stale``; returns the files written."""
     written: list[Path] = []
     todo: list[tuple[Path, Path]] = []
     yearend_dir(config, plan.year).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".catalogue-", dir=yearend_dir(config, plan.year)) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=".catalogue-", dir=yearend_dir(config, plan.year)) as tmp_name:
+        tmp = Path(tmp_name)
         for key in sorted(plan.classes, key=ClassKey.sort_key):
             entries = plan.classes[key]
             rows = catalogue_rows(entries, records)

@@ -132,7 +132,8 @@ def load_year(config: Config, year: int) -> tuple[list[Record], list[tuple[Path,
     """Every record folder of the year: the records that load, and (folder, why) for those that do not."""
     store = ArchiveStore(config)
     ydir = config.archive_dir / str(year)
-    good, bad = [], []
+    good: list[Record] = []
+    bad: list[tuple[Path, str]] = []
     if not ydir.is_dir():
         return good, bad
     for sdir in sorted(p for p in ydir.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -635,7 +636,7 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
     from .arrange import PLAN_FILE, drift, load_plan, year_anchor
     from .catalogue import class_files
 
-    codes = Counter()
+    codes: Counter[str] = Counter()
     by_class: dict[ClassKey, list[tuple[int, str]]] = defaultdict(list)
     for r in records:
         m = r.meta
@@ -665,7 +666,7 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
         if n > 1:
             run.fail("GD-ZS-2-7", code, "", f"档号重复 {n} 次")
     for field_, label in (("文件编号", "文号"), ("电子文件号", "电子文件号")):
-        seen = Counter(r.meta.get(field_) for r in records if r.meta.get(field_))
+        seen = Counter(str(r.meta[field_]) for r in records if r.meta.get(field_))
         for v, n in seen.items():
             if n > 1:
                 run.fail("GD-ZS-2-7", v, "", f"{label}重复 {n} 次")
@@ -715,7 +716,7 @@ def _check_arrangement(run: _Run, config: Config, year: int, records: list[Recor
         have = by_ref[ref].meta.get("档号") if ref in by_ref else None
         if have and have != entry.code:
             run.fail("GD-WZ-1-1", entry.code, PLAN_FILE, f"整理方案中 {ref} 的档号为 {entry.code}，该件元数据为 {have}")
-    by_code = {r.meta.get("档号"): r for r in records if r.meta.get("档号")}
+    by_code = {str(r.meta["档号"]): r for r in records if r.meta.get("档号")}
     labels = {PLAN_FILE: f"{year} 年度"}
     for key, entries in plan.classes.items():
         files = class_files(config, year, key)
@@ -867,9 +868,9 @@ def check_year(config: Config, year: int, *, ledger, actor: str = "", progress: 
                 continue
             items.append(run.item(code, unit=unit))
         if scan:
-            ok, fails, note = virus_scan([config.archive_dir / str(year)])
+            ok, infected, note = virus_scan([config.archive_dir / str(year)])
             prop, name = ITEM["GD-AQ-1"]
-            item = CheckItem("GD-AQ-1", prop, name, ok, len(records) if ok is not None else 0, tuple(fails), note)
+            item = CheckItem("GD-AQ-1", prop, name, ok, len(records) if ok is not None else 0, tuple(infected), note)
         else:
             item = not_run("GD-AQ-1", *ITEM["GD-AQ-1"], "本次检测未要求病毒检测")
         order = {c: i for i, (c, _, _) in enumerate(ITEMS)}

@@ -225,7 +225,7 @@ def read_eep(xml: bytes) -> EepSummary:
             role=t("e:稿本", d), name=t("e:电子属性/e:计算机文件名", d),
             size=int(t("e:电子属性/e:计算机文件大小", d) or -1), format=t("e:电子属性/e:格式信息", d),
             creator=t("e:电子属性/e:文档创建程序", d),
-            digests={x.get("算法"): (x.text or "") for x in d.findall("e:数字摘要", ns)}))
+            digests={(x.get("算法") or ""): (x.text or "") for x in d.findall("e:数字摘要", ns)}))
     return EepSummary(code=t(f"{ent}/e:档号/e:档号"), reference=t(f"{ent}/e:内容描述/e:文件编号"),
                       title=t(f"{ent}/e:内容描述/e:题名"), pages=int(t(f"{ent}/e:形式特征/e:页数") or 0),
                       folder=t(f"{ent}/e:存储位置/e:当前位置"), files=tuple(files))

@@ -53,6 +53,8 @@ def write_report(report: CheckReport, config: Config | None, out: Path) -> Path:
         return atomic_write_text(out, json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     if suffix not in REPORT_SUFFIXES:
         raise ArchiveError(f"检测报告只能写成 .json、.docx 或 .pdf：{out.name}")
+    if config is None:
+        raise ArchiveError(f"写出 {out.name} 需要配置（模板与 LibreOffice）")
     ctx = report_context(report, config)
     with tempfile.TemporaryDirectory(prefix=".report-") as tmp:
         docx = render_docx(config, TEMPLATES["检测报告"], ctx, Path(tmp) / "检测报告.docx")
@@ -114,6 +116,8 @@ def last_report_path(config: Config, year: int) -> Path:
 def save_last_report(config: Config, report: CheckReport) -> Path:
     """Keep ``report`` as the year's last 四性检测 (``gongwen check YEAR`` and the 年终 page both do), so
     the 年终 page shows it item by item whoever ran it."""
+    if report.year is None:
+        raise ValueError("only a year's 四性检测 is kept as its last report, not a package's")
     return atomic_write_text(last_report_path(config, report.year),
                              json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -77,7 +78,7 @@ def incoming_page(request: Request, year: str = "", state: str = "", sender: str
                   page: str = "1", user: User = Depends(require("incoming"))):
     st = state_of(request)
     today = st.today()
-    errors = []
+    errors: list[str] = []
     every = IncomingRegister(st.ledger, st.config).all()
     years = sorted({r.year for r in every})
     y = _year(year, years, today, errors)
@@ -139,7 +140,7 @@ def receive_files(request: Request, files: list[UploadFile] = File(default=[]), 
         request.session["flash"] = "请选择要登记的来文文件"
         return RedirectResponse("/incoming", status_code=303)
     svc = st.services(user.name)
-    out = []
+    out: list[dict[str, Any]] = []
     try:
         with received(st.config, chosen) as paths:
             for path in paths:

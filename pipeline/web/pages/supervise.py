@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -90,14 +91,15 @@ def supervise_page(request: Request, year: str = "", status: str = "", unit: str
     except ValueError:
         pg = 1
     # Counted in the database and read one page at a time: 5,000 items cost what 50 do.
-    scope = {"unit": unit or None, "source_type": type or None}
+    scope: dict[str, Any] = {"unit": unit or None, "source_type": type or None}
     counts = count_items(st.ledger, today=today, year=y, **scope)
     figures = rate_of_counts("合计", counts)
     count = (figures.total if not status else figures.open if status == BOARD else counts.get(status, 0))
     pages = max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE)
     pg = min(pg, pages)
-    chosen = {"": {}, BOARD: {"status": ON_BOARD}, OVERDUE: {"overdue_on": today},
-              OPEN: {"open_on": today}}.get(status, {"status": status})
+    filters: dict[str, dict[str, Any]] = {"": {}, BOARD: {"status": ON_BOARD}, OVERDUE: {"overdue_on": today},
+                                          OPEN: {"open_on": today}}
+    chosen = filters.get(status, {"status": status})
     rows = list_items(st.ledger, year=y, **scope, **chosen, order="deadline" if sort == "deadline" else "reference",
                       limit=PAGE_SIZE, offset=(pg - 1) * PAGE_SIZE)
     latest = latest_progress(st.ledger, [i.id for i in rows])
@@ -175,7 +177,7 @@ def item_file(request: Request, ref: str, name: str = "", user: User = Depends(r
     item = _item(request, ref)
     entry = next(((p, e) for p, e in evidence_files(st.config, item) if e.name == name), None)
     path = inside_tree(item_dir(st.config, item), entry[1].name) if entry else None
-    if path is None:
+    if entry is None or path is None:
         raise HTTPException(404)
     st.ledger.log("downloaded", actor=user.name, reference=item.reference,
                   detail={"督办材料": entry[1].name, "client": client_of(request)})
@@ -228,7 +230,7 @@ def close(request: Request, ref: str, note: str = Form(""), day: str = Form(""),
     def do(st, item, paths):
         closed = close_item(st.ledger, st.config, item.reference, note=note, actor=user.name,
                             closed_on=_day(day, "办结日期", st.today()), evidence=paths)
-        return f"已销号（办结日期 {closed.closed_on.isoformat()}" + (f"，佐证材料 {len(paths)} 个）" if paths else "）")
+        return f"已销号（办结日期 {closed.closed_on}" + (f"，佐证材料 {len(paths)} 个）" if paths else "）")
     return _change(request, ref, user, "close", {"note": note, "day": day}, do, files)
 
 

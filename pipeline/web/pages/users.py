@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from ...accounts import ROLE_NOTES, ROLES, AccountError, User, permission_table
-from ..app import Nav, render, require, state_of
+from ..app import Nav, form_text, render, require, state_of
 
 router = APIRouter()
 NAV = (Nav("用户", "/users", "users", 90),)
@@ -29,10 +29,10 @@ def users_page(request: Request, user: User = Depends(require("users"))):
 async def users_change(request: Request, user: User = Depends(require("users"))):
     form = await request.form()
     st = state_of(request)
-    op, name = form.get("op", ""), (form.get("name") or "").strip()
+    op, name = form_text(form, "op"), form_text(form, "name").strip()
     try:
         if op == "add":
-            st.accounts.add(name, form.getlist("roles"), form.get("password") or "", actor=user.name)
+            st.accounts.add(name, form.getlist("roles"), form_text(form, "password"), actor=user.name)
             done = f"已新建用户 {name}"
         elif op == "roles":
             st.accounts.set_roles(name, form.getlist("roles"), actor=user.name)
@@ -43,7 +43,7 @@ async def users_change(request: Request, user: User = Depends(require("users")))
             st.accounts.set_active(name, op == "enable", actor=user.name)
             done = f"已{'启用' if op == 'enable' else '停用'} {name}"
         elif op == "password":
-            st.accounts.set_password(name, form.get("password") or "", actor=user.name)
+            st.accounts.set_password(name, form_text(form, "password"), actor=user.name)
             done = f"已为 {name} 设置新密码"
         else:
             raise AccountError("未知的操作")

@@ -29,7 +29,7 @@ def _year(value, st) -> int:
 def yearend_page(request: Request, year: str = "", user: User = Depends(require("yearend_view"))):
     st = state_of(request)
     y = _year(year, st)
-    errors = []
+    errors: list[str] = []
     try:
         plan = load_plan(st.config, y)
     except Exception as e:  # noqa: BLE001 — a damaged plan file is shown, not a 500
