@@ -30,7 +30,7 @@ test: install lint
 # Errors and likely bugs (pyproject.toml [tool.ruff]) and the package's type check
 # (pyproject.toml [tool.mypy]); part of `make test`.
 lint: install
-	$(VENV)/bin/ruff check pipeline tests bench scripts
+	$(VENV)/bin/ruff check pipeline tests bench samples scripts
 	$(VENV)/bin/mypy
 
 # The quick loop while changing code: every test that needs no LibreOffice, OCR or browser and is not

@@ -67,7 +67,7 @@ def _ocr_table(cfg, work: Path, pages: int, dpis: tuple[int, ...]):
     from pipeline.incoming.reading import clean_page
     from pipeline.model import Number
     from pipeline.render import render_document
-    from tests.incoming_docs import rasterise
+    from samples.incoming_docs import rasterise
 
     docx = render_document(_report_draft(pages), Number("珠政发", 2015, 9, "珠政发〔2015〕9号", "珠政发〔2015〕9号"),
                            cfg, work / "report.docx")
@@ -106,7 +106,7 @@ def _latency(base: Path, runs_text: int, runs_scan: int):
     from pipeline.incoming import receive
     from pipeline.instance import init_instance
     from pipeline.process import open_services
-    from tests import incoming_docs as D
+    from samples import incoming_docs as D
 
     up = D.upstream_config(base / "upstream")
     body = tuple(D.NOTICE_BODY) * 5        # five pages of the 上级 通知's text

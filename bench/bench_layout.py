@@ -11,9 +11,10 @@ from pathlib import Path
 
 
 def run(args) -> list[tuple[str, list[str], list[list]]]:
-    from bench.bench_render import CORPUS, _config, drafts
+    from bench.bench_render import _config
     from pipeline.convert import find_soffice
-    from tests.render_drafts import lay_out
+    from samples.corpus import CORPUS, chapter_drafts
+    from samples.render_drafts import lay_out
 
     if not CORPUS.is_file() or find_soffice() is None:
         return [("layout", ["note"], [["corpus or LibreOffice not available"]])]
@@ -21,7 +22,7 @@ def run(args) -> list[tuple[str, list[str], list[list]]]:
     with tempfile.TemporaryDirectory(prefix="bench-layout-") as tmp:
         tmp = Path(tmp)
         config = _config(tmp)
-        docs = {f"d{i:03d}": item for i, item in enumerate(drafts(n))}
+        docs = {f"d{i:03d}": item for i, item in enumerate(chapter_drafts(n))}
         layouts: dict = {}
         rounds: dict = {}
         t0 = time.perf_counter()

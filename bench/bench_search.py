@@ -17,20 +17,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
-import re
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from samples.corpus import CORPUS, relevance, report_sections, section_docs, section_keys
+
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "data" / "corpus" / "government_work_reports.jsonl"
 ENGINES = ("whoosh", "tantivy")
 WHOOSH_MAX = 20_000      # the largest corpus Whoosh is built for in this bench (see run)
 QUERIES = [
@@ -38,100 +36,6 @@ QUERIES = [
     "农业 AND 农村", "教育 OR 科技", "发展 -经济", "标题:工作回顾", "年度:2015", "GDP",
     "社会主义现代化", "脱贫攻坚", "住房", "疫情防控", "一带一路", "乡村振兴 NOT 城市", "珠政发〔2015〕3号",
 ]
-SERIES = (("珠政发", ("通知", "意见", "决定", "报告")), ("珠政办发", ("通知", "通报", "意见")),
-          ("珠政函", ("函", "批复")))
-_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
-
-
-@dataclass(frozen=True)
-class Section:
-    report: str        # the report's title
-    heading: str       # the 一、 heading it sits under ("" before the first)
-    text: str          # one paragraph
-    year: int
-
-
-def _year_of(rec: dict, previous: int) -> int:
-    for s in (str(rec.get("year") or ""), rec.get("title", ""), rec.get("content", "")[:400]):
-        m = re.search(r"(19[5-9]\d|20[0-4]\d)", s)
-        if m:
-            return int(m.group(1))
-    return previous
-
-
-def report_sections(path: Path = CORPUS, min_chars: int = 20) -> list[Section]:
-    """The corpus split into paragraphs (blank-line separated), each remembering its report and
-    the 一、 heading above it; headings themselves and very short lines are not sections."""
-    out: list[Section] = []
-    year = 1954
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            year = _year_of(rec, year)
-            heading = ""
-            for para in re.split(r"\n\s*\n", rec["content"]):
-                para = para.strip()
-                if not para:
-                    continue
-                if _HEADING.match(para) and len(para) < 60:
-                    heading = para
-                    continue
-                if len(para) >= min_chars:
-                    out.append(Section(rec["title"], heading, para, year))
-    return out
-
-
-def section_docs(sections: list[Section], n: int | None = None, *, start_seq: int = 0):
-    """IndexDocs for ``n`` sections (cycling through the list with distinct ids): a made-up 文号 per
-    section in a series chosen round-robin, its 文种 from that series, a date in the report's year."""
-    from pipeline.search import IndexDoc
-
-    n = len(sections) if n is None else n
-    seqs: dict[tuple[str, int], int] = {}
-    for i in range(n):
-        s = sections[i % len(sections)]
-        series, kinds = SERIES[i % len(SERIES)]
-        key = (series, s.year)
-        seqs[key] = seqs.get(key, start_seq) + 1
-        seq = seqs[key]
-        ref = f"{series}〔{s.year}〕{seq}号"
-        title = f"{s.report} {s.heading}".strip()
-        yield IndexDoc(id=ref, number=ref, archive_code=None, title=title, body=s.text, year=s.year,
-                       series=series, kind=kinds[i % len(kinds)],
-                       date=dt.date(s.year, 1, 1) + dt.timedelta(days=seq % 365))
-
-
-# --- relevance: nDCG@10 on graded judgements ----------------------------------------------------
-
-JUDGEMENTS = REPO / "tests" / "fixtures" / "search_relevance.json"
-
-
-def judgements() -> dict[str, dict[tuple[str, str], int]]:
-    """{query: {(report title, first 24 characters of the section): grade 0–3}}."""
-    data = json.loads(JUDGEMENTS.read_text(encoding="utf-8"))
-    return {q: {(report, starts): grade for grade, report, starts in js} for q, js in data["queries"].items()}
-
-
-def section_keys(sections: list[Section], docs) -> dict[str, tuple[str, str]]:
-    """{document id: the key the judgements use} for ``section_docs(sections)``."""
-    return {d.id: (s.report, s.text[:24]) for s, d in zip(sections, docs)}
-
-
-def ndcg_at_10(ranked: list[tuple[str, str]], grades: dict[tuple[str, str], int]) -> float:
-    """nDCG@10 with gains 2^grade − 1; sections nobody judged count as 0."""
-    def dcg(gs):
-        return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gs[:10]))
-
-    ideal = dcg(sorted(grades.values(), reverse=True))
-    return dcg([grades.get(k, 0) for k in ranked]) / ideal if ideal else 0.0
-
-
-def relevance(ix, keys: dict[str, tuple[str, str]]) -> dict[str, float]:
-    """nDCG@10 per judged query for an open index holding ``section_docs(report_sections())``."""
-    return {q: ndcg_at_10([keys[h.id] for h in ix.search(q, limit=10, snippets=False).hits], grades)
-            for q, grades in judgements().items()}
-
-
 # --- child processes -----------------------------------------------------------------------------
 
 

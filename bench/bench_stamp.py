@@ -22,7 +22,7 @@ def _row(name: str, seconds: list[float]) -> tuple:
 
 def _documents(root: Path, n: int):
     """(name, kwargs) for n documents: bodies from 2 to ~70 lines, every third with attachments."""
-    from tests.test_seal import ATTACH
+    from samples.seal_docs import ATTACH
 
     docs = []
     for i in range(n):
@@ -43,12 +43,13 @@ def run(args) -> list[tuple[str, list[str], list[tuple]]]:
     from pipeline.convert import Converter
     from pipeline.model import Draft
     from pipeline.seal import NeedsRelayout, apply_seal, place_seal, seal_image
-    from tests.test_seal import build_docx, make_instance
+    from samples.instance import instance_config
+    from samples.seal_docs import build_docx
 
     n = 5 if args.quick else 20
     with tempfile.TemporaryDirectory(prefix="bench-stamp-") as tmp:
         root = Path(tmp)
-        config = make_instance(root)
+        config = instance_config(root)
         t = time.perf_counter()
         stamp.init_demo_pki(config)
         pki_s = time.perf_counter() - t

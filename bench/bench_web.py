@@ -81,7 +81,7 @@ def record(archive: Path, d) -> None:
 
 
 def build(root: Path, n: int) -> tuple[Path, list[str], float]:
-    from bench.bench_search import report_sections, section_docs
+    from samples.corpus import report_sections, section_docs
     from pipeline import accounts
     from pipeline.config import load
     from pipeline.ledger import Ledger
@@ -204,7 +204,7 @@ def measure(n: int, seconds: int) -> list[list]:
 
 
 def run(args: argparse.Namespace):
-    from bench.bench_search import CORPUS
+    from samples.corpus import CORPUS
 
     if not CORPUS.exists():
         return [("web: skipped", ["reason"], [[f"corpus not found: {CORPUS}"]])]

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import psutil
 
-from bench.bench_watch import REPO, make_instance, sample_draft
+from bench.bench_watch import REPO, make_instance
+from samples.drafts import sample_draft
 
 GONGWEN = [sys.executable, "-m", "pipeline"]
 HOSTILE = ("duplicate", "rules", "garbage", "empty", "pdf", "gbk-name", "long-name", "symlink", "fifo",

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from samples.instance import REPO, write_instance
+
+pytest_plugins = ["tests.support.fixtures"]   # the fixtures several test modules share
 SHARED = (REPO.parent / "shared").resolve()
 SHARED_DATA = SHARED / "data"
 
@@ -19,21 +21,6 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"shared test data not available: {p} (clone ../shared beside the repository)")
     return p
-
-
-def write_instance(root: Path, **overrides) -> Path:
-    """Write a config.yaml for an instance in ``root`` that uses the repository's templates and
-    fonts; ``overrides`` replace top-level keys. Returns the config path."""
-    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    raw.setdefault("paths", {})
-    raw["paths"]["templates"] = str(REPO / "templates")
-    raw["paths"]["fonts"] = str(REPO / "fonts")
-    for k, v in overrides.items():
-        raw[k] = v
-    root.mkdir(parents=True, exist_ok=True)
-    cfg = root / "config.yaml"
-    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return cfg
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +76,51 @@ def _isolated_env(monkeypatch, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def web_instance(tmp_path_factory):
-    """A real instance with issued, arranged documents and one account per role (tests/web_instance.py)."""
-    from tests.web_instance import build
+    """A real instance with issued, arranged documents and one account per role (tests/support/web_instance.py)."""
+    from tests.support.web_instance import build
 
     return build(tmp_path_factory.mktemp("web"))
+
+
+# --- one LibreOffice for the session ---------------------------------------------------------------
+# Starting LibreOffice costs seconds, so the tests share one: ``lo_converter`` is a persistent
+# Converter for the whole session, and every pipeline.process.Services and web app in the tests
+# converts with it (``_one_converter``) unless given its own (``Services(..., _converter=...)``). It
+# starts on first use, inside a test, so the marker guard below still fails an unmarked test that would
+# start it. Left with their own LibreOffice, on purpose: a test that kills, times out, restarts one or
+# checks its start-up (tests/test_convert.py builds its Converters itself); the subprocess services
+# (gongwen watch) by nature; the batched `soffice --convert-to` runs of the layout tests
+# (samples/render_drafts.py: many documents per process, as the bench does); and
+# pipeline.yearend.catalogue.to_pdf, which opens a Converter for each batch it converts (a year's
+# catalogues, the 催办单; no seam to pass one in, and replacing it here would be a twin of pipeline code);
+# and the real conversion of `gongwen doctor` (convert.health, a one-off soffice run).
+@pytest.fixture(scope="session")
+def lo_converter(tmp_path_factory):
+    """The session's LibreOffice (pipeline.convert.Converter), started on first use, stopped at the end."""
+    from pipeline.config import load
+    from pipeline.convert import Converter
+
+    root = tmp_path_factory.mktemp("lo-session")
+    conv = Converter(load(write_instance(root / "instance")), workdir=root / "converter")
+    yield conv
+    conv.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_converter(lo_converter):
+    """Services.converter and the web app's WebState.converter() are the session's LibreOffice (the
+    instances all use the repository's fonts and converter settings); closing them leaves it running, as
+    they only stop a converter they own."""
+    from pipeline.process import Services
+    from pipeline.web.app import WebState
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Services, "converter",
+                  property(lambda self: self._converter if self._converter is not None else lo_converter))
+    patch.setattr(WebState, "converter",
+                  lambda self: self._converter if self._converter is not None else lo_converter)
+    yield
+    patch.undo()
 
 
 # --- what a test needs: markers, kept honest --------------------------------------------------------

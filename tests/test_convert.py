@@ -17,7 +17,6 @@ import pikepdf
 import psutil
 import pypdf
 import pytest
-import yaml
 from docx import Document
 from docx.oxml.ns import qn
 
@@ -26,19 +25,11 @@ from pipeline.config import Config
 from pipeline.convert import Converter, convert_once, health
 from pipeline.errors import ConversionError
 from pipeline.pdfcheck import inspect_pdf
+from tests.support.convert import make_config
 
 pytestmark = pytest.mark.libreoffice
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def make_config(base: Path, fonts: Path | None = None, **converter) -> Config:
-    """The repository's config.yaml as an instance in ``base`` (templates are not needed here)."""
-    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    raw.setdefault("paths", {})["fonts"] = str(fonts or REPO / "fonts")
-    raw["converter"] = {"timeout_s": 60, **converter}
-    base.mkdir(parents=True, exist_ok=True)
-    return Config.model_validate({**raw, "base": base})
 
 
 def make_docx(path: Path, marker: str, pages: int = 1, paras_per_page: int = 4) -> Path:
@@ -316,10 +307,14 @@ def test_stop_kills_the_process_group_and_cleans_temporary_files(converter, tmp_
     pid, wd = converter.pid, converter.workdir
     group = os.getpgid(pid)
     converter.stop()
-    time.sleep(0.2)
-    # Zombies are dead already (reaped by init in its own time); anything else is left running.
-    left = [p for p in psutil.process_iter(["pid", "status"])
-            if _pgid(p.pid) == group and p.info["status"] != psutil.STATUS_ZOMBIE]
+    # Zombies are dead already (reaped by init in its own time); anything else is left running. A
+    # process SIGKILLed by stop() may take a moment to be gone: wait for that, not a fixed time.
+    deadline = time.monotonic() + 10
+    while left := [p for p in psutil.process_iter(["pid", "status"])
+                   if _pgid(p.pid) == group and p.info["status"] != psutil.STATUS_ZOMBIE]:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert left == []
     assert list((wd / "tmp").glob("lu*.tmp")) == [] and list((wd / "tmp").glob("OSL_PIPE_*")) == []
     assert (wd / "profile" / "user").is_dir(), "a caller's work folder keeps its profile"
@@ -438,7 +433,7 @@ def test_libreoffice_left_by_a_killed_owner_is_ended_by_the_next_converter(cfg, 
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from tests.test_convert import make_config\n"
+        "from tests.support.convert import make_config\n"
         "from pipeline.convert import Converter\n"
         f"c = Converter(make_config(Path({str(tmp_path / 'inst')!r})), workdir=Path({str(wd)!r}))\n"
         "c.start(); print(c.pid, flush=True); time.sleep(600)\n")

@@ -175,16 +175,6 @@ def test_an_html_line_break_is_a_line_break(tmp_path, cfg):
 
 # --- through the pipeline: nothing numbered, nothing archived ----------------------------------------
 
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    from pipeline.config import load
-    from pipeline.instance import init_instance
-
-    root = tmp_path_factory.mktemp("hostile") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
-
 def _counters(config):
     from pipeline.ledger import Ledger, ledger_path
 

@@ -17,7 +17,8 @@ from pipeline.incoming.reading import clean_page, identify, read_document, usabl
 from pipeline.incoming.register import DONE, HANDLING, WAITING, IncomingRegister, Instruction, text_hash
 from pipeline.ledger import Ledger
 from tests.conftest import shared_path
-from tests.test_ledger import TZ, Clock, cfg, draft  # noqa: F401 — the module-scoped instance fixture
+from tests.support.ledger import TZ, Clock, draft
+from tests.support.incoming import FakeSupervise
 
 # What OCR of the 上级 通知 at 200 dpi actually gave (red channel: no 标志, the 署名 back).
 OCR_LINES = """衡政发 【2015】 12 号
@@ -115,8 +116,8 @@ def test_upward_documents_give_their_签发人_and_a_请示_is_known_by_its_titl
 # --- what is refused before any work -------------------------------------------------------------------
 
 @pytest.fixture
-def small_limits(cfg):
-    return cfg.model_copy(update={"incoming": cfg.incoming.model_copy(update={"max_mb": 0.01, "max_pages": 2,
+def small_limits(ledger_cfg):
+    return ledger_cfg.model_copy(update={"incoming": ledger_cfg.incoming.model_copy(update={"max_mb": 0.01, "max_pages": 2,
                                                                             "max_image_megapixels": 1.0})})
 
 
@@ -147,23 +148,23 @@ def test_an_image_that_decompresses_into_gigapixels_is_refused(tmp_path, small_l
         read_document(p, small_limits, tmp_path / "work")
 
 
-def test_a_truncated_image_is_refused(tmp_path, cfg):  # noqa: F811
+def test_a_truncated_image_is_refused(tmp_path, ledger_cfg):
     from PIL import Image
 
     p = tmp_path / "半张.png"
     Image.new("RGB", (800, 600), "white").save(p)
     p.write_bytes(p.read_bytes()[:200])
     with pytest.raises(IncomingError, match="不是有效的 PNG"):
-        read_document(p, cfg, tmp_path / "work")
+        read_document(p, ledger_cfg, tmp_path / "work")
 
 
 @pytest.mark.parametrize("name, why", [
     ("005-libreoffice-writer-password/libreoffice-writer-password.pdf", "已加密"),
     ("017-unreadable-meta-data/unreadablemetadata.pdf", "已损坏"),
 ])
-def test_real_encrypted_and_corrupt_pdfs_are_refused(tmp_path, cfg, name, why):  # noqa: F811
+def test_real_encrypted_and_corrupt_pdfs_are_refused(tmp_path, ledger_cfg, name, why):
     with pytest.raises(IncomingError, match=why):
-        read_document(shared_path("pdf", *name.split("/")), cfg, tmp_path / "work")
+        read_document(shared_path("pdf", *name.split("/")), ledger_cfg, tmp_path / "work")
 
 
 def test_a_pdf_with_more_pages_than_allowed_is_refused(tmp_path, small_limits):
@@ -180,8 +181,8 @@ def clock():
 
 
 @pytest.fixture
-def ledger(cfg, tmp_path, clock):  # noqa: F811
-    with Ledger(tmp_path / "ledger.sqlite3", cfg, clock=clock) as led:
+def ledger(ledger_cfg, tmp_path, clock):
+    with Ledger(tmp_path / "ledger.sqlite3", ledger_cfg, clock=clock) as led:
         yield led
 
 
@@ -196,8 +197,8 @@ def _register(reg: IncomingRegister, n: int = 1, *, urgency=None, kind="通知",
                         actor="收文员")
 
 
-def test_收文号_are_consecutive_from_the_shared_counters_and_every_change_is_chained(ledger, cfg):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_收文号_are_consecutive_from_the_shared_counters_and_every_change_is_chained(ledger, ledger_cfg):
+    reg = IncomingRegister(ledger, ledger_cfg)
     refs = [_register(reg, n).reference for n in (1, 2, 3)]
     assert refs == ["收〔2015〕1号", "收〔2015〕2号", "收〔2015〕3号"]
     ledger.allocate(draft("关于甲的通知"), actor="秘书")   # the 发文登记簿 numbers on its own
@@ -213,8 +214,8 @@ def test_收文号_are_consecutive_from_the_shared_counters_and_every_change_is_
     ("DELETE FROM incoming WHERE id = 3", "收文登记簿第 3 行（收〔2015〕3号）被删除"),
     ("UPDATE counters SET next_seq = 2 WHERE series = '收文'", "收文 2015年 的计数器为 2"),
 ])
-def test_an_edited_收文登记簿_is_named_by_verify(ledger, cfg, tamper, named):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_an_edited_收文登记簿_is_named_by_verify(ledger, ledger_cfg, tamper, named):
+    reg = IncomingRegister(ledger, ledger_cfg)
     for n in (1, 2, 3):
         _register(reg, n)
     db = sqlite3.connect(ledger.path, isolation_level=None)
@@ -224,8 +225,8 @@ def test_an_edited_收文登记簿_is_named_by_verify(ledger, cfg, tamper, named
     assert not rep.ok and any(named in b.message for b in rep.breaks), [b.message for b in rep.breaks]
 
 
-def test_duplicates_are_recognised_by_file_by_text_and_by_来文字号(ledger, cfg):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_duplicates_are_recognised_by_file_by_text_and_by_来文字号(ledger, ledger_cfg):
+    reg = IncomingRegister(ledger, ledger_cfg)
     first = _register(reg, 1, file_hash="a" * 64, text="衡阳市人民政府关于开展安全生产大检查的通知")
     find = reg.find_duplicate
     assert find(file_hash="a" * 64, text_hash_=None, number_key=None, sender=None).same_file
@@ -239,8 +240,8 @@ def test_duplicates_are_recognised_by_file_by_text_and_by_来文字号(ledger, c
     assert find(file_hash="d" * 64, text_hash_="y", number_key="衡政发〔2015〕1号", sender="长沙市人民政府") is None
 
 
-def test_urgent_documents_get_a_时限_and_show_as_overdue(ledger, cfg, clock):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_urgent_documents_get_a_时限_and_show_as_overdue(ledger, ledger_cfg, clock):
+    reg = IncomingRegister(ledger, ledger_cfg)
     urgent = _register(reg, 1, urgency="特急")
     quick = _register(reg, 2, urgency="加急")
     plain = _register(reg, 3)
@@ -253,8 +254,8 @@ def test_urgent_documents_get_a_时限_and_show_as_overdue(ledger, cfg, clock): 
     assert [r.reference for r in reg.listing(pending=True, today=on)] == [quick.reference, plain.reference]
 
 
-def test_a_请示_is_done_only_with_a_复文号_of_an_issued_发文(ledger, cfg):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_a_请示_is_done_only_with_a_复文号_of_an_issued_发文(ledger, ledger_cfg):
+    reg = IncomingRegister(ledger, ledger_cfg)
     req = _register(reg, 1, kind="请示", number="珠安监〔2015〕8号", sender="珠晖区安全生产监督管理局")
     with pytest.raises(IncomingError, match="请示，须有复文号"):
         reg.done(req.reference, result="同意", reply_ref=None, actor="秘书")
@@ -271,8 +272,8 @@ def test_a_请示_is_done_only_with_a_复文号_of_an_issued_发文(ledger, cfg)
         reg.route(req.reference, lead_unit="区财政局", opinion="再办", actor="秘书")
 
 
-def test_handling_states_and_several_批示(ledger, cfg):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_handling_states_and_several_批示(ledger, ledger_cfg):
+    reg = IncomingRegister(ledger, ledger_cfg)
     row = _register(reg, 1)
     assert row.state == WAITING
     with pytest.raises(IncomingError, match="承办单位"):
@@ -286,8 +287,8 @@ def test_handling_states_and_several_批示(ledger, cfg):  # noqa: F811
     assert "请抓好落实（李明，2015-03-03）" in rows[0].instructions and rows[0].status == HANDLING
 
 
-def test_the_clerk_fills_in_what_could_not_be_read(ledger, cfg):  # noqa: F811
-    reg = IncomingRegister(ledger, cfg)
+def test_the_clerk_fills_in_what_could_not_be_read(ledger, ledger_cfg):
+    reg = IncomingRegister(ledger, ledger_cfg)
     el = E.Elements()
     now = ledger.now()
     row = reg.register(year=2015, received_at=now.isoformat(), file_hash="f" * 64, text_hash_=None,
@@ -303,24 +304,13 @@ def test_the_clerk_fills_in_what_could_not_be_read(ledger, cfg):  # noqa: F811
 
 # --- the 督办 seam (a fake with supervise.add_item's signature) ---------------------------------------------
 
-class FakeSupervise:
-    def __init__(self):
-        self.calls = []
 
-    def __call__(self, ledger, config, *, matter, source_type, source, lead_unit, co_units=(), leader=None,
-                 assigned, deadline=None, actor, source_ref=None):
-        self.calls.append(dict(matter=matter, source_type=source_type, source=source, lead_unit=lead_unit,
-                               co_units=co_units, leader=leader, assigned=assigned, deadline=deadline,
-                               source_ref=source_ref))
-        return type("Item", (), {"reference": f"督〔2015〕{len(self.calls)}号"})()
-
-
-def test_a_批示_that_assigns_work_creates_one_督办件_with_this_收文_as_its_source(ledger, cfg, tmp_path):  # noqa: F811
+def test_a_批示_that_assigns_work_creates_one_督办件_with_this_收文_as_its_source(ledger, ledger_cfg, tmp_path):
     from pipeline.incoming import instruct
 
-    reg = IncomingRegister(ledger, cfg)
+    reg = IncomingRegister(ledger, ledger_cfg)
     row = _register(reg, 1, title="衡阳市人民政府关于开展2015年安全生产大检查的通知")
-    svc = type("Svc", (), {"ledger": ledger, "config": cfg, "actor": "秘书",
+    svc = type("Svc", (), {"ledger": ledger, "config": ledger_cfg, "actor": "秘书",
                            "store": type("S", (), {"record_dir": lambda self, n: tmp_path / "none"})()})()
     fake = FakeSupervise()
     row, item = instruct(svc, row.reference, leader="李明", text="请区安监局牵头抓好落实", date=dt.date(2015, 3, 3),
@@ -340,12 +330,12 @@ def test_a_批示_that_assigns_work_creates_one_督办件_with_this_收文_as_it
 
 # --- config ------------------------------------------------------------------------------------------------
 
-def test_the_收文_series_must_be_its_own(cfg):  # noqa: F811
+def test_the_收文_series_must_be_its_own(ledger_cfg):
     from pydantic import ValidationError
 
     from pipeline.config import Config
 
-    raw = json.loads(cfg.model_dump_json())
+    raw = json.loads(ledger_cfg.model_dump_json())
     raw["incoming"]["series"] = "珠政发"
     with pytest.raises(ValidationError, match="also a 发文 series"):
         Config.model_validate(raw)
@@ -410,13 +400,13 @@ def test_the_committed_处理笺_template_is_what_the_script_builds(tmp_path):
         assert committed and committed == xml(fresh), f"{fresh.name} is stale; run `make templates`"
 
 
-def test_a_督办件_refused_by_supervision_leaves_the_批示_recorded_and_can_be_made_later(ledger, cfg, tmp_path):  # noqa: F811
+def test_a_督办件_refused_by_supervision_leaves_the_批示_recorded_and_can_be_made_later(ledger, ledger_cfg, tmp_path):
     from pipeline.errors import GongwenError
     from pipeline.incoming import instruct
 
-    reg = IncomingRegister(ledger, cfg)
+    reg = IncomingRegister(ledger, ledger_cfg)
     row = _register(reg, 1)
-    svc = type("Svc", (), {"ledger": ledger, "config": cfg, "actor": "秘书",
+    svc = type("Svc", (), {"ledger": ledger, "config": ledger_cfg, "actor": "秘书",
                            "store": type("S", (), {"record_dir": lambda self, n: tmp_path / "none"})()})()
 
     def refuses(*a, **kw):
@@ -452,7 +442,7 @@ def test_search_filters_收文_from_发文_on_both_engines(tmp_path, engine):
 
 
 @pytest.mark.ocr
-def test_an_ocr_that_hangs_is_stopped_and_said_so(tmp_path, cfg, monkeypatch):  # noqa: F811
+def test_an_ocr_that_hangs_is_stopped_and_said_so(tmp_path, ledger_cfg, monkeypatch):
     """Nothing stalls the queue: OCR runs in its own process group under a time limit."""
     import img2pdf
     from PIL import Image, ImageDraw
@@ -468,5 +458,5 @@ def test_an_ocr_that_hangs_is_stopped_and_said_so(tmp_path, cfg, monkeypatch):  
     monkeypatch.setattr(ocr, "TIMEOUT_BASE_S", 0.5)
     monkeypatch.setattr(ocr, "TIMEOUT_PER_PAGE_S", 0.0)
     with pytest.raises(IncomingError, match="文字识别超时"):
-        ocr.ocr_pdf(pdf, tmp_path / "out.pdf", cfg, pages=1)
+        ocr.ocr_pdf(pdf, tmp_path / "out.pdf", ledger_cfg, pages=1)
     assert not (tmp_path / "out.pdf").exists()

@@ -20,10 +20,9 @@ from pipeline.incoming import SECRET_NOTE, IncomingRegister, done, instruct, rec
 from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
-from tests import incoming_docs as D
+from samples import incoming_docs as D
 from tests.conftest import shared_path
-from tests.test_incoming import FakeSupervise
-from tests.test_pipeline import inst, svc  # noqa: F401 — a fresh instance with demo keys, one LibreOffice
+from tests.support.incoming import FakeSupervise
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
 
@@ -36,27 +35,25 @@ def _pdftext(pdf: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory):
+def upstream(tmp_path_factory, lo_converter):
     """What arrives: the 上级 通知 (sealed, as sent), the same 通知 marked 秘密, a 下级 请示, as .pdf
-    and .docx, made with one LibreOffice."""
-    from pipeline.convert import Converter
-
+    and .docx, made with the session's LibreOffice."""
     root = tmp_path_factory.mktemp("upstream")
     cfg = D.upstream_config(root / "instance")
     out = root / "docs"
-    with Converter(cfg) as conv:
-        notice_docx, notice_pdf = D.render_pdf(*D.notice(), cfg, out, "通知", converter=conv, seal=True)
-        secret, secret_no = D.notice(seq=13, secrecy="秘密★1年", title="衡阳市人民政府关于开展保密专项检查的通知",
-                                     body=(D.NOTICE_BODY[0].__class__("paragraph", "请各单位开展涉密载体清查整治专项行动。"),))
-        _, secret_pdf = D.render_pdf(secret, secret_no, cfg, out, "秘密通知", converter=conv)
-        request_docx, request_pdf = D.render_pdf(*D.request_draft(), cfg, out, "请示", converter=conv, seal=True)
-        other_docx, _ = D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
-                                               body=(D.NOTICE_BODY[0].__class__("paragraph", "各地要做好防汛抗旱工作。"),)),
-                                     cfg, out, "防汛通知", converter=conv)
-        fire_docx, _ = D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知",
-                                              urgency="特急",
-                                              body=(D.NOTICE_BODY[0].__class__("paragraph", "各地要做好森林防火工作。"),)),
-                                    cfg, out, "防火通知", converter=conv)
+    conv = lo_converter
+    notice_docx, notice_pdf = D.render_pdf(*D.notice(), cfg, out, "通知", converter=conv, seal=True)
+    secret, secret_no = D.notice(seq=13, secrecy="秘密★1年", title="衡阳市人民政府关于开展保密专项检查的通知",
+                                 body=(D.NOTICE_BODY[0].__class__("paragraph", "请各单位开展涉密载体清查整治专项行动。"),))
+    _, secret_pdf = D.render_pdf(secret, secret_no, cfg, out, "秘密通知", converter=conv)
+    request_docx, request_pdf = D.render_pdf(*D.request_draft(), cfg, out, "请示", converter=conv, seal=True)
+    other_docx, _ = D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
+                                           body=(D.NOTICE_BODY[0].__class__("paragraph", "各地要做好防汛抗旱工作。"),)),
+                                 cfg, out, "防汛通知", converter=conv)
+    fire_docx, _ = D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知",
+                                          urgency="特急",
+                                          body=(D.NOTICE_BODY[0].__class__("paragraph", "各地要做好森林防火工作。"),)),
+                                cfg, out, "防火通知", converter=conv)
     return {"notice_pdf": notice_pdf, "notice_docx": notice_docx, "secret_pdf": secret_pdf,
             "request_pdf": request_pdf, "request_docx": request_docx, "other_docx": other_docx,
             "fire_docx": fire_docx, "dir": out}

@@ -18,9 +18,9 @@ from pipeline.incoming import IncomingRegister, done, receive, route
 from pipeline.instance import init_instance
 from pipeline.ledger import Ledger
 from pipeline.process import Services, process_draft
-from tests import incoming_docs as D
-from tests.test_ledger import TZ, Clock
-from tests.test_yearend_year import copy_instance, writable
+from samples import incoming_docs as D
+from tests.support.ledger import TZ, Clock
+from tests.support.yearend import copy_instance, writable
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.ocr]
 
@@ -43,17 +43,17 @@ def _open(cfg, start: dt.datetime | None = None):
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory):
+def office(tmp_path_factory, lo_converter):
     """An office's 2015: two 发文, a 上级 通知 received and 办结, a 请示 answered by our 批复, and a
     second 通知 received but not yet 办结."""
     base = tmp_path_factory.mktemp("incoming-year")
     up = D.upstream_config(base / "upstream")
     docs = base / "docs"
-    _, notice = D.render_pdf(*D.notice(), up, docs, "通知", seal=True)
-    _, request = D.render_pdf(*D.request_draft(), up, docs, "请示", seal=True)
+    _, notice = D.render_pdf(*D.notice(), up, docs, "通知", converter=lo_converter, seal=True)
+    _, request = D.render_pdf(*D.request_draft(), up, docs, "请示", converter=lo_converter, seal=True)
     _, later = D.render_pdf(*D.notice(seq=20, title="衡阳市人民政府关于做好2015年防汛工作的通知",
                                       body=(D.NOTICE_BODY[0].__class__("paragraph", "各地要做好防汛抗旱工作。"),)),
-                            up, docs, "防汛通知")
+                            up, docs, "防汛通知", converter=lo_converter)
     root = base / "office"
     init_instance(root, None)
     cfg = load(root / "config.yaml")

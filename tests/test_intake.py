@@ -18,64 +18,7 @@ from pipeline.config import Config
 from pipeline.intake import CLAIM_RECORD, Claim, Hooks, Intake, IntakeEvent, is_ignored
 from pipeline.model import Outcome, Problem
 from tests.conftest import REPO
-
-
-def make_config(root: Path, **intake_overrides) -> Config:
-    """A config for an instance in ``root`` without the template check (these tests never render)."""
-    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    raw["intake"].update({"stable_seconds": 2, "invalid_timeout_s": 60, "rescan_interval_s": 300,
-                          **intake_overrides})
-    return Config.model_validate({**raw, "base": root})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, s: float) -> None:
-        self.t += s
-
-
-class FakePipeline:
-    """Stands in for process_draft / write_note / probe / the archive check."""
-
-    def __init__(self, config: Config):
-        self.config = config
-        self.calls: list[tuple[str, bytes, str | None]] = []
-        self.results: dict[str, Outcome] = {}   # by draft name; default: issued
-        self.archived_ok = True
-        self.seq = 0
-
-    def process(self, path: Path, svc, *, route=None) -> Outcome:
-        self.calls.append((path.name, path.read_bytes(), route.series if route else None))
-        if path.name in self.results:
-            return self.results[path.name]
-        self.seq += 1
-        return Outcome(file=str(path), status="issued", number=f"珠政发〔2015〕{self.seq}号", title="关于测试的通知",
-                       seconds=0.01)
-
-    def write_note(self, problems, draft_name, dest_dir, *, header=""):
-        p = Path(dest_dir) / f"{draft_name}.问题.txt"
-        assert not p.exists(), "a note must never be overwritten"
-        p.write_text(header + "\n" + "\n".join(str(x) for x in problems), encoding="utf-8")
-        return p
-
-    @staticmethod
-    def probe(path: Path) -> str | None:
-        data = path.read_bytes()
-        if not data:
-            return "文件为空"
-        return None if data.endswith(b"END") else "文件不完整"
-
-    def archived(self, svc, outcome, claimed) -> bool:
-        return self.archived_ok
-
-    def hooks(self) -> Hooks:
-        return Hooks(process=self.process, write_note=self.write_note, probe=self.probe,
-                     suffixes=frozenset({".docx", ".md", ".yaml"}), archived=self.archived)
+from tests.support.intake import Clock, FakePipeline, NullServices, make_config
 
 
 @pytest.fixture
@@ -564,12 +507,6 @@ def test_second_watcher_on_the_same_instance_is_refused(tmp_path):
 
 
 # --- the loop, once mode ------------------------------------------------------------------------------
-class NullServices:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_once_mode_processes_waiting_files_and_leaves_invalid_ones(tmp_path):

@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.model import Block
-from tests import pdf_lines as PL
-from tests import render_drafts as D
+from tests.support import pdf_lines as PL
+from samples import render_drafts as D
 from tests.conftest import REPO, shared_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.timeout(3600)]
@@ -45,7 +45,7 @@ def _joined(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
 def laid_out(tmp_path_factory):
     import yaml
 
-    from bench.bench_render import drafts
+    from samples.corpus import chapter_drafts
 
     shared_path("corpus", "government_work_reports.jsonl")
     root = tmp_path_factory.mktemp("corpus-layout")
@@ -53,7 +53,7 @@ def laid_out(tmp_path_factory):
     raw.setdefault("paths", {}).update(templates=str(REPO / "templates"), fonts=str(REPO / "fonts"))
     config = Config.model_validate({**raw, "base": root / "instance"})
     docs = {}
-    for i, (d, number) in enumerate(drafts(SECTIONS)):
+    for i, (d, number) in enumerate(chapter_drafts(SECTIONS)):
         atts = tuple(dataclasses.replace(a, blocks=_joined(a.blocks)) for a in d.attachments)
         docs[f"s{i:03d}"] = (dataclasses.replace(d, body=_joined(d.body), attachments=atts), number)
     layouts: dict = {}

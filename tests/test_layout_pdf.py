@@ -17,8 +17,8 @@ import pytest
 from pipeline import layout as L
 from pipeline.config import load
 from pipeline.model import Block
-from tests import pdf_lines as PL
-from tests import render_drafts as D
+from tests.support import pdf_lines as PL
+from samples import render_drafts as D
 from tests.conftest import REPO, write_instance
 
 pytestmark = pytest.mark.libreoffice

@@ -16,48 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REPO, write_instance
-from pipeline.config import TEMPLATE_NAMES, Numbering, load
+from pipeline.config import Numbering, load
 from pipeline.errors import LedgerError
 from pipeline.ledger import REGISTER_COLUMNS, SEAL_COLUMNS, STAGES, Ledger, health, ledger_path
 from pipeline.model import Attachment, Draft, Meeting
-
-TZ = dt.timezone(dt.timedelta(hours=8))
-
-
-def make_instance(root: Path) -> Path:
-    """An instance config. The register never reads templates, so while the repository has none yet
-    the instance points at empty placeholders in tmp (never committed)."""
-    if all((REPO / "templates" / f"{n}.docx").is_file() for n in TEMPLATE_NAMES):
-        return write_instance(root)
-    ph = root / "placeholder-templates"
-    ph.mkdir(parents=True, exist_ok=True)
-    for n in TEMPLATE_NAMES:
-        (ph / f"{n}.docx").write_bytes(b"")
-    return write_instance(root, paths={"templates": str(ph), "fonts": str(REPO / "fonts")})
-
-
-class Clock:
-    """A fake clock: each reading is one minute after the last (distinct, ordered event times)."""
-
-    def __init__(self, start: dt.datetime):
-        self.t = start
-
-    def __call__(self) -> dt.datetime:
-        self.t += dt.timedelta(minutes=1)
-        return self.t
-
-    def set(self, *args) -> None:
-        self.t = dt.datetime(*args, tzinfo=TZ)
-
-
-def draft(title: str, date=dt.date(2015, 3, 20), series="珠政发", kind="通知", **kw) -> Draft:
-    return Draft(source=f"/inbox/{title}.md", source_format="markdown", series=series, kind=kind,
-                 title=title, date=date, main_to="各街道办事处", **kw)
-
-
-@pytest.fixture(scope="module")
-def cfg(tmp_path_factory):
-    return load(make_instance(tmp_path_factory.mktemp("ledger-instance")))
+from tests.support.ledger import Clock, TZ, draft
 
 
 @pytest.fixture
@@ -66,8 +29,8 @@ def clock():
 
 
 @pytest.fixture
-def ledger(cfg, tmp_path, clock):
-    with Ledger(tmp_path / "ledger.sqlite3", cfg, clock=clock) as led:
+def ledger(ledger_cfg, tmp_path, clock):
+    with Ledger(tmp_path / "ledger.sqlite3", ledger_cfg, clock=clock) as led:
         yield led
 
 
@@ -119,8 +82,8 @@ def test_year_rollover_follows_the_date_of_the_document(ledger):
     assert ledger.check_numbers() == []
 
 
-def test_year_from_registration_date(cfg, tmp_path, clock):
-    by_registration = cfg.model_copy(update={"numbering": Numbering(year_from="登记日期")})
+def test_year_from_registration_date(ledger_cfg, tmp_path, clock):
+    by_registration = ledger_cfg.model_copy(update={"numbering": Numbering(year_from="登记日期")})
     with Ledger(tmp_path / "l.sqlite3", by_registration, clock=clock) as led:
         clock.set(2016, 1, 2, 8, 0)
         a = led.allocate(draft("去年签发今年登记", date=dt.date(2015, 12, 31)), actor="甲")
@@ -358,10 +321,10 @@ def test_log_cannot_forge_state_events(ledger):
 # --- the chain and tampering --------------------------------------------------------------------------
 
 @pytest.fixture
-def filled(cfg, tmp_path, clock) -> Path:
+def filled(ledger_cfg, tmp_path, clock) -> Path:
     """A closed ledger file with documents in every state, seal uses and 14 events."""
     path = tmp_path / "filled.sqlite3"
-    with Ledger(path, cfg, clock=clock) as led:
+    with Ledger(path, ledger_cfg, clock=clock) as led:
         docs = [led.allocate(draft(f"第{i}号文件"), actor="甲") for i in range(1, 5)]   # events 1-4
         for stage in STAGES[1:]:
             led.advance(docs[0].doc_id, stage, actor="流水线")                         # 5-9
@@ -384,8 +347,8 @@ def tamper(path: Path, *sql: str) -> None:
     db.close()
 
 
-def verify(path: Path, cfg):
-    with Ledger(path, cfg) as led:
+def verify(path: Path, ledger_cfg):
+    with Ledger(path, ledger_cfg) as led:
         return led.verify()
 
 
@@ -398,9 +361,9 @@ def test_event_rows_refuse_update_and_delete(filled):
     db.close()
 
 
-def test_tamper_title_in_register(filled, cfg):
+def test_tamper_title_in_register(filled, ledger_cfg):
     tamper(filled, "UPDATE documents SET title = '改过的标题' WHERE id = 3")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     assert not rep.ok
     b = rep.first
     assert (b.table, b.row_id) == ("documents", 3)
@@ -408,29 +371,29 @@ def test_tamper_title_in_register(filled, cfg):
     assert b.message == "登记簿第 3 行（珠政发〔2015〕3号）的标题与事件 #13 记录的不符（被改动）"
 
 
-def test_tamper_deleted_event(filled, cfg):
+def test_tamper_deleted_event(filled, ledger_cfg):
     tamper(filled, "DELETE FROM events WHERE id = 6")
-    b = verify(filled, cfg).first
+    b = verify(filled, ledger_cfg).first
     assert (b.table, b.row_id, b.event) == ("events", 7, "stamped")
     assert "#7" in b.message and b.time in b.message and "缺少事件 #6" in b.message
 
 
-def test_tamper_reordered_events(filled, cfg):
+def test_tamper_reordered_events(filled, ledger_cfg):
     tamper(filled, "UPDATE events SET id = -5 WHERE id = 5", "UPDATE events SET id = 5 WHERE id = 9",
            "UPDATE events SET id = 9 WHERE id = -5")
-    b = verify(filled, cfg).first
+    b = verify(filled, ledger_cfg).first
     assert (b.table, b.row_id) == ("events", 5)
     assert b.event == "indexed" and "#5" in b.message
 
 
-def test_tamper_edited_event_payload(filled, cfg):
+def test_tamper_edited_event_payload(filled, ledger_cfg):
     tamper(filled, "UPDATE events SET detail = replace(detail, '第2号文件', '别的文件') WHERE id = 2")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     assert (rep.first.table, rep.first.row_id, rep.first.event) == ("events", 2, "allocated")
     assert "哈希不符" in rep.first.message
 
 
-def test_tamper_event_with_recomputed_hash_breaks_the_next_link(filled, cfg):
+def test_tamper_event_with_recomputed_hash_breaks_the_next_link(filled, ledger_cfg):
     """Someone who edits an event and recomputes its own hash still breaks the next row's link."""
     from pipeline.ledger import _event_hash
 
@@ -442,63 +405,63 @@ def test_tamper_event_with_recomputed_hash_breaks_the_next_link(filled, cfg):
                     r["prev_hash"])
     db.close()
     tamper(filled, f"UPDATE events SET detail = '{detail}', hash = '{h}' WHERE id = 11")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     assert (rep.first.table, rep.first.row_id) == ("events", 12)
     assert "前序哈希" in rep.first.message
 
 
-def test_tamper_deleted_register_row(filled, cfg):
+def test_tamper_deleted_register_row(filled, ledger_cfg):
     tamper(filled, "DELETE FROM documents WHERE id = 4")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     b = next(b for b in rep.breaks if b.table == "documents")
     assert rep.first is b and b.row_id == 4 and "被删除" in b.message and "珠政发〔2015〕4号" in b.message
-    with Ledger(filled, cfg) as led:
+    with Ledger(filled, ledger_cfg) as led:
         assert "缺少第 4 号" in led.check_numbers(2015)[0]
 
 
-def test_tamper_swapped_register_rows(filled, cfg):
+def test_tamper_swapped_register_rows(filled, ledger_cfg):
     tamper(filled, "UPDATE documents SET id = -1 WHERE id = 1", "UPDATE documents SET id = 1 WHERE id = 2",
            "UPDATE documents SET id = 2 WHERE id = -1")
-    b = verify(filled, cfg).first
+    b = verify(filled, ledger_cfg).first
     assert (b.table, b.row_id) == ("documents", 1)
 
 
-def test_tamper_forged_register_row_and_seal_row(filled, cfg):
+def test_tamper_forged_register_row_and_seal_row(filled, ledger_cfg):
     tamper(filled, "UPDATE seal_uses SET copies = 100 WHERE id = 1")
-    b = verify(filled, cfg).first
+    b = verify(filled, ledger_cfg).first
     assert (b.table, b.row_id) == ("seal_uses", 1)
     assert b.message == "用印登记第 1 行（珠政发〔2015〕1号）的份数与事件 #10 记录的不符（被改动）"
     tamper(filled, "INSERT INTO documents (id, series, year, seq, number_text, reference, stage, registered_at,"
                    " updated_at) VALUES (99, '珠政发', 2015, 99, 'x', '珠政发〔2015〕99号', 'indexed', 'x', 'x')")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     assert any(b.row_id == 99 and b.message == "登记簿第 99 行（珠政发〔2015〕99号）没有对应的事件记录（被插入或改了行号）"
                for b in rep.breaks)
-    with Ledger(filled, cfg) as led:
+    with Ledger(filled, ledger_cfg) as led:
         # The counter, not the highest row, says which numbers were issued: no 漏号 up to 99.
         assert led.counters(2015) == {"珠政发": 6}
         assert led.check_numbers(2015) == ["珠政发 2015年 计数器为 6，但已登记到 99 号"]
 
 
-def test_tamper_lowered_counter_is_detected_and_never_reuses(filled, cfg):
+def test_tamper_lowered_counter_is_detected_and_never_reuses(filled, ledger_cfg):
     tamper(filled, "UPDATE counters SET next_seq = 3 WHERE series = '珠政发' AND year = 2015")
-    rep = verify(filled, cfg)
+    rep = verify(filled, ledger_cfg)
     assert rep.first.table == "counters" and "计数器为 3" in rep.first.message
-    with Ledger(filled, cfg) as led:
+    with Ledger(filled, ledger_cfg) as led:
         with pytest.raises(LedgerError, match="已登记过"):
             led.allocate(draft("新来的"), actor="甲")
         assert led.document("珠政发〔2015〕3号").title == "第3号文件"
 
 
-def test_dropped_trigger_is_reported(filled, cfg):
+def test_dropped_trigger_is_reported(filled, ledger_cfg):
     tamper(filled)                       # drops the append-only triggers, changes nothing else
-    rep = verify(filled, cfg)            # opening an existing ledger does not quietly re-create them
+    rep = verify(filled, ledger_cfg)            # opening an existing ledger does not quietly re-create them
     assert not rep.ok and "触发器 events_no_update" in rep.first.message
 
 
 # --- doctor ---------------------------------------------------------------------------------------------
 
 def test_health(tmp_path):
-    config = load(make_instance(tmp_path / "inst"))
+    config = load(write_instance(tmp_path / "inst"))
     (f,) = health(config)
     assert f.ok is None and "尚未建立" in f.detail
     assert not ledger_path(config).exists()       # the doctor never creates a register
@@ -532,7 +495,11 @@ WORKER = textwrap.dedent("""
     config_path, tag, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     config = load(config_path)
     with Ledger.open(config) as ledger:
+        (go.parent / f"ready-{tag}").touch()          # the register is open: ready to allocate
+        deadline = time.monotonic() + 300
         while not go.exists():
+            if time.monotonic() > deadline:
+                sys.exit("never told to go")
             time.sleep(0.01)
         seqs = []
         for i in range(n):
@@ -545,7 +512,7 @@ WORKER = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_eight_processes_allocate_1600_contiguous_numbers(tmp_path):
-    config_path = make_instance(tmp_path / "inst")
+    config_path = write_instance(tmp_path / "inst")
     config = load(config_path)
     with Ledger.open(config):
         pass                                      # create the file once, as the service would
@@ -553,7 +520,12 @@ def test_eight_processes_allocate_1600_contiguous_numbers(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(config_path), f"p{k}", "200", str(go)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
              for k in range(8)]
-    time.sleep(0.5)
+    # All eight start allocating together, once each has its register open.
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-p{k}").exists() for k in range(8)):
+        assert all(p.poll() is None for p in procs), "a worker exited before it was ready"
+        assert time.monotonic() < deadline, "the workers did not open the register within 120 s"
+        time.sleep(0.01)
     go.touch()
     results = []
     for p in procs:
@@ -579,7 +551,7 @@ def test_eight_processes_allocate_1600_contiguous_numbers(tmp_path):
 
 @pytest.fixture
 def instance(tmp_path):
-    path = make_instance(tmp_path / "inst")
+    path = write_instance(tmp_path / "inst")
     config = load(path)
     clock = Clock(dt.datetime(2015, 3, 20, 9, 0, tzinfo=TZ))
     with Ledger.open(config, clock=clock) as led:
@@ -619,7 +591,7 @@ def test_cli_register_table_and_json(instance):
 
 
 def test_cli_register_reads_without_creating_a_register(tmp_path):
-    path = make_instance(tmp_path / "fresh")
+    path = write_instance(tmp_path / "fresh")
     r = run(path, "register", "2015")
     assert r.exit_code == 0 and "没有登记" in r.stdout
     assert not ledger_path(load(path)).exists()              # a read never creates the database
@@ -702,16 +674,16 @@ def test_a_joint_document_lists_every_organ_in_the_register(ledger):
     assert ledger.verify().ok
 
 
-def test_a_register_from_before_the_organs_column_gets_it_when_opened(cfg, tmp_path):
+def test_a_register_from_before_the_organs_column_gets_it_when_opened(ledger_cfg, tmp_path):
     """A ledger created before the 发文机关 column existed gets it on opening; the chain verifies."""
     import sqlite3
 
     path = tmp_path / "ledger.sqlite3"
-    with Ledger(path, cfg):
+    with Ledger(path, ledger_cfg):
         pass
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE documents DROP COLUMN issuers")
-    with Ledger(path, cfg) as again:
+    with Ledger(path, ledger_cfg) as again:
         again.allocate(draft("新的通知"), actor="甲")
         assert again.register(2015)[0].issuers == "珠晖区人民政府" and again.verify().ok
 

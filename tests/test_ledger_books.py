@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from pipeline.ledger import Book, Ledger
-from tests.test_ledger import Clock, TZ, cfg, draft  # noqa: F401 — the module-scoped instance fixture
+from tests.support.ledger import TZ, Clock, draft
 
 BOOK = Book(table="test_incoming", label="测试登记簿", series="测收", schema="""
 CREATE TABLE IF NOT EXISTS test_incoming (
@@ -28,9 +28,9 @@ def receive(ledger: Ledger, title: str, year: int = 2015) -> str:
 
 
 @pytest.fixture
-def ledger(cfg, tmp_path, monkeypatch):  # noqa: F811
+def ledger(ledger_cfg, tmp_path, monkeypatch):
     path = tmp_path / "ledger.sqlite3"
-    with Ledger(path, cfg, clock=Clock(dt.datetime(2015, 3, 1, 9, tzinfo=TZ))) as led:
+    with Ledger(path, ledger_cfg, clock=Clock(dt.datetime(2015, 3, 1, 9, tzinfo=TZ))) as led:
         led.open_book(BOOK)
         yield led
 
@@ -75,7 +75,7 @@ def test_tampering_with_a_book_is_named(ledger, tamper, named):
     assert any(named in b.message for b in rep.breaks), [b.message for b in rep.breaks]
 
 
-def test_a_book_names_its_columns_in_chinese_for_any_later_verify(ledger, cfg):  # noqa: F811
+def test_a_book_names_its_columns_in_chinese_for_any_later_verify(ledger, ledger_cfg):
     """The book's owner names its columns (Book.columns); open_book keeps the names with the book, so a
     verify by a process that never loaded the owner names an edited column in Chinese, not “state”列."""
     named = Book(table=BOOK.table, label=BOOK.label, series=BOOK.series, schema=BOOK.schema,
@@ -85,7 +85,7 @@ def test_a_book_names_its_columns_in_chinese_for_any_later_verify(ledger, cfg): 
     db = raw(ledger)
     db.execute("UPDATE test_incoming SET state = '已办结', title = '改过' WHERE id = 1")
     db.close()
-    with Ledger(ledger.path, cfg) as fresh:
+    with Ledger(ledger.path, ledger_cfg) as fresh:
         messages = [b.message for b in fresh.verify().breaks]
     assert any("测试登记簿第 1 行（测收〔2015〕1号）的办理状态、来文标题与事件" in m for m in messages), messages
 
@@ -106,10 +106,10 @@ def test_a_gap_in_a_book_is_a_漏号_of_that_book(ledger):
     assert ledger.check_numbers() == ["测收 2015年 缺少第 4 号的登记（漏号）"]
 
 
-def test_a_book_opened_again_or_by_a_later_version_keeps_its_rows(ledger, cfg):  # noqa: F811
+def test_a_book_opened_again_or_by_a_later_version_keeps_its_rows(ledger, ledger_cfg):
     receive(ledger, "来文")
     ledger.open_book(BOOK)
-    with Ledger(ledger.path, cfg) as again:
+    with Ledger(ledger.path, ledger_cfg) as again:
         assert again.verify().ok           # verify needs no open_book: the books table lists it
         with again.book_read() as db:
             assert [r["title"] for r in db.execute("SELECT title FROM test_incoming")] == ["来文"]

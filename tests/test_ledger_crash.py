@@ -23,7 +23,7 @@ import pytest
 from pipeline.config import load
 from pipeline.ledger import STAGES, Ledger
 from tests.conftest import REPO
-from tests.test_ledger import make_instance
+from samples.instance import write_instance
 
 N_DRAFTS = 80
 VOID_EVERY = 9           # drafts i % 9 == 4 fail after rendering and void their number
@@ -120,7 +120,7 @@ def check_consistent(config, files: Path) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_sigkill_while_allocating_and_filing_then_resume(tmp_path):
-    config_path = make_instance(tmp_path / "inst")
+    config_path = write_instance(tmp_path / "inst")
     config = load(config_path)
     files = tmp_path / "files"
     files.mkdir()

@@ -6,21 +6,13 @@ import dataclasses
 
 import pytest
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from pipeline import rules
 from pipeline.model import Attachment, Block
-from tests.conftest import write_instance
 
 pytestmark = pytest.mark.libreoffice
 
 PARA = "各单位要高度重视，认真组织，确保各项工作取得实效，并及时报送工作进展情况。"   # 37 characters
-
-
-@pytest.fixture
-def config(tmp_path):
-    from pipeline.config import load
-
-    return load(write_instance(tmp_path / "instance"))
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from docx.shared import Pt
 
 from pipeline.pdfcheck import _lines, _runs, inspect_pdf, page_text, text_boxes
 from tests.conftest import REPO, SHARED_DATA, shared_path
-from tests.test_convert import make_config
 
 PDFS = SHARED_DATA / "pdf"
 PASSWORD = "openpassword"   # 005's user password, from its README.md
@@ -154,11 +153,10 @@ def _run(p, text, font="仿宋_GB2312", size=16):
 
 
 @pytest.fixture(scope="module")
-def gongwen_pdf(tmp_path_factory) -> Path:
+def gongwen_pdf(tmp_path_factory, lo_converter) -> Path:
     """A 公文-like page rendered by real LibreOffice: 发文字号 and 签发人 on one line (tab), a title,
-    body lines mixing 汉字 with Times New Roman digits, 署名 and 成文日期 right-aligned."""
-    from pipeline.convert import convert_once
-
+    body lines mixing 汉字 with Times New Roman digits, 署名 and 成文日期 right-aligned (the session's
+    LibreOffice)."""
     root = tmp_path_factory.mktemp("gw")
     doc = Document()
     p = doc.add_paragraph()
@@ -177,7 +175,7 @@ def gongwen_pdf(tmp_path_factory) -> Path:
         _run(p, text)
     docx = root / "公文.docx"
     doc.save(str(docx))
-    return convert_once(docx, root / "公文.pdf", make_config(root / "inst"))
+    return lo_converter.convert(docx, root / "公文.pdf")
 
 
 @pytest.mark.libreoffice

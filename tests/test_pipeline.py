@@ -13,11 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.config import load
 from pipeline.errors import ConversionError, SearchError
-from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
-from pipeline.process import open_services, process_draft
+from pipeline.process import process_draft
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.libreoffice
@@ -42,19 +40,6 @@ DRAFT = """---
 
 （二）强化督查督办。区政府办公室将适时开展督查。
 """
-
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pipeline") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def svc(inst):
-    with open_services(inst, "测试员") as s:
-        yield s
 
 
 def _draft(dirpath: Path, name: str, what: str, day: int = 8) -> Path:
@@ -249,13 +234,13 @@ def test_an_edited_outbox_copy_is_never_overwritten(inst, svc, tmp_path):
     assert Path(again.docx) == Path(first.docx)          # the untouched .docx is simply kept
 
 
-def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_path):
+def test_cli_process_json_show_and_doctor_name_a_changed_byte(new_inst, tmp_path):
+    """On an instance of its own: the byte it changes in a record must not reach the other tests."""
     runner = CliRunner()
-    cfg = str(inst.base / "config.yaml")
+    cfg = str(new_inst.base / "config.yaml")
     d = _draft(tmp_path, "命令行.md", "安全生产大检查", day=12)
     bad = tmp_path / "空.md"
     bad.write_text("", encoding="utf-8")
-    svc.close()  # the command opens its own services (the index allows one writer at a time); keep this test last
     r = runner.invoke(cli, ["--config", cfg, "process", "--json", str(d), str(bad)])
     assert r.exit_code == 1, r.output
     rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
@@ -268,7 +253,7 @@ def test_cli_process_json_show_and_doctor_name_a_changed_byte(inst, svc, tmp_pat
     r = runner.invoke(cli, ["--config", cfg, "show", issued["number"]])
     assert r.exit_code == 0 and "一致" in r.output and issued["title"] in r.output
 
-    rec_dir = next(inst.archive_dir.glob(f"*/*/{issued['number']}"))
+    rec_dir = next(new_inst.archive_dir.glob(f"*/*/{issued['number']}"))
     os.chmod(rec_dir, 0o755)
     target = rec_dir / "定稿.docx"
     os.chmod(target, 0o644)

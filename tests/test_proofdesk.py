@@ -11,7 +11,7 @@ from pipeline.intake import Hooks, Intake, IntakeEvent
 from pipeline.intake.claims import CLAIM_RECORD, Claims
 from pipeline.intake.proofdesk import PROOF_CLAIMS_DIR
 from pipeline.model import ProofOutcome, Problem
-from tests.test_intake import Clock, FakePipeline, make_config
+from tests.support.intake import Clock, FakePipeline, make_config
 
 
 class FakeProofs(FakePipeline):

@@ -15,23 +15,14 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from pipeline import signoff
 from pipeline.cli import cli
-from pipeline.config import load
-from pipeline.instance import init_instance
 from pipeline.pdfcheck import inspect_pdf
 from pipeline.process import open_services, process_draft
 from pipeline.proofs import make_proof, proof_path
 
 pytestmark = pytest.mark.libreoffice
-
-@pytest.fixture(scope="module")
-def inst(tmp_path_factory):
-    root = tmp_path_factory.mktemp("proofs") / "instance"
-    init_instance(root, None)
-    return load(root / "config.yaml")
-
 
 @pytest.fixture(scope="module")
 def svc(inst):
@@ -157,19 +148,23 @@ def test_a_corrected_draft_replaces_its_清样_and_problems_go_in_a_note_beside_
     assert signoff.case(svc.ledger, inst, first.case).proof_count == 3
 
 
-def test_the_issued_document_from_a_signed_off_清样(inst, svc, tmp_path):
-    draft = drop(inst.proofs / "珠政发", "安全生产.md", sample_draft(3))
+def signed_off_and_issued(inst, svc, name: str, i: int):
+    """A draft dropped in proofs/, its 清样 made, 签发 with `gongwen release` and issued: (the release
+    command's result, the draft in proofs/, the draft moved to the inbox, the issued Outcome)."""
+    draft = drop(inst.proofs / "珠政发", name, sample_draft(i))
     assert make_proof(draft, svc).status == "proof"
-    runner = CliRunner()
-    cfg = str(inst.base / "config.yaml")
-    r = runner.invoke(cli, ["--config", cfg, "--actor", "秘书甲", "release", str(draft), "--signer", "陈礼洋",
-                            "--opinion", "同意", "--date", "2015-03-18", "--cosigner", "彭建元"])
+    r = CliRunner().invoke(cli, ["--config", str(inst.base / "config.yaml"), "--actor", "秘书甲", "release", str(draft),
+                                 "--signer", "陈礼洋", "--opinion", "同意", "--date", "2015-03-18",
+                                 "--cosigner", "彭建元"])
     assert r.exit_code == 0, r.output
-    assert "已送编号" in r.output and "陈礼洋、彭建元 2015-03-18 签发（同意）" in r.output
-    moved = inst.inbox / "珠政发" / "安全生产.md"
-    assert moved.read_bytes() == sample_draft(3) and not draft.exists() and not proof_path(draft).exists()
+    moved = inst.inbox / "珠政发" / name
+    return r, draft, moved, process_draft(moved, svc, route=inst.route_for_folder("珠政发"))
 
-    o = process_draft(moved, svc, route=inst.route_for_folder("珠政发"))
+
+def test_the_issued_document_from_a_signed_off_清样(inst, svc, tmp_path):
+    r, draft, moved, o = signed_off_and_issued(inst, svc, "安全生产.md", 3)
+    assert "已送编号" in r.output and "陈礼洋、彭建元 2015-03-18 签发（同意）" in r.output
+    assert moved.read_bytes() == sample_draft(3) and not draft.exists() and not proof_path(draft).exists()
     assert o.status == "issued", o.problems
     facts = inspect_pdf(Path(o.pdf))
     assert facts.signatures == 1 and facts.pdfa == "2B"
@@ -291,9 +286,9 @@ def test_a_crash_between_recording_a_清样_and_putting_it_in_place_is_finished_
 
 
 def test_show_prints_the_handling_in_order(inst, svc):
-    numbered = [c for c in signoff.cases(svc.ledger, inst, states=("numbered",))]
+    *_, o = signed_off_and_issued(inst, svc, "展示办理.md", 4)
+    numbered = [c for c in signoff.cases(svc.ledger, inst, states=("numbered",)) if c.reference == o.number]
     assert numbered
-    svc.close()            # the command opens its own services (one index writer); keep this test last
     r = CliRunner().invoke(cli, ["--config", str(inst.base / "config.yaml"), "show", numbered[-1].reference])
     assert r.exit_code == 0, r.output
     flow = r.output[r.output.index("发文办理"):]

@@ -7,13 +7,12 @@ import datetime as dt
 
 import pytest
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from pipeline import ledger as ledger_mod
 from pipeline.errors import LedgerError, NumberRefused, RegisterUnavailable
 from pipeline.ledger import Ledger
 from pipeline.model import Draft
-from tests.conftest import write_instance
-from tests.watch_service import HeldLock
+from tests.support.watch_service import HeldLock
 
 pytestmark = pytest.mark.libreoffice
 
@@ -24,13 +23,6 @@ def draft(title: str, **kw) -> Draft:
     base = dict(source=f"/inbox/{title}.md", source_format="markdown", series="珠政发", kind="通知",
                 title=title, date=dt.date(2015, 3, 20), main_to="各街道办事处")
     return Draft(**{**base, **kw})
-
-
-@pytest.fixture
-def config(tmp_path):
-    from pipeline.config import load
-
-    return load(write_instance(tmp_path / "instance"))
 
 
 @pytest.fixture

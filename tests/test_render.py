@@ -20,7 +20,7 @@ from pipeline import render
 from pipeline.config import load
 from pipeline.errors import TemplateError
 from pipeline.model import Block
-from tests import render_drafts as D
+from samples import render_drafts as D
 from tests.conftest import REPO, shared_path, write_instance
 
 MM = 36000  # EMU per mm

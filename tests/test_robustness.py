@@ -40,11 +40,6 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 @pytest.fixture(scope="module")
-def cfg() -> Config:
-    return Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
-
-
-@pytest.fixture(scope="module")
 def fixtures_script():
     spec = importlib.util.spec_from_file_location("make_robustness_fixtures", REPO / "scripts" / "make_robustness_fixtures.py")
     mod = importlib.util.module_from_spec(spec)

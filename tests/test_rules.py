@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -169,8 +168,8 @@ def test_print_date_not_before_date(cfg):
 
 @settings(max_examples=60, deadline=None)
 @given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)))
-def test_property_valid_dates_pass_padded_fail(day):
-    config = Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
+def test_property_valid_dates_pass_padded_fail(cfg, day):
+    config = cfg
     from pipeline.drafts.patterns import parse_exact_date
     text = cn_date(day)
     assert parse_exact_date(text) == day
@@ -211,8 +210,8 @@ def test_good_typed_number_and_suggestion(cfg):
 
 @given(st.sampled_from(["[]", "【】", "()", "（）", "［］", "{}"]), st.integers(1, 999), st.integers(2000, 2030))
 @settings(max_examples=40, deadline=None)
-def test_property_any_other_bracket_fails(brackets, seq, year):
-    config = Config.model_validate(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
+def test_property_any_other_bracket_fails(cfg, brackets, seq, year):
+    config = cfg
     d = good(number_text=f"珠政发{brackets[0]}{year}{brackets[1]}{seq}号", date_text=f"{year}年5月6日",
              date=dt.date(year, 5, 6))
     ps = problems(d, config, "发文字号", "error")

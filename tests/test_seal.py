@@ -17,133 +17,26 @@ from pipeline import layout as L
 from pipeline.errors import SigningError
 from pipeline.seal import (NeedsRelayout, SealPlacement, TextLine, apply_seal, compute_placement,
                            find_seal_font, place_seal, seal_for, seal_image)
+from samples.instance import instance_config
+from samples.seal_docs import ATTACH, BOTTOM, DIAMETER, SHORT, build_docx
 from tests.conftest import REPO, write_instance
 
 pytestmark = pytest.mark.libreoffice
 
-DIAMETER = 42.0
 R = L.mm_to_pt(DIAMETER) / 2
 
 
-# --- test documents: GB/T 9704 geometry with python-docx, converted by real LibreOffice -----------
-
-def build_docx(path: Path, body: list[str], *, signature: str, date: str, attach_note=(), attachments=(),
-               tighten: int = 0) -> Path:
-    """A sealed-layout 公文 body in GB/T 9704 geometry: margins 37/35/28/26 mm, 3号, the line pitch of
-    layout.py, ``seal_gap_lines`` blank lines, the 署名 centred over a date set 右空四字, 附件 on
-    new pages. ``tighten`` stands in for render.Layout(tighten=n): each step takes 1.2 pt off the
-    line pitch (GB/T 9704 7.3.5.5: adjust line spacing) — three steps still leave 2 blank lines
-    tall enough for the seal (3 × 25.35 pt ≥ glyph + radius)."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
-    doc = Document()
-    s = doc.sections[0]
-    s.page_width, s.page_height = Mm(L.PAGE_WIDTH_MM), Mm(L.PAGE_HEIGHT_MM)
-    s.top_margin, s.bottom_margin = Mm(L.MARGIN_TOP_MM), Mm(L.MARGIN_BOTTOM_MM)
-    s.left_margin, s.right_margin = Mm(L.MARGIN_LEFT_MM), Mm(L.MARGIN_RIGHT_MM)
-    normal = doc.styles["Normal"]
-    normal.font.size = Pt(L.SIZE_3)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), L.FONT_FANGSONG)
-    pf = normal.paragraph_format
-    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.line_spacing = Pt(L.LINE_PITCH_PT - 1.2 * tighten)
-    pf.space_before = pf.space_after = Pt(0)
-
-    def para(text="", align=None, first=None, right=None, left=None, font=L.FONT_FANGSONG, new_page=False):
-        p = doc.add_paragraph()
-        if align is not None:
-            p.alignment = align
-        fmt = p.paragraph_format
-        if first is not None:
-            fmt.first_line_indent = Pt(first)
-        if right is not None:
-            fmt.right_indent = Pt(right)
-        if left is not None:
-            fmt.left_indent = Pt(left)
-        fmt.page_break_before = new_page
-        if text:
-            run = p.add_run(text)
-            run.font.name = font
-            run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
-        return p
-
-    width = L.mm_to_pt(L.TYPE_AREA_WIDTH_MM)
-    para("关于印章位置测试的通知", WD_ALIGN_PARAGRAPH.CENTER, font=L.FONT_XIAOBIAOSONG)
-    para()
-    para("各镇人民政府，区政府各部门：")
-    for t in body:
-        para(t, first=2 * L.SIZE_3)
-    if attach_note:
-        para()
-        for t in attach_note:
-            para(t, first=2 * L.SIZE_3)
-    for _ in range(L.seal_gap_lines(DIAMETER)):
-        para()
-    # The 署名 centred over the date: a centred paragraph in a band symmetric about the date's
-    # centre (the date's width estimated; LibreOffice adds a little space between CJK and digits).
-    right = L.DATE_RIGHT_INDENT_CHARS * L.SIZE_3
-    date_w = sum(11 if c.isdigit() else L.SIZE_3 for c in date)
-    half = max(date_w, L.SIZE_3 * len(signature)) / 2 + L.SIZE_3
-    axis = right + date_w / 2                  # the date's centre, from the right margin
-    para(signature, WD_ALIGN_PARAGRAPH.CENTER, right=axis - half, left=width - axis - half)
-    para(date, WD_ALIGN_PARAGRAPH.RIGHT, right=right)
-    for head, title, lines in attachments:
-        para(head, font=L.FONT_HEITI, new_page=True)
-        para()
-        para(title, WD_ALIGN_PARAGRAPH.CENTER, font=L.FONT_XIAOBIAOSONG)
-        for t in lines:
-            para(t, first=2 * L.SIZE_3)
-    doc.save(path)
-    return path
-
-
-SHORT = dict(body=["为做好印章位置测试工作，现将有关事项通知如下。", "一、测试范围为区政府各部门。",
-                   "二、请于本月底前完成。"], signature="珠晖区人民政府", date="2015年3月20日")
-# Title, blank, 主送 and 17 one-line paragraphs fill lines 1–20; the two blank lines take 21–22,
-# so at the standard pitch the 署名 and date land alone on page 2.
-BOTTOM = dict(body=[f"第{i + 1}项工作按照区政府统一部署推进落实。" for i in range(17)],
-              signature="珠晖区人民政府", date="2015年3月20日")
-ATTACH = dict(body=["现将《珠晖区印章测试名单》和《珠晖区印章测试安排表》印发给你们，请认真贯彻执行。"],
-              signature="珠晖区人民政府办公室", date="2015年12月3日",
-              attach_note=["附件：1.珠晖区印章测试名单", "　　　2.珠晖区印章测试安排表"],
-              attachments=[("附件1", "珠晖区印章测试名单", ["区政府办公室。"] * 3),
-                           ("附件2", "珠晖区印章测试安排表", ["三月底前完成。"] * 3)])
-
-
-def make_instance(root: Path):
-    """A config for a tmp instance; templates may not exist yet (being written by others), so the
-    config points at placeholder files when the repository has none."""
-    from pipeline.config import load
-
-    paths = {"fonts": str(REPO / "fonts")}
-    if not all((REPO / "templates" / f"{n}.docx").is_file() for n in ("下行文", "上行文", "信函", "纪要")):
-        tpl = root / "placeholder-templates"
-        tpl.mkdir(parents=True, exist_ok=True)
-        for n in ("下行文", "上行文", "信函", "纪要"):
-            (tpl / f"{n}.docx").write_bytes(b"")
-        paths["templates"] = str(tpl)
-    else:
-        paths["templates"] = str(REPO / "templates")
-    return load(write_instance(root / "instance", paths=paths))
-
-
 @pytest.fixture(scope="module")
-def lo_pdfs(tmp_path_factory):
+def lo_pdfs(tmp_path_factory, lo_converter):
     """Real LibreOffice PDF/A-2b output for the three cases (and the bottom case re-rendered
-    tighter), converted by pipeline.convert.convert_once."""
-    from pipeline.convert import convert_once
-
+    tighter), converted by the session's LibreOffice (conftest ``lo_converter``)."""
     root = tmp_path_factory.mktemp("seal-docs")
-    config = make_instance(root)
     docs = {"short": (SHORT, 0), "attach": (ATTACH, 0),
             "bottom0": (BOTTOM, 0), "bottom1": (BOTTOM, 1), "bottom2": (BOTTOM, 2)}
     out = {}
     for name, (case, tighten) in docs.items():
         docx = build_docx(root / f"{name}.docx", **case, tighten=tighten)
-        out[name] = convert_once(docx, root / f"{name}.pdf", config)
+        out[name] = lo_converter.convert(docx, root / f"{name}.pdf")
     return out
 
 
@@ -321,7 +214,7 @@ def test_seal_font_is_a_cjk_face():
 
 
 def test_seal_for_caches_and_honours_configured_image(tmp_path):
-    config = make_instance(tmp_path)
+    config = instance_config(tmp_path)
     first = seal_for("珠晖区人民政府", config)
     mtime = first.stat().st_mtime_ns
     again = seal_for("珠晖区人民政府", config)
@@ -465,13 +358,13 @@ def _real_draft(n_body: int, attach: bool = False, body_text: str | None = None)
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Drafts through render.render_document and LibreOffice, laid out again on NeedsRelayout with
-    render.next_layout as process.py does (tests/render_drafts.lay_out, batched):
+    render.next_layout as process.py does (samples/render_drafts.lay_out, batched):
     {name: (pdf, placement, layout)}."""
     from pipeline.model import Number
-    from tests.render_drafts import lay_out
+    from samples.render_drafts import lay_out
 
     root = tmp_path_factory.mktemp("rendered")
-    config = make_instance(root)
+    config = instance_config(root)
     number = Number(series="珠政发", year=2015, seq=3, text="珠政发〔2015〕3号", reference="珠政发〔2015〕3号")
     docs = {name: (d, number) for name, d in (
         ("short", _real_draft(2)), ("near-bottom-13", _real_draft(13)), ("near-bottom-14", _real_draft(14)),

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli, main
 from pipeline.search import index_root
-from tests.test_search_contract import DOCS, make_config, write_record
+from tests.support.search import DOCS, make_config, write_record
 
 
 @pytest.fixture

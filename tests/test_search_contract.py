@@ -17,51 +17,12 @@ from pipeline.config import load
 from pipeline.errors import SearchError
 from pipeline.search import (POINTER, FolderIndex, IndexDoc, archive_documents, health, index_root,
                              open_index, reindex)
-from tests.conftest import write_instance
+from tests.support.search import DOCS, doc, make_config, write_record
 
 ENGINES = ["whoosh", "tantivy"]
 D = dt.date
 
 
-def make_config(root: Path, engine: str = "whoosh"):
-    """A real instance (config.yaml through the real loader) in ``root``; placeholder template
-    files stand in for the .docx templates, which search never reads."""
-    tpl = root / "tpl"
-    tpl.mkdir(parents=True, exist_ok=True)
-    for name in ("下行文", "上行文", "信函", "纪要"):
-        (tpl / f"{name}.docx").touch()
-    return load(write_instance(root, paths={"templates": str(tpl), "fonts": str(root)},
-                               search={"engine": engine}))
-
-
-def doc(ref, title, body, date, series, kind, *, number=None, code=None, issuer="珠晖区人民政府"):
-    return IndexDoc(id=ref, number=number or ref, archive_code=code, title=title, body=body,
-                    year=date.year, series=series, kind=kind, date=date, issuer=issuer)
-
-
-DOCS = [
-    doc("珠政发〔2015〕3号", "关于召开珠晖区2015年度工作会议的通知",
-        "各街道办事处、区直各单位：经区人民政府研究，决定召开珠晖区2015年度工作会议。请各单位认真准备，"
-        "GDP增长情况一并报告。", D(2015, 3, 20), "珠政发", "通知", code="Z109-WS·2015-Y-BGS-0001"),
-    doc("珠政发〔2015〕13号", "关于加强控违拆违工作的意见",
-        "为进一步加强全区控违拆违工作，现提出如下意见。沿珠晖大道开展整治，东晖区片同步推进。",
-        D(2015, 6, 1), "珠政发", "意见", code="Z109-WS·2015-Y-BGS-0002"),
-    doc("珠政办发〔2016〕1号", "关于PDF文件归档工作的通知",
-        "电子文件以PDF/A格式归档。依据珠政发〔2015〕3号文件精神办理。", D(2016, 1, 5), "珠政办发", "通知",
-        issuer="珠晖区人民政府办公室"),
-    doc("珠政函〔2016〕7号", "珠晖区人民政府关于同意设立茶山坳镇便民服务中心的函",
-        "茶山坳镇人民政府：你镇《关于设立便民服务中心的请示》收悉。经研究，同意设立。", D(2016, 8, 15),
-        "珠政函", "函"),
-    doc("常务会议纪要〔2016〕2号", "区人民政府第二次常务会议纪要",
-        "会议研究了城市管理 工作 会议 议定事项。", D(2016, 9, 1), "常务会议纪要", "纪要",
-        number="〔2016〕2号"),
-    doc("珠政发〔2017〕5号", "关于开展环境卫生整治的通知", "请各单位按要求落实。", D(2017, 4, 2),
-        "珠政发", "通知"),
-    doc("珠政发〔2017〕6号", "关于做好有关工作的通知", "请各单位开展环境卫生整治，按要求落实。",
-        D(2017, 5, 9), "珠政发", "通知"),
-    doc("珠政办发〔2017〕2号", "关于衡阳市珠晖区防汛工作的通报", "人人人民政府与 人民 政府。防汛抗旱。",
-        D(2017, 7, 30), "珠政办发", "通报", issuer="珠晖区人民政府办公室"),
-]
 IDS = {d.id for d in DOCS}
 
 
@@ -305,18 +266,6 @@ def test_rebuild_replaces_the_generation_and_others_see_it(fresh):
 # --- version, damage, rebuild from the archive ---------------------------------------------------
 
 
-def write_record(archive: Path, d: IndexDoc) -> Path:
-    """An archive record folder as archive.py lays it out: metadata.json + 全文.txt."""
-    folder = archive / str(d.year) / d.series / d.id
-    folder.mkdir(parents=True)
-    meta = {"文件编号": d.id, "印制文号": d.number, "档号": d.archive_code, "题名": d.title,
-            "年度": d.year, "机关代字": d.series, "文种": d.kind, "日期": d.date.isoformat(),
-            "责任者": d.issuer}
-    (folder / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    (folder / "全文.txt").write_text(f"{d.title}\n{d.body}\n", encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(params=ENGINES)
 def archived(request, tmp_path):
     cfg = make_config(tmp_path / "inst", request.param)
@@ -420,7 +369,6 @@ def test_health_names_documents_missing_from_the_index(archived):
     index.close()
 
 
-
 def test_archive_codes_as_the_index_holds_them(built):
     codes = built.archive_codes()
     assert set(codes) == IDS and codes["珠政发〔2015〕3号"] == "Z109-WS·2015-Y-BGS-0001"
@@ -449,7 +397,10 @@ def _hold_lock_child(cfg_path: str, engine: str, locked: str, release: str) -> N
 
     def slow():
         Path(locked).touch()
+        deadline = time.monotonic() + 300            # the parent releases it; never wait for ever
         while not Path(release).exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("never released")
             time.sleep(0.02)
         yield doc("珠政发〔2018〕1号", "关于子进程写入的通知", "子进程写入的文件。", D(2018, 1, 2), "珠政发", "通知")
 
@@ -457,11 +408,12 @@ def _hold_lock_child(cfg_path: str, engine: str, locked: str, release: str) -> N
     index.close()
 
 
-def _wait_for(path: Path, proc, timeout: float = 60) -> None:
+def _wait_for(cond, proc, what: str, timeout: float = 60) -> None:
+    """Poll ``cond`` until true; fail at once if the child process died, or after ``timeout`` s."""
     end = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.is_alive() or path.exists(), "child process died"
-        assert time.monotonic() < end, f"{path.name} never appeared"
+    while not cond():
+        assert proc.is_alive() or cond(), f"child process died before {what}"
+        assert time.monotonic() < end, f"timed out waiting for {what}"
         time.sleep(0.02)
 
 
@@ -475,7 +427,7 @@ def test_second_writer_waits_for_the_first(tmp_path, engine):
                         args=(str(cfg.base / "config.yaml"), engine, str(locked), str(release)))
     child.start()
     try:
-        _wait_for(locked, child)
+        _wait_for(locked.exists, child, f"{locked.name} to appear")
         impatient = open_index(cfg, engine, lock_timeout=0.3)
         with pytest.raises(SearchError, match="正由另一个进程写入"):
             impatient.add([doc("珠政发〔2018〕2号", "关于父进程的通知", "父进程。", D(2018, 2, 1), "珠政发", "通知")])
@@ -552,10 +504,9 @@ def test_killed_writer_leaves_a_usable_index(tmp_path, engine, mode):
     ctx = mp.get_context("spawn")
     child = ctx.Process(target=_crash_child, args=(str(cfg.base / "config.yaml"), engine, str(committed), mode))
     child.start()
-    _wait_for(committed, child)
+    _wait_for(committed.exists, child, f"{committed.name} to appear")
     if mode == "add":
-        while int(committed.read_text() or 0) < 5:
-            time.sleep(0.01)
+        _wait_for(lambda: int(committed.read_text() or 0) >= 5, child, "five documents committed")
     os.kill(child.pid, signal.SIGKILL)
     child.join(30)
     index = open_index(cfg, engine, lock_timeout=10)   # opens: not damaged, lock not stale

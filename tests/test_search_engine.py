@@ -17,7 +17,7 @@ from pipeline.config import load
 from pipeline.configcache import cache_dir, recall
 from pipeline.search import health, index_root, open_index, reindex
 from tests.conftest import REPO, write_instance
-from tests.test_search_contract import DOCS, make_config, write_record
+from tests.support.search import DOCS, make_config, write_record
 
 
 def test_tantivy_is_the_default_engine(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.search import IndexDoc, open_index
 from pipeline.search import text as T
-from tests.test_search_contract import make_config
+from tests.support.search import make_config
 
 ENGINES = ["whoosh", "tantivy"]
 D = dt.date

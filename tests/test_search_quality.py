@@ -14,10 +14,10 @@ from collections import Counter
 
 import pytest
 
-from bench.bench_search import CORPUS, judgements, relevance, report_sections, section_docs, section_keys
+from samples.corpus import CORPUS, judgements, relevance, report_sections, section_docs, section_keys
 from pipeline.search import open_index
 from pipeline.search import text as T
-from tests.test_search_contract import make_config
+from tests.support.search import make_config
 
 pytestmark = pytest.mark.slow   # exhaustive query sweeps over both engines (whoosh is the slow one)
 

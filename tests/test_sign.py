@@ -13,21 +13,20 @@ import pytest
 from pipeline import stamp
 from pipeline.errors import SigningError
 from pipeline.model import Draft
-from tests.test_seal import ATTACH, BOTTOM, SHORT, build_docx, make_instance
+from samples.instance import instance_config
+from samples.seal_docs import ATTACH, BOTTOM, SHORT, build_docx
 
 pytestmark = pytest.mark.libreoffice
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, lo_converter):
     """An instance with a demo PKI, and LibreOffice PDF/A output for a short document and one with
-    attachments (one conversion each)."""
-    from pipeline.convert import convert_once
-
+    attachments (one conversion each, by the session's LibreOffice)."""
     root = tmp_path_factory.mktemp("sign")
-    config = make_instance(root)
+    config = instance_config(root)
     info = stamp.init_demo_pki(config)
-    pdfs = {name: convert_once(build_docx(root / f"{name}.docx", **case), root / f"{name}.pdf", config)
+    pdfs = {name: lo_converter.convert(build_docx(root / f"{name}.docx", **case), root / f"{name}.pdf")
             for name, case in (("short", SHORT), ("attach", ATTACH), ("bottom", BOTTOM))}
     return config, info, pdfs
 
@@ -63,7 +62,7 @@ def test_demo_pki_is_marked_and_private(env):
 
 
 def test_demo_pki_never_overwrites_without_force(env, tmp_path):
-    config = make_instance(tmp_path)
+    config = instance_config(tmp_path)
     first = stamp.init_demo_pki(config)
     p12 = first["pkcs12"].read_bytes()
     again = stamp.init_demo_pki(config)
@@ -151,7 +150,7 @@ def test_appended_update_is_reported(env, stamped, tmp_path):
 def test_untrusted_root_is_not_trusted(env, stamped, tmp_path):
     _, _, _ = env
     out, _ = stamped
-    other = make_instance(tmp_path)
+    other = instance_config(tmp_path)
     stamp.init_demo_pki(other)                     # another CA in trust_roots
     [v] = stamp.verify_pdf(out, other)
     assert v.intact and v.valid and not v.trusted and not v.ok and "不受信任" in v.detail
@@ -159,7 +158,7 @@ def test_untrusted_root_is_not_trusted(env, stamped, tmp_path):
 
 def test_missing_certificate_is_a_clear_error_and_nothing_is_written(env, tmp_path):
     _, _, pdfs = env
-    config = make_instance(tmp_path)               # no init_demo_pki: no key at all
+    config = instance_config(tmp_path)               # no init_demo_pki: no key at all
     out = tmp_path / "out" / "正本.pdf"
     with pytest.raises(SigningError, match="找不到本机关的数字证书"):
         stamp.seal_and_sign(pdfs["short"], out, draft=draft(), config=config)
@@ -182,7 +181,7 @@ def test_wrong_passphrase_is_a_clear_error_and_nothing_is_written(env, tmp_path,
 def test_passphrase_comes_from_env_before_file(env, tmp_path, monkeypatch):
     config, info, pdfs = env
     right = info["passphrase_file"].read_text().strip()
-    other = make_instance(tmp_path)                # same key files, but no passphrase file there
+    other = instance_config(tmp_path)                # same key files, but no passphrase file there
     cfg = other.model_copy(update={"signing": config.signing.model_copy(update={
         "pkcs12": config.path(config.signing.pkcs12), "passphrase_file": None,
         "trust_roots": (config.path(config.signing.trust_roots[0]),)})})
@@ -254,7 +253,7 @@ def test_health(env, tmp_path):
     by = {f.item: f for f in findings}
     assert all(f.ok for f in findings), findings
     assert "演示" in by["证书类型"].detail
-    missing = stamp.health(make_instance(tmp_path))
+    missing = stamp.health(instance_config(tmp_path))
     assert any(f.ok is False for f in missing)
     assert {f.area for f in findings} == {"签章"}
 

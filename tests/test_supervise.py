@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -13,51 +12,9 @@ from pipeline.config import load
 from pipeline.errors import SupervisionError
 from pipeline.ledger import Ledger
 from tests.conftest import write_instance
-from tests.test_ledger import TZ, Clock
+from tests.support.supervise import MINUTES, add, xlsx
 
 D = dt.date
-MINUTES = """文种: 纪要
-会议名称: 区政府第3次常务会议
-期号: 3
-时间: 2015年2月5日上午
-地点: 区政府第一会议室
-主持: 陈礼洋
-出席: [陈礼洋, 彭建元, 聂百洲]
-记录: 文雅
-导语: 2015年2月5日上午，区长陈礼洋主持召开区政府第3次常务会议。现纪要如下：
-议定事项:
-  - 事项: 会议同意火车站广场综合管理工作方案，由区城管局牵头，15个工作日内拿出实施细则。
-    责任单位: 区城管局
-  - 事项: 会议要求区财政局月底前完成春节慰问资金拨付。
-    责任单位: 区财政局
-  - 事项: 会议原则同意区房征中心调整内设机构，由区编办按程序办理。
-    责任单位: 区编办、区房征中心
-  - 会议要求各单位严格执行公文统一归口区政府办公室受理的规定。
-成文日期: 2015年2月6日
-"""
-
-
-@pytest.fixture
-def config(tmp_path):
-    return load(write_instance(tmp_path / "instance"))
-
-
-@pytest.fixture
-def clock():
-    return Clock(dt.datetime(2015, 2, 6, 9, tzinfo=TZ))
-
-
-@pytest.fixture
-def ledger(config, clock):
-    config.archive_dir.mkdir(parents=True, exist_ok=True)
-    with Ledger.open(config, clock=clock) as led:
-        yield led
-
-
-def add(ledger, config, **kw):
-    base = dict(matter="完成火车站广场综合整治", source_type="领导批示", source="陈礼洋区长2015年3月2日批示",
-                lead_unit="区城管局", assigned=D(2015, 3, 2), actor="督查员")
-    return sv.add_item(ledger, config, **{**base, **kw})
 
 
 # --- items ---------------------------------------------------------------------------------------------
@@ -257,21 +214,8 @@ def test_a_纪要_in_paragraphs_with_marked_units(ledger, config, tmp_path):
     assert "责任单位" not in item.matter
 
 
-def _xlsx(path: Path, rows: list[list]) -> Path:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["珠晖区2015年人大代表建议交办清单"])
-    ws.append(["建议号", "事项", "提出人", "来源类型", "责任单位", "协办单位", "交办日期", "办结时限"])
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
-
-
 def test_a_spreadsheet_with_bad_rows_takes_the_others(ledger, config, tmp_path):
-    path = _xlsx(tmp_path / "人大建议交办清单.xlsx", [
+    path = xlsx(tmp_path / "人大建议交办清单.xlsx", [
         ["第1号", "关于改善东风路交通秩序的建议", "张三", "人大建议", "区交警大队", "区城管局",
          dt.datetime(2015, 3, 18), None],
         ["第2号", "关于增设社区卫生服务站的建议", "李四", "人大建议", "区宇宙局", None, "2015-03-18", None],

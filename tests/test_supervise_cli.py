@@ -9,7 +9,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import load
 from tests.conftest import write_instance
-from tests.test_supervise import MINUTES, _xlsx
+from tests.support.supervise import MINUTES, xlsx
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_errors_are_one_chinese_line(cfg, capsys):
 
 
 def test_import_status_answer_and_report(cfg, capsys, tmp_path):
-    path = _xlsx(tmp_path / "人大建议交办清单.xlsx", [
+    path = xlsx(tmp_path / "人大建议交办清单.xlsx", [
         ["第1号", "关于改善东风路交通秩序的建议", "张三", "人大建议", "区交警大队", None, "2015-03-18", None],
         ["第2号", None, "李四", "人大建议", "区教育局", None, "2015-03-18", None]])
     rc, out, err = run(cfg, capsys, "import", str(path))

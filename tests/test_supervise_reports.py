@@ -11,7 +11,7 @@ from pipeline import drafts, rules, supervise as sv
 from pipeline.render import docx_paragraph_texts
 from pipeline.supervise.remind import remind
 from pipeline.supervise.report import Period, report, statistics
-from tests.test_supervise import add, clock, config, ledger  # noqa: F401 — fixtures
+from tests.support.supervise import add
 
 pytestmark = pytest.mark.libreoffice
 
@@ -20,7 +20,7 @@ TODAY = D(2015, 4, 8)
 
 
 @pytest.fixture
-def board(ledger, config):  # noqa: F811
+def board(ledger, config):
     """Q1 2015: 7 items in every state, and one in Q2 that the Q1 report leaves out."""
     closed = [add(ledger, config, matter=f"已办结{k}", source_type=t, lead_unit=u, deadline=D(2015, 3, 31))
               for k, (t, u) in enumerate([("常务会议", "区城管局"), ("常务会议", "区财政局"),
@@ -109,7 +109,7 @@ def test_the_report_writes_the_台账_and_a_通报_that_passes_the_rules(ledger,
     assert again.notice != rep.notice and rep.notice.read_text(encoding="utf-8") == text
 
 
-def test_an_empty_period_still_gives_a_valid_通报(ledger, config):  # noqa: F811
+def test_an_empty_period_still_gives_a_valid_通报(ledger, config):
     rep = report(ledger, config, year=2016, today=D(2016, 12, 31), actor="督查员")
     draft = drafts.read_draft(rep.notice, config, config.route_for_folder("珠政办发"))
     _, problems = rules.review(draft, config)
@@ -133,12 +133,12 @@ def test_an_overdue_item_shows_in_the_催办单(ledger, config, board, tmp_path)
     assert "区住建局：1 件（逾期 1 件）" in res.summary()
 
 
-def test_the_committed_催办单_is_what_the_script_makes_and_lints_clean(tmp_path, config):  # noqa: F811
+def test_the_committed_催办单_is_what_the_script_makes_and_lints_clean(tmp_path, config):
     from pipeline import render
     from pipeline.supervise.remind import context
     from scripts import build_supervise_templates
     from tests.conftest import REPO
-    from tests.test_templates import parts
+    from tests.support.docx import parts
 
     assert build_supervise_templates.main(["--out", str(tmp_path)]) == 0
     committed, fresh = parts(REPO / "templates" / "催办单.docx"), parts(tmp_path / "催办单.docx")

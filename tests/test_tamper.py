@@ -19,7 +19,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from tests.test_yearend_year import (ACTOR, YEAR, copy_instance, draft_text, flip_byte, load_config, open_ledger,
+from tests.support.yearend import (ACTOR, YEAR, copy_instance, draft_text, flip_byte, load_config, open_ledger,
                                      writable)
 
 pytestmark = pytest.mark.libreoffice     # the year is made through the real pipeline

@@ -3,7 +3,6 @@ office fonts; fonts/fonts.conf maps those names to installed faces."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import zipfile
@@ -16,16 +15,11 @@ from lxml import etree
 from pipeline import layout as L
 from pipeline import render
 from pipeline.config import TEMPLATE_NAMES, load
-from tests import render_drafts as D
+from samples import render_drafts as D
 from tests.conftest import REPO, write_instance
+from tests.support.docx import parts
 
 TEMPLATES = REPO / "templates"
-XML_PARTS = re.compile(r"^word/(document|styles|settings|header\d*|footer\d*)\.xml$")
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist() if XML_PARTS.match(n)}
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from tests.conftest import REPO
-from tests.watch_service import GONGWEN, WatchService, fresh_instance, intake_settings
+from tests.support.watch_service import GONGWEN, WatchService, fresh_instance, intake_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 

@@ -12,9 +12,9 @@ import signal
 import psutil
 import pytest
 
-from bench.bench_watch import sample_draft
+from samples.drafts import sample_draft
 from tests.conftest import REPO
-from tests.watch_service import _tail, files_under, fresh_instance, kill_hard, start, wait_until
+from tests.support.watch_service import _tail, files_under, fresh_instance, kill_hard, start, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 

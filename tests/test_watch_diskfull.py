@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from bench.bench_watch import sample_draft
-from tests.watch_service import WatchService, fresh_instance, intake_settings
+from samples.drafts import sample_draft
+from tests.support.watch_service import WatchService, fresh_instance, intake_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 

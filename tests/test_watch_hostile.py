@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_watch import sample_draft
-from tests.watch_service import WatchService, fresh_instance, intake_settings
+from samples.drafts import sample_draft
+from tests.support.watch_service import WatchService, fresh_instance, intake_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 

@@ -20,81 +20,10 @@ from pipeline import intake
 from pipeline.config import Config
 from pipeline.intake import Hooks, IntakeEvent
 from pipeline.model import Outcome
-from tests.test_intake import make_config
+from tests.support.intake import TIMEOUT, Running, make_config
+from tests.support.watch_service import wait_until
 
 pytestmark = pytest.mark.libreoffice
-
-TIMEOUT = 30.0
-
-
-def wait_until(cond, timeout: float = TIMEOUT, what: str = "condition") -> None:
-    """Poll ``cond`` until true; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for: {what}")
-        time.sleep(0.05)
-
-
-class NullServices:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class Running:
-    """``intake.watch`` on a thread, with its events collected; stop() ends it cleanly."""
-
-    def __init__(self, config: Config, hooks: Hooks | None = None, svc_factory=NullServices):
-        self.config, self.events, self.error, self.counts = config, [], None, None
-        self.cond = threading.Condition()
-        self.stop_flag = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(hooks, svc_factory), daemon=True)
-
-    def _run(self, hooks, svc_factory) -> None:
-        try:
-            self.counts = intake.watch(self.config, svc_factory, on_event=self._on, stop=self.stop_flag,
-                                       hooks=hooks)
-        except BaseException as e:  # surfaced by wait_for/stop
-            self.error = e
-        with self.cond:
-            self.cond.notify_all()
-
-    def _on(self, ev: IntakeEvent) -> None:
-        with self.cond:
-            self.events.append(ev)
-            self.cond.notify_all()
-
-    def __enter__(self) -> "Running":
-        self.thread.start()
-        self.wait_for(lambda evs: any(e.kind == "started" for e in evs), 120, "the watcher to start")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self.stop_flag.set()
-        self.thread.join(timeout=120)
-        assert not self.thread.is_alive(), "the watcher did not stop"
-        if self.error:
-            raise self.error
-
-    def wait_for(self, pred, timeout: float = TIMEOUT, what: str = "events") -> list[IntakeEvent]:
-        with self.cond:
-            ok = self.cond.wait_for(lambda: self.error is not None or pred(self.events), timeout)
-            if self.error is not None:
-                raise self.error
-            if not ok:
-                pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; events: "
-                            f"{[(e.kind, e.name) for e in self.events]}")
-            return list(self.events)
-
-    def of(self, kind: str) -> list[IntakeEvent]:
-        with self.cond:
-            return [e for e in self.events if e.kind == kind]
 
 
 class FastPipeline:
@@ -215,7 +144,7 @@ def test_lock_and_temp_files_are_ignored(tmp_path, monkeypatch):
         os.rename(part, route / "草稿.md")
         run.wait_for(lambda evs: any(e.kind == "issued" for e in evs), what="草稿.md")
         n0 = len(scans)
-        wait_until(lambda: len(scans) >= n0 + 3, what="three more full rescans")
+        wait_until(lambda: len(scans) >= n0 + 3, TIMEOUT, "three more full rescans")
     assert fake.names() == ["草稿.md"]
     for n, b in {**before, **after}.items():
         assert (route / n).read_bytes() == b, f"{n} was touched"
@@ -324,7 +253,7 @@ def _issued(run: Running, name: str) -> IntakeEvent:
 
 
 def test_real_draft_becomes_a_filed_document(real):
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
     from pipeline.archive import ArchiveStore
 
     config = real.config
@@ -339,7 +268,7 @@ def test_real_draft_becomes_a_filed_document(real):
 
 
 def test_draft_dropped_into_inbox_itself_is_routed_by_its_own_metadata(real):
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
 
     (real.config.inbox / "无路由.md").write_bytes(sample_draft(502))
     ev = _issued(real, "无路由.md")
@@ -347,7 +276,7 @@ def test_draft_dropped_into_inbox_itself_is_routed_by_its_own_metadata(real):
 
 
 def test_same_draft_dropped_twice_yields_one_document(real):
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
     from pipeline.archive import ArchiveStore
 
     config = real.config
@@ -368,7 +297,7 @@ def test_same_draft_dropped_twice_yields_one_document(real):
 
 
 def test_rejected_draft_then_corrected_draft_simply_works(real):
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
 
     config = real.config
     good = sample_draft(504)
@@ -385,7 +314,7 @@ def test_rejected_draft_then_corrected_draft_simply_works(real):
 
 
 def test_garbage_is_rejected_with_a_note_and_the_service_keeps_running(real):
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
 
     config = real.config
     route = config.inbox / "珠政办发"
@@ -415,13 +344,13 @@ def test_busy_register_keeps_a_valid_draft_and_retries_it(tmp_path, monkeypatch)
     """Another process holds the register's write lock beyond the wait (60 s, shortened here): the
     draft is 'failed' and kept — not sent to rejected/ with a note telling the clerk to fix it — and
     issued by the retry once the register is free."""
-    from bench.bench_watch import sample_draft
+    from samples.drafts import sample_draft
     from pipeline import ledger as ledger_mod
     from pipeline.config import load
     from pipeline.instance import init_instance
     from pipeline.process import open_services
     from tests.conftest import write_instance
-    from tests.watch_service import HeldLock, intake_settings
+    from tests.support.watch_service import HeldLock, intake_settings
 
     monkeypatch.setattr(ledger_mod, "BUSY_TIMEOUT_S", 1.0)
     cfg = write_instance(tmp_path / "instance", intake=intake_settings(stable_seconds=0.5, invalid_timeout_s=3,

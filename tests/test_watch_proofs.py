@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bench.bench_watch import sample_draft
-from tests.test_watch_integration import Running
-from tests.watch_service import WatchService, files_under, fresh_instance, intake_settings
+from samples.drafts import sample_draft
+from tests.support.intake import Running
+from tests.support.watch_service import WatchService, files_under, fresh_instance, intake_settings
 
 pytestmark = pytest.mark.libreoffice
 

@@ -1,4 +1,4 @@
-"""The browser app through Starlette's test client, on a real instance (tests/web_instance.py): every
+"""The browser app through Starlette's test client, on a real instance (tests/support/web_instance.py): every
 page for every role (who may and may not see or do what), and the security properties — login
 redirects, CSRF, path traversal on the file routes, escaping, throttling, every action in the chain
 with its user, secure headers, the session secret."""
@@ -17,63 +17,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, cheap_hasher, copy
+from tests.support.web_instance import HOSTILE_TITLE, PASSWORD, PHRASE, SUPERVISED, USERS, YEAR, copy
+from tests.support.web import Clock, app_for, login, token
 
-pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashes():
-    from pipeline import accounts
-
-    accounts.set_hasher(cheap_hasher())
-    yield
-    accounts.set_hasher(None)
-
-
-class Clock:
-    def __init__(self, t: dt.datetime):
-        self.t = t
-
-    def __call__(self) -> dt.datetime:
-        return self.t
-
-
-def app_for(inst, clock=None):
-    from pipeline.web import create_app
-
-    return create_app(inst.config, clock=clock)
-
-
-def token(client: TestClient, url: str = "/login") -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text)
-    assert m, f"no CSRF token on {url}"
-    return m.group(1)
-
-
-def login(client: TestClient, name: str, password: str = PASSWORD):
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": token(client),
-                                       "next": "/"}, follow_redirects=False)
-
-
-@pytest.fixture(scope="module")
-def app(web_instance):
-    with TestClient(app_for(web_instance)) as c:   # the lifespan opens and closes the app's state
-        yield c.app
-
-
-@pytest.fixture(scope="module")
-def clients(app):
-    """One logged-in client per role (module scope: the shared instance only gains login events)."""
-    out = {}
-    for name in USERS:
-        c = TestClient(app)
-        r = login(c, name)
-        assert r.status_code == 303 and r.headers["location"] == "/", r.text
-        out[name] = c
-    yield out
-    for c in out.values():
-        c.close()
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.usefixtures("cheap_hashes")]
 
 
 def doc(ref: str) -> str:

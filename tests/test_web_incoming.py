@@ -1,4 +1,4 @@
-"""The 收文 page through the test client, on the web instance with the 收文 of tests/web_instance.py
+"""The 收文 page through the test client, on the web instance with the 收文 of tests/support/web_instance.py
 INCOMING (real PDFs received through the library): the 收文登记簿 list with its filters and counts,
 逾期 in red, its .xlsx; a 收文's page with its register entry, page images of the document and of its
 处理笺, files, history and the links both ways to the 发文 that answers it; who may do what (办文 拟办
@@ -16,12 +16,10 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.test_web import Clock, app_for, login, token
-from tests.test_web import _cheap_hashes  # noqa: F401 — fixture
-from tests.test_web_supervise import cards, rows   # the list's rows (收文号 → 'late' or '') and count cards
-from tests.web_instance import INCOMING, INCOMING_TODAY, USERS, add_incoming, copy
+from tests.support.web import Clock, app_for, cards, login, rows, token
+from tests.support.web_instance import INCOMING, INCOMING_TODAY, USERS, add_incoming, copy
 
-pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser, pytest.mark.usefixtures("cheap_hashes")]
 NOTICE, REQUEST, URGENT, HOSTILE = (INCOMING[k] for k in ("notice", "request", "urgent", "hostile"))
 CST = dt.timezone(dt.timedelta(hours=8))
 TODAY = Clock(dt.datetime(INCOMING_TODAY.year, INCOMING_TODAY.month, INCOMING_TODAY.day, 10, 0, tzinfo=CST))
@@ -36,11 +34,11 @@ def forms(html: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def received(web_instance, tmp_path_factory):
+def received(web_instance, tmp_path_factory, lo_converter):
     """The web instance with the 收文 (built once; tests copy it before changing it)."""
     root = tmp_path_factory.mktemp("web-incoming")
     inst = copy(web_instance, root / "inst")
-    add_incoming(inst, root / "docs")
+    add_incoming(inst, root / "docs", lo_converter)
     return inst, root / "docs"
 
 
@@ -341,7 +339,7 @@ def test_the_clerk_receives_files_from_the_browser(acting, received):
 # --- in a real browser ------------------------------------------------------------------------------------
 
 def test_a_leader_writes_a_批示_in_the_browser(received, tmp_path):
-    from tests.test_web_browser import SHOTS, launch, log_in, page_for, serving, shot
+    from tests.support.browser import SHOTS, launch, log_in, page_for, serving, shot
 
     inst = copy(received[0], tmp_path / "inst")
     with serving(inst.config, TODAY) as base, launch() as browser:

@@ -1,4 +1,4 @@
-"""The 清样/签发 page through the test client, on the web instance's 清样 (tests/web_instance.py PROOFS,
+"""The 清样/签发 page through the test client, on the web instance's 清样 (tests/support/web_instance.py PROOFS,
 made by the real make_proof): the list of waiting 清样 with their PDF and page images; who may see it
 (办文, 领导) and who may 签发 or 退回 (领导 only); a 签发 through the same library call as `gongwen
 release` — the draft moves to inbox/, the watch service numbers it, the list shows the 文号 and the
@@ -14,11 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from tests.test_web import Clock, app_for, clients, login, token  # noqa: F401 — fixtures
-from tests.test_web import _cheap_hashes, app  # noqa: F401 — fixtures
-from tests.web_instance import PROOF_CASES, PROOF_ROUTE, PROOFS, USERS, copy
+from tests.support.web import Clock, app_for, login, token
+from tests.support.web_instance import PROOF_CASES, PROOF_ROUTE, PROOFS, USERS, copy
 
-pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.usefixtures("cheap_hashes")]
 FIRE, HOSTILE = PROOF_CASES["fire"], PROOF_CASES["hostile"]
 CST = dt.timezone(dt.timedelta(hours=8))
 FORMS = ("sign", "return")

@@ -1,4 +1,4 @@
-"""The 督办 page through the test client, on the web instance's 督办件 (tests/web_instance.py
+"""The 督办 page through the test client, on the web instance's 督办件 (tests/support/web_instance.py
 SUPERVISED): the list with its filters, counts and 办结率, overdue in red; an item's page with its
 fields, 进展, files and history; who may change an item (督查 only); the changes themselves — 进展
 with files, 销号 (refused without a 办结说明, with the library's message), 延期, 暂缓/恢复, 答复 —
@@ -15,11 +15,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.test_web import Clock, app_for, clients, login, token  # noqa: F401 — fixtures
-from tests.test_web import _cheap_hashes, app  # noqa: F401 — fixtures
-from tests.web_instance import EVIDENCE, HOSTILE_MATTER, PHOTO, SUPERVISED, USERS, copy
+from tests.support.web import Clock, app_for, cards, login, rows, token
+from tests.support.web_instance import EVIDENCE, HOSTILE_MATTER, PHOTO, SUPERVISED, USERS, copy
 
-pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice, pytest.mark.browser, pytest.mark.usefixtures("cheap_hashes")]
 SQUARE, FUNDS, TRAFFIC, HELD, HOSTILE = (SUPERVISED[k] for k in ("square", "funds", "traffic", "held", "hostile"))
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -30,16 +29,6 @@ def item(ref: str) -> str:
 
 def file_url(ref: str, name: str) -> str:
     return item(ref) + "/file?" + urlencode({"name": name})
-
-
-def rows(html: str) -> dict[str, str]:
-    """督办编号 → the row's class ('' or 'late') in the list."""
-    return {ref: cls for cls, ref in re.findall(r'<tr(?: class="(\w+)")?>\s*<td class="nowrap"><a href="[^"]+">([^<]+)</a>',
-                                                html)}
-
-
-def cards(html: str) -> dict[str, str]:
-    return {label: n for n, label in re.findall(r'<b(?: class="bad")?>([^<]+)</b><span>([^<]+)</span>', html)}
 
 
 @pytest.fixture
@@ -411,7 +400,7 @@ def test_an_instance_without_items_shows_an_empty_list(tmp_path):
     from pipeline.ledger import Ledger
     from pipeline.web import create_app
     from tests.conftest import write_instance
-    from tests.web_instance import PASSWORD
+    from tests.support.web_instance import PASSWORD
 
     config = load(write_instance(tmp_path / "inst"))
     with Ledger.open(config) as ledger:

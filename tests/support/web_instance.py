@@ -96,7 +96,7 @@ def build(root: Path) -> WebInstance:
     from pipeline.process import open_services, process_draft
     from pipeline.search import open_index
     from pipeline.yearend.arrange import archive_year
-    from tests.test_search_contract import doc, write_record
+    from tests.support.search import doc, write_record
 
     accounts.set_hasher(cheap_hasher())
     inst = root / "instance"
@@ -220,50 +220,48 @@ INCOMING = {
 INCOMING_HOSTILE = "衡阳市人民政府关于<script>alert(4)</script>和{{7*7}}的通知"
 
 
-def add_incoming(inst: WebInstance, docs: Path) -> dict[str, str]:
+def add_incoming(inst: WebInstance, docs: Path, converter) -> dict[str, str]:
     """The 收文 of INCOMING, received through the library as `gongwen receive` does (real PDFs written
     by another organ's gongwen through LibreOffice, read from their text layers, filed with a 处理笺),
     routed, answered and corrected as the CLI does it. ``docs`` keeps the PDFs, and 消防通知.pdf that
     was not received."""
     from pipeline.archive import ArchiveStore
-    from pipeline.convert import Converter
     from pipeline.incoming import done, edit, receive, route
     from pipeline.ledger import Ledger
     from pipeline.process import Services
-    from tests import incoming_docs as D
+    from samples import incoming_docs as D
 
     config = inst.config
     up = D.upstream_config(docs / "upstream")
     body = D.NOTICE_BODY[0].__class__
-    with Converter(config) as conv:
-        pdfs = {
-            "notice": D.render_pdf(*D.notice(), up, docs, "通知", converter=conv)[1],
-            "request": D.render_pdf(*D.request_draft(), up, docs, "请示", converter=conv)[1],
-            "urgent": D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知", urgency="特急",
-                                             body=(body("paragraph", "各地要做好森林防火工作。"),)), up, docs, "防火通知",
-                                   converter=conv)[1],
-            "hostile": D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
-                                              body=(body("paragraph", "各地要做好防汛抗旱工作。"),)), up, docs, "防汛通知",
-                                    converter=conv)[1],
-        }
-        # One more, not received here: for the upload form.
-        D.render_pdf(*D.notice(seq=21, title="衡阳市人民政府关于开展2015年消防安全专项整治的通知",
-                               body=(body("paragraph", "各地要开展消防安全专项整治。"),)), up, docs, "消防通知",
-                     converter=conv)
-        clock = lambda: RECEIVED_ON  # noqa: E731
-        with Ledger.open(config, clock=clock) as ledger:
-            svc = Services(config=config, actor="收文员", ledger=ledger, store=ArchiveStore(config), _converter=conv)
-            try:
-                refs = {}
-                for key, pdf in pdfs.items():
-                    r = receive(pdf, svc)
-                    assert r.status == "registered", (key, [str(p) for p in r.problems])
-                    refs[key] = r.reference
-                assert refs == INCOMING, refs
-                route(svc, refs["notice"], lead_unit="区安监局", opinion="拟请区安监局牵头办理")
-                done(svc, refs["request"], result="同意拨付", reply=inst.references["notice"])
-                edit(svc, refs["hostile"], title=INCOMING_HOSTILE)
-            finally:
-                if svc._index is not None:
-                    svc._index.close()
+    pdfs = {
+        "notice": D.render_pdf(*D.notice(), up, docs, "通知", converter=converter)[1],
+        "request": D.render_pdf(*D.request_draft(), up, docs, "请示", converter=converter)[1],
+        "urgent": D.render_pdf(*D.notice(seq=16, title="衡阳市人民政府关于做好2015年森林防火工作的通知", urgency="特急",
+                                         body=(body("paragraph", "各地要做好森林防火工作。"),)), up, docs, "防火通知",
+                               converter=converter)[1],
+        "hostile": D.render_pdf(*D.notice(seq=15, title="衡阳市人民政府关于做好2015年防汛工作的通知",
+                                          body=(body("paragraph", "各地要做好防汛抗旱工作。"),)), up, docs, "防汛通知",
+                                converter=converter)[1],
+    }
+    # One more, not received here: for the upload form.
+    D.render_pdf(*D.notice(seq=21, title="衡阳市人民政府关于开展2015年消防安全专项整治的通知",
+                           body=(body("paragraph", "各地要开展消防安全专项整治。"),)), up, docs, "消防通知",
+                 converter=converter)
+    clock = lambda: RECEIVED_ON  # noqa: E731
+    with Ledger.open(config, clock=clock) as ledger:
+        svc = Services(config=config, actor="收文员", ledger=ledger, store=ArchiveStore(config), _converter=converter)
+        try:
+            refs = {}
+            for key, pdf in pdfs.items():
+                r = receive(pdf, svc)
+                assert r.status == "registered", (key, [str(p) for p in r.problems])
+                refs[key] = r.reference
+            assert refs == INCOMING, refs
+            route(svc, refs["notice"], lead_unit="区安监局", opinion="拟请区安监局牵头办理")
+            done(svc, refs["request"], result="同意拨付", reply=inst.references["notice"])
+            edit(svc, refs["hostile"], title=INCOMING_HOSTILE)
+        finally:
+            if svc._index is not None:
+                svc._index.close()
     return refs

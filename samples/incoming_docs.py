@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 
 from pipeline.model import Block, Draft, Number
-from tests.conftest import write_instance
+from samples.instance import REPO, write_instance
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "incoming"
+FIXTURES = REPO / "tests" / "fixtures" / "incoming"
 OFD_SAMPLE = FIXTURES / "路卫发〔2011〕76号-批复.ofd"
 
 # The 上级 通知 every real-file test starts from.
