@@ -40,6 +40,15 @@ class Folder:
 
 Notify = Callable[[Path, str], None]
 
+# watchdog holds each IN_MOVED_FROM for InotifyMoveEventGrouper.delay (0.5 s) to pair it with its
+# IN_MOVED_TO, and every later event of that observer waits behind it. Each claim moves a draft out of
+# its watched folder — an IN_MOVED_FROM that never pairs — so the next drop was seen up to half a second
+# late (the watcher's share of drop-to-filed in docs/benchmarks.md). The kernel queues the two halves of
+# a rename together (inotify(7): "usually consecutive", at most "a brief interval" apart), so pairing
+# needs only a moment; a half that stays unpaired is handled all the same (full events: a move out is
+# "gone", a move in "finished" — notices_for).
+MOVE_PAIRING_S = 0.01
+
 
 class _Handler(FileSystemEventHandler):
     """Runs on watchdog's thread: only queues what happened."""
@@ -57,10 +66,12 @@ class _Handler(FileSystemEventHandler):
 def _native_observer():
     try:
         from watchdog.observers.inotify import InotifyObserver
+        from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
     except Exception:  # not Linux: the platform's native observer (no close events; stability gates)
         from watchdog.observers import Observer
 
         return Observer()
+    InotifyMoveEventGrouper.delay = MOVE_PAIRING_S    # read by each new grouper (docs/internals.md)
     # full events: a file moved in from outside the folder is reported as moved, not created,
     # which tells us its writer has finished.
     return InotifyObserver(generate_full_events=True)
