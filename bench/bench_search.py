@@ -15,6 +15,7 @@ the title weights in force and the ×3 of before), and the command line's start-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -280,8 +281,8 @@ def _wall(cmd: list[str], runs: int = 3, *, validate: bool = False) -> float:
     (pipeline.configcache) — the first search after config.yaml was edited."""
     times = []
     for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
-            env = {**os.environ, "XDG_CACHE_HOME": cache} if validate else None
+        with tempfile.TemporaryDirectory(prefix="bench-cache-") if validate else contextlib.nullcontext() as cache:
+            env = {**os.environ, "XDG_CACHE_HOME": cache} if cache else None
             t0 = time.perf_counter()
             subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
             times.append(time.perf_counter() - t0)

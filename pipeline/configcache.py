@@ -72,12 +72,17 @@ def remember(config_file: Path, data: bytes, cfg: "Config") -> None:
     from .fsutil import atomic_write_text
 
     file = config_file.resolve()
-    facts = {"key": _key(data), "file": str(file), "archive_dir": str(cfg.archive_dir),
-             "engine": cfg.search.engine}
+    text = json.dumps({"key": _key(data), "file": str(file), "archive_dir": str(cfg.archive_dir),
+                       "engine": cfg.search.engine}, ensure_ascii=False)
+    target = _cache_file(file)
     try:
-        target = _cache_file(file)
+        if target.read_text(encoding="utf-8") == text:
+            return    # the usual case: every command loads the same config; nothing to rewrite
+    except (OSError, ValueError):
+        pass
+    try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write_text(target, json.dumps(facts, ensure_ascii=False), 0o600, durable=False)
+        atomic_write_text(target, text, 0o600, durable=False)
     except OSError:
         pass    # a read-only home or a full disk: the next command validates again
 

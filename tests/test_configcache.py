@@ -25,6 +25,11 @@ def test_after_a_load_the_facts_are_the_configs(tmp_path, monkeypatch):
     assert isinstance(facts, ConfigFacts)
     assert facts.archive_dir == cfg.archive_dir and facts.search.engine == "whoosh" == cfg.search.engine
     assert facts.file == path.resolve()
+    # Loading the same config again rewrites nothing (the cache file is the same inode).
+    [cached] = configcache.cache_dir().iterdir()
+    inode = cached.stat().st_ino
+    load(path)
+    assert cached.stat().st_ino == inode and recall(path) == facts
     # The same file named another way (relative, or through $GONGWEN_CONFIG) is the same config.
     monkeypatch.chdir(path.parent)
     assert recall("config.yaml") == facts

@@ -114,7 +114,9 @@ class App:
         loaded and validated in full (see pipeline.configcache)."""
         from ..configcache import recall
 
-        return (None if self._config is not None else recall(self.config_path)) or self.config
+        if self._config is None and (facts := recall(self.config_path)) is not None:
+            return facts
+        return self.config
 
 
 pass_app = click.make_pass_decorator(App)
